@@ -1,0 +1,170 @@
+"""The ``madbench`` command line. Thin: parses, calls the library, prints.
+
+Errors a user can cause (bad files, bad arrays, bad options) are printed as one line on stderr,
+``madbench: error: ...``, with exit status 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from madbench import __version__
+from madbench.errors import MadbenchError
+
+MIB = 2**20
+
+
+def _inception(weights, device):
+    from madbench.metrics.features import InceptionFeatures
+
+    return InceptionFeatures(weights, device=device)
+
+
+def _fmt(value) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="madbench")
+def cli():
+    """madbench: metrics and benchmarks for self-consuming generative loops."""
+
+
+@cli.command()
+@click.argument("real")
+@click.argument("fake")
+@click.option("--k", "k", default=5, show_default=True, type=int, help="Neighbours per ball.")
+@click.option(
+    "--backend",
+    type=click.Choice(["auto", "torch", "faiss"]),
+    default="auto",
+    show_default=True,
+    help="Neighbour-search back end.",
+)
+@click.option("--strict", is_flag=True, help="Ball membership with < (prdc's rule) instead of <=.")
+@click.option(
+    "--approximate",
+    type=click.Choice(["ivf", "hnsw"]),
+    default=None,
+    help="FAISS approximate index for millions of points (not exact).",
+)
+@click.option("--device", default=None, help="cpu or cuda (default: cuda when available).")
+@click.option(
+    "--memory-budget",
+    default=512,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="MiB for one distance block; sets block sizes, not results.",
+)
+@click.option("--kid-subsets", default=100, show_default=True, type=click.IntRange(min=1))
+@click.option("--kid-subset-size", default=1000, show_default=True, type=click.IntRange(min=2))
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the KID subsets.")
+@click.option(
+    "--inception-weights",
+    default=None,
+    help="Inception weights file for image folders (or set MADBENCH_INCEPTION_WEIGHTS).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def metrics(
+    real,
+    fake,
+    k,
+    backend,
+    strict,
+    approximate,
+    device,
+    memory_budget,
+    kid_subsets,
+    kid_subset_size,
+    seed,
+    inception_weights,
+    as_json,
+):
+    """Precision, recall, density, coverage, FID and KID of FAKE against REAL.
+
+    REAL and FAKE are .npy/.npz feature files (rows are samples) or folders of RGB images
+    (Inception-v3 features through clean-fid).
+    """
+    from madbench.metrics.files import load_features
+    from madbench.metrics.report import METRIC_KEYS, all_metrics
+
+    inception = _inception(inception_weights, device)
+    report = all_metrics(
+        load_features(real, inception=inception),
+        load_features(fake, inception=inception),
+        k=k,
+        backend=backend,
+        strict=strict,
+        approximate=approximate,
+        device=device,
+        memory_budget=memory_budget * MIB,
+        kid_subsets=kid_subsets,
+        kid_subset_size=kid_subset_size,
+        seed=seed,
+    ).as_dict()
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    width = max(len(key) for key in report)
+    for key in METRIC_KEYS:
+        click.echo(f"{key:<{width}}  {_fmt(report[key])}")
+    settings = ", ".join(f"{key}={_fmt(report[key])}" for key in report if key not in METRIC_KEYS)
+    click.echo(f"({settings})")
+
+
+@cli.command()
+@click.argument("features")
+@click.argument("out")
+@click.option("--inception-weights", default=None, help="Weights file for image folders.")
+@click.option("--device", default=None, help="cpu or cuda, for image folders.")
+def stats(features, out, inception_weights, device):
+    """Save the Gaussian statistics (mu, sigma, n) of FEATURES to OUT (.npz)."""
+    from madbench.metrics.files import load_features
+    from madbench.metrics.frechet import fit_gaussian, save_stats
+
+    if not out.endswith(".npz"):
+        raise MadbenchError(f"{out}: statistics are written as .npz; name the file *.npz")
+    feats = load_features(features, inception=_inception(inception_weights, device))
+    save_stats(out, fit_gaussian(feats, features))
+    click.echo(f"wrote {out} ({feats.shape[0]} samples, {feats.shape[1]} features)")
+
+
+@cli.command()
+@click.argument("first")
+@click.argument("second")
+@click.option("--inception-weights", default=None, help="Weights file for image folders.")
+@click.option("--device", default=None, help="cpu or cuda, for image folders.")
+def fid(first, second, inception_weights, device):
+    """FID between FIRST and SECOND: feature files, statistics files (.npz), or image folders."""
+    from madbench.metrics.files import load_stats_or_features
+    from madbench.metrics.frechet import frechet_distance
+
+    inception = _inception(inception_weights, device)
+    value = frechet_distance(
+        load_stats_or_features(first, inception=inception),
+        load_stats_or_features(second, inception=inception),
+    )
+    click.echo(_fmt(value))
+
+
+def main(argv=None) -> int:
+    """Entry point of the console script: maps every user error to one line and exit 2."""
+    try:
+        cli.main(args=argv, prog_name="madbench", standalone_mode=False)
+    except MadbenchError as exc:
+        click.echo(f"madbench: error: {exc}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("madbench: aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        click.echo(f"madbench: error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

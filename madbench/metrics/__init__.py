@@ -1,0 +1,1 @@
+"""Metrics on feature arrays, real set first and generated set second."""

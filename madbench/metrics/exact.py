@@ -1,0 +1,247 @@
+"""Exact k-NN radii and ball membership, from approximate float32 distances.
+
+Bulk distances come from float32 matrix products (fast, but each value is off by rounding).
+This module bounds that rounding, and re-decides in float64 every comparison that falls within
+the bound, from the original inputs and plain differences ``sum((a - b)^2)``. Results are
+therefore those of a float64 brute-force computation: independent of the back end, the block
+size and the device, and exact for duplicated points (their distance is exactly 0).
+
+Conventions: all distances here are *squared* Euclidean distances; the k-th neighbour of a
+point excludes the point itself, i.e. it is the (k+1)-th smallest distance in its row, the
+zero to itself counting as the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from madbench.metrics.neighbours import block_shape
+
+#: Unit roundoff of float32.
+U32 = 2.0**-24
+#: Extra candidates kept beyond k + 1 when searching for the k-th neighbour.
+EXTRA_CANDIDATES = 16
+#: Bytes of float64 differences materialised at once when re-computing exact distances.
+EXACT_CHUNK_BYTES = 2 * 2**20  # small chunks stay in cache
+
+
+def rounding_bound(norm_a, norm_b, dim: int):
+    """Upper bound on ``|computed - exact|`` of one float32 squared distance.
+
+    ``norm_a`` and ``norm_b`` are the Euclidean norms of the (centred) float32 vectors. The
+    expansion ``||a||^2 + ||b||^2 - 2 a.b`` with ``d``-term float32 sums errs by at most
+    ``gamma_d (||a|| + ||b||)^2`` (Higham, Accuracy and Stability, sec. 3.1); rounding the
+    inputs to float32 adds a few ``u (||a|| + ||b||)^2``. We take ``gamma_{d+8}`` and a safety
+    factor of 2.
+    """
+    g = (dim + 8) * U32
+    return 2.0 * g / (1.0 - g) * (np.asarray(norm_a) + np.asarray(norm_b)) ** 2
+
+
+def exact_sqdist(x: np.ndarray, y: np.ndarray, rows, cols) -> np.ndarray:
+    """``||x[rows[i]] - y[cols[i]]||^2`` for every i, in float64, from differences."""
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    out = np.empty(rows.shape[0], dtype=np.float64)
+    step = max(1, EXACT_CHUNK_BYTES // (8 * x.shape[1]))
+    for s in range(0, rows.shape[0], step):
+        diff = np.subtract(x[rows[s : s + step]], y[cols[s : s + step]], dtype=np.float64)
+        out[s : s + step] = np.einsum("ij,ij->i", diff, diff)
+    return out
+
+
+@dataclass
+class Prepared:
+    """One feature set: the original array (for exact re-computation) and its float32 copy,
+    centred on a shared origin and placed on the back end's device (for bulk distances)."""
+
+    original: np.ndarray
+    bulk: object
+    norms: np.ndarray  # float64 norms of the centred float32 rows
+
+    @classmethod
+    def make(cls, backend, x: np.ndarray, origin: np.ndarray) -> "Prepared":
+        # Centring in the input's own precision: a float32 origin moves every point alike.
+        centred = np.subtract(x, origin.astype(x.dtype), dtype=np.float32)
+        norms = np.sqrt(np.einsum("ij,ij->i", centred, centred, dtype=np.float64))
+        return cls(original=x, bulk=backend.prepare(centred), norms=norms)
+
+    @property
+    def n(self) -> int:
+        return self.original.shape[0]
+
+    @property
+    def dim(self) -> int:
+        return self.original.shape[1]
+
+
+def kth_neighbour_sqdist(backend, data: Prepared, k: int) -> np.ndarray:
+    """Exact squared distance from each row to its k-th neighbour in the same set (self excluded).
+
+    The back end proposes the ``k + 1 + EXTRA_CANDIDATES`` nearest rows. Candidates whose
+    float32 distance is within twice the rounding bound of the (k+1)-th are recomputed exactly;
+    those clearly below only count. A row is settled when no row outside its candidates can be
+    closer than the k-th neighbour so found; unsettled rows (near-ties, heavy duplication) are
+    searched again with four times as many candidates, up to the whole set.
+    """
+    n = data.n
+    kth = np.empty(n, dtype=np.float64)
+    todo = np.arange(n)
+    kk = min(n, k + 1 + EXTRA_CANDIDATES)
+    while todo.size:
+        if todo.size == n:
+            vals, idx = backend.search_self(data.bulk, kk)
+        else:
+            vals, idx = backend.search(data.bulk, data.bulk[_index(data.bulk, todo)], kk)
+        vals = vals.astype(np.float64)
+        band = rounding_bound(data.norms[todo], data.norms.max(), data.dim)[:, None]
+        if not backend.exact:
+            band = np.inf  # approximate values: recompute every candidate
+        approx_kth = vals[:, k : k + 1]
+        near = np.abs(vals - approx_kth) <= 2 * band
+        # Exact values where they can matter; -inf for candidates surely below the k-th.
+        values = np.where(vals < approx_kth - 2 * band, -np.inf, np.inf)
+        rows, cols = np.nonzero(near)
+        values[rows, cols] = exact_sqdist(data.original, data.original, todo[rows], idx[rows, cols])
+        cand = np.sort(values, axis=1)[:, k]
+        if kk >= n or not backend.exact:
+            settled = np.ones(todo.size, dtype=bool)
+        else:
+            settled = (cand == 0.0) | (cand <= vals[:, -1] - band[:, 0])
+        kth[todo[settled]] = cand[settled]
+        todo = todo[~settled]
+        kk = min(n, 4 * kk)
+    return kth
+
+
+def _index(bulk, rows: np.ndarray):
+    """Row indices in the type the bulk array wants (torch tensors take tensors)."""
+    if isinstance(bulk, torch.Tensor):
+        return torch.from_numpy(rows).to(bulk.device)
+    return rows
+
+
+@dataclass
+class BallScan:
+    """What one pass over all (real, fake) pairs yields.
+
+    ``fake_in_real_balls[j]``: number of real balls ``B(r, radius_k(r))`` that contain fake j.
+    ``real_covered[i]``: whether real ball i contains at least one fake sample.
+    ``real_in_fake_balls[i]``: whether real i lies in at least one fake ball.
+    ``realism[j]``: Kynkaanniemi's realism score of fake j (only when asked for).
+    """
+
+    fake_in_real_balls: np.ndarray
+    real_covered: np.ndarray
+    real_in_fake_balls: np.ndarray
+    realism: np.ndarray | None
+
+
+def ball_scan(
+    backend,
+    real: Prepared,
+    fake: Prepared,
+    real_thr: np.ndarray,
+    fake_thr: np.ndarray,
+    *,
+    strict: bool,
+    realism: bool,
+) -> BallScan:
+    """Stream all (real, fake) distance blocks once and answer every ball-membership question.
+
+    ``real_thr`` and ``fake_thr`` are the exact squared k-NN radii. A pair is inside a ball when
+    its squared distance is ``<=`` the threshold, or ``<`` with ``strict``. Pairs within the
+    rounding bound of a threshold are re-decided exactly. No n x m array is ever held: blocks
+    follow the back end's memory budget.
+    """
+    dev = backend.device
+    counts = torch.zeros(fake.n, dtype=torch.int64, device=dev)
+    covered = torch.zeros(real.n, dtype=torch.bool, device=dev)
+    recalled = torch.zeros(real.n, dtype=torch.bool, device=dev)
+    if realism:
+        # Kynkaanniemi et al.: only real balls with a radius below the median take part.
+        pruned = np.flatnonzero(real_thr < np.median(real_thr))
+        best_ratio = torch.full((fake.n,), -1.0, device=dev)
+        best_real = torch.zeros(fake.n, dtype=torch.int64, device=dev)
+
+    rows, cols = block_shape(real.n, fake.n, backend.memory_budget)
+    for i0 in range(0, real.n, rows):
+        i1 = min(i0 + rows, real.n)
+        for j0 in range(0, fake.n, cols):
+            j1 = min(j0 + cols, fake.n)
+            d = backend.sqdist(real.bulk[i0:i1], fake.bulk[j0:j1]).to(dev)
+            block = _Block(d, real, fake, i0, j0, strict)
+            # Real balls, one radius per row: which fakes lie inside.
+            band = rounding_bound(real.norms[i0:i1], fake.norms[j0:j1].max(), real.dim)
+            ii, jj = block.inside_pairs(real_thr[i0:i1], band, along="rows")
+            counts[j0:j1] += torch.bincount(jj, minlength=j1 - j0)
+            covered[ii + i0] = True
+            # Fake balls, one radius per column: which reals lie inside.
+            band = rounding_bound(real.norms[i0:i1].max(), fake.norms[j0:j1], real.dim)
+            ii, jj = block.inside_pairs(fake_thr[j0:j1], band, along="cols")
+            recalled[ii + i0] = True
+            if realism:
+                sel = pruned[(pruned >= i0) & (pruned < i1)]
+                if sel.size:
+                    t = torch.from_numpy(real_thr[sel].astype(np.float32)).to(dev)
+                    ratio = t[:, None] / d[torch.from_numpy(sel - i0).to(dev)].clamp_min_(0.0)
+                    val, arg = ratio.max(dim=0)
+                    arg = torch.from_numpy(sel).to(dev)[arg]
+                    better = val > best_ratio[j0:j1]
+                    best_ratio[j0:j1] = torch.where(better, val, best_ratio[j0:j1])
+                    best_real[j0:j1] = torch.where(better, arg, best_real[j0:j1])
+            del d, block
+
+    realism_scores = None
+    if realism:
+        arg = best_real.cpu().numpy()
+        ex = exact_sqdist(real.original, fake.original, arg, np.arange(fake.n))
+        with np.errstate(divide="ignore"):
+            realism_scores = real_thr[arg] / ex
+    return BallScan(
+        fake_in_real_balls=counts.cpu().numpy(),
+        real_covered=covered.cpu().numpy(),
+        real_in_fake_balls=recalled.cpu().numpy(),
+        realism=realism_scores,
+    )
+
+
+class _Block:
+    """One block of float32 squared distances between real rows i0.. and fake columns j0.."""
+
+    def __init__(self, d, real: Prepared, fake: Prepared, i0: int, j0: int, strict: bool):
+        self.d, self.real, self.fake, self.i0, self.j0 = d, real, fake, i0, j0
+        self.strict = strict
+
+    def inside_pairs(self, thr: np.ndarray, band: np.ndarray, *, along: str):
+        """Local (row, col) indices of the pairs inside their ball, decided exactly.
+
+        ``thr`` holds the exact squared radius of each row (``along="rows"``, real balls) or of
+        each column (``along="cols"``, fake balls); ``band`` the rounding bound of each
+        comparison. A pair whose float32 distance exceeds ``thr + band`` is surely outside, one
+        below ``thr - band`` surely inside; the few in between are recomputed in float64.
+        """
+        dev = self.d.device
+        margin = band + 2 * U32 * thr  # the float32 rounding of the threshold itself
+
+        def vec(x):
+            v = torch.from_numpy(np.asarray(x, dtype=np.float32)).to(dev)
+            return v[:, None] if along == "rows" else v[None, :]
+
+        maybe = self.d <= vec(thr + margin)
+        ii, jj = torch.nonzero(maybe, as_tuple=True)
+        del maybe
+        owner = ii if along == "rows" else jj
+        lo = torch.from_numpy((thr - margin).astype(np.float32)).to(dev)
+        sure = self.d[ii, jj] < lo[owner]
+        unsure = torch.nonzero(~sure, as_tuple=True)[0]
+        if unsure.numel():
+            ui = ii[unsure].cpu().numpy()
+            uj = jj[unsure].cpu().numpy()
+            ex = exact_sqdist(self.real.original, self.fake.original, ui + self.i0, uj + self.j0)
+            t = thr[ui] if along == "rows" else thr[uj]
+            sure[unsure] = torch.from_numpy(ex < t if self.strict else ex <= t).to(dev)
+        return ii[sure], jj[sure]

@@ -1,0 +1,82 @@
+"""Reading feature arrays and Gaussian statistics from files.
+
+Accepted inputs:
+
+- ``.npy``: one 2-D array ``(n_samples, n_features)``;
+- ``.npz``: an array named ``features``, or a single array of any name; a file holding
+  ``mu`` and ``sigma`` is a statistics file (FID only; see :func:`load_stats_or_features`);
+- a folder of RGB images: Inception-v3 features through clean-fid (needs the weights file).
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from madbench.errors import DataFileError
+from madbench.metrics.features import InceptionFeatures
+from madbench.metrics.frechet import GaussianStats, fit_gaussian, load_stats
+from madbench.metrics.validate import as_features
+
+
+NPY_MAGIC = b"\x93NUMPY"
+NPZ_MAGIC = b"PK"
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    with open(path, "rb") as handle:
+        head = handle.read(6)
+    if not head.startswith(NPY_MAGIC if path.suffix == ".npy" else NPZ_MAGIC):
+        raise DataFileError(f"{path}: not a {path.suffix} file (its header is {head!r})")
+    try:
+        if path.suffix == ".npy":
+            return {"features": np.load(path, allow_pickle=False)}
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataFileError(f"{path}: not a readable {path.suffix} array file ({exc})") from None
+
+
+def _check_path(path) -> Path:
+    path = Path(os.fspath(path))
+    if not path.exists():
+        raise DataFileError(f"{path}: no such file or folder")
+    if path.is_file() and path.suffix not in (".npy", ".npz"):
+        raise DataFileError(
+            f"{path}: unsupported file type {path.suffix or '(none)'}; expected a .npy or .npz "
+            "feature file, or a folder of images"
+        )
+    return path
+
+
+def load_features(path, *, inception: InceptionFeatures | None = None) -> np.ndarray:
+    """A validated 2-D feature array from a .npy/.npz file or an image folder."""
+    path = _check_path(path)
+    if path.is_dir():
+        return (inception or InceptionFeatures()).folder(path)
+    arrays = _read_arrays(path)
+    if "features" in arrays:
+        array = arrays["features"]
+    elif len(arrays) == 1:
+        (array,) = arrays.values()
+    elif {"mu", "sigma"} <= set(arrays):
+        raise DataFileError(
+            f"{path}: holds Gaussian statistics (mu, sigma), not features; k-NN metrics need "
+            "the features themselves (FID alone can use statistics: madbench fid)"
+        )
+    else:
+        raise DataFileError(
+            f"{path}: holds several arrays {sorted(arrays)}; name the features 'features'"
+        )
+    return as_features(array, str(path))
+
+
+def load_stats_or_features(path, *, inception: InceptionFeatures | None = None) -> GaussianStats:
+    """Gaussian statistics from a statistics .npz, or fitted to the features of ``path``."""
+    path = _check_path(path)
+    if path.is_file() and path.suffix == ".npz" and {"mu", "sigma"} <= set(_read_arrays(path)):
+        return load_stats(path)
+    return fit_gaussian(load_features(path, inception=inception), str(path))

@@ -1,0 +1,155 @@
+"""Frechet distance (FID) and Wasserstein-2 distance between Gaussians, and their statistics.
+
+FID = ||mu_1 - mu_2||^2 + tr(S_1) + tr(S_2) - 2 tr((S_1 S_2)^(1/2)).
+
+Since S_1 and S_2 are symmetric positive semi-definite, tr((S_1 S_2)^(1/2)) is the sum of the
+square roots of the eigenvalues of the symmetric matrix S_1^(1/2) S_2 S_1^(1/2). madbench
+computes it with two symmetric eigendecompositions in float64 (no ``scipy.linalg.sqrtm`` on a
+non-symmetric product), so the result is always real and never negative: eigenvalues that
+rounding pushes below zero are clipped to zero, and identical statistics give exactly 0.
+
+The same closed form is the squared 2-Wasserstein distance between N(mu_1, S_1) and
+N(mu_2, S_2); :func:`wasserstein2` returns its square root.
+
+Statistics are fitted with the sample mean and the unbiased covariance (divide by n - 1).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from madbench.errors import DataFileError, InputError
+from madbench.metrics.validate import as_features
+
+
+@dataclass(frozen=True)
+class GaussianStats:
+    """Mean ``mu`` (d,), covariance ``sigma`` (d, d), both float64, fitted on ``n`` samples."""
+
+    mu: np.ndarray
+    sigma: np.ndarray
+    n: int
+
+    def __post_init__(self):
+        mu = np.asarray(self.mu, dtype=np.float64)
+        sigma = np.asarray(self.sigma, dtype=np.float64)
+        if mu.ndim != 1:
+            raise InputError(f"mu must be a vector (d,), got shape {mu.shape}")
+        if sigma.shape != (mu.shape[0], mu.shape[0]):
+            raise InputError(
+                f"sigma must be ({mu.shape[0]}, {mu.shape[0]}) to match mu, got {sigma.shape}"
+            )
+        if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
+            raise InputError("mu and sigma must be finite (found NaN or Inf)")
+        object.__setattr__(self, "mu", mu)
+        object.__setattr__(self, "sigma", sigma)
+
+    @property
+    def dim(self) -> int:
+        return self.mu.shape[0]
+
+
+def fit_gaussian(features, name: str = "features") -> GaussianStats:
+    """Sample mean and unbiased covariance of ``features`` (n, d), in float64.
+
+    Warns when n <= d: the covariance is then singular and FID, though it computes, means
+    little.
+    """
+    x = as_features(features, name)
+    n, d = x.shape
+    if n < 2:
+        raise InputError(f"{name}: a covariance needs at least 2 samples, got {n}")
+    if n <= d:
+        warnings.warn(
+            f"{name}: {n} samples for {d} features: the covariance is singular and the "
+            "Frechet distance is unreliable; use more than d samples",
+            stacklevel=2,
+        )
+    mu = x.mean(axis=0, dtype=np.float64)
+    centred = x.astype(np.float64) - mu
+    sigma = centred.T @ centred / (n - 1)
+    return GaussianStats(mu=mu, sigma=sigma, n=n)
+
+
+def _sqrt_psd(sigma: np.ndarray) -> np.ndarray:
+    """Symmetric square root of a symmetric PSD matrix (negative eigenvalues clipped to 0)."""
+    w, v = np.linalg.eigh(sigma)
+    return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+
+
+def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
+    """tr((S_1 S_2)^(1/2)) for symmetric PSD S_1, S_2, through symmetric eigensolvers."""
+    root1 = _sqrt_psd(sigma1)
+    middle = root1 @ sigma2 @ root1
+    middle = (middle + middle.T) / 2  # symmetric up to rounding; make it exactly so
+    w = np.linalg.eigvalsh(middle)
+    return float(np.sqrt(np.clip(w, 0.0, None)).sum())
+
+
+def frechet_distance(stats1: GaussianStats, stats2: GaussianStats) -> float:
+    """Squared Frechet distance between N(mu_1, S_1) and N(mu_2, S_2) (FID on features)."""
+    if stats1.dim != stats2.dim:
+        raise InputError(
+            f"statistics of different dimension: {stats1.dim} and {stats2.dim}; both must "
+            "come from the same feature extractor"
+        )
+    if np.array_equal(stats1.mu, stats2.mu) and np.array_equal(stats1.sigma, stats2.sigma):
+        return 0.0  # exactly, rather than rounding noise around it
+    diff = stats1.mu - stats2.mu
+    value = (
+        diff @ diff
+        + np.trace(stats1.sigma)
+        + np.trace(stats2.sigma)
+        - 2.0 * trace_sqrt_product(stats1.sigma, stats2.sigma)
+    )
+    return max(float(value), 0.0)
+
+
+def fid_from_features(real, fake) -> float:
+    """FID between two feature arrays, real first (the order does not change the value)."""
+    r = as_features(real, "real")
+    f = as_features(fake, "fake")
+    if r.shape[1] != f.shape[1]:
+        raise InputError(
+            f"real has {r.shape[1]} features per sample but fake has {f.shape[1]}"
+        )
+    return frechet_distance(fit_gaussian(r, "real"), fit_gaussian(f, "fake"))
+
+
+def wasserstein2(stats1: GaussianStats, stats2: GaussianStats) -> float:
+    """2-Wasserstein distance between two Gaussians (the square root of the Frechet distance)."""
+    return float(np.sqrt(frechet_distance(stats1, stats2)))
+
+
+def save_stats(path, stats: GaussianStats) -> None:
+    """Write statistics to an ``.npz`` file with keys ``mu``, ``sigma`` and ``n``.
+
+    The file is written to a temporary name and renamed, so a crash leaves no half-written file.
+    """
+    path = os.fspath(path)
+    tmp = f"{path}.tmp-{os.getpid()}.npz"
+    np.savez(tmp, mu=stats.mu, sigma=stats.sigma, n=np.int64(stats.n))
+    os.replace(tmp, path)
+
+
+def load_stats(path) -> GaussianStats:
+    """Read statistics written by :func:`save_stats` (or any .npz with ``mu`` and ``sigma``)."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise DataFileError(f"{path}: no such statistics file")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except (OSError, ValueError) as exc:
+        raise DataFileError(f"{path}: cannot be read as .npz statistics ({exc})") from None
+    missing = {"mu", "sigma"} - set(arrays)
+    if missing:
+        raise DataFileError(
+            f"{path}: not a statistics file: it lacks {sorted(missing)} (it has {sorted(arrays)})"
+        )
+    n = int(arrays["n"]) if "n" in arrays else 0
+    return GaussianStats(mu=arrays["mu"], sigma=arrays["sigma"], n=n)

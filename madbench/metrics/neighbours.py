@@ -1,0 +1,259 @@
+"""Neighbour-search back ends: the only code that computes distances in bulk.
+
+A back end works on *prepared* arrays (float32, centred, on its device) and offers two
+operations, both on squared Euclidean distances computed in float32 as
+``||a||^2 + ||b||^2 - 2 a.b`` (so every value carries a rounding error that
+:mod:`madbench.metrics.exact` bounds and removes):
+
+- ``sqdist(a, b)``: the dense block of squared distances between the rows of ``a`` and ``b``,
+  as a float32 torch tensor on the back end's device;
+- ``search(base, queries, kk)``: for every query row, the ``kk`` smallest squared distances to
+  the rows of ``base`` and their indices, ascending, as numpy arrays.
+
+Back ends:
+
+- ``torch``: blocked matrix products on the CPU, or on the GPU when torch sees one; exact search.
+- ``faiss`` with ``index="flat"``: FAISS exact flat index; ``"ivf"`` and ``"hnsw"`` are
+  approximate indexes for millions of points (their error is measured in benchmarks/).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import faiss
+import numpy as np
+import torch
+
+from madbench.errors import BackendError
+
+#: Default memory budget of one distance block and its temporaries, in bytes.
+DEFAULT_MEMORY_BUDGET = 512 * 2**20
+#: Bytes held per element of a distance block at worst: the float32 distance (4), a boolean
+#: mask (1), and two int64 indices should every pair of the block be a candidate (16).
+BYTES_PER_BLOCK_ELEMENT = 24
+#: A self-search is cut into about this many row panels (fewer when the budget is small).
+SELF_PANELS = 8
+#: ... but no panel is thinner than this many rows, unless the budget demands it.
+SELF_PANEL_MIN_ROWS = 256
+
+
+def block_rows(n_cols: int, memory_budget: int) -> int:
+    """Rows per block so that a ``rows x n_cols`` block and its temporaries fit the budget."""
+    return max(1, int(memory_budget // (BYTES_PER_BLOCK_ELEMENT * max(n_cols, 1))))
+
+
+def block_shape(n_rows: int, n_cols: int, memory_budget: int) -> tuple[int, int]:
+    """A (rows, cols) block shape within the memory budget, as square as the data allows."""
+    elems = max(1, memory_budget // BYTES_PER_BLOCK_ELEMENT)
+    side = int(np.sqrt(elems))
+    cols = min(n_cols, max(side, elems // max(n_rows, 1)))
+    rows = min(n_rows, max(1, elems // cols))
+    return rows, cols
+
+
+@contextlib.contextmanager
+def full_fp32_matmul():
+    """Force IEEE float32 matrix products (no TF32), whatever the user set globally."""
+    old = torch.get_float32_matmul_precision()
+    old_cuda = torch.backends.cuda.matmul.allow_tf32
+    torch.set_float32_matmul_precision("highest")
+    torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(old)
+        torch.backends.cuda.matmul.allow_tf32 = old_cuda
+
+
+def _empty_topk(rows: int, kk: int, device):
+    """A running top-kk list with no candidate yet (infinite distances)."""
+    return (
+        torch.full((rows, kk), float("inf"), device=device),
+        torch.zeros((rows, kk), dtype=torch.int64, device=device),
+    )
+
+
+def _merge_topk(best_v, best_i, vals, idx, kk):
+    """Keep the kk smallest of two candidate sets per row (values ascending)."""
+    v = torch.cat([best_v, vals], dim=1)
+    i = torch.cat([best_i, idx], dim=1)
+    v, pos = torch.topk(v, kk, dim=1, largest=False, sorted=True)
+    return v, torch.gather(i, 1, pos)
+
+
+class TorchBackend:
+    """Exact blocked distances with torch matrix products (CPU, or CUDA when available)."""
+
+    exact = True
+
+    def __init__(self, device: str | None = None, memory_budget: int = DEFAULT_MEMORY_BUDGET):
+        if device is None:
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        try:
+            self.device = torch.device(device)
+        except RuntimeError as exc:
+            raise BackendError(f"unknown torch device {device!r}: {exc}") from None
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise BackendError("device 'cuda' requested but torch sees no GPU; use --device cpu")
+        self.memory_budget = int(memory_budget)
+        self.name = f"torch:{self.device.type}"
+
+    def prepare(self, x: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
+
+    def sqdist(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        na = torch.einsum("ij,ij->i", a, a)
+        nb = torch.einsum("ij,ij->i", b, b)
+        with full_fp32_matmul():
+            d = torch.addmm(nb[None, :], a, b.T, alpha=-2.0)
+        return d.add_(na[:, None])
+
+    def search_self(self, x: torch.Tensor, kk: int):
+        """``search(x, x, kk)``, computing each pair's distance once.
+
+        Row panel ``[i0, i1)`` is multiplied with all rows from ``i0`` on: its row-wise top-k
+        serves the panel's rows, its column-wise top-k the later rows. That is about half the
+        products of the full square, in panels wide enough to keep the matrix unit busy.
+        """
+        n = x.shape[0]
+        kk = min(kk, n)
+        elems = self.memory_budget // BYTES_PER_BLOCK_ELEMENT
+        side = max(1, min(elems // n, max(SELF_PANEL_MIN_ROWS, -(-n // SELF_PANELS))))
+        best_v, best_i = _empty_topk(n, kk, x.device)
+        for i0 in range(0, n, side):
+            i1 = min(i0 + side, n)
+            d = self.sqdist(x[i0:i1], x[i0:])
+            v, i = torch.topk(d, min(kk, d.shape[1]), dim=1, largest=False, sorted=True)
+            best_v[i0:i1], best_i[i0:i1] = _merge_topk(best_v[i0:i1], best_i[i0:i1], v, i + i0, kk)
+            if i1 < n:
+                rest = d[:, i1 - i0 :]
+                v, i = torch.topk(rest, min(kk, rest.shape[0]), dim=0, largest=False, sorted=True)
+                best_v[i1:], best_i[i1:] = _merge_topk(best_v[i1:], best_i[i1:], v.T, i.T + i0, kk)
+            del d
+        return best_v.cpu().numpy(), best_i.cpu().numpy()
+
+    def search(self, base: torch.Tensor, queries: torch.Tensor, kk: int):
+        kk = min(kk, base.shape[0])
+        rows, cols = block_shape(queries.shape[0], base.shape[0], self.memory_budget)
+        out_v, out_i = [], []
+        for q0 in range(0, queries.shape[0], rows):
+            best_v, best_i = _empty_topk(min(rows, queries.shape[0] - q0), kk, queries.device)
+            for b0 in range(0, base.shape[0], cols):
+                d = self.sqdist(queries[q0 : q0 + rows], base[b0 : b0 + cols])
+                v, i = torch.topk(d, min(kk, d.shape[1]), dim=1, largest=False, sorted=True)
+                best_v, best_i = _merge_topk(best_v, best_i, v, i + b0, kk)
+            out_v.append(best_v.cpu())
+            out_i.append(best_i.cpu())
+        return torch.cat(out_v).numpy(), torch.cat(out_i).numpy()
+
+
+class FaissBackend:
+    """FAISS indexes: ``flat`` (exact), ``ivf`` and ``hnsw`` (approximate).
+
+    Approximate parameters: ``nlist`` (IVF cells, default 4 sqrt(n)), ``nprobe`` (cells
+    visited, default 32), ``hnsw_m`` (graph degree, default 32), ``ef_search`` (default 128).
+    """
+
+    INDEXES = ("flat", "ivf", "hnsw")
+
+    def __init__(
+        self,
+        index: str = "flat",
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
+        nlist: int | None = None,
+        nprobe: int = 32,
+        hnsw_m: int = 32,
+        ef_search: int = 128,
+        seed: int = 0,
+    ):
+        if index not in self.INDEXES:
+            raise BackendError(f"unknown FAISS index {index!r}; choose one of {self.INDEXES}")
+        self.index = index
+        self.exact = index == "flat"
+        self.memory_budget = int(memory_budget)
+        self.nlist, self.nprobe = nlist, nprobe
+        self.hnsw_m, self.ef_search = hnsw_m, ef_search
+        self.seed = seed
+        self.use_gpu = hasattr(faiss, "get_num_gpus") and faiss.get_num_gpus() > 0
+        self.name = f"faiss:{index}" + (":gpu" if self.use_gpu else "")
+        self.device = torch.device("cpu")
+        self._built: dict[int, faiss.Index] = {}
+
+    def prepare(self, x: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(x, dtype=np.float32)
+
+    def sqdist(self, a: np.ndarray, b: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(faiss.pairwise_distances(np.ascontiguousarray(a), b))
+
+    def _build(self, base: np.ndarray) -> faiss.Index:
+        key = id(base)
+        if key in self._built:
+            return self._built[key]
+        n, d = base.shape
+        if self.index == "flat":
+            index = faiss.IndexFlatL2(d)
+        elif self.index == "hnsw":
+            index = faiss.IndexHNSWFlat(d, self.hnsw_m)
+            index.hnsw.efSearch = self.ef_search
+        else:
+            nlist = self.nlist or max(1, min(int(4 * np.sqrt(n)), n // 39))
+            index = faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, nlist)
+            index.cp.seed = self.seed
+            index.train(base)
+            index.nprobe = min(self.nprobe, nlist)
+        if self.use_gpu and self.index != "hnsw":
+            index = faiss.index_cpu_to_all_gpus(index)
+        index.add(base)
+        self._built[key] = index
+        return index
+
+    def search_self(self, x: np.ndarray, kk: int):
+        return self.search(x, x, kk)
+
+    def search(self, base: np.ndarray, queries: np.ndarray, kk: int):
+        kk = min(kk, base.shape[0])
+        index = self._build(base)
+        step = max(1, self.memory_budget // (BYTES_PER_BLOCK_ELEMENT * base.shape[0]))
+        out_v, out_i = [], []
+        for q0 in range(0, queries.shape[0], step):
+            v, i = index.search(np.ascontiguousarray(queries[q0 : q0 + step]), kk)
+            out_v.append(v)
+            out_i.append(i)
+        vals, idx = np.concatenate(out_v), np.concatenate(out_i)
+        if (idx < 0).any():  # an approximate index found fewer than kk neighbours
+            vals = np.where(idx < 0, np.inf, vals).astype(np.float32)
+            idx = np.where(idx < 0, 0, idx)
+        return vals, idx
+
+
+BACKENDS = ("auto", "torch", "faiss")
+
+
+def get_backend(
+    name: str = "auto",
+    *,
+    approximate: str | None = None,
+    device: str | None = None,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    **faiss_options,
+):
+    """Build a back end by name.
+
+    ``auto`` picks ``torch`` (on the GPU when torch sees one) for exact metrics, and FAISS when
+    an approximate index (``"ivf"`` or ``"hnsw"``) is asked for. ``approximate`` is only valid
+    with ``faiss`` or ``auto``.
+    """
+    if name not in BACKENDS:
+        raise BackendError(f"unknown back end {name!r}; choose one of {', '.join(BACKENDS)}")
+    if approximate is not None and approximate not in ("ivf", "hnsw"):
+        raise BackendError(f"unknown approximate index {approximate!r}; choose 'ivf' or 'hnsw'")
+    if name == "torch" and approximate is not None:
+        raise BackendError("the torch back end is exact only; use --backend faiss for ivf/hnsw")
+    if name == "torch" or (name == "auto" and approximate is None):
+        return TorchBackend(device=device, memory_budget=memory_budget)
+    if device not in (None, "cpu", "cuda"):
+        raise BackendError(f"the faiss back end takes device 'cpu' or 'cuda', not {device!r}")
+    return FaissBackend(
+        index=approximate or "flat", memory_budget=memory_budget, **faiss_options
+    )

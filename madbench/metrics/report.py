@@ -1,0 +1,81 @@
+"""All metrics of one (real, fake) pair of feature sets, computed together.
+
+The dictionary keys of :meth:`MetricReport.as_dict` are the names madbench uses everywhere
+(CLI JSON output, result rows): ``precision``, ``recall``, ``density``, ``coverage``, ``fid``,
+``kid`` (mean over subsets) and ``kid_std``, plus how they were computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from madbench.metrics.frechet import fid_from_features
+from madbench.metrics.kid import KidResult, kid
+from madbench.metrics.knn import DEFAULT_K, KnnMetrics, knn_metrics
+from madbench.metrics.neighbours import DEFAULT_MEMORY_BUDGET
+
+#: The metric keys, in the order tables print them.
+METRIC_KEYS = ("precision", "recall", "density", "coverage", "fid", "kid", "kid_std")
+
+
+@dataclass(frozen=True)
+class MetricReport:
+    knn: KnnMetrics
+    fid: float
+    kid: KidResult
+
+    def as_dict(self) -> dict:
+        """Metric values under METRIC_KEYS, then the settings that produced them."""
+        return {
+            "precision": self.knn.precision,
+            "recall": self.knn.recall,
+            "density": self.knn.density,
+            "coverage": self.knn.coverage,
+            "fid": self.fid,
+            "kid": self.kid.mean,
+            "kid_std": self.kid.std,
+            "k": self.knn.k,
+            "rule": self.knn.rule,
+            "backend": self.knn.backend,
+            "exact": self.knn.exact,
+            "n_real": self.knn.n_real,
+            "n_fake": self.knn.n_fake,
+            "dim": self.knn.dim,
+            "kid_subsets": self.kid.n_subsets,
+            "kid_subset_size": self.kid.subset_size,
+            "seed": self.kid.seed,
+        }
+
+
+def all_metrics(
+    real: np.ndarray,
+    fake: np.ndarray,
+    *,
+    k: int = DEFAULT_K,
+    backend: str = "auto",
+    strict: bool = False,
+    approximate: str | None = None,
+    device: str | None = None,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    kid_subsets: int = 100,
+    kid_subset_size: int = 1000,
+    seed: int = 0,
+) -> MetricReport:
+    """k-NN metrics, FID and KID of ``fake`` against ``real`` (feature arrays, real first)."""
+    knn = knn_metrics(
+        real,
+        fake,
+        k=k,
+        backend=backend,
+        strict=strict,
+        approximate=approximate,
+        device=device,
+        memory_budget=memory_budget,
+    )
+    return MetricReport(
+        knn=knn,
+        fid=fid_from_features(real, fake),
+        kid=kid(real, fake, n_subsets=kid_subsets, subset_size=kid_subset_size, seed=seed),
+    )
