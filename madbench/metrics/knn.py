@@ -35,7 +35,7 @@ from madbench.metrics.validate import as_features, check_k, check_same_dim
 #: The MAD paper's neighbour count (also prdc's README and dgm-eval).
 DEFAULT_K = 5
 #: Candidates per point examined by the approximate (FAISS ivf/hnsw) mode, in multiples of k.
-APPROX_CANDIDATES_PER_K = 4
+APPROX_CANDIDATES_PER_K = 16
 
 
 @dataclass(frozen=True)
@@ -142,8 +142,8 @@ def knn_radii(features, *, k: int = DEFAULT_K, backend: str = "auto", **options)
 def _candidate_scan(engine, real, fake, real_thr, fake_thr, k, *, strict):
     """Approximate ball membership: each point looks only at its nearest candidates.
 
-    A fake sample is tested against the real balls of its ``4k`` approximate nearest reals; a
-    real sample against the fake balls of its ``4k`` nearest fakes, and its coverage against
+    A fake sample is tested against the real balls of its ``16k`` approximate nearest reals; a
+    real sample against the fake balls of its ``16k`` nearest fakes, and its coverage against
     its nearest fake. Misses of the index and balls beyond the candidates are the error.
     """
     kk = APPROX_CANDIDATES_PER_K * k

@@ -1,0 +1,162 @@
+"""k-NN precision/recall/density/coverage against prdc and a brute-force reference."""
+
+import numpy as np
+import pytest
+from prdc import compute_prdc
+
+from madbench.metrics.knn import knn_metrics, knn_radii
+from reference import knn_reference, realism_reference
+
+KEYS = ("precision", "recall", "density", "coverage")
+
+
+def continuous(rng, n, m, d):
+    real = rng.standard_normal((n, d))
+    fake = 1.3 * rng.standard_normal((m, d)) + 0.2
+    return real, fake
+
+
+def with_duplicates(rng, n, m, d):
+    """Continuous data where rows repeat within and across the two sets."""
+    real, fake = continuous(rng, n, m, d)
+    real[: n // 5] = real[n // 5 : 2 * (n // 5)]  # duplicates inside real
+    fake[: m // 5] = real[: m // 5]  # fakes that copy reals exactly
+    fake[m // 5 : 2 * (m // 5)] = fake[2 * (m // 5) : 3 * (m // 5)]  # inside fake
+    return real, fake
+
+
+def integer_grid(rng, n, m, d):
+    """Small integer coordinates: exact arithmetic everywhere, massive ties and duplicates."""
+    return rng.integers(-2, 3, size=(n, d)).astype(float), rng.integers(-2, 3, size=(m, d)).astype(float)
+
+
+CASES = [
+    # (generator, n, m, d, k)
+    (continuous, 150, 120, 8, 5),
+    (continuous, 300, 400, 64, 3),
+    (continuous, 60, 90, 2, 1),
+    (continuous, 257, 131, 300, 10),
+    (with_duplicates, 200, 150, 16, 5),
+    (with_duplicates, 120, 180, 3, 4),
+    (integer_grid, 150, 160, 4, 5),
+    (integer_grid, 200, 100, 2, 3),
+    (integer_grid, 80, 90, 6, 1),
+]
+
+
+def values(result):
+    return {key: getattr(result, key) for key in KEYS}
+
+
+@pytest.mark.parametrize("make,n,m,d,k", CASES)
+@pytest.mark.parametrize("backend", ["torch", "faiss"])
+def test_strict_rule_equals_prdc(make, n, m, d, k, backend):
+    if make is with_duplicates and k == 1:
+        pytest.skip("prdc's own distances are not exact for duplicated continuous rows")
+    real, fake = make(np.random.default_rng(n * m + d), n, m, d)
+    expected = compute_prdc(real, fake, k)
+    got = knn_metrics(real, fake, k=k, strict=True, backend=backend)
+    for key in KEYS:
+        assert getattr(got, key) == pytest.approx(expected[key], abs=1e-12), key
+
+
+@pytest.mark.parametrize("make,n,m,d,k", CASES)
+@pytest.mark.parametrize("strict", [False, True])
+def test_equals_brute_force_reference(make, n, m, d, k, strict):
+    real, fake = make(np.random.default_rng(7 * n + m + d), n, m, d)
+    expected = knn_reference(real, fake, k, strict=strict)
+    got = knn_metrics(real, fake, k=k, strict=strict)
+    for key in KEYS:
+        assert getattr(got, key) == pytest.approx(expected[key], abs=1e-12), key
+
+
+@pytest.mark.parametrize("make", [continuous, with_duplicates, integer_grid])
+def test_independent_of_block_size_and_backend(make):
+    real, fake = make(np.random.default_rng(3), 310, 270, 12)
+    base = values(knn_metrics(real, fake, k=4, backend="torch"))
+    tiny_blocks = values(knn_metrics(real, fake, k=4, backend="torch", memory_budget=24 * 37 * 41))
+    faiss_flat = values(knn_metrics(real, fake, k=4, backend="faiss"))
+    faiss_tiny = values(knn_metrics(real, fake, k=4, backend="faiss", memory_budget=24 * 1000))
+    assert base == tiny_blocks == faiss_flat == faiss_tiny
+
+
+def test_float32_and_float64_inputs_agree(rng):
+    real, fake = continuous(rng, 300, 300, 32)
+    r32, f32 = real.astype(np.float32), fake.astype(np.float32)
+    assert values(knn_metrics(r32, f32)) == values(knn_metrics(r32.astype(float), f32.astype(float)))
+
+
+def test_orientation_real_first(rng):
+    """metrics.md: tight fakes inside a wide real cloud are precise but have low recall."""
+    fake = 0.1 * rng.standard_normal((200, 16))
+    real = 3.0 * rng.standard_normal((200, 16))
+    got = knn_metrics(real, fake, k=5)
+    assert got.precision > 0.8
+    assert got.recall < 0.3
+
+
+def test_identical_sets_with_repeats_split_the_rules(rng):
+    """Each point repeated more than k times: radius 0, so <= gives 1 and < gives 0."""
+    base = rng.standard_normal((20, 5))
+    data = np.repeat(base, 7, axis=0)
+    loose = knn_metrics(data, data.copy(), k=5)
+    strict = knn_metrics(data, data.copy(), k=5, strict=True)
+    assert values(loose) == {"precision": 1.0, "recall": 1.0, "density": 7 / 5, "coverage": 1.0}
+    assert values(strict) == {"precision": 0.0, "recall": 0.0, "density": 0.0, "coverage": 0.0}
+    assert loose.rule == "<=" and strict.rule == "<"
+
+
+def test_identical_sets_without_repeats_are_perfect(rng):
+    data = rng.standard_normal((100, 8))
+    got = knn_metrics(data, data.copy(), k=5, strict=True)
+    assert got.precision == got.recall == got.coverage == 1.0
+
+
+@pytest.mark.parametrize("make", [continuous, with_duplicates])
+def test_realism_equals_reference(make):
+    real, fake = make(np.random.default_rng(11), 200, 150, 6)
+    got = knn_metrics(real, fake, k=5, realism=True).realism
+    expected = realism_reference(real, fake, 5)
+    assert got.shape == (150,)
+    finite = np.isfinite(expected)
+    np.testing.assert_array_equal(np.isfinite(got), finite)
+    np.testing.assert_allclose(got[finite], expected[finite], rtol=1e-10)
+
+
+def test_radii_equal_sorted_distances(rng):
+    x = rng.standard_normal((120, 7))
+    d = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))
+    np.testing.assert_allclose(knn_radii(x, k=3), np.sort(d, axis=1)[:, 3], rtol=1e-12)
+
+
+def test_heavy_ties_force_candidate_growth(rng):
+    """Binary data: thousands of equal distances around the k-th; still exact."""
+    real = rng.integers(0, 2, size=(400, 10)).astype(np.float32)
+    fake = rng.integers(0, 2, size=(300, 10)).astype(np.float32)
+    expected = knn_reference(real, fake, 5)
+    got = knn_metrics(real, fake, k=5, memory_budget=24 * 5000)
+    for key in KEYS:
+        assert getattr(got, key) == pytest.approx(expected[key], abs=1e-12)
+
+
+def test_large_offset_does_not_break_exactness(rng):
+    """Features far from the origin: centring keeps float32 rounding small."""
+    real, fake = continuous(rng, 200, 200, 16)
+    expected = knn_reference(real, fake, 5)
+    got = knn_metrics(real + 1e4, fake + 1e4, k=5)
+    for key in KEYS:
+        assert getattr(got, key) == pytest.approx(expected[key], abs=1e-12)
+
+
+@pytest.mark.parametrize("index", ["hnsw", "ivf"])
+def test_approximate_indexes_are_close(index):
+    rng = np.random.default_rng(5)
+    centres = rng.standard_normal((10, 16)) * 4
+    real = centres[rng.integers(0, 10, 3000)] + rng.standard_normal((3000, 16))
+    fake = centres[rng.integers(0, 10, 3000)] + 1.1 * rng.standard_normal((3000, 16))
+    exact = knn_metrics(real, fake, k=5)
+    approx = knn_metrics(real, fake, k=5, approximate=index)
+    assert approx.backend == f"faiss:{index}" and not approx.exact
+    for key in ("precision", "recall", "coverage"):
+        assert abs(getattr(approx, key) - getattr(exact, key)) < 0.03, key
+    assert abs(approx.density - exact.density) / exact.density < 0.05
