@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from madbench.errors import InputError
 from madbench.metrics import exact
 from madbench.metrics.neighbours import DEFAULT_MEMORY_BUDGET, get_backend
 from madbench.metrics.validate import as_features, check_k, check_same_dim
@@ -101,6 +102,8 @@ def knn_metrics(
     fake = as_features(fake, "fake")
     check_same_dim(real, fake)
     k = check_k(k, real.shape[0], fake.shape[0])
+    if realism and approximate is not None:
+        raise InputError("realism scores are computed in exact mode only; drop --approximate")
     engine = get_backend(
         backend, approximate=approximate, device=device, memory_budget=memory_budget
     )

@@ -1,0 +1,95 @@
+"""The command line as a user meets it: tables, JSON, and one-line errors."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from madbench.cli import main
+from madbench.metrics.report import METRIC_KEYS
+from reference import knn_reference
+
+
+@pytest.fixture
+def files(tmp_path, rng):
+    real = rng.standard_normal((300, 8)).astype(np.float32)
+    fake = (0.8 * rng.standard_normal((250, 8)) + 0.1).astype(np.float32)
+    np.save(tmp_path / "real.npy", real)
+    np.savez(tmp_path / "fake.npz", features=fake)
+    return tmp_path, real, fake
+
+
+def run(args, capsys):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_metrics_json_has_all_keys_and_right_values(files, capsys):
+    tmp, real, fake = files
+    code, out, err = run(["metrics", tmp / "real.npy", tmp / "fake.npz", "--json", "--k", 4], capsys)
+    assert code == 0
+    report = json.loads(out)
+    assert set(METRIC_KEYS) <= set(report)
+    expected = knn_reference(real, fake, 4)
+    for key in ("precision", "recall", "density", "coverage"):
+        assert report[key] == pytest.approx(expected[key], abs=1e-12)
+    assert report["k"] == 4 and report["rule"] == "<=" and report["fid"] > 0
+
+
+def test_metrics_table(files, capsys):
+    tmp, _, _ = files
+    code, out, _ = run(["metrics", tmp / "real.npy", tmp / "fake.npz", "--strict", "--backend", "faiss"], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert [line.split()[0] for line in lines[: len(METRIC_KEYS)]] == list(METRIC_KEYS)
+    assert "rule=<" in lines[-1] and "backend=faiss:flat" in lines[-1]
+
+
+def test_stats_then_fid(files, capsys):
+    tmp, _, _ = files
+    code, out, _ = run(["stats", tmp / "real.npy", tmp / "real_stats.npz"], capsys)
+    assert code == 0 and "300 samples" in out
+    _, from_stats, _ = run(["fid", tmp / "real_stats.npz", tmp / "fake.npz"], capsys)
+    _, from_feats, _ = run(["fid", tmp / "real.npy", tmp / "fake.npz"], capsys)
+    assert float(from_stats) == float(from_feats) > 0
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["metrics", "{tmp}/real.npy", "{tmp}/missing.npy"], "missing.npy: no such file or folder"),
+        (["metrics", "{tmp}/real.npy", "{tmp}/nan.npy"], "rows contain NaN or Inf"),
+        (["metrics", "{tmp}/real.npy", "{tmp}/narrow.npy"], "real has 8 features"),
+        (["metrics", "{tmp}/real.npy", "{tmp}/fake.npz", "--k", "400"], "too few for k = 400"),
+        (["metrics", "{tmp}/real.npy", "{tmp}/text.npy"], "not a .npy file"),
+        (["metrics", "{tmp}/real.npy", "{tmp}/fake.npz", "--backend", "x"], "Invalid value for '--backend'"),
+        (["metrics", "{tmp}/real.npy"], "Missing argument 'FAKE'"),
+        (["metrics", "{tmp}/real.npy", "{tmp}/imgs"], "no images found"),
+        (["stats", "{tmp}/real.npy", "{tmp}/out.txt"], "name the file *.npz"),
+    ],
+)
+def test_errors_are_one_line_exit_2(files, capsys, args, message):
+    tmp, real, _ = files
+    np.save(tmp / "nan.npy", np.full((10, 8), np.nan))
+    np.save(tmp / "narrow.npy", np.zeros((10, 3)))
+    (tmp / "text.npy").write_text("not numpy")
+    (tmp / "imgs").mkdir(exist_ok=True)
+    code, out, err = run([a.format(tmp=tmp) for a in args], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("madbench: error: ")
+    assert message in err
+    assert not (tmp / "out.txt").exists()
+
+
+def test_console_script_prints_no_traceback(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "madbench.cli", "metrics", str(tmp_path / "a.npy"), str(tmp_path / "b.npy")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == f"madbench: error: {tmp_path / 'a.npy'}: no such file or folder"
