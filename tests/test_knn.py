@@ -160,3 +160,27 @@ def test_approximate_indexes_are_close(index):
     for key in ("precision", "recall", "coverage"):
         assert abs(getattr(approx, key) - getattr(exact, key)) < 0.03, key
     assert abs(approx.density - exact.density) / exact.density < 0.05
+
+
+@pytest.mark.parametrize("make", [with_duplicates, integer_grid])
+def test_float64_product_refinement_path(monkeypatch, make):
+    """Force every uncertain pair through the float64 matrix product, then differences."""
+    from madbench.metrics import exact
+
+    monkeypatch.setattr(exact, "DIRECT_PAIRS_PER_BLOCK", 0)
+    real, fake = make(np.random.default_rng(21), 180, 160, 5)
+    for strict in (False, True):
+        expected = knn_reference(real, fake, 3, strict=strict)
+        got = knn_metrics(real, fake, k=3, strict=strict, memory_budget=24 * 3000)
+        for key in KEYS:
+            assert getattr(got, key) == pytest.approx(expected[key], abs=1e-12), key
+
+
+def test_wide_fake_balls_cover_every_real(rng):
+    """Recall decided by sure pairs: thresholds in the bulk of the distances stay exact."""
+    real = rng.standard_normal((300, 200))
+    fake = 1.1 * rng.standard_normal((300, 200))
+    expected = knn_reference(real, fake, 5)
+    got = knn_metrics(real, fake, k=5)
+    for key in KEYS:
+        assert getattr(got, key) == pytest.approx(expected[key], abs=1e-12), key

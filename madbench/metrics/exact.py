@@ -20,8 +20,12 @@ import torch
 
 from madbench.metrics.neighbours import block_shape
 
-#: Unit roundoff of float32.
+#: Unit roundoff of float32 and float64.
 U32 = 2.0**-24
+U64 = 2.0**-53
+#: Up to this many uncertain pairs per block are re-decided by plain differences; more go
+#: through a float64 matrix product first.
+DIRECT_PAIRS_PER_BLOCK = 20_000
 #: Extra candidates kept beyond k + 1 when searching for the k-th neighbour.
 EXTRA_CANDIDATES = 16
 #: Bytes of float64 differences materialised at once when re-computing exact distances.
@@ -61,13 +65,14 @@ class Prepared:
     original: np.ndarray
     bulk: object
     norms: np.ndarray  # float64 norms of the centred float32 rows
+    origin: np.ndarray  # the shared centre (float64), subtracted from both sets
 
     @classmethod
     def make(cls, backend, x: np.ndarray, origin: np.ndarray) -> "Prepared":
         # Centring in the input's own precision: a float32 origin moves every point alike.
         centred = np.subtract(x, origin.astype(x.dtype), dtype=np.float32)
         norms = np.sqrt(np.einsum("ij,ij->i", centred, centred, dtype=np.float64))
-        return cls(original=x, bulk=backend.prepare(centred), norms=norms)
+        return cls(original=x, bulk=backend.prepare(centred), norms=norms, origin=origin)
 
     @property
     def n(self) -> int:
@@ -176,13 +181,13 @@ def ball_scan(
             block = _Block(d, real, fake, i0, j0, strict)
             # Real balls, one radius per row: which fakes lie inside.
             band = rounding_bound(real.norms[i0:i1], fake.norms[j0:j1].max(), real.dim)
-            ii, jj = block.inside_pairs(real_thr[i0:i1], band, along="rows")
-            counts[j0:j1] += torch.bincount(jj, minlength=j1 - j0)
-            covered[ii + i0] = True
+            inside = block.inside(real_thr[i0:i1], band, along="rows")
+            counts[j0:j1] += inside.sum(dim=0)
+            covered[i0:i1] |= inside.any(dim=1)
             # Fake balls, one radius per column: which reals lie inside.
             band = rounding_bound(real.norms[i0:i1].max(), fake.norms[j0:j1], real.dim)
-            ii, jj = block.inside_pairs(fake_thr[j0:j1], band, along="cols")
-            recalled[ii + i0] = True
+            inside = block.inside(fake_thr[j0:j1], band, along="cols", rows_known=recalled[i0:i1])
+            recalled[i0:i1] |= inside.any(dim=1)
             if realism:
                 sel = pruned[(pruned >= i0) & (pruned < i1)]
                 if sel.size:
@@ -193,7 +198,7 @@ def ball_scan(
                     better = val > best_ratio[j0:j1]
                     best_ratio[j0:j1] = torch.where(better, val, best_ratio[j0:j1])
                     best_real[j0:j1] = torch.where(better, arg, best_real[j0:j1])
-            del d, block
+            del d, block, inside
 
     realism_scores = None
     if realism:
@@ -216,13 +221,19 @@ class _Block:
         self.d, self.real, self.fake, self.i0, self.j0 = d, real, fake, i0, j0
         self.strict = strict
 
-    def inside_pairs(self, thr: np.ndarray, band: np.ndarray, *, along: str):
-        """Local (row, col) indices of the pairs inside their ball, decided exactly.
+    def inside(
+        self, thr: np.ndarray, band: np.ndarray, *, along: str, rows_known=None
+    ) -> torch.Tensor:
+        """Boolean block: pair inside its ball, decided exactly.
 
         ``thr`` holds the exact squared radius of each row (``along="rows"``, real balls) or of
         each column (``along="cols"``, fake balls); ``band`` the rounding bound of each
-        comparison. A pair whose float32 distance exceeds ``thr + band`` is surely outside, one
-        below ``thr - band`` surely inside; the few in between are recomputed in float64.
+        comparison. A pair whose float32 distance is below ``thr - band`` is surely inside, one
+        above ``thr + band`` surely outside; the few in between are recomputed in float64.
+
+        ``rows_known``: rows whose "any pair inside" answer is already True. When given, the
+        caller only asks "any per row", so uncertain pairs in those rows, or in rows with a
+        sure pair, are not re-decided.
         """
         dev = self.d.device
         margin = band + 2 * U32 * thr  # the float32 rounding of the threshold itself
@@ -231,17 +242,43 @@ class _Block:
             v = torch.from_numpy(np.asarray(x, dtype=np.float32)).to(dev)
             return v[:, None] if along == "rows" else v[None, :]
 
-        maybe = self.d <= vec(thr + margin)
-        ii, jj = torch.nonzero(maybe, as_tuple=True)
-        del maybe
-        owner = ii if along == "rows" else jj
-        lo = torch.from_numpy((thr - margin).astype(np.float32)).to(dev)
-        sure = self.d[ii, jj] < lo[owner]
-        unsure = torch.nonzero(~sure, as_tuple=True)[0]
-        if unsure.numel():
-            ui = ii[unsure].cpu().numpy()
-            uj = jj[unsure].cpu().numpy()
-            ex = exact_sqdist(self.real.original, self.fake.original, ui + self.i0, uj + self.j0)
+        inside = self.d < vec(thr - margin)
+        unsure = (self.d <= vec(thr + margin)).logical_xor_(inside)
+        if rows_known is not None:
+            unsure[rows_known | inside.any(dim=1)] = False
+        ii, jj = torch.nonzero(unsure, as_tuple=True)
+        del unsure
+        if ii.numel():
+            ui, uj = ii.cpu().numpy(), jj.cpu().numpy()
             t = thr[ui] if along == "rows" else thr[uj]
-            sure[unsure] = torch.from_numpy(ex < t if self.strict else ex <= t).to(dev)
-        return ii[sure], jj[sure]
+            yes = torch.from_numpy(self._decide(ui, uj, t)).to(dev)
+            inside[ii[yes], jj[yes]] = True
+        return inside
+
+    def _decide(self, ui: np.ndarray, uj: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Exact ball membership of the local pairs (ui, uj) against thresholds t.
+
+        Few pairs: plain float64 differences. Many (a threshold in the bulk of the distances):
+        first a float64 matrix product over the rows and columns involved, whose far smaller
+        rounding bound settles all but exact ties, then differences for those.
+        """
+        inside = np.less if self.strict else np.less_equal
+        real, fake = self.real.original, self.fake.original
+        if ui.size <= DIRECT_PAIRS_PER_BLOCK:
+            return inside(exact_sqdist(real, fake, ui + self.i0, uj + self.j0), t)
+        rows, row_pos = np.unique(ui, return_inverse=True)
+        cols, col_pos = np.unique(uj, return_inverse=True)
+        a = real[rows + self.i0].astype(np.float64) - self.real.origin
+        b = fake[cols + self.j0].astype(np.float64) - self.real.origin
+        na, nb = np.einsum("ij,ij->i", a, a), np.einsum("ij,ij->i", b, b)
+        d64 = (na[:, None] + nb[None, :] - 2.0 * (a @ b.T))[row_pos, col_pos]
+        g = (a.shape[1] + 8) * U64
+        band = 2.0 * g / (1 - g) * (np.sqrt(na)[row_pos] + np.sqrt(nb)[col_pos]) ** 2
+        band += 2 * U64 * t
+        decision = inside(d64, t)
+        tie = np.abs(d64 - t) <= band
+        if tie.any():
+            decision[tie] = inside(
+                exact_sqdist(real, fake, ui[tie] + self.i0, uj[tie] + self.j0), t[tie]
+            )
+        return decision

@@ -1,0 +1,55 @@
+"""Error and speed of the approximate FAISS modes (ivf, hnsw) against exact results.
+
+Data: a 64-d mixture of 50 Gaussian clusters, n = m = 100,000, k = 5; the fake set has a
+slightly wider spread. The errors printed here are the figures README quotes.
+"""
+
+import numpy as np
+import pytest
+
+from conftest import report
+from madbench.metrics.knn import knn_metrics
+
+N, D, K = 100_000, 64, 5
+
+
+@pytest.fixture(scope="module")
+def features():
+    rng = np.random.default_rng(0)
+    centres = 3.0 * rng.standard_normal((50, D))
+    real = centres[rng.integers(0, 50, N)] + rng.standard_normal((N, D))
+    fake = centres[rng.integers(0, 50, N)] + 1.2 * rng.standard_normal((N, D))
+    return real.astype(np.float32), fake.astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def results():
+    return {}
+
+
+@pytest.mark.parametrize("mode", [None, "ivf", "hnsw"])
+def test_mode(benchmark, features, results, mode):
+    result = benchmark.pedantic(
+        knn_metrics, args=features, kwargs={"k": K, "approximate": mode}, rounds=1, iterations=1
+    )
+    results[mode] = (result, benchmark.stats.stats.mean)
+
+
+def test_errors_against_exact(results):
+    if None not in results:
+        pytest.skip("run the whole module")
+    exact, exact_time = results[None]
+    for mode in ("ivf", "hnsw"):
+        approx, seconds = results[mode]
+        errors = {
+            key: getattr(approx, key) - getattr(exact, key)
+            for key in ("precision", "recall", "density", "coverage")
+        }
+        report(
+            f"approximate {mode} n=m={N} d={D} k={K}: {seconds:.1f} s vs exact {exact_time:.1f} s; "
+            + ", ".join(f"{key} error {value:+.4f}" for key, value in errors.items())
+            + f" (exact density {exact.density:.4f})"
+        )
+        assert abs(errors["precision"]) < 0.02 and abs(errors["recall"]) < 0.02
+        assert abs(errors["coverage"]) < 0.02
+        assert abs(errors["density"]) / exact.density < 0.05
