@@ -150,6 +150,35 @@ def fid(first, second, inception_weights, device):
     click.echo(_fmt(value))
 
 
+@cli.command()
+@click.option("--n", "n", default=800, show_default=True, type=click.IntRange(min=20),
+              help="Samples per side of each built-in data set.")
+@click.option("--k", "k", default=5, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def selfcheck(n, k, seed, as_json):
+    """Check every metric against independent references on built-in data.
+
+    Exits with status 1 if any metric disagrees with its reference.
+    """
+    from madbench.selfcheck import run
+
+    checks = run(n=n, k=k, seed=seed)
+    if as_json:
+        click.echo(json.dumps([c.as_dict() for c in checks], indent=2))
+    else:
+        click.echo(f"{'data set':<13} {'metric':<16} {'reference':<12} {'madbench':>12} "
+                   f"{'reference':>12}  agrees")
+        for c in checks:
+            click.echo(f"{c.dataset:<13} {c.metric:<16} {c.reference:<12} {c.madbench:>12.6g} "
+                       f"{c.expected:>12.6g}  {'yes' if c.ok else 'NO'}")
+        failed = sum(not c.ok for c in checks)
+        click.echo(f"{len(checks) - failed} of {len(checks)} checks agree"
+                   + (f"; {failed} DISAGREE" if failed else ""))
+    if not all(c.ok for c in checks):
+        raise SystemExit(1)
+
+
 def main(argv=None) -> int:
     """Entry point of the console script: maps every user error to one line and exit 2."""
     try:
@@ -163,6 +192,8 @@ def main(argv=None) -> int:
     except click.ClickException as exc:
         click.echo(f"madbench: error: {exc.format_message()}", err=True)
         return exc.exit_code
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
     return 0
 
 

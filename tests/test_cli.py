@@ -9,7 +9,7 @@ import pytest
 
 from madbench.cli import main
 from madbench.metrics.report import METRIC_KEYS
-from reference import knn_reference
+from madbench.references import knn_reference
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from cleanfid.fid import kernel_distance
 
 from madbench.errors import InputError
 from madbench.metrics.kid import kid, mmd2_unbiased
-from reference import kid_reference
+from madbench.references import kid_reference
 
 
 def test_mmd_equals_double_loop_reference(rng):

@@ -5,7 +5,7 @@ import pytest
 from prdc import compute_prdc
 
 from madbench.metrics.knn import knn_metrics, knn_radii
-from reference import knn_reference, realism_reference
+from madbench.references import knn_reference, realism_reference
 
 KEYS = ("precision", "recall", "density", "coverage")
 

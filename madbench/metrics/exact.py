@@ -64,15 +64,18 @@ class Prepared:
 
     original: np.ndarray
     bulk: object
-    norms: np.ndarray  # float64 norms of the centred float32 rows
+    bulk_sq: object  # squared norms of the bulk rows, on the device (float32)
+    norms: np.ndarray  # norms of the bulk rows (float64; they only scale rounding bounds)
     origin: np.ndarray  # the shared centre (float64), subtracted from both sets
 
     @classmethod
     def make(cls, backend, x: np.ndarray, origin: np.ndarray) -> "Prepared":
         # Centring in the input's own precision: a float32 origin moves every point alike.
         centred = np.subtract(x, origin.astype(x.dtype), dtype=np.float32)
-        norms = np.sqrt(np.einsum("ij,ij->i", centred, centred, dtype=np.float64))
-        return cls(original=x, bulk=backend.prepare(centred), norms=norms, origin=origin)
+        bulk = backend.prepare(centred)
+        bulk_sq = (bulk * bulk).sum(1) if isinstance(bulk, torch.Tensor) else None
+        sq = np.einsum("ij,ij->i", centred, centred)
+        return cls(x, bulk, bulk_sq, np.sqrt(sq.astype(np.float64)), origin)
 
     @property
     def n(self) -> int:
@@ -177,12 +180,14 @@ def ball_scan(
         i1 = min(i0 + rows, real.n)
         for j0 in range(0, fake.n, cols):
             j1 = min(j0 + cols, fake.n)
-            d = backend.sqdist(real.bulk[i0:i1], fake.bulk[j0:j1]).to(dev)
+            d = backend.sqdist(
+                real.bulk[i0:i1], fake.bulk[j0:j1], *_slices(real.bulk_sq, fake.bulk_sq, i0, i1, j0, j1)
+            ).to(dev)
             block = _Block(d, real, fake, i0, j0, strict)
             # Real balls, one radius per row: which fakes lie inside.
             band = rounding_bound(real.norms[i0:i1], fake.norms[j0:j1].max(), real.dim)
             inside = block.inside(real_thr[i0:i1], band, along="rows")
-            counts[j0:j1] += inside.sum(dim=0)
+            counts[j0:j1] += inside.sum(dim=0, dtype=torch.int32)
             covered[i0:i1] |= inside.any(dim=1)
             # Fake balls, one radius per column: which reals lie inside.
             band = rounding_bound(real.norms[i0:i1].max(), fake.norms[j0:j1], real.dim)
@@ -212,6 +217,13 @@ def ball_scan(
         real_in_fake_balls=recalled.cpu().numpy(),
         realism=realism_scores,
     )
+
+
+def _slices(a_sq, b_sq, i0, i1, j0, j1):
+    """Row slices of the squared norms, when the back end keeps them."""
+    if a_sq is None:
+        return None, None
+    return a_sq[i0:i1], b_sq[j0:j1]
 
 
 class _Block:

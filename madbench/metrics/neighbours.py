@@ -5,10 +5,11 @@ operations, both on squared Euclidean distances computed in float32 as
 ``||a||^2 + ||b||^2 - 2 a.b`` (so every value carries a rounding error that
 :mod:`madbench.metrics.exact` bounds and removes):
 
-- ``sqdist(a, b)``: the dense block of squared distances between the rows of ``a`` and ``b``,
-  as a float32 torch tensor on the back end's device;
+- ``sqdist(a, b, a_sq, b_sq)``: the dense block of squared distances between the rows of ``a``
+  and ``b`` (optionally given their squared norms), as a float32 torch tensor on the device;
 - ``search(base, queries, kk)``: for every query row, the ``kk`` smallest squared distances to
-  the rows of ``base`` and their indices, ascending, as numpy arrays.
+  the rows of ``base`` and their indices, ascending, as numpy arrays;
+- ``search_self(x, kk)``: ``search(x, x, kk)``, the self pair included.
 
 Back ends:
 
@@ -32,6 +33,8 @@ DEFAULT_MEMORY_BUDGET = 512 * 2**20
 #: Bytes held per element of a distance block at worst: the float32 distance (4), a boolean
 #: mask (1), and two int64 indices should every pair of the block be a candidate (16).
 BYTES_PER_BLOCK_ELEMENT = 24
+#: Preferred rows of a distance block (measured fastest on 2 cores for d = 2048).
+PANEL_ROWS = 2048
 #: A self-search is cut into about this many row panels (fewer when the budget is small).
 SELF_PANELS = 8
 #: ... but no panel is thinner than this many rows, unless the budget demands it.
@@ -44,10 +47,10 @@ def block_rows(n_cols: int, memory_budget: int) -> int:
 
 
 def block_shape(n_rows: int, n_cols: int, memory_budget: int) -> tuple[int, int]:
-    """A (rows, cols) block shape within the memory budget, as square as the data allows."""
+    """A (rows, cols) block shape within the memory budget: panels of about PANEL_ROWS rows,
+    as wide as the budget allows (the shape matrix-multiply kernels run fastest on)."""
     elems = max(1, memory_budget // BYTES_PER_BLOCK_ELEMENT)
-    side = int(np.sqrt(elems))
-    cols = min(n_cols, max(side, elems // max(n_rows, 1)))
+    cols = min(n_cols, max(1, elems // min(PANEL_ROWS, n_rows)))
     rows = min(n_rows, max(1, elems // cols))
     return rows, cols
 
@@ -102,9 +105,10 @@ class TorchBackend:
     def prepare(self, x: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
 
-    def sqdist(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        na = torch.einsum("ij,ij->i", a, a)
-        nb = torch.einsum("ij,ij->i", b, b)
+    def sqdist(self, a: torch.Tensor, b: torch.Tensor, a_sq=None, b_sq=None) -> torch.Tensor:
+        """Squared distances; ``a_sq`` and ``b_sq`` are the rows' squared norms if known."""
+        na = torch.einsum("ij,ij->i", a, a) if a_sq is None else a_sq
+        nb = torch.einsum("ij,ij->i", b, b) if b_sq is None else b_sq
         with full_fp32_matmul():
             d = torch.addmm(nb[None, :], a, b.T, alpha=-2.0)
         return d.add_(na[:, None])
@@ -121,9 +125,10 @@ class TorchBackend:
         elems = self.memory_budget // BYTES_PER_BLOCK_ELEMENT
         side = max(1, min(elems // n, max(SELF_PANEL_MIN_ROWS, -(-n // SELF_PANELS))))
         best_v, best_i = _empty_topk(n, kk, x.device)
+        sq = torch.einsum("ij,ij->i", x, x)
         for i0 in range(0, n, side):
             i1 = min(i0 + side, n)
-            d = self.sqdist(x[i0:i1], x[i0:])
+            d = self.sqdist(x[i0:i1], x[i0:], sq[i0:i1], sq[i0:])
             v, i = torch.topk(d, min(kk, d.shape[1]), dim=1, largest=False, sorted=True)
             best_v[i0:i1], best_i[i0:i1] = _merge_topk(best_v[i0:i1], best_i[i0:i1], v, i + i0, kk)
             if i1 < n:
@@ -183,7 +188,7 @@ class FaissBackend:
     def prepare(self, x: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(x, dtype=np.float32)
 
-    def sqdist(self, a: np.ndarray, b: np.ndarray) -> torch.Tensor:
+    def sqdist(self, a: np.ndarray, b: np.ndarray, a_sq=None, b_sq=None) -> torch.Tensor:
         return torch.from_numpy(faiss.pairwise_distances(np.ascontiguousarray(a), b))
 
     def _build(self, base: np.ndarray) -> faiss.Index:
