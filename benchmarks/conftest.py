@@ -68,7 +68,10 @@ def peak_memory_above_inputs(setup: str, work: str, timeout: int = 3600) -> dict
         """
     ).format(setup=setup, work=work)
     proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     if proc.returncode != 0:

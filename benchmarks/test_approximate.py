@@ -6,8 +6,8 @@ slightly wider spread. The errors printed here are the figures README quotes.
 
 import numpy as np
 import pytest
-
 from conftest import report
+
 from madbench.metrics.knn import knn_metrics
 
 N, D, K = 100_000, 64, 5

@@ -6,8 +6,8 @@ Target: at least 3x faster than the sqrtm formula everyone else uses, with the s
 import numpy as np
 import pytest
 import scipy.linalg
-
 from conftest import report, timing
+
 from madbench.metrics.frechet import GaussianStats, fit_gaussian, frechet_distance
 
 D = 2048

@@ -7,9 +7,9 @@ products the computation needs (R R^T, G G^T and R G^T, as torch.mm), all timed 
 import numpy as np
 import pytest
 import torch
+from conftest import report, timing
 from prdc import compute_prdc
 
-from conftest import report, timing
 from madbench.metrics.knn import knn_metrics
 
 N = M = 10_000

@@ -7,7 +7,6 @@ on a 24 GB machine, so it is only measured at 10,000.
 """
 
 import pytest
-
 from conftest import peak_memory_above_inputs, report
 
 GB = 1e9

@@ -151,8 +151,14 @@ def fid(first, second, inception_weights, device):
 
 
 @cli.command()
-@click.option("--n", "n", default=800, show_default=True, type=click.IntRange(min=20),
-              help="Samples per side of each built-in data set.")
+@click.option(
+    "--n",
+    "n",
+    default=800,
+    show_default=True,
+    type=click.IntRange(min=20),
+    help="Samples per side of each built-in data set.",
+)
 @click.option("--k", "k", default=5, show_default=True, type=click.IntRange(min=1))
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
@@ -167,14 +173,20 @@ def selfcheck(n, k, seed, as_json):
     if as_json:
         click.echo(json.dumps([c.as_dict() for c in checks], indent=2))
     else:
-        click.echo(f"{'data set':<13} {'metric':<16} {'reference':<12} {'madbench':>12} "
-                   f"{'reference':>12}  agrees")
+        click.echo(
+            f"{'data set':<13} {'metric':<16} {'reference':<12} {'madbench':>12} "
+            f"{'reference':>12}  agrees"
+        )
         for c in checks:
-            click.echo(f"{c.dataset:<13} {c.metric:<16} {c.reference:<12} {c.madbench:>12.6g} "
-                       f"{c.expected:>12.6g}  {'yes' if c.ok else 'NO'}")
+            click.echo(
+                f"{c.dataset:<13} {c.metric:<16} {c.reference:<12} {c.madbench:>12.6g} "
+                f"{c.expected:>12.6g}  {'yes' if c.ok else 'NO'}"
+            )
         failed = sum(not c.ok for c in checks)
-        click.echo(f"{len(checks) - failed} of {len(checks)} checks agree"
-                   + (f"; {failed} DISAGREE" if failed else ""))
+        click.echo(
+            f"{len(checks) - failed} of {len(checks)} checks agree"
+            + (f"; {failed} DISAGREE" if failed else "")
+        )
     if not all(c.ok for c in checks):
         raise SystemExit(1)
 

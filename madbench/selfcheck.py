@@ -65,7 +65,7 @@ def builtin_datasets(n: int, seed: int) -> dict[str, tuple[np.ndarray, np.ndarra
 
 def _close(a: float, b: float, tol: float, relative: bool) -> bool:
     scale = max(abs(b), 1.0) if relative else 1.0
-    return abs(a - b) <= tol * scale
+    return bool(abs(a - b) <= tol * scale)
 
 
 def run(n: int = 800, k: int = 5, seed: int = 0) -> list[Check]:
@@ -82,26 +82,44 @@ def run(n: int = 800, k: int = 5, seed: int = 0) -> list[Check]:
     checks = []
     for name, (real, fake) in builtin_datasets(n, seed).items():
 
-        def add(metric, reference, ours, expected, tol, relative=False):
+        def add(metric, reference, ours, expected, tol, relative=False, dataset=name):
             ok = _close(ours, expected, tol, relative)
-            checks.append(Check(name, metric, reference, float(ours), float(expected), ok))
+            checks.append(Check(dataset, metric, reference, float(ours), float(expected), ok))
 
         for strict in (False, True):
             ours = knn_metrics(real, fake, k=k, strict=strict)
             rule = "<" if strict else "<="
             expected = references.knn_reference(real, fake, k, strict=strict)
             for key in KNN_KEYS:
-                add(f"{key} ({rule})", "brute force", getattr(ours, key), expected[key], TOLERANCE["knn"])
+                add(
+                    f"{key} ({rule})",
+                    "brute force",
+                    getattr(ours, key),
+                    expected[key],
+                    TOLERANCE["knn"],
+                )
             if strict and compute_prdc is not None:
                 with contextlib.redirect_stdout(io.StringIO()):  # prdc prints its sizes
                     theirs = compute_prdc(real, fake, nearest_k=k)
                 for key in KNN_KEYS:
                     add(f"{key} (<)", "prdc", getattr(ours, key), theirs[key], TOLERANCE["knn"])
-        add("fid", "scipy sqrtm", fid_from_features(real, fake),
-            references.fid_reference(real, fake), TOLERANCE["fid"], relative=True)
+        add(
+            "fid",
+            "scipy sqrtm",
+            fid_from_features(real, fake),
+            references.fid_reference(real, fake),
+            TOLERANCE["fid"],
+            relative=True,
+        )
         if kernel_distance is not None:
             size = min(len(real), len(fake))
             ours = kid(real, fake, n_subsets=1, subset_size=size, seed=seed).mean
-            add("kid (whole set)", "clean-fid", ours,
-                kernel_distance(real, fake, 1, size), TOLERANCE["kid"], relative=True)
+            add(
+                "kid (whole set)",
+                "clean-fid",
+                ours,
+                kernel_distance(real, fake, 1, size),
+                TOLERANCE["kid"],
+                relative=True,
+            )
     return checks

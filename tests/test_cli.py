@@ -29,7 +29,9 @@ def run(args, capsys):
 
 def test_metrics_json_has_all_keys_and_right_values(files, capsys):
     tmp, real, fake = files
-    code, out, err = run(["metrics", tmp / "real.npy", tmp / "fake.npz", "--json", "--k", 4], capsys)
+    code, out, err = run(
+        ["metrics", tmp / "real.npy", tmp / "fake.npz", "--json", "--k", 4], capsys
+    )
     assert code == 0
     report = json.loads(out)
     assert set(METRIC_KEYS) <= set(report)
@@ -41,7 +43,9 @@ def test_metrics_json_has_all_keys_and_right_values(files, capsys):
 
 def test_metrics_table(files, capsys):
     tmp, _, _ = files
-    code, out, _ = run(["metrics", tmp / "real.npy", tmp / "fake.npz", "--strict", "--backend", "faiss"], capsys)
+    code, out, _ = run(
+        ["metrics", tmp / "real.npy", tmp / "fake.npz", "--strict", "--backend", "faiss"], capsys
+    )
     assert code == 0
     lines = out.splitlines()
     assert [line.split()[0] for line in lines[: len(METRIC_KEYS)]] == list(METRIC_KEYS)
@@ -65,7 +69,10 @@ def test_stats_then_fid(files, capsys):
         (["metrics", "{tmp}/real.npy", "{tmp}/narrow.npy"], "real has 8 features"),
         (["metrics", "{tmp}/real.npy", "{tmp}/fake.npz", "--k", "400"], "too few for k = 400"),
         (["metrics", "{tmp}/real.npy", "{tmp}/text.npy"], "not a .npy file"),
-        (["metrics", "{tmp}/real.npy", "{tmp}/fake.npz", "--backend", "x"], "Invalid value for '--backend'"),
+        (
+            ["metrics", "{tmp}/real.npy", "{tmp}/fake.npz", "--backend", "x"],
+            "Invalid value for '--backend'",
+        ),
         (["metrics", "{tmp}/real.npy"], "Missing argument 'FAKE'"),
         (["metrics", "{tmp}/real.npy", "{tmp}/imgs"], "no images found"),
         (["stats", "{tmp}/real.npy", "{tmp}/out.txt"], "name the file *.npz"),
@@ -86,10 +93,35 @@ def test_errors_are_one_line_exit_2(files, capsys, args, message):
 
 def test_console_script_prints_no_traceback(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "madbench.cli", "metrics", str(tmp_path / "a.npy"), str(tmp_path / "b.npy")],
+        [
+            sys.executable,
+            "-m",
+            "madbench.cli",
+            "metrics",
+            str(tmp_path / "a.npy"),
+            str(tmp_path / "b.npy"),
+        ],
         capture_output=True,
         text=True,
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip() == f"madbench: error: {tmp_path / 'a.npy'}: no such file or folder"
+
+
+def test_selfcheck_agrees_on_builtin_data(capsys):
+    code, out, _ = run(["selfcheck", "--n", "150"], capsys)
+    assert code == 0
+    assert out.strip().splitlines()[-1].endswith("checks agree")
+    assert "NO" not in out
+
+
+def test_selfcheck_fails_when_a_metric_is_wrong(capsys, monkeypatch):
+    from madbench import references
+
+    true_fid = references.fid_reference
+    monkeypatch.setattr(references, "fid_reference", lambda r, f: true_fid(r, f) + 1.0)
+    code, out, _ = run(["selfcheck", "--n", "100", "--json"], capsys)
+    assert code == 1
+    failed = [c for c in json.loads(out) if not c["ok"]]
+    assert {c["metric"] for c in failed} == {"fid"} and len(failed) == 3

@@ -66,7 +66,9 @@ def test_folder_features_through_clean_fid(stand_in_weights, image_folder):
     extractor = InceptionFeatures(stand_in_weights, device="cpu")
     feats = extractor.folder(image_folder)
     assert feats.shape == (6, 2048) and feats.dtype == np.float32
-    np.testing.assert_array_equal(feats, InceptionFeatures(stand_in_weights, device="cpu").folder(image_folder))
+    np.testing.assert_array_equal(
+        feats, InceptionFeatures(stand_in_weights, device="cpu").folder(image_folder)
+    )
     assert len(np.unique(feats[:, 0])) == 6  # one row per distinct image
 
 

@@ -117,7 +117,9 @@ def test_bad_statistics(tmp_path):
     with pytest.raises(InputError, match="finite"):
         GaussianStats(np.array([np.nan]), np.eye(1), 0)
     with pytest.raises(InputError, match="different dimension"):
-        frechet_distance(GaussianStats(np.zeros(2), np.eye(2), 0), GaussianStats(np.zeros(3), np.eye(3), 0))
+        frechet_distance(
+            GaussianStats(np.zeros(2), np.eye(2), 0), GaussianStats(np.zeros(3), np.eye(3), 0)
+        )
     np.savez(tmp_path / "x.npz", a=np.ones(3))
     with pytest.raises(DataFileError, match="lacks"):
         load_stats(tmp_path / "x.npz")

@@ -1,6 +1,5 @@
 """KID against clean-fid's kernel_distance and an explicit double-loop reference."""
 
-import numpy as np
 import pytest
 from cleanfid.fid import kernel_distance
 

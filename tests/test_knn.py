@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prdc import compute_prdc
 
 from madbench.metrics.knn import knn_metrics, knn_radii
@@ -27,7 +29,9 @@ def with_duplicates(rng, n, m, d):
 
 def integer_grid(rng, n, m, d):
     """Small integer coordinates: exact arithmetic everywhere, massive ties and duplicates."""
-    return rng.integers(-2, 3, size=(n, d)).astype(float), rng.integers(-2, 3, size=(m, d)).astype(float)
+    return rng.integers(-2, 3, size=(n, d)).astype(float), rng.integers(-2, 3, size=(m, d)).astype(
+        float
+    )
 
 
 CASES = [
@@ -83,7 +87,9 @@ def test_independent_of_block_size_and_backend(make):
 def test_float32_and_float64_inputs_agree(rng):
     real, fake = continuous(rng, 300, 300, 32)
     r32, f32 = real.astype(np.float32), fake.astype(np.float32)
-    assert values(knn_metrics(r32, f32)) == values(knn_metrics(r32.astype(float), f32.astype(float)))
+    assert values(knn_metrics(r32, f32)) == values(
+        knn_metrics(r32.astype(float), f32.astype(float))
+    )
 
 
 def test_orientation_real_first(rng):
@@ -182,5 +188,26 @@ def test_wide_fake_balls_cover_every_real(rng):
     fake = 1.1 * rng.standard_normal((300, 200))
     expected = knn_reference(real, fake, 5)
     got = knn_metrics(real, fake, k=5)
+    for key in KEYS:
+        assert getattr(got, key) == pytest.approx(expected[key], abs=1e-12), key
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(4, 40),
+    m=st.integers(4, 40),
+    d=st.integers(1, 6),
+    k=st.integers(1, 3),
+    levels=st.integers(2, 6),
+    strict=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_property_equals_reference_on_tie_heavy_data(n, m, d, k, levels, strict, seed):
+    """Random small sets on a coarse grid (duplicates and ties everywhere), any k."""
+    rng = np.random.default_rng(seed)
+    real = rng.integers(0, levels, size=(n, d)) * 0.5
+    fake = rng.integers(0, levels, size=(m, d)) * 0.5
+    expected = knn_reference(real, fake, k, strict=strict)
+    got = knn_metrics(real, fake, k=k, strict=strict, memory_budget=24 * 200)
     for key in KEYS:
         assert getattr(got, key) == pytest.approx(expected[key], abs=1e-12), key

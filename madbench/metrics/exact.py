@@ -69,7 +69,7 @@ class Prepared:
     origin: np.ndarray  # the shared centre (float64), subtracted from both sets
 
     @classmethod
-    def make(cls, backend, x: np.ndarray, origin: np.ndarray) -> "Prepared":
+    def make(cls, backend, x: np.ndarray, origin: np.ndarray) -> Prepared:
         # Centring in the input's own precision: a float32 origin moves every point alike.
         centred = np.subtract(x, origin.astype(x.dtype), dtype=np.float32)
         bulk = backend.prepare(centred)
@@ -181,7 +181,9 @@ def ball_scan(
         for j0 in range(0, fake.n, cols):
             j1 = min(j0 + cols, fake.n)
             d = backend.sqdist(
-                real.bulk[i0:i1], fake.bulk[j0:j1], *_slices(real.bulk_sq, fake.bulk_sq, i0, i1, j0, j1)
+                real.bulk[i0:i1],
+                fake.bulk[j0:j1],
+                *_slices(real.bulk_sq, fake.bulk_sq, i0, i1, j0, j1),
             ).to(dev)
             block = _Block(d, real, fake, i0, j0, strict)
             # Real balls, one radius per row: which fakes lie inside.

@@ -56,9 +56,10 @@ def _download(url: str, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + f".part-{os.getpid()}")
     try:
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response, open(
-            tmp, "wb"
-        ) as out:
+        with (
+            urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response,
+            open(tmp, "wb") as out,
+        ):
             shutil.copyfileobj(response, out)
         os.replace(tmp, dest)
     finally:

@@ -21,7 +21,6 @@ from madbench.metrics.features import InceptionFeatures
 from madbench.metrics.frechet import GaussianStats, fit_gaussian, load_stats
 from madbench.metrics.validate import as_features
 
-
 NPY_MAGIC = b"\x93NUMPY"
 NPZ_MAGIC = b"PK"
 

@@ -114,9 +114,7 @@ def fid_from_features(real, fake) -> float:
     r = as_features(real, "real")
     f = as_features(fake, "fake")
     if r.shape[1] != f.shape[1]:
-        raise InputError(
-            f"real has {r.shape[1]} features per sample but fake has {f.shape[1]}"
-        )
+        raise InputError(f"real has {r.shape[1]} features per sample but fake has {f.shape[1]}")
     return frechet_distance(fit_gaussian(r, "real"), fit_gaussian(f, "fake"))
 
 

@@ -46,9 +46,7 @@ def mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
     return float(within - 2.0 * kxy.sum() / s**2)
 
 
-def kid(
-    real, fake, *, n_subsets: int = 100, subset_size: int = 1000, seed: int = 0
-) -> KidResult:
+def kid(real, fake, *, n_subsets: int = 100, subset_size: int = 1000, seed: int = 0) -> KidResult:
     """KID of ``fake`` against ``real`` (mean and std of unbiased MMD^2 over seeded subsets)."""
     r = as_features(real, "real")
     f = as_features(fake, "fake")

@@ -153,11 +153,15 @@ def _candidate_scan(engine, real, fake, real_thr, fake_thr, k, *, strict):
     inside = np.less if strict else np.less_equal
 
     _, idx = engine.search(real.bulk, fake.bulk, kk)  # reals near each fake
-    ex = exact.exact_sqdist(real.original, fake.original, idx.ravel(), np.repeat(np.arange(fake.n), idx.shape[1]))
+    ex = exact.exact_sqdist(
+        real.original, fake.original, idx.ravel(), np.repeat(np.arange(fake.n), idx.shape[1])
+    )
     in_real_ball = inside(ex, real_thr[idx.ravel()]).reshape(idx.shape)
 
     _, idx = engine.search(fake.bulk, real.bulk, kk)  # fakes near each real
-    ex = exact.exact_sqdist(real.original, fake.original, np.repeat(np.arange(real.n), idx.shape[1]), idx.ravel())
+    ex = exact.exact_sqdist(
+        real.original, fake.original, np.repeat(np.arange(real.n), idx.shape[1]), idx.ravel()
+    )
     ex = ex.reshape(idx.shape)
     in_fake_ball = inside(ex, fake_thr[idx])
     return exact.BallScan(

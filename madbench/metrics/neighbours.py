@@ -259,6 +259,4 @@ def get_backend(
         return TorchBackend(device=device, memory_budget=memory_budget)
     if device not in (None, "cpu", "cuda"):
         raise BackendError(f"the faiss back end takes device 'cpu' or 'cuda', not {device!r}")
-    return FaissBackend(
-        index=approximate or "flat", memory_budget=memory_budget, **faiss_options
-    )
+    return FaissBackend(index=approximate or "flat", memory_budget=memory_budget, **faiss_options)
