@@ -211,3 +211,13 @@ def test_property_equals_reference_on_tie_heavy_data(n, m, d, k, levels, strict,
     got = knn_metrics(real, fake, k=k, strict=strict, memory_budget=24 * 200)
     for key in KEYS:
         assert getattr(got, key) == pytest.approx(expected[key], abs=1e-12), key
+
+
+def test_approximate_mode_is_independent_of_query_chunks(monkeypatch):
+    from madbench.metrics import knn
+
+    rng = np.random.default_rng(8)
+    real, fake = rng.standard_normal((700, 8)), rng.standard_normal((650, 8))
+    whole = values(knn_metrics(real, fake, k=3, approximate="ivf"))
+    monkeypatch.setattr(knn, "APPROX_QUERY_CHUNK", 97)
+    assert values(knn_metrics(real, fake, k=3, approximate="ivf")) == whole

@@ -37,6 +37,8 @@ from madbench.metrics.validate import as_features, check_k, check_same_dim
 DEFAULT_K = 5
 #: Candidates per point examined by the approximate (FAISS ivf/hnsw) mode, in multiples of k.
 APPROX_CANDIDATES_PER_K = 16
+#: Queries searched at once by the approximate mode (bounds its memory).
+APPROX_QUERY_CHUNK = 65_536
 
 
 @dataclass(frozen=True)
@@ -148,25 +150,27 @@ def _candidate_scan(engine, real, fake, real_thr, fake_thr, k, *, strict):
     A fake sample is tested against the real balls of its ``16k`` approximate nearest reals; a
     real sample against the fake balls of its ``16k`` nearest fakes, and its coverage against
     its nearest fake. Misses of the index and balls beyond the candidates are the error.
+    Queries go in chunks of ``APPROX_QUERY_CHUNK`` to bound memory.
     """
     kk = APPROX_CANDIDATES_PER_K * k
     inside = np.less if strict else np.less_equal
 
-    _, idx = engine.search(real.bulk, fake.bulk, kk)  # reals near each fake
-    ex = exact.exact_sqdist(
-        real.original, fake.original, idx.ravel(), np.repeat(np.arange(fake.n), idx.shape[1])
-    )
-    in_real_ball = inside(ex, real_thr[idx.ravel()]).reshape(idx.shape)
+    def candidates(base: exact.Prepared, queries: exact.Prepared, q0: int):
+        """Exact squared distances to the approximate neighbours of queries q0..; inf if none."""
+        vals, idx = engine.search(base.bulk, queries.bulk[q0 : q0 + APPROX_QUERY_CHUNK], kk)
+        rows = np.repeat(np.arange(q0, q0 + idx.shape[0]), idx.shape[1])
+        ex = exact.exact_sqdist(queries.original, base.original, rows, idx.ravel())
+        ex = np.where(np.isfinite(vals), ex.reshape(idx.shape), np.inf)
+        return ex, idx
 
-    _, idx = engine.search(fake.bulk, real.bulk, kk)  # fakes near each real
-    ex = exact.exact_sqdist(
-        real.original, fake.original, np.repeat(np.arange(real.n), idx.shape[1]), idx.ravel()
-    )
-    ex = ex.reshape(idx.shape)
-    in_fake_ball = inside(ex, fake_thr[idx])
-    return exact.BallScan(
-        fake_in_real_balls=in_real_ball.sum(axis=1),
-        real_covered=inside(ex.min(axis=1), real_thr),
-        real_in_fake_balls=in_fake_ball.any(axis=1),
-        realism=None,
-    )
+    fake_in_real_balls = np.empty(fake.n, dtype=np.int64)
+    for q0 in range(0, fake.n, APPROX_QUERY_CHUNK):
+        ex, idx = candidates(real, fake, q0)  # reals near each fake
+        fake_in_real_balls[q0 : q0 + len(idx)] = inside(ex, real_thr[idx]).sum(axis=1)
+    real_covered = np.empty(real.n, dtype=bool)
+    real_in_fake_balls = np.empty(real.n, dtype=bool)
+    for q0 in range(0, real.n, APPROX_QUERY_CHUNK):
+        ex, idx = candidates(fake, real, q0)  # fakes near each real
+        real_covered[q0 : q0 + len(idx)] = inside(ex.min(axis=1), real_thr[q0 : q0 + len(idx)])
+        real_in_fake_balls[q0 : q0 + len(idx)] = inside(ex, fake_thr[idx]).any(axis=1)
+    return exact.BallScan(fake_in_real_balls, real_covered, real_in_fake_balls, realism=None)
