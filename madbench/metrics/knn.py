@@ -35,8 +35,6 @@ from madbench.metrics.validate import as_features, check_k, check_same_dim
 
 #: The MAD paper's neighbour count (also prdc's README and dgm-eval).
 DEFAULT_K = 5
-#: Candidates per point examined by the approximate (FAISS ivf/hnsw) mode, in multiples of k.
-APPROX_CANDIDATES_PER_K = 16
 #: Queries searched at once by the approximate mode (bounds its memory).
 APPROX_QUERY_CHUNK = 65_536
 
@@ -145,32 +143,50 @@ def knn_radii(features, *, k: int = DEFAULT_K, backend: str = "auto", **options)
 
 
 def _candidate_scan(engine, real, fake, real_thr, fake_thr, k, *, strict):
-    """Approximate ball membership: each point looks only at its nearest candidates.
+    """Approximate ball membership through FAISS approximate indexes.
 
-    A fake sample is tested against the real balls of its ``16k`` approximate nearest reals; a
-    real sample against the fake balls of its ``16k`` nearest fakes, and its coverage against
-    its nearest fake. Misses of the index and balls beyond the candidates are the error.
-    Queries go in chunks of ``APPROX_QUERY_CHUNK`` to bound memory.
+    Which balls contain a point q? Ball B(c, r_c) contains q iff
+    ``r_c^2 - ||q - c||^2 = <(q, 1), (2c, r_c^2 - ||c||^2)> - ||q||^2 >= 0``, so ranking balls
+    by the inner product ranks them by how deeply they hold q. That maximum inner-product search
+    is turned into a nearest-neighbour search by one more coordinate (each augmented centre b
+    gets ``sqrt(M^2 - ||b||^2)``, the query 0; Bachrach et al. 2014), which every index does
+    well. Each point takes its top balls, ``2k`` first and four times more while the last one
+    still holds it, and decides each candidate exactly. Coverage uses each real point's
+    nearest fake. The error is what the index misses.
     """
-    kk = APPROX_CANDIDATES_PER_K * k
     inside = np.less if strict else np.less_equal
-
-    def candidates(base: exact.Prepared, queries: exact.Prepared, q0: int):
-        """Exact squared distances to the approximate neighbours of queries q0..; inf if none."""
-        vals, idx = engine.search(base.bulk, queries.bulk[q0 : q0 + APPROX_QUERY_CHUNK], kk)
-        rows = np.repeat(np.arange(q0, q0 + idx.shape[0]), idx.shape[1])
-        ex = exact.exact_sqdist(queries.original, base.original, rows, idx.ravel())
-        ex = np.where(np.isfinite(vals), ex.reshape(idx.shape), np.inf)
-        return ex, idx
-
-    fake_in_real_balls = np.empty(fake.n, dtype=np.int64)
-    for q0 in range(0, fake.n, APPROX_QUERY_CHUNK):
-        ex, idx = candidates(real, fake, q0)  # reals near each fake
-        fake_in_real_balls[q0 : q0 + len(idx)] = inside(ex, real_thr[idx]).sum(axis=1)
+    fake_in_real_balls = _balls_containing(engine, real, real_thr, fake, k, inside, count=True)
+    real_in_fake_balls = _balls_containing(engine, fake, fake_thr, real, k, inside, count=False)
     real_covered = np.empty(real.n, dtype=bool)
-    real_in_fake_balls = np.empty(real.n, dtype=bool)
     for q0 in range(0, real.n, APPROX_QUERY_CHUNK):
-        ex, idx = candidates(fake, real, q0)  # fakes near each real
-        real_covered[q0 : q0 + len(idx)] = inside(ex.min(axis=1), real_thr[q0 : q0 + len(idx)])
-        real_in_fake_balls[q0 : q0 + len(idx)] = inside(ex, fake_thr[idx]).any(axis=1)
+        _, idx = engine.search(fake.bulk, real.bulk[q0 : q0 + APPROX_QUERY_CHUNK], 1)
+        rows = np.arange(q0, q0 + idx.shape[0])
+        nearest = exact.exact_sqdist(real.original, fake.original, rows, idx[:, 0])
+        real_covered[rows] = inside(nearest, real_thr[rows])
     return exact.BallScan(fake_in_real_balls, real_covered, real_in_fake_balls, realism=None)
+
+
+def _balls_containing(engine, centres, thr, queries, k, inside, *, count):
+    """Per query: how many balls B(centre, sqrt(thr)) contain it (``count``), or whether any."""
+    # Augmented centres (2c, r^2 - ||c||^2), lifted onto one sphere for the L2 search.
+    b = np.hstack([2.0 * centres.bulk, (thr - centres.norms**2)[:, None]])
+    lift = np.sqrt(np.max((b * b).sum(axis=1)) - (b * b).sum(axis=1)).clip(min=0.0)
+    balls = np.hstack([b, lift[:, None]]).astype(np.float32)
+    ones, zeros = np.ones((queries.n, 1)), np.zeros((queries.n, 1))
+    points = np.hstack([queries.bulk, ones, zeros]).astype(np.float32)
+    result = np.zeros(queries.n, dtype=np.int64)
+    for q0 in range(0, queries.n, APPROX_QUERY_CHUNK):
+        todo = np.arange(q0, min(q0 + APPROX_QUERY_CHUNK, queries.n))
+        kk = 2 * k
+        while todo.size:
+            dist, idx = engine.search(balls, points[todo], kk)
+            pairs = exact.exact_sqdist(
+                queries.original, centres.original, np.repeat(todo, idx.shape[1]), idx.ravel()
+            )
+            found = inside(pairs, thr[idx.ravel()]).reshape(idx.shape) & np.isfinite(dist)
+            result[todo] = found.sum(axis=1) if count else found.any(axis=1)
+            # Still inside the last ball offered: deeper lists may hold more balls.
+            more = found[:, -1] if count else np.zeros(todo.size, dtype=bool)
+            todo = todo[more] if kk < centres.n else todo[:0]
+            kk = min(centres.n, 4 * kk)
+    return result if count else result.astype(bool)

@@ -217,6 +217,7 @@ class FaissBackend:
         return self.search(x, x, kk)
 
     def search(self, base: np.ndarray, queries: np.ndarray, kk: int):
+        """Where an approximate index finds fewer than kk, missing entries hold index 0, +inf."""
         kk = min(kk, base.shape[0])
         index = self._build(base)
         step = max(1, self.memory_budget // (BYTES_PER_BLOCK_ELEMENT * base.shape[0]))
@@ -226,7 +227,7 @@ class FaissBackend:
             out_v.append(v)
             out_i.append(i)
         vals, idx = np.concatenate(out_v), np.concatenate(out_i)
-        if (idx < 0).any():  # an approximate index found fewer than kk neighbours
+        if (idx < 0).any():
             vals = np.where(idx < 0, np.inf, vals).astype(np.float32)
             idx = np.where(idx < 0, 0, idx)
         return vals, idx
