@@ -38,12 +38,15 @@ def stand_in_weights(tmp_path):
 
 
 @pytest.fixture
-def image_folder(tmp_path):
+def images():
+    return np.random.default_rng(0).integers(0, 256, size=(6, 32, 32, 3), dtype=np.uint8)
+
+
+@pytest.fixture
+def image_folder(tmp_path, images):
     folder = tmp_path / "images" / "nested"
     folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for i in range(6):
-        pixels = rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
+    for i, pixels in enumerate(images):
         Image.fromarray(pixels).save(folder / f"{i}.png")
     return tmp_path / "images"
 
@@ -70,6 +73,13 @@ def test_folder_features_through_clean_fid(stand_in_weights, image_folder):
         feats, InceptionFeatures(stand_in_weights, device="cpu").folder(image_folder)
     )
     assert len(np.unique(feats[:, 0])) == 6  # one row per distinct image
+
+
+def test_image_array_equals_folder(stand_in_weights, image_folder, images):
+    extractor = InceptionFeatures(stand_in_weights, device="cpu", batch_size=4)
+    np.testing.assert_allclose(extractor(images), extractor(str(image_folder)), rtol=1e-6)
+    with pytest.raises(FeatureError, match=r"uint8 RGB images .* float64 \(6, 32, 32\)"):
+        extractor(np.zeros((6, 32, 32)))
 
 
 def test_weights_from_environment(stand_in_weights, monkeypatch):

@@ -1,8 +1,12 @@
 """Feature extractors: what the metrics compare.
 
+Every extractor has a ``name`` and is called on its input, returning a float feature array
+``(n_samples, n_features)``:
+
 - :class:`IdentityFeatures`: vectors are their own features (Gaussian and 2-D experiments).
-- :class:`InceptionFeatures`: Inception-v3 pool3 features (2048-d) of RGB image folders,
-  through clean-fid's "clean" resizing and its TorchScript port of the TensorFlow network.
+- :class:`InceptionFeatures`: Inception-v3 pool3 features (2048-d) of RGB images, given as a
+  folder or as a uint8 array ``(n, height, width, 3)``, through clean-fid's "clean" resizing
+  and its TorchScript port of the TensorFlow network.
 
 clean-fid downloads its weights to a fixed path and cannot be pointed elsewhere. madbench looks
 for the weights file, in order: the ``weights`` argument (CLI ``--inception-weights``), the
@@ -43,8 +47,8 @@ class IdentityFeatures:
 
     name = "identity"
 
-    def __call__(self, x) -> np.ndarray:
-        return as_features(x, "features")
+    def __call__(self, source) -> np.ndarray:
+        return as_features(source, "features")
 
 
 def cache_dir() -> Path:
@@ -136,6 +140,38 @@ class InceptionFeatures:
                     ) from None
             self._model = model.to(self.device).eval()
         return self._model
+
+    def __call__(self, source) -> np.ndarray:
+        """Features of an image folder (path) or of an image array (n, height, width, 3)."""
+        if isinstance(source, (str, os.PathLike)):
+            return self.folder(source)
+        return self.images(source)
+
+    def images(self, images) -> np.ndarray:
+        """Features (n, 2048) of RGB images ``(n, height, width, 3)``, uint8 in [0, 255].
+
+        Each image is resized exactly as clean-fid resizes files ("clean": PIL bicubic to
+        299 x 299 on float pixels), so an array and a folder of the same images (lossless
+        files) give the same features.
+        """
+        import torch
+        from cleanfid.resize import build_resizer
+
+        images = np.asarray(images)
+        if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
+            raise FeatureError(
+                "Inception features need uint8 RGB images shaped (n, height, width, 3), got "
+                f"{images.dtype} {images.shape}"
+            )
+        resize = build_resizer("clean")
+        model = self.model()
+        out = []
+        with torch.no_grad():
+            for s in range(0, len(images), self.batch_size):
+                batch = np.stack([resize(img) for img in images[s : s + self.batch_size]])
+                tensor = torch.from_numpy(batch.astype(np.float32)).permute(0, 3, 1, 2)
+                out.append(model(tensor.to(self.device)).cpu().numpy())
+        return np.concatenate(out).astype(np.float32)
 
     def folder(self, folder: str | os.PathLike) -> np.ndarray:
         """Features (n_images, 2048) of every image under ``folder``, in sorted file order."""
