@@ -47,9 +47,8 @@ def cli():
 @click.option("--strict", is_flag=True, help="Ball membership with < (prdc's rule) instead of <=.")
 @click.option(
     "--approximate",
-    type=click.Choice(["ivf", "hnsw"]),
-    default=None,
-    help="FAISS approximate index for millions of points (not exact).",
+    is_flag=True,
+    help="FAISS IVF approximate search, for millions of points (not exact).",
 )
 @click.option("--device", default=None, help="cpu or cuda (default: cuda when available).")
 @click.option(

@@ -18,8 +18,8 @@ With duplicated points the rules differ completely: identical sets whose points 
 than k times give 1 under ``<=`` and 0 under ``<``.
 
 Real comes first, fake second, in every function (torch-fidelity once had them swapped).
-All results are exact (see :mod:`madbench.metrics.exact`) unless an approximate FAISS index is
-asked for.
+All results are exact (see :mod:`madbench.metrics.exact`) unless FAISS's approximate IVF
+index is asked for (``approximate=True``).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class KnnMetrics:
     coverage: float
     k: int
     rule: str  # "<=" (default) or "<" (strict, prdc's rule)
-    backend: str  # e.g. "torch:cpu", "faiss:flat", "faiss:hnsw"
+    backend: str  # e.g. "torch:cpu", "faiss:flat", "faiss:ivf"
     exact: bool
     n_real: int
     n_fake: int
@@ -71,7 +71,7 @@ def knn_metrics(
     backend: str = "auto",
     strict: bool = False,
     realism: bool = False,
-    approximate: str | None = None,
+    approximate: bool = False,
     device: str | None = None,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
 ) -> KnnMetrics:
@@ -91,7 +91,7 @@ def knn_metrics(
     realism:
         Also return the per-fake-sample realism scores (``result.realism``, shape ``(m,)``).
     approximate:
-        ``None`` for exact results, or ``"ivf"`` / ``"hnsw"`` for FAISS approximate search
+        Use FAISS's approximate IVF index instead of exact search
         (for millions of points; see README for the measured error).
     device:
         ``"cpu"`` or ``"cuda"``; default: CUDA when available.
@@ -102,7 +102,7 @@ def knn_metrics(
     fake = as_features(fake, "fake")
     check_same_dim(real, fake)
     k = check_k(k, real.shape[0], fake.shape[0])
-    if realism and approximate is not None:
+    if realism and approximate:
         raise InputError("realism scores are computed in exact mode only; drop --approximate")
     engine = get_backend(
         backend, approximate=approximate, device=device, memory_budget=memory_budget
@@ -143,7 +143,7 @@ def knn_radii(features, *, k: int = DEFAULT_K, backend: str = "auto", **options)
 
 
 def _candidate_scan(engine, real, fake, real_thr, fake_thr, k, *, strict):
-    """Approximate ball membership through FAISS approximate indexes.
+    """Approximate ball membership through a FAISS approximate (IVF) index.
 
     Which balls contain a point q? Ball B(c, r_c) contains q iff
     ``r_c^2 - ||q - c||^2 = <(q, 1), (2c, r_c^2 - ||c||^2)> - ||q||^2 >= 0``, so ranking balls

@@ -56,7 +56,7 @@ def all_metrics(
     k: int = DEFAULT_K,
     backend: str = "auto",
     strict: bool = False,
-    approximate: str | None = None,
+    approximate: bool = False,
     device: str | None = None,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     kid_subsets: int = 100,
