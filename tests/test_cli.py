@@ -125,3 +125,12 @@ def test_selfcheck_fails_when_a_metric_is_wrong(capsys, monkeypatch):
     assert code == 1
     failed = [c for c in json.loads(out) if not c["ok"]]
     assert {c["metric"] for c in failed} == {"fid"} and len(failed) == 3
+
+
+def test_metrics_approximate_flag(files, capsys):
+    tmp, _, _ = files
+    code, out, _ = run(
+        ["metrics", tmp / "real.npy", tmp / "fake.npz", "--approximate", "--json"], capsys
+    )
+    report = json.loads(out)
+    assert code == 0 and report["backend"] == "faiss:ivf" and report["exact"] is False

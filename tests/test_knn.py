@@ -235,3 +235,9 @@ def test_faiss_index_cache_never_serves_a_freed_array():
 
     for n in (200, 10, 150, 7, 300):
         np.testing.assert_array_equal(nearest_to_self(n), np.arange(n))
+
+
+def test_realism_undefined_when_all_radii_are_equal():
+    grid = np.repeat(np.eye(4), 8, axis=0)  # every point repeated: all radii 0
+    scores = knn_metrics(grid, grid + 0.5, k=3, realism=True).realism
+    assert scores.shape == (32,) and np.isnan(scores).all()

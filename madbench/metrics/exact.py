@@ -139,7 +139,8 @@ class BallScan:
     ``fake_in_real_balls[j]``: number of real balls ``B(r, radius_k(r))`` that contain fake j.
     ``real_covered[i]``: whether real ball i contains at least one fake sample.
     ``real_in_fake_balls[i]``: whether real i lies in at least one fake ball.
-    ``realism[j]``: Kynkaanniemi's realism score of fake j (only when asked for).
+    ``realism[j]``: Kynkaanniemi's realism score of fake j (only when asked for; NaN when
+    every real radius is the same, so that none lies below the median).
     """
 
     fake_in_real_balls: np.ndarray
@@ -208,7 +209,9 @@ def ball_scan(
             del d, block, inside
 
     realism_scores = None
-    if realism:
+    if realism and pruned.size == 0:  # all radii equal: no ball is below the median
+        realism_scores = np.full(fake.n, np.nan)
+    elif realism:
         arg = best_real.cpu().numpy()
         ex = exact_sqdist(real.original, fake.original, arg, np.arange(fake.n))
         with np.errstate(divide="ignore"):

@@ -30,8 +30,8 @@ from madbench.errors import BackendError
 
 #: Default memory budget of one distance block and its temporaries, in bytes.
 DEFAULT_MEMORY_BUDGET = 512 * 2**20
-#: Bytes held per element of a distance block at worst: the float32 distance (4), a boolean
-#: mask (1), and two int64 indices should every pair of the block be a candidate (16).
+#: Bytes held per element of a distance block at most: the float32 distance (4), three boolean
+#: masks (3), two float32 temporaries of the realism score (8), and slack for the allocator.
 BYTES_PER_BLOCK_ELEMENT = 24
 #: Preferred rows of a distance block (measured fastest on 2 cores for d = 2048).
 PANEL_ROWS = 2048
