@@ -103,6 +103,7 @@ def metrics(
         kid_subsets=kid_subsets,
         kid_subset_size=kid_subset_size,
         seed=seed,
+        progress=True,
     ).as_dict()
     if as_json:
         click.echo(json.dumps(report, indent=2))

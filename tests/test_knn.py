@@ -241,3 +241,31 @@ def test_realism_undefined_when_all_radii_are_equal():
     grid = np.repeat(np.eye(4), 8, axis=0)  # every point repeated: all radii 0
     scores = knn_metrics(grid, grid + 0.5, k=3, realism=True).realism
     assert scores.shape == (32,) and np.isnan(scores).all()
+
+
+@pytest.mark.parametrize("backend", ["torch", "faiss"])
+def test_progress_bar_counts_every_pair(monkeypatch, backend):
+    from madbench.metrics import knn
+
+    seen = []
+
+    class Recording(knn.tqdm):
+        def __init__(self, *args, **kwargs):
+            kwargs["disable"] = False
+            kwargs["file"] = open("/dev/null", "w")  # noqa: SIM115
+            super().__init__(*args, **kwargs)
+
+        def close(self):
+            seen.append((self.n, self.total))
+            super().close()
+
+    monkeypatch.setattr(knn, "tqdm", Recording)
+    rng = np.random.default_rng(4)
+    knn_metrics(
+        rng.standard_normal((300, 5)),
+        rng.standard_normal((200, 5)),
+        backend=backend,
+        progress=True,
+        memory_budget=24 * 5000,
+    )
+    assert seen == [(300 * 301 // 2 + 200 * 201 // 2 + 300 * 200,) * 2]

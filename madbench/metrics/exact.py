@@ -86,14 +86,15 @@ class Prepared:
         return self.original.shape[1]
 
 
-def kth_neighbour_sqdist(backend, data: Prepared, k: int) -> np.ndarray:
+def kth_neighbour_sqdist(backend, data: Prepared, k: int, tick=None) -> np.ndarray:
     """Exact squared distance from each row to its k-th neighbour in the same set (self excluded).
 
     The back end proposes the ``k + 1 + EXTRA_CANDIDATES`` nearest rows. Candidates whose
     float32 distance is within twice the rounding bound of the (k+1)-th are recomputed exactly;
     those clearly below only count. A row is settled when no row outside its candidates can be
     closer than the k-th neighbour so found; unsettled rows (near-ties, heavy duplication) are
-    searched again with four times as many candidates, up to the whole set.
+    searched again with four times as many candidates, up to the whole set. ``tick(f)``
+    reports progress as fractions of the first search.
     """
     n = data.n
     kth = np.empty(n, dtype=np.float64)
@@ -101,7 +102,7 @@ def kth_neighbour_sqdist(backend, data: Prepared, k: int) -> np.ndarray:
     kk = min(n, k + 1 + EXTRA_CANDIDATES)
     while todo.size:
         if todo.size == n:
-            vals, idx = backend.search_self(data.bulk, kk)
+            vals, idx = backend.search_self(data.bulk, kk, tick)
         else:
             vals, idx = backend.search(data.bulk, data.bulk[_index(data.bulk, todo)], kk)
         vals = vals.astype(np.float64)
@@ -158,13 +159,14 @@ def ball_scan(
     *,
     strict: bool,
     realism: bool,
+    tick=None,
 ) -> BallScan:
     """Stream all (real, fake) distance blocks once and answer every ball-membership question.
 
     ``real_thr`` and ``fake_thr`` are the exact squared k-NN radii. A pair is inside a ball when
     its squared distance is ``<=`` the threshold, or ``<`` with ``strict``. Pairs within the
     rounding bound of a threshold are re-decided exactly. No n x m array is ever held: blocks
-    follow the back end's memory budget.
+    follow the back end's memory budget. ``tick(f)`` reports each fraction f of pairs done.
     """
     dev = backend.device
     counts = torch.zeros(fake.n, dtype=torch.int64, device=dev)
@@ -206,6 +208,8 @@ def ball_scan(
                     better = val > best_ratio[j0:j1]
                     best_ratio[j0:j1] = torch.where(better, val, best_ratio[j0:j1])
                     best_real[j0:j1] = torch.where(better, arg, best_real[j0:j1])
+            if tick is not None:
+                tick(d.numel() / (real.n * fake.n))
             del d, block, inside
 
     realism_scores = None

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+from tqdm import tqdm
 
 from madbench.errors import InputError
 from madbench.metrics import exact
@@ -74,6 +75,7 @@ def knn_metrics(
     approximate: bool = False,
     device: str | None = None,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    progress: bool = False,
 ) -> KnnMetrics:
     """Precision, recall, density and coverage of ``fake`` against ``real``, in one pass.
 
@@ -97,6 +99,8 @@ def knn_metrics(
         ``"cpu"`` or ``"cuda"``; default: CUDA when available.
     memory_budget:
         Bytes for one distance block and its temporaries; sets block sizes, not results.
+    progress:
+        Show a progress bar on stderr (in distance pairs; only when stderr is a terminal).
     """
     real = as_features(real, "real")
     fake = as_features(fake, "fake")
@@ -111,12 +115,36 @@ def knn_metrics(
     origin = real.mean(axis=0, dtype=np.float64)
     r = exact.Prepared.make(engine, real, origin)
     g = exact.Prepared.make(engine, fake, origin)
-    real_thr = exact.kth_neighbour_sqdist(engine, r, k)
-    fake_thr = exact.kth_neighbour_sqdist(engine, g, k)
-    if engine.exact:
-        scan = exact.ball_scan(engine, r, g, real_thr, fake_thr, strict=strict, realism=realism)
-    else:
-        scan = _candidate_scan(engine, r, g, real_thr, fake_thr, k, strict=strict)
+    n, m = r.n, g.n
+    phases = {"real": n * (n + 1) // 2, "fake": m * (m + 1) // 2, "cross": n * m}
+    with tqdm(
+        total=sum(phases.values()),
+        unit="pair",
+        unit_scale=True,
+        desc="k-NN metrics",
+        disable=None if progress else True,  # None: shown on terminals only
+    ) as bar:
+
+        def tick(phase):
+            """Progress callback of one phase: takes fractions, moves the bar in whole pairs."""
+            done = {"fraction": 0.0, "pairs": 0}
+
+            def update(fraction):
+                done["fraction"] = min(1.0, done["fraction"] + fraction)
+                pairs = round(done["fraction"] * phases[phase])
+                bar.update(pairs - done["pairs"])
+                done["pairs"] = pairs
+
+            return update
+
+        real_thr = exact.kth_neighbour_sqdist(engine, r, k, tick("real"))
+        fake_thr = exact.kth_neighbour_sqdist(engine, g, k, tick("fake"))
+        if engine.exact:
+            scan = exact.ball_scan(
+                engine, r, g, real_thr, fake_thr, strict=strict, realism=realism, tick=tick("cross")
+            )
+        else:
+            scan = _candidate_scan(engine, r, g, real_thr, fake_thr, k, strict=strict)
     return KnnMetrics(
         precision=float(np.mean(scan.fake_in_real_balls > 0)),
         recall=float(np.mean(scan.real_in_fake_balls)),

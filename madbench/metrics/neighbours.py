@@ -9,7 +9,8 @@ operations, both on squared Euclidean distances computed in float32 as
   and ``b`` (optionally given their squared norms), as a float32 torch tensor on the device;
 - ``search(base, queries, kk)``: for every query row, the ``kk`` smallest squared distances to
   the rows of ``base`` and their indices, ascending, as numpy arrays;
-- ``search_self(x, kk)``: ``search(x, x, kk)``, the self pair included.
+- ``search_self(x, kk, tick)``: ``search(x, x, kk)``, the self pair included; ``tick(f)`` (if
+  given) is called as each fraction ``f`` of the work completes.
 
 Back ends:
 
@@ -113,7 +114,7 @@ class TorchBackend:
             d = torch.addmm(nb[None, :], a, b.T, alpha=-2.0)
         return d.add_(na[:, None])
 
-    def search_self(self, x: torch.Tensor, kk: int):
+    def search_self(self, x: torch.Tensor, kk: int, tick=None):
         """``search(x, x, kk)``, computing each pair's distance once.
 
         Row panel ``[i0, i1)`` is multiplied with all rows from ``i0`` on: its row-wise top-k
@@ -126,6 +127,7 @@ class TorchBackend:
         side = max(1, min(elems // n, max(SELF_PANEL_MIN_ROWS, -(-n // SELF_PANELS))))
         best_v, best_i = _empty_topk(n, kk, x.device)
         sq = torch.einsum("ij,ij->i", x, x)
+        work = sum(min(side, n - i0) * (n - i0) for i0 in range(0, n, side))
         for i0 in range(0, n, side):
             i1 = min(i0 + side, n)
             d = self.sqdist(x[i0:i1], x[i0:], sq[i0:i1], sq[i0:])
@@ -135,6 +137,8 @@ class TorchBackend:
                 rest = d[:, i1 - i0 :]
                 v, i = torch.topk(rest, min(kk, rest.shape[0]), dim=0, largest=False, sorted=True)
                 best_v[i1:], best_i[i1:] = _merge_topk(best_v[i1:], best_i[i1:], v.T, i.T + i0, kk)
+            if tick is not None:
+                tick(d.numel() / work)
             del d
         return best_v.cpu().numpy(), best_i.cpu().numpy()
 
@@ -210,8 +214,11 @@ class FaissBackend:
         self._built[id(base)] = (base, index)
         return index
 
-    def search_self(self, x: np.ndarray, kk: int):
-        return self.search(x, x, kk)
+    def search_self(self, x: np.ndarray, kk: int, tick=None):
+        result = self.search(x, x, kk)
+        if tick is not None:
+            tick(1.0)
+        return result
 
     def search(self, base: np.ndarray, queries: np.ndarray, kk: int):
         """Where an approximate index finds fewer than kk, missing entries hold index 0, +inf."""

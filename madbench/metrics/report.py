@@ -62,6 +62,7 @@ def all_metrics(
     kid_subsets: int = 100,
     kid_subset_size: int = 1000,
     seed: int = 0,
+    progress: bool = False,
 ) -> MetricReport:
     """k-NN metrics, FID and KID of ``fake`` against ``real`` (feature arrays, real first)."""
     knn = knn_metrics(
@@ -73,6 +74,7 @@ def all_metrics(
         approximate=approximate,
         device=device,
         memory_budget=memory_budget,
+        progress=progress,
     )
     return MetricReport(
         knn=knn,
