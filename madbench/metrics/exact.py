@@ -32,16 +32,17 @@ EXTRA_CANDIDATES = 16
 EXACT_CHUNK_BYTES = 2 * 2**20  # small chunks stay in cache
 
 
-def rounding_bound(norm_a, norm_b, dim: int):
-    """Upper bound on ``|computed - exact|`` of one float32 squared distance.
+def rounding_bound(norm_a, norm_b, dim: int, unit: float = U32):
+    """Upper bound on ``|computed - exact|`` of one squared distance computed in floating point
+    with unit roundoff ``unit`` (float32 by default).
 
-    ``norm_a`` and ``norm_b`` are the Euclidean norms of the (centred) float32 vectors. The
-    expansion ``||a||^2 + ||b||^2 - 2 a.b`` with ``d``-term float32 sums errs by at most
+    ``norm_a`` and ``norm_b`` are the Euclidean norms of the (centred) vectors. The expansion
+    ``||a||^2 + ||b||^2 - 2 a.b`` with ``d``-term sums errs by at most
     ``gamma_d (||a|| + ||b||)^2`` (Higham, Accuracy and Stability, sec. 3.1); rounding the
-    inputs to float32 adds a few ``u (||a|| + ||b||)^2``. We take ``gamma_{d+8}`` and a safety
-    factor of 2.
+    inputs to the working precision adds a few ``u (||a|| + ||b||)^2``. We take
+    ``gamma_{d+8}`` and a safety factor of 2.
     """
-    g = (dim + 8) * U32
+    g = (dim + 8) * unit
     return 2.0 * g / (1.0 - g) * (np.asarray(norm_a) + np.asarray(norm_b)) ** 2
 
 
@@ -293,8 +294,7 @@ class _Block:
         b = fake[cols + self.j0].astype(np.float64) - self.real.origin
         na, nb = np.einsum("ij,ij->i", a, a), np.einsum("ij,ij->i", b, b)
         d64 = (na[:, None] + nb[None, :] - 2.0 * (a @ b.T))[row_pos, col_pos]
-        g = (a.shape[1] + 8) * U64
-        band = 2.0 * g / (1 - g) * (np.sqrt(na)[row_pos] + np.sqrt(nb)[col_pos]) ** 2
+        band = rounding_bound(np.sqrt(na)[row_pos], np.sqrt(nb)[col_pos], a.shape[1], U64)
         band += 2 * U64 * t
         decision = inside(d64, t)
         tie = np.abs(d64 - t) <= band
