@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 
 import click
 
@@ -108,7 +109,7 @@ def metrics(
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
-    width = max(len(key) for key in report)
+    width = max(len(key) for key in METRIC_KEYS)
     for key in METRIC_KEYS:
         click.echo(f"{key:<{width}}  {_fmt(report[key])}")
     settings = ", ".join(f"{key}={_fmt(report[key])}" for key in report if key not in METRIC_KEYS)
@@ -191,8 +192,13 @@ def selfcheck(n, k, seed, as_json):
         raise SystemExit(1)
 
 
+def _warn_one_line(message, category, filename, lineno, file=None, line=None):
+    click.echo(f"madbench: warning: {message}", err=True)
+
+
 def main(argv=None) -> int:
     """Entry point of the console script: maps every user error to one line and exit 2."""
+    warnings.showwarning = _warn_one_line
     try:
         cli.main(args=argv, prog_name="madbench", standalone_mode=False)
     except MadbenchError as exc:

@@ -134,3 +134,13 @@ def test_metrics_approximate_flag(files, capsys):
     )
     report = json.loads(out)
     assert code == 0 and report["backend"] == "faiss:ivf" and report["exact"] is False
+
+
+def test_unwritable_statistics_path_and_warnings_are_one_line(files, capsys):
+    tmp, _, _ = files
+    code, _, err = run(["stats", tmp / "real.npy", tmp / "no" / "such" / "dir" / "s.npz"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "cannot write statistics" in err
+    np.save(tmp / "few.npy", np.random.default_rng(0).standard_normal((5, 8)))
+    code, out, err = run(["fid", tmp / "few.npy", tmp / "real.npy"], capsys)
+    assert code == 0 and float(out) > 0
+    assert err.startswith("madbench: warning: ") and "singular" in err and err.count("\n") == 1

@@ -130,8 +130,14 @@ def save_stats(path, stats: GaussianStats) -> None:
     """
     path = os.fspath(path)
     tmp = f"{path}.tmp-{os.getpid()}.npz"
-    np.savez(tmp, mu=stats.mu, sigma=stats.sigma, n=np.int64(stats.n))
-    os.replace(tmp, path)
+    try:
+        np.savez(tmp, mu=stats.mu, sigma=stats.sigma, n=np.int64(stats.n))
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot write statistics ({exc.strerror or exc})") from None
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def load_stats(path) -> GaussianStats:
