@@ -192,6 +192,38 @@ def selfcheck(n, k, seed, as_json):
         raise SystemExit(1)
 
 
+@cli.group()
+def data():
+    """Data sets: list them, verify their files against the manifests."""
+
+
+@data.command("list")
+def data_list():
+    """List the data sets with their kind, sample shape, splits, source and licence."""
+    from madbench.data.datasets import NAMES, get_dataset
+
+    for name in NAMES:
+        dataset = get_dataset(name.replace("<d>", "2"))
+        m = dataset.manifest
+        splits = ", ".join(f"{s}: {spec.get('n', 'unlimited')}" for s, spec in m.splits.items())
+        shape = "d" if name == "gaussian-<d>" else "x".join(map(str, dataset.shape))
+        click.echo(f"{name:<14} {dataset.kind:<6} {shape:<6} {splits:<30} {m.licence}; {m.source}")
+
+
+@data.command("verify")
+@click.argument("names", nargs=-1)
+@click.option("--data-dir", default=None, help="Folder holding the files (default: manifest's).")
+def data_verify(names, data_dir):
+    """Check the files of data sets NAMES (default: all stored ones) against their manifests."""
+    from madbench.data.datasets import get_dataset
+
+    for name in names or ("digits", "fashion-mnist"):
+        dataset = get_dataset(name, data_dir=data_dir)
+        dataset.verify()
+        count = len(dataset.manifest.files)
+        click.echo(f"{name}: {count} of {count} files match the manifest")
+
+
 def _warn_one_line(message, category, filename, lineno, file=None, line=None):
     click.echo(f"madbench: warning: {message}", err=True)
 

@@ -1,0 +1,1 @@
+"""Data sets (generated and stored), their manifests, and the IDX reader."""

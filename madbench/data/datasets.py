@@ -1,0 +1,159 @@
+"""The data sets madbench runs on, by name, each described by a manifest in data_manifests/.
+
+- ``gaussian-<d>``: N(0, I_d), any d >= 1 (generated; unlimited fresh draws);
+- ``gmm-25``: the MAD paper's 2-D mixture of 25 modes on a 5x5 grid (generated);
+- ``digits``: scikit-learn's 8x8 digits, 1797 images with labels (embedded in scikit-learn);
+- ``fashion-mnist``: 28x28 images with labels, from Debian's ``dataset-fashion-mnist`` or any
+  folder holding the four IDX files (``data_dir``).
+
+Every data set has a ``train`` split and a held-out ``test`` split used only for scoring.
+Images come as float32 in [0, 1] with shape (n, height, width); vectors as float64 (n, d);
+labels as int64. File-backed sets are verified against their manifest at every load.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from madbench.data import manifest as manifests
+from madbench.data.idx import parse_idx
+from madbench.errors import InputError
+
+SPLITS = ("train", "test")
+#: Default size of a split of a generated data set.
+DEFAULT_SYNTHETIC_N = 10_000
+#: gmm-25: the grid of means and the per-coordinate standard deviation of each mode.
+GMM_GRID = (-4.0, -2.0, 0.0, 2.0, 4.0)
+GMM_STD = 0.05
+
+
+@dataclass(frozen=True)
+class Split:
+    """Samples ``x`` (n, *shape) and their labels ``y`` (n,), or None for unlabelled data."""
+
+    x: np.ndarray
+    y: np.ndarray | None
+
+
+def _check_split(name: str) -> None:
+    if name not in SPLITS:
+        raise InputError(f"unknown split {name!r}; choose 'train' or 'test' (held out)")
+
+
+class SyntheticDataset:
+    """A generated data set: each split is a seeded stream of fresh draws."""
+
+    def __init__(self, name: str, manifest: manifests.Manifest, sampler, shape: tuple[int, ...]):
+        self.name, self.manifest, self._sampler = name, manifest, sampler
+        self.kind, self.shape, self.classes = "vector", shape, manifest.classes
+
+    def split(self, name: str = "train", n: int | None = None, seed: int = 0) -> Split:
+        """``n`` draws of split ``name``; the same (n, seed) gives the same samples."""
+        _check_split(name)
+        n = DEFAULT_SYNTHETIC_N if n is None else n
+        if n < 1:
+            raise InputError(f"{self.name}: a split needs n >= 1 samples, got {n}")
+        stream = int(self.manifest.splits[name]["stream"])
+        return self._sampler(n, np.random.default_rng([seed, stream]))
+
+    def verify(self) -> None:
+        """Nothing stored, nothing to check."""
+
+
+def _gaussian_sampler(dim: int):
+    def sample(n, rng):
+        return Split(rng.standard_normal((n, dim)), None)
+
+    return sample
+
+
+def _gmm_sampler(n, rng):
+    means = np.array([(a, b) for a in GMM_GRID for b in GMM_GRID])
+    modes = rng.integers(0, len(means), size=n)
+    return Split(means[modes] + GMM_STD * rng.standard_normal((n, 2)), modes.astype(np.int64))
+
+
+class FileDataset:
+    """A stored data set, verified against its manifest before every load."""
+
+    kind = "image"
+
+    def __init__(self, name: str, manifest: manifests.Manifest, directory: Path, reader):
+        self.name, self.manifest, self.directory, self._reader = name, manifest, directory, reader
+        self.shape, self.classes = manifest.shape, manifest.classes
+        self._cache: dict[str, Split] | None = None
+
+    def verify(self) -> dict[str, bytes]:
+        return manifests.verify(self.manifest, self.directory)
+
+    def split(self, name: str = "train", n: int | None = None, seed: int = 0) -> Split:
+        """Split ``name``, whole, or ``n`` of its samples drawn without replacement (seeded)."""
+        _check_split(name)
+        if self._cache is None:
+            self._cache = self._reader(self.manifest, self.verify())
+        full = self._cache[name]
+        if n is None:
+            return full
+        if not 1 <= n <= len(full.x):
+            raise InputError(
+                f"{self.name}: split {name!r} has {len(full.x)} samples; asked for {n}"
+            )
+        rows = np.sort(
+            np.random.default_rng([seed, SPLITS.index(name)]).choice(len(full.x), n, replace=False)
+        )
+        return Split(full.x[rows], None if full.y is None else full.y[rows])
+
+
+def _read_fashion(manifest, contents) -> dict[str, Split]:
+    out = {}
+    for split, spec in manifest.splits.items():
+        images = parse_idx(contents[spec["images"]], manifest.files[spec["images"]].path)
+        labels = parse_idx(contents[spec["labels"]], manifest.files[spec["labels"]].path)
+        out[split] = Split(images.astype(np.float32) / 255.0, labels.astype(np.int64))
+    return out
+
+
+def _read_digits(manifest, contents) -> dict[str, Split]:
+    table = np.loadtxt(io.BytesIO(contents["digits"]), delimiter=",")
+    x = (table[:, :-1] / 16.0).astype(np.float32).reshape(-1, *manifest.shape)
+    y = table[:, -1].astype(np.int64)
+    held_out = np.arange(len(x)) % 5 == 0  # the manifest's test rows: index % 5 == 0
+    return {"train": Split(x[~held_out], y[~held_out]), "test": Split(x[held_out], y[held_out])}
+
+
+def _location(manifest: manifests.Manifest, data_dir) -> Path:
+    if data_dir is not None:
+        return Path(data_dir)
+    if manifest.location and manifest.location.startswith("package:"):
+        package, _, sub = manifest.location[len("package:") :].partition("/")
+        module = __import__(package)
+        return Path(module.__file__).parent / sub
+    return Path(manifest.location)
+
+
+NAMES = ("gaussian-<d>", "gmm-25", "digits", "fashion-mnist")
+
+
+def get_dataset(name: str, *, data_dir: str | None = None):
+    """The data set called ``name`` (see the module docstring for the names)."""
+    match = re.fullmatch(r"gaussian-(\d+)", name)
+    if match and int(match.group(1)) >= 1:
+        dim = int(match.group(1))
+        return SyntheticDataset(
+            name, manifests.load_manifest("gaussian"), _gaussian_sampler(dim), (dim,)
+        )
+    if name == "gmm-25":
+        return SyntheticDataset(name, manifests.load_manifest("gmm-25"), _gmm_sampler, (2,))
+    readers = {"digits": _read_digits, "fashion-mnist": _read_fashion}
+    if name in readers:
+        manifest = manifests.load_manifest(name)
+        return FileDataset(name, manifest, _location(manifest, data_dir), readers[name])
+    close = difflib.get_close_matches(name, [*NAMES, "gaussian-2", "gaussian-100"], n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise InputError(f"unknown data set {name!r}{hint} (known: {', '.join(NAMES)})")

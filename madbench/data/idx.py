@@ -1,0 +1,80 @@
+"""IDX files (the MNIST format), plain or gzip-compressed.
+
+Layout (big-endian): two zero bytes, a type code, the number of dimensions ``ndim``, then
+``ndim`` 32-bit sizes, then the values in C order. Type codes: 0x08 uint8, 0x09 int8,
+0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64. Reads MNIST, Fashion-MNIST, KMNIST, EMNIST
+or any file in this format.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from madbench.errors import DataFileError
+
+DTYPES = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+CODES = {dtype.newbyteorder("="): code for code, dtype in DTYPES.items()}
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """The file's bytes, decompressed when it is gzip (whatever its name)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+        return gzip.decompress(raw) if raw[:2] == GZIP_MAGIC else raw
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: no such file") from None
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise DataFileError(f"{path}: cannot be read ({exc})") from None
+
+
+def parse_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
+    """The array held by the bytes of an IDX file (native byte order)."""
+    if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] not in DTYPES:
+        raise DataFileError(f"{name}: not an IDX file (header {data[:4]!r})")
+    dtype, ndim = DTYPES[data[2]], data[3]
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DataFileError(f"{name}: truncated IDX header ({len(data)} bytes)")
+    shape = struct.unpack(f">{ndim}I", data[4:header])
+    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(data) != expected:
+        raise DataFileError(
+            f"{name}: IDX shape {shape} needs {expected} bytes but the file has {len(data)} "
+            "(truncated or corrupt)"
+        )
+    return (
+        np.frombuffer(data, dtype=dtype, offset=header)
+        .reshape(shape)
+        .astype(dtype.newbyteorder("="))
+    )
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (``.gz`` or not) into a numpy array."""
+    return parse_idx(read_bytes(path), str(path))
+
+
+def write_idx(path: str | os.PathLike, array: np.ndarray, *, compress: bool = False) -> None:
+    """Write ``array`` as an IDX file (gzip-compressed with ``compress``)."""
+    array = np.asarray(array)
+    native = array.dtype.newbyteorder("=")
+    if native not in CODES:
+        raise DataFileError(f"IDX cannot store dtype {array.dtype}; use one of {list(CODES)}")
+    code = CODES[native]
+    header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    payload = header + np.ascontiguousarray(array, dtype=DTYPES[code]).tobytes()
+    Path(path).write_bytes(gzip.compress(payload, mtime=0) if compress else payload)
