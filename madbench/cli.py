@@ -224,6 +224,35 @@ def data_verify(names, data_dir):
         click.echo(f"{name}: {count} of {count} files match the manifest")
 
 
+@cli.command("check-adapter")
+@click.argument("spec")
+@click.option("--model-args", default=None, help="Constructor arguments: key=value,key=value.")
+@click.option(
+    "--dim",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Dimension of the tiny vector data the contract runs on.",
+)
+def check_adapter_command(spec, model_args, dim):
+    """Run the adapter contract on SPEC (alias, package.module:Class or entry point).
+
+    Lists every violation and exits 1 if there is any.
+    """
+    from madbench.adapters import check_adapter, parse_model_args
+
+    problems = check_adapter(spec, parse_model_args(model_args), data_shape=(dim,))
+    if not problems:
+        click.echo(f"{spec}: honours the adapter contract")
+        return
+    click.echo(
+        f"{spec}: {len(problems)} violation{'s' * (len(problems) != 1)} of the adapter contract"
+    )
+    for problem in problems:
+        click.echo(f"  - {problem}")
+    raise SystemExit(1)
+
+
 def _warn_one_line(message, category, filename, lineno, file=None, line=None):
     click.echo(f"madbench: warning: {message}", err=True)
 

@@ -1,0 +1,184 @@
+"""The adapter contract: how any generative model plugs into madbench.
+
+An adapter is any class (it need not import madbench) whose instances offer
+
+- ``fit(X, *, seed) -> self``: train from scratch on ``X``, a numpy array (n, *data_shape);
+- ``sample(n, *, bias=1.0, seed) -> np.ndarray``: ``n`` finite float samples shaped
+  (n, *data_shape); ``bias`` is the MAD paper's lambda in (0, 1], 1 = unbiased;
+
+and optionally ``save(directory)`` / ``load(directory) -> self`` (checkpoints and resume),
+``partial_fit(X, *, seed) -> self`` (warm-start protocols) and ``meta() -> dict``.
+
+It is constructed as ``Class(**model_args)`` and named on the command line by an alias
+(``gaussian``, ``gmm``, ``kde``), by ``package.module:Class``, or by the name of an entry point
+in the group ``madbench.adapters``.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import importlib
+import tempfile
+from importlib.metadata import entry_points
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from madbench.errors import InputError, MadbenchError
+
+ENTRY_POINT_GROUP = "madbench.adapters"
+ALIASES = {
+    "gaussian": "madbench.generators.gaussian:GaussianGenerator",
+    "gmm": "madbench.generators.gmm:GMMGenerator",
+    "kde": "madbench.generators.kde:KDEGenerator",
+}
+
+
+class AdapterError(MadbenchError):
+    """An adapter that cannot be found, built, or that breaks the contract."""
+
+
+@runtime_checkable
+class Generator(Protocol):
+    def fit(self, X, *, seed: int): ...
+
+    def sample(self, n: int, *, bias: float = 1.0, seed: int): ...
+
+
+def parse_model_args(text: str | None) -> dict:
+    """``"k=v,k2=v2"`` as a dict; values are Python literals (numbers, True, None...) or strings."""
+    args = {}
+    for piece in filter(None, (p.strip() for p in (text or "").split(","))):
+        key, sep, value = piece.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise InputError(
+                f"--model-args: {piece!r} is not key=value (e.g. n_components=5,seed=0)"
+            )
+        try:
+            args[key.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            args[key.strip()] = value.strip()
+    return args
+
+
+def _entry_points() -> dict:
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def resolve_adapter(spec: str) -> type:
+    """The adapter class named by an alias, ``package.module:Class`` or an entry point."""
+    target = ALIASES.get(spec, spec)
+    if ":" in target:
+        module_name, _, attr = target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise AdapterError(f"cannot import {module_name!r} for model {spec!r}: {exc}") from None
+        try:
+            return getattr(module, attr)
+        except AttributeError:
+            raise AdapterError(f"module {module_name!r} has no {attr!r} (model {spec!r})") from None
+    points = _entry_points()
+    if spec in points:
+        try:
+            return points[spec].load()
+        except Exception as exc:  # a broken third-party package: say which
+            raise AdapterError(f"entry point {spec!r} failed to load: {exc!r}") from None
+    known = [*ALIASES, *points]
+    close = difflib.get_close_matches(spec, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise AdapterError(
+        f"unknown model {spec!r}{hint} (aliases: {', '.join(known)}; or give package.module:Class)"
+    )
+
+
+def build_adapter(spec: str, model_args: dict | None = None):
+    """Instantiate ``spec`` with ``model_args``, turning constructor failures into one message."""
+    cls = resolve_adapter(spec)
+    try:
+        return cls(**(model_args or {}))
+    except Exception as exc:
+        raise AdapterError(
+            f"model {spec!r} cannot be built with {model_args or {}}: {exc!r}"
+        ) from None
+
+
+def check_samples(samples, n: int, data_shape: tuple[int, ...], where: str) -> np.ndarray:
+    """Validate what ``sample`` returned: an array of n finite floats shaped (n, *data_shape)."""
+    try:
+        arr = np.asarray(samples, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise AdapterError(
+            f"{where}: sample() returned {type(samples).__name__}, not numbers ({exc})"
+        ) from None
+    if arr.shape != (n, *data_shape):
+        raise AdapterError(
+            f"{where}: sample({n}) returned shape {arr.shape}, expected {(n, *data_shape)}"
+        )
+    if not np.isfinite(arr).all():
+        bad = int((~np.isfinite(arr.reshape(n, -1))).any(axis=1).sum())
+        raise AdapterError(f"{where}: sample({n}) returned {bad} samples with NaN or Inf")
+    return arr
+
+
+def check_adapter(spec: str, model_args: dict | None = None, *, data_shape=(2,), n=64) -> list[str]:
+    """Run the contract on tiny data; return every violation found (empty: the adapter passes)."""
+    problems: list[str] = []
+    try:
+        model = build_adapter(spec, model_args)
+    except AdapterError as exc:
+        return [str(exc)]
+    for method in ("fit", "sample"):
+        if not callable(getattr(model, method, None)):
+            problems.append(f"has no {method}() method")
+    if problems:
+        return problems
+    x = np.random.default_rng(0).standard_normal((n, *data_shape))
+
+    def attempt(what, fn):
+        try:
+            return fn()
+        except AdapterError as exc:
+            problems.append(str(exc))
+        except Exception as exc:
+            problems.append(f"{what} raised {exc!r}")
+        return None
+
+    fitted = attempt("fit(X, seed=0)", lambda: model.fit(x, seed=0))
+    if fitted is None:
+        return problems or ["fit(X, seed=0) returned None; it must return self"]
+    if fitted is not model:
+        problems.append("fit() must return self")
+    first = attempt(
+        "sample", lambda: check_samples(model.sample(n, bias=1.0, seed=1), n, data_shape, "bias=1")
+    )
+    again = attempt(
+        "sample", lambda: check_samples(model.sample(n, bias=1.0, seed=1), n, data_shape, "bias=1")
+    )
+    if first is not None and again is not None and not np.array_equal(first, again):
+        problems.append("sample() with the same seed gave different samples; draw from the seed")
+    attempt(
+        "sample",
+        lambda: check_samples(model.sample(3, bias=0.5, seed=2), 3, data_shape, "bias=0.5"),
+    )
+    if (
+        callable(getattr(model, "save", None))
+        and callable(getattr(model, "load", None))
+        and first is not None
+    ):
+        with tempfile.TemporaryDirectory() as tmp:
+            attempt("save()", lambda: model.save(tmp))
+            fresh = attempt("build", lambda: build_adapter(spec, model_args))
+            loaded = attempt("load()", lambda: fresh.load(tmp)) if fresh is not None else None
+            if loaded is None and fresh is not None and not problems:
+                problems.append("load() returned None; it must return self")
+            elif loaded is not None:
+                restored = attempt(
+                    "sample after load()", lambda: loaded.sample(n, bias=1.0, seed=1)
+                )
+                if restored is not None and not np.array_equal(np.asarray(restored), first):
+                    problems.append(
+                        "save() then load() changed the samples drawn with the same seed"
+                    )
+    return problems

@@ -1,0 +1,56 @@
+"""Outside adapters for the tests: one honest, several broken. None imports madbench."""
+
+import numpy as np
+
+
+class Honest:
+    """Fits a mean and a spread per coordinate; lambda scales the spread."""
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+    def fit(self, X, *, seed):
+        X = np.asarray(X, dtype=float)
+        self.shape, self.mean, self.std = X.shape[1:], X.mean(0), X.std(0)
+        return self
+
+    def sample(self, n, *, bias=1.0, seed):
+        rng = np.random.default_rng(seed)
+        return self.mean + self.scale * bias * self.std * rng.standard_normal((n, *self.shape))
+
+
+class RaisesInFit(Honest):
+    def fit(self, X, *, seed):
+        raise RuntimeError("out of memory")
+
+
+class ReturnsNaN(Honest):
+    def sample(self, n, *, bias=1.0, seed):
+        out = super().sample(n, bias=bias, seed=seed)
+        out[0, 0] = np.nan
+        return out
+
+
+class WrongShape(Honest):
+    def sample(self, n, *, bias=1.0, seed):
+        return super().sample(n, bias=bias, seed=seed)[:, :1]
+
+
+class WrongCount(Honest):
+    def sample(self, n, *, bias=1.0, seed):
+        return super().sample(n + 1, bias=bias, seed=seed)
+
+
+class IgnoresSeed(Honest):
+    def sample(self, n, *, bias=1.0, seed):
+        return super().sample(n, bias=bias, seed=np.random.randint(1 << 30))
+
+
+class FitReturnsNone(Honest):
+    def fit(self, X, *, seed):
+        super().fit(X, seed=seed)
+
+
+class NoSample:
+    def fit(self, X, *, seed):
+        return self
