@@ -224,6 +224,79 @@ def data_verify(names, data_dir):
         click.echo(f"{name}: {count} of {count} files match the manifest")
 
 
+@cli.command()
+def protocols():
+    """List the loop protocols with their parameters and defaults."""
+    from madbench.loops.protocol import NAMES, make_protocol
+
+    for name in NAMES:
+        p = make_protocol(name)
+        fields = ", ".join(f"{k}={v}" for k, v in p.as_dict().items() if k != "name")
+        click.echo(f"{name:<23} hash {p.content_hash()}  {fields}")
+
+
+@cli.command()
+@click.option(
+    "--model", default=None, help="Alias (gaussian, gmm, kde), package.module:Class or entry point."
+)
+@click.option("--model-args", default=None, help="Constructor arguments: key=value,key=value.")
+@click.option(
+    "--protocol", default="fully-synthetic", show_default=True, help="See: madbench protocols."
+)
+@click.option("--data", default=None, help="Data set (see: madbench data list).")
+@click.option("--data-dir", default=None, help="Folder holding the data set's files.")
+@click.option("--generations", type=int, default=None, help="Generations to train (default 5).")
+@click.option(
+    "--bias", type=float, default=None, help="Sampling bias lambda in (0, 1] (default 1)."
+)
+@click.option("--seed", type=int, default=None, help="Seed of the whole run (default 0).")
+@click.option("--n-ini", type=int, default=None, help="Real samples of generation 1.")
+@click.option(
+    "--n-real", type=int, default=None, help="Fresh real samples per generation (fresh-data)."
+)
+@click.option("--n-synth", type=int, default=None, help="Synthetic samples drawn per generation.")
+@click.option("--source", default=None, help="previous, accumulate or last-K.")
+@click.option("--retrain", default=None, help="scratch or warm.")
+@click.option(
+    "--k", "k", type=int, default=None, help="Neighbours of the k-NN metrics (default 5)."
+)
+@click.option("--eval-n", type=int, default=None, help="Samples per evaluation (default 1000).")
+@click.option("--out", default=None, help="Run directory (default runs/DATA-MODEL-PROTOCOL-HASH).")
+@click.option("--resume", "resume_dir", default=None, help="Continue the run in this directory.")
+def evaluate(model, model_args, protocol, data, data_dir, resume_dir, out, **params):
+    """Run a generator through a self-consuming loop and score every generation."""
+    from madbench.adapters import parse_model_args
+    from madbench.loops.engine import Loop, RunConfig
+    from madbench.loops.protocol import make_protocol
+    from madbench.runs.rundir import RunDir
+
+    if resume_dir is not None:
+        run_dir = RunDir(resume_dir)
+        loop = Loop(RunConfig.from_dict(run_dir.config()), run_dir, echo=click.echo)
+        rows = loop.resume()
+    else:
+        if model is None or data is None:
+            raise MadbenchError("evaluate needs --model and --data (or --resume DIR)")
+        config = RunConfig(
+            model, parse_model_args(model_args), data, make_protocol(protocol, **params), data_dir
+        )
+        slug = model.replace(":", "-").replace(".", "-")
+        run_dir = RunDir(out or f"runs/{data}-{slug}-{protocol}-{config.protocol.content_hash()}")
+        click.echo(f"run directory: {run_dir.path}")
+        rows = Loop(config, run_dir, echo=click.echo).start()
+    _print_results(rows)
+
+
+def _print_results(rows: list[dict]) -> None:
+    keys = ["generation", "fid", "precision", "recall", "density", "coverage"]
+    if rows and rows[0].get("w2") not in (None, ""):
+        keys.append("w2")
+    click.echo(" ".join(f"{key:>10}" for key in keys))
+    for row in rows:
+        cells = [f"{row['generation']:>10}"] + [f"{float(row[key]):>10.4g}" for key in keys[1:]]
+        click.echo(" ".join(cells))
+
+
 @cli.command("check-adapter")
 @click.argument("spec")
 @click.option("--model-args", default=None, help="Constructor arguments: key=value,key=value.")

@@ -1,0 +1,1 @@
+"""Loop protocols and the engine that runs a generator through them."""

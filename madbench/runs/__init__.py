@@ -1,0 +1,1 @@
+"""Run directories: configuration, provenance, checkpoints, results, resume."""

@@ -1,0 +1,37 @@
+"""The columns of ``results.csv``: one row per generation, one comment per column.
+
+Empty cells mean "not applicable" (e.g. ``w2`` for image data) or "not computed" (a failed
+generation).
+"""
+
+COLUMNS = {
+    "generation": "t; 0 is the noise floor: held-out real samples scored against real train ones",
+    "status": "ok, or failed (then 'error' says why)",
+    "precision": "k-NN precision of the generation's samples against held-out real samples",
+    "recall": "k-NN recall (same sets)",
+    "density": "k-NN density (same sets; can exceed 1)",
+    "coverage": "k-NN coverage (same sets)",
+    "fid": "Frechet distance between Gaussians fitted to the two feature sets",
+    "kid": "KID mean over seeded subsets",
+    "kid_std": "KID standard deviation over subsets",
+    "w2": "vector data: 2-Wasserstein distance of the Gaussian fitted to the samples from the "
+    "true distribution (gaussian-<d>) or from the held-out real samples; empty for images",
+    "trace_cov": "vector data: trace of the generated samples' covariance (MAD's total variance)",
+    "features": "feature space of the metrics: identity (vectors) or pixels (flattened images)",
+    "bias": "sampling bias lambda used to draw the generation's samples",
+    "k": "neighbours of the k-NN metrics",
+    "rule": "ball membership rule of the k-NN metrics (<=)",
+    "n_train": "samples the generation's model was trained on",
+    "n_train_real": "real samples among them",
+    "n_train_synth": "synthetic samples among them",
+    "eval_n": "generated and held-out real samples per evaluation",
+    "seed": "the run's seed (each generation derives its own seeds from it and t)",
+    "protocol": "protocol name",
+    "protocol_hash": "content hash of the resolved protocol (madbench.loops.protocol)",
+    "data": "data set name",
+    "model": "model spec as given to --model",
+    "fit_seconds": "wall time of fit()",
+    "sample_seconds": "wall time of sample() for training and evaluation samples",
+    "metric_seconds": "wall time of the metrics",
+    "error": "for failed generations: what failed, with the generation and its seed",
+}
