@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from madbench.adapters import AdapterError, build_adapter, check_samples
+from madbench.adapters import AdapterError, build_adapter, check_samples, resolve_adapter
 from madbench.data.datasets import get_dataset
 from madbench.errors import InputError
 from madbench.loops.protocol import Protocol
@@ -58,6 +58,7 @@ class Loop:
     def __init__(self, config: RunConfig, run_dir: RunDir, echo=print):
         self.config, self.run_dir, self.echo = config, run_dir, echo
         self.p = config.protocol
+        resolve_adapter(config.model)  # an unknown model fails before anything is written
         self.dataset = get_dataset(config.data, data_dir=config.data_dir)
         hashes = self.dataset.verify() or {}
         manifest = self.dataset.manifest

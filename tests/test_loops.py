@@ -1,0 +1,305 @@
+"""The loop engine end to end: protocols, outside adapters, failures, resume, Gaussian theory."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from madbench.cli import main
+from madbench.generators.gaussian import GaussianGenerator
+from madbench.loops.engine import Loop, RunConfig
+from madbench.loops.protocol import make_protocol
+from madbench.runs.rundir import RunDir
+from madbench.runs.schema import COLUMNS
+
+TIMING = {"fit_seconds", "sample_seconds", "metric_seconds"}
+SMALL = {"generations": 3, "n_ini": 200, "n_synth": 200, "eval_n": 150}
+
+
+def run(tmp_path, model="gaussian", data="gaussian-2", protocol="fully-synthetic", **params):
+    config = RunConfig(model, {}, data, make_protocol(protocol, **{**SMALL, **params}))
+    return Loop(config, RunDir(tmp_path / "run"), echo=lambda line: None).start()
+
+
+def read_rows(path):
+    with open(Path(path) / "results.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def metric_rows(path):
+    return [{k: v for k, v in row.items() if k not in TIMING} for row in read_rows(path)]
+
+
+@pytest.mark.parametrize(
+    "protocol,params,real_counts,synth_counts",
+    [
+        ("fully-synthetic", {}, [200, 0, 0], [0, 200, 200]),
+        ("synthetic-augmentation", {}, [200, 200, 200], [0, 200, 200]),
+        ("fresh-data", {"n_real": 50, "n_synth": 150}, [200, 50, 50], [0, 150, 150]),
+        ("fully-synthetic", {"source": "accumulate"}, [200, 0, 0], [0, 200, 400]),
+        (
+            "synthetic-augmentation",
+            {"source": "last-1", "generations": 4},
+            [200] * 4,
+            [0, 200, 200, 200],
+        ),
+    ],
+)
+def test_protocols_mix_the_right_data(tmp_path, protocol, params, real_counts, synth_counts):
+    rows = run(tmp_path, protocol=protocol, **params)
+    assert [r["generation"] for r in rows] == list(range(len(real_counts) + 1))
+    assert [r["n_train_real"] for r in rows[1:]] == real_counts
+    assert [r["n_train_synth"] for r in rows[1:]] == synth_counts
+    on_disk = read_rows(tmp_path / "run")
+    assert list(on_disk[0]) == list(COLUMNS) and len(on_disk) == len(rows)
+    assert all(r["status"] == "ok" and r["protocol"] == protocol for r in on_disk)
+    assert {r["protocol_hash"] for r in on_disk} == {
+        make_protocol(protocol, **{**SMALL, **params}).content_hash()
+    }
+    for t in range(1, len(real_counts) + 1):
+        assert (tmp_path / "run" / f"gen-{t:03d}" / "samples.npy").is_file()
+        assert (tmp_path / "run" / f"gen-{t:03d}" / "model" / "gaussian.npz").is_file()
+
+
+def test_fully_synthetic_gaussian_loses_variance(tmp_path):
+    mad = run(tmp_path / "a", generations=8, n_ini=30, n_synth=30, bias=0.8)
+    assert float(mad[-1]["trace_cov"]) < 0.5 * float(mad[1]["trace_cov"])
+    assert float(mad[-1]["w2"]) > float(mad[1]["w2"])
+
+
+def test_engine_refits_each_generation_on_the_previous_samples(tmp_path):
+    """Checkpoints show the chain the theory describes: Sigma_t = cov(samples of G_{t-1})."""
+    run(tmp_path, generations=4)
+    base = tmp_path / "run"
+    for t in range(2, 5):
+        model = GaussianGenerator().load(str(base / f"gen-{t:03d}" / "model"))
+        previous = np.load(base / f"gen-{t - 1:03d}" / "samples.npy")
+        np.testing.assert_allclose(model.cov_, np.cov(previous, rowvar=False), rtol=1e-12)
+
+
+@pytest.mark.parametrize("lam", [1.0, 0.8])
+def test_gaussian_theory_trace_follows_lambda_power(lam):
+    """E[tr Sigma_t] = lambda^(t-1) E[tr Sigma_1] (unbiased covariance), over many seeds."""
+    d, n, generations, seeds = 4, 20, 6, 3000
+    traces = np.empty((seeds, generations))
+    for s in range(seeds):
+        rng = np.random.default_rng(s)
+        model = GaussianGenerator().fit(rng.standard_normal((n, d)), seed=0)
+        for t in range(generations):
+            traces[s, t] = np.trace(model.cov_)
+            model = GaussianGenerator().fit(model.sample(n, bias=lam, seed=s * 100 + t), seed=0)
+    mean = traces.mean(axis=0)
+    stderr = traces.std(axis=0) / np.sqrt(seeds)
+    expected = lam ** np.arange(generations) * d  # tr Sigma_1 has mean d
+    assert np.all(np.abs(mean - expected) < 4 * stderr + 1e-9)
+    if lam == 1.0:  # the mean is flat, yet log tr Sigma_t drifts down every generation
+        log_mean = np.log(traces).mean(axis=0)
+        assert np.all(np.diff(log_mean) < 0)
+
+
+def test_outside_class_through_the_cli(tmp_path, capsys):
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            "toy_adapters:Honest",
+            "--model-args",
+            "scale=0.9",
+            "--data",
+            "gmm-25",
+            "--generations",
+            "2",
+            "--n-ini",
+            "300",
+            "--n-synth",
+            "300",
+            "--eval-n",
+            "200",
+            "--out",
+            str(tmp_path / "r"),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "generation 2:" in out and out.strip().splitlines()[-1].split()[0] == "2"
+    assert read_rows(tmp_path / "r")[-1]["model"] == "toy_adapters:Honest"
+
+
+@pytest.mark.parametrize(
+    "cls,message",
+    [
+        ("RaisesInFit", "fit() raised RuntimeError('out of memory')"),
+        ("ReturnsNaN", "NaN"),
+        ("WrongShape", "expected (200, 2)"),
+    ],
+)
+def test_broken_adapter_is_reported_with_generation_and_seed(tmp_path, capsys, cls, message):
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            f"toy_adapters:{cls}",
+            "--data",
+            "gaussian-2",
+            "--generations",
+            "2",
+            "--n-ini",
+            "200",
+            "--n-synth",
+            "200",
+            "--eval-n",
+            "100",
+            "--out",
+            str(tmp_path / "r"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "generation 1 (seed" in err and message in err
+    rows = read_rows(tmp_path / "r")
+    assert rows[-1]["status"] == "failed" and message in rows[-1]["error"]
+    assert not (tmp_path / "r" / "gen-001").exists()
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--model", "gausian", "--data", "gaussian-2"], "did you mean 'gaussian'"),
+        (["--model", "gaussian", "--data", "fashion_mnist"], "did you mean 'fashion-mnist'"),
+        (
+            ["--model", "gaussian", "--data", "gaussian-2", "--protocol", "fresh"],
+            "did you mean 'fresh-data'",
+        ),
+        (["--model", "gaussian", "--data", "gaussian-2", "--model-args", "x"], "is not key=value"),
+        (
+            ["--model", "gaussian", "--data", "gaussian-2", "--bias", "0"],
+            "bias (lambda) must be in (0, 1]",
+        ),
+        (
+            [
+                "--model",
+                "gaussian",
+                "--data",
+                "digits",
+                "--protocol",
+                "fresh-data",
+                "--n-real",
+                "500",
+            ],
+            "needs 3000 real training samples",
+        ),
+    ],
+)
+def test_bad_evaluate_input(tmp_path, capsys, args, message):
+    code = main(["evaluate", *args, "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and message in err
+
+
+def test_unwritable_output_directory(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code = main(
+        ["evaluate", "--model", "gaussian", "--data", "gaussian-2", "--out", str(blocker / "run")]
+    )
+    assert code == 2 and "cannot write the run directory" in capsys.readouterr().err
+
+
+def test_existing_run_is_not_overwritten(tmp_path, capsys):
+    args = [
+        "evaluate",
+        "--model",
+        "gaussian",
+        "--data",
+        "gaussian-2",
+        "--generations",
+        "1",
+        "--eval-n",
+        "100",
+        "--out",
+        str(tmp_path / "r"),
+    ]
+    assert main(args) == 0
+    assert main(args) == 2 and "--resume" in capsys.readouterr().err
+
+
+def test_crash_between_checkpoint_and_row_then_resume(tmp_path, monkeypatch):
+    """A crash after generation 2's checkpoint but before its row: resume redoes it exactly."""
+    reference = run(tmp_path / "ref", generations=4)
+    del reference
+    config = RunConfig(
+        "gaussian",
+        {},
+        "gaussian-2",
+        make_protocol("fully-synthetic", **{**SMALL, "generations": 4}),
+    )
+    original = RunDir.write_rows
+
+    def crash_on_third_write(self, rows):
+        if len(rows) == 3:
+            raise KeyboardInterrupt
+        original(self, rows)
+
+    monkeypatch.setattr(RunDir, "write_rows", crash_on_third_write)
+    with pytest.raises(KeyboardInterrupt):
+        Loop(config, RunDir(tmp_path / "crash"), echo=lambda line: None).start()
+    monkeypatch.setattr(RunDir, "write_rows", original)
+    assert (tmp_path / "crash" / "gen-002").is_dir() and len(read_rows(tmp_path / "crash")) == 2
+    Loop(config, RunDir(tmp_path / "crash"), echo=lambda line: None).resume()
+    assert metric_rows(tmp_path / "crash") == metric_rows(tmp_path / "ref" / "run")
+
+
+def test_kill_9_then_resume_equals_uninterrupted(tmp_path):
+    args = [
+        "evaluate",
+        "--model",
+        "gmm",
+        "--model-args",
+        "n_components=3",
+        "--data",
+        "gmm-25",
+        "--generations",
+        "5",
+        "--n-ini",
+        "400",
+        "--n-synth",
+        "400",
+        "--eval-n",
+        "300",
+    ]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).parent) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    cli = [sys.executable, "-m", "madbench.cli"]
+    subprocess.run(
+        [*cli, *args, "--out", str(tmp_path / "whole")], check=True, env=env, capture_output=True
+    )
+    proc = subprocess.Popen(
+        [*cli, *args, "--out", str(tmp_path / "killed")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    results = tmp_path / "killed" / "results.csv"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if results.exists() and len(read_rows(tmp_path / "killed")) >= 3:  # generations 0..2 done
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert len(read_rows(tmp_path / "killed")) < 6, "the run finished before it could be killed"
+    subprocess.run(
+        [*cli, "evaluate", "--resume", str(tmp_path / "killed")],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    assert metric_rows(tmp_path / "killed") == metric_rows(tmp_path / "whole")
+    assert not [p for p in (tmp_path / "killed").iterdir() if p.name.startswith(".")]
