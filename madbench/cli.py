@@ -7,6 +7,7 @@ Errors a user can cause (bad files, bad arrays, bad options) are printed as one 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import warnings
 
@@ -295,6 +296,40 @@ def _print_results(rows: list[dict]) -> None:
     for row in rows:
         cells = [f"{row['generation']:>10}"] + [f"{float(row[key]):>10.4g}" for key in keys[1:]]
         click.echo(" ".join(cells))
+
+
+@cli.group()
+def features():
+    """Feature spaces for scoring."""
+
+
+@features.command("train-lenet")
+@click.option("--data", required=True, help="An image data set (digits, fashion-mnist).")
+@click.option("--data-dir", default=None, help="Folder holding the data set's files.")
+@click.option("--epochs", default=8, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--out", default=None, help="Weights file (default madbench/weights/lenet-DATA.pt).")
+def train_lenet_command(data, data_dir, epochs, seed, out):
+    """Train the LeNet feature network on a data set's train split, deterministically."""
+    from madbench.data.datasets import get_dataset
+    from madbench.metrics.lenet import WEIGHTS_DIR, LeNetFeatures, save_weights, train_lenet
+
+    dataset = get_dataset(data, data_dir=data_dir)
+    if dataset.kind != "image":
+        raise MadbenchError(f"{data} is not an image data set; LeNet features are for images")
+    train, test = dataset.split("train"), dataset.split("test")
+    model = train_lenet(
+        train.x, train.y, n_classes=dataset.classes or 10, epochs=epochs, seed=seed, progress=True
+    )
+    path = out or str(WEIGHTS_DIR / f"lenet-{data}.pt")
+    digest = save_weights(model, path)
+    accuracy = LeNetFeatures(path, digest, dataset.classes or 10).accuracy(test.x, test.y)
+    click.echo(f"wrote {path}: held-out accuracy {accuracy:.4f}")
+    click.echo("manifest entry:")
+    click.echo(
+        f"feature_weights: {{file: {os.path.basename(path)}, digest: {digest}, epochs: {epochs}, "
+        f"seed: {seed}, test_accuracy: {accuracy:.4f}}}"
+    )
 
 
 @cli.command("check-adapter")

@@ -52,6 +52,7 @@ class Manifest:
     splits: dict[str, dict] = field(default_factory=dict)
     shape: tuple[int, ...] | None = None
     classes: int | None = None
+    feature_weights: dict | None = None  # image sets: the LeNet weights {file, digest, ...}
 
 
 def load_manifest(stem: str) -> Manifest:
@@ -73,6 +74,7 @@ def load_manifest(stem: str) -> Manifest:
             splits=raw.get("splits") or {},
             shape=tuple(raw["shape"]) if raw.get("shape") else None,
             classes=raw.get("classes"),
+            feature_weights=raw.get("feature_weights"),
         )
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such manifest") from None

@@ -16,6 +16,7 @@ from madbench.data.datasets import get_dataset
 from madbench.errors import InputError
 from madbench.loops.protocol import Protocol
 from madbench.metrics.frechet import GaussianStats, fit_gaussian, frechet_distance
+from madbench.metrics.lenet import lenet_for
 from madbench.metrics.report import all_metrics
 from madbench.runs.rundir import RunDir, provenance
 
@@ -64,6 +65,7 @@ class Loop:
         manifest = self.dataset.manifest
         self.data_hashes = {manifest.files[key].path: manifest.files[key].sha256 for key in hashes}
         self.is_vector = self.dataset.kind == "vector"
+        self.lenet = None if self.is_vector else lenet_for(self.dataset)
         self._prepare_real()
 
     # -- data -------------------------------------------------------------------------------
@@ -96,7 +98,8 @@ class Loop:
         return self.pool[:0]
 
     def features(self, x: np.ndarray) -> np.ndarray:
-        return x.reshape(len(x), -1)
+        """Identity for vectors; the data set's LeNet features for images."""
+        return x.reshape(len(x), -1) if self.lenet is None else self.lenet(x)
 
     # -- running ----------------------------------------------------------------------------
     def start(self) -> list[dict]:
@@ -184,7 +187,7 @@ class Loop:
     def _constants(self) -> dict:
         p = self.p
         return {
-            "features": "identity" if self.is_vector else "pixels",
+            "features": "identity" if self.is_vector else "lenet",
             "bias": p.bias,
             "k": p.k,
             "rule": "<=",

@@ -17,7 +17,8 @@ COLUMNS = {
     "w2": "vector data: 2-Wasserstein distance of the Gaussian fitted to the samples from the "
     "true distribution (gaussian-<d>) or from the held-out real samples; empty for images",
     "trace_cov": "vector data: trace of the generated samples' covariance (MAD's total variance)",
-    "features": "feature space of the metrics: identity (vectors) or pixels (flattened images)",
+    "features": "feature space of the metrics: identity (vectors) or lenet (images: the data "
+    "set's shipped LeNet, penultimate layer)",
     "bias": "sampling bias lambda used to draw the generation's samples",
     "k": "neighbours of the k-NN metrics",
     "rule": "ball membership rule of the k-NN metrics (<=)",
