@@ -303,3 +303,82 @@ def test_kill_9_then_resume_equals_uninterrupted(tmp_path):
     )
     assert metric_rows(tmp_path / "killed") == metric_rows(tmp_path / "whole")
     assert not [p for p in (tmp_path / "killed").iterdir() if p.name.startswith(".")]
+
+
+def test_warm_start_trains_on_and_resumes_from_the_previous_model(tmp_path, monkeypatch):
+    params = {**SMALL, "generations": 3, "retrain": "warm"}
+    config = RunConfig(
+        "toy_adapters:WarmMean", {}, "gaussian-2", make_protocol("fully-synthetic", **params)
+    )
+    Loop(config, RunDir(tmp_path / "whole"), echo=lambda line: None).start()
+    state = np.load(tmp_path / "whole" / "gen-003" / "model" / "state.npz")
+    assert int(state["count"]) == 200 + 200 + 200  # one fit, then two warm partial fits
+
+    original = RunDir.write_rows
+
+    def crash_on_last(self, rows):
+        if len(rows) == 4:
+            raise KeyboardInterrupt
+        original(self, rows)
+
+    monkeypatch.setattr(RunDir, "write_rows", crash_on_last)
+    with pytest.raises(KeyboardInterrupt):
+        Loop(config, RunDir(tmp_path / "cut"), echo=lambda line: None).start()
+    monkeypatch.setattr(RunDir, "write_rows", original)
+    Loop(
+        config, RunDir(tmp_path / "cut"), echo=lambda line: None
+    ).resume()  # reloads gen-002's model
+    assert metric_rows(tmp_path / "cut") == metric_rows(tmp_path / "whole")
+
+
+def test_warm_start_needs_partial_fit(tmp_path, capsys):
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            "toy_adapters:Honest",
+            "--data",
+            "gaussian-2",
+            "--retrain",
+            "warm",
+            "--generations",
+            "2",
+            "--n-ini",
+            "100",
+            "--n-synth",
+            "100",
+            "--eval-n",
+            "100",
+            "--out",
+            str(tmp_path / "r"),
+        ]
+    )
+    assert code == 2 and "has no partial_fit()" in capsys.readouterr().err
+
+
+def test_corrupted_data_file_refuses_to_run(tmp_path, capsys):
+    import gzip
+
+    from madbench.data.datasets import get_dataset
+
+    source = get_dataset("digits").directory / "digits.csv.gz"
+    raw = bytearray(gzip.decompress(source.read_bytes()))
+    raw[10] = ord("7") if raw[10] != ord("7") else ord("6")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "digits.csv.gz").write_bytes(gzip.compress(bytes(raw)))
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            "gmm",
+            "--data",
+            "digits",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--out",
+            str(tmp_path / "r"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "digits.csv.gz does not match its manifest" in err and err.count("\n") == 1
+    assert not (tmp_path / "r").exists()
