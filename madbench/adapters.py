@@ -9,6 +9,16 @@ An adapter is any class (it need not import madbench) whose instances offer
 and optionally ``save(directory)`` / ``load(directory) -> self`` (checkpoints and resume),
 ``partial_fit(X, *, seed) -> self`` (warm-start protocols) and ``meta() -> dict``.
 
+A *conditional* adapter sets the class attribute ``conditional = True``; it is then given
+``labels`` (int array, one per sample) in ``fit`` / ``partial_fit``, and asked for samples of
+given classes in ``sample(n, *, bias, seed, labels)``. The engine draws every class equally
+often, so conditional loops keep their class balance.
+
+A *conditional* adapter sets the class attribute ``conditional = True``; it is then given
+``labels`` (int array, one per sample) in ``fit`` / ``partial_fit``, and asked for samples of
+given classes in ``sample(n, *, bias, seed, labels)``. The engine draws every class equally
+often, so conditional loops keep their class balance.
+
 It is constructed as ``Class(**model_args)`` and named on the command line by an alias
 (``gaussian``, ``gmm``, ``kde``), by ``package.module:Class``, or by the name of an entry point
 in the group ``madbench.adapters``.
@@ -135,6 +145,10 @@ def check_adapter(spec: str, model_args: dict | None = None, *, data_shape=(2,),
     if problems:
         return problems
     x = np.random.default_rng(0).standard_normal((n, *data_shape))
+    conditional = bool(getattr(model, "conditional", False))
+
+    def labelled(count):  # the keyword a conditional adapter takes
+        return {"labels": np.arange(count) % 3} if conditional else {}
 
     def attempt(what, fn):
         try:
@@ -145,28 +159,22 @@ def check_adapter(spec: str, model_args: dict | None = None, *, data_shape=(2,),
             problems.append(f"{what} raised {exc!r}")
         return None
 
-    fitted = attempt("fit(X, seed=0)", lambda: model.fit(x, seed=0))
+    def draw(source, count, bias, seed):
+        out = source.sample(count, bias=bias, seed=seed, **labelled(count))
+        return check_samples(out, count, data_shape, f"bias={bias}")
+
+    fitted = attempt("fit(X, seed=0)", lambda: model.fit(x, seed=0, **labelled(n)))
     if fitted is None:
         return problems or ["fit(X, seed=0) returned None; it must return self"]
     if fitted is not model:
         problems.append("fit() must return self")
-    first = attempt(
-        "sample", lambda: check_samples(model.sample(n, bias=1.0, seed=1), n, data_shape, "bias=1")
-    )
-    again = attempt(
-        "sample", lambda: check_samples(model.sample(n, bias=1.0, seed=1), n, data_shape, "bias=1")
-    )
+    first = attempt("sample", lambda: draw(model, n, 1.0, 1))
+    again = attempt("sample", lambda: draw(model, n, 1.0, 1))
     if first is not None and again is not None and not np.array_equal(first, again):
         problems.append("sample() with the same seed gave different samples; draw from the seed")
-    attempt(
-        "sample",
-        lambda: check_samples(model.sample(3, bias=0.5, seed=2), 3, data_shape, "bias=0.5"),
-    )
-    if (
-        callable(getattr(model, "save", None))
-        and callable(getattr(model, "load", None))
-        and first is not None
-    ):
+    attempt("sample", lambda: draw(model, 3, 0.5, 2))
+    can_save = callable(getattr(model, "save", None)) and callable(getattr(model, "load", None))
+    if can_save and first is not None:
         with tempfile.TemporaryDirectory() as tmp:
             attempt("save()", lambda: model.save(tmp))
             fresh = attempt("build", lambda: build_adapter(spec, model_args))
@@ -174,10 +182,8 @@ def check_adapter(spec: str, model_args: dict | None = None, *, data_shape=(2,),
             if loaded is None and fresh is not None and not problems:
                 problems.append("load() returned None; it must return self")
             elif loaded is not None:
-                restored = attempt(
-                    "sample after load()", lambda: loaded.sample(n, bias=1.0, seed=1)
-                )
-                if restored is not None and not np.array_equal(np.asarray(restored), first):
+                restored = attempt("sample after load()", lambda: draw(loaded, n, 1.0, 1))
+                if restored is not None and not np.array_equal(restored, first):
                     problems.append(
                         "save() then load() changed the samples drawn with the same seed"
                     )

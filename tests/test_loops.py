@@ -382,3 +382,34 @@ def test_corrupted_data_file_refuses_to_run(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "digits.csv.gz does not match its manifest" in err and err.count("\n") == 1
     assert not (tmp_path / "r").exists()
+
+
+def test_conditional_adapter_gets_labels_and_keeps_class_balance(tmp_path):
+    from madbench.adapters import check_adapter
+
+    assert check_adapter("toy_adapters:ClassMeans") == []
+    config = RunConfig(
+        "toy_adapters:ClassMeans",
+        {},
+        "digits",
+        make_protocol("fully-synthetic", generations=2, n_ini=500, n_synth=300, eval_n=100),
+    )
+    rows = Loop(config, RunDir(tmp_path / "r"), echo=lambda line: None).start()
+    assert [r["status"] for r in rows] == ["ok"] * 3
+    labels = np.load(tmp_path / "r" / "gen-001" / "labels.npy")
+    assert np.bincount(labels).tolist() == [30] * 10  # every class equally often
+
+
+def test_conditional_adapter_needs_labelled_data(tmp_path, capsys):
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            "toy_adapters:ClassMeans",
+            "--data",
+            "gaussian-2",
+            "--out",
+            str(tmp_path / "r"),
+        ]
+    )
+    assert code == 2 and "is conditional but gaussian-2 has no labels" in capsys.readouterr().err

@@ -80,3 +80,21 @@ class WarmMean:
         f = np.load(f"{directory}/state.npz")
         self.total, self.count, self.shape = f["total"], int(f["count"]), tuple(f["shape"])
         return self
+
+
+class ClassMeans:
+    """Conditional: one mean per class; sample(labels=...) draws around the requested classes."""
+
+    conditional = True
+
+    def fit(self, X, *, seed, labels):
+        X, labels = np.asarray(X, dtype=float), np.asarray(labels)
+        self.shape = X.shape[1:]
+        self.seen = np.bincount(labels, minlength=10)
+        self.means = {c: X[labels == c].mean(0) for c in np.unique(labels)}
+        return self
+
+    def sample(self, n, *, bias=1.0, seed, labels):
+        rng = np.random.default_rng(seed)
+        base = np.stack([self.means[c] for c in labels])
+        return np.clip(base + 0.05 * bias * rng.standard_normal(base.shape), 0, 1)

@@ -59,7 +59,8 @@ class Loop:
     def __init__(self, config: RunConfig, run_dir: RunDir, echo=print):
         self.config, self.run_dir, self.echo = config, run_dir, echo
         self.p = config.protocol
-        resolve_adapter(config.model)  # an unknown model fails before anything is written
+        # An unknown model fails before anything is written.
+        self.conditional = bool(getattr(resolve_adapter(config.model), "conditional", False))
         self.dataset = get_dataset(config.data, data_dir=config.data_dir)
         hashes = self.dataset.verify() or {}
         manifest = self.dataset.manifest
@@ -73,13 +74,20 @@ class Loop:
         p = self.p
         need = p.n_ini + (p.generations - 1) * p.n_real if p.name == "fresh-data" else p.n_ini
         try:
-            pool = self.dataset.split("train", n=need, seed=p.seed).x
+            pool = self.dataset.split("train", n=need, seed=p.seed)
         except InputError as exc:
             raise InputError(
                 f"{self.config.data}: the protocol needs {need} real training samples "
                 f"(n_ini + (generations - 1) * n_real for fresh-data): {exc}"
             ) from None
-        self.pool = pool[np.random.default_rng([p.seed, 99]).permutation(len(pool))]
+        order = np.random.default_rng([p.seed, 99]).permutation(len(pool.x))
+        self.pool = pool.x[order]
+        self.pool_labels = None if pool.y is None else pool.y[order]
+        if self.conditional and self.pool_labels is None:
+            raise InputError(
+                f"{self.config.model} is conditional but {self.config.data} has no labels"
+            )
+        self.classes = self.dataset.classes
         test_size = len(self.dataset.split("test").x) if not self.is_vector else p.eval_n
         self.eval_n = min(p.eval_n, test_size)
         if self.eval_n < p.eval_n:
@@ -88,14 +96,19 @@ class Loop:
         self.eval_real = self.dataset.split("test", n=self.eval_n, seed=p.seed).x
         self.data_shape = self.pool.shape[1:]
 
-    def real_part(self, t: int) -> np.ndarray:
+    def real_part(self, t: int) -> slice:
+        """Which rows of the real pool generation t trains on."""
         p = self.p
         if t == 1 or p.name == "synthetic-augmentation":
-            return self.pool[: p.n_ini]
+            return slice(0, p.n_ini)
         if p.name == "fresh-data":
             start = p.n_ini + (t - 2) * p.n_real
-            return self.pool[start : start + p.n_real]
-        return self.pool[:0]
+            return slice(start, start + p.n_real)
+        return slice(0, 0)
+
+    def balanced_labels(self, n: int, seed: int) -> np.ndarray:
+        """Labels for conditional sampling: every class equally often, in seeded order."""
+        return np.random.default_rng(seed).permutation(np.arange(n) % self.classes)
 
     def features(self, x: np.ndarray) -> np.ndarray:
         """Identity for vectors; the data set's LeNet features for images."""
@@ -137,9 +150,14 @@ class Loop:
 
     def _generation(self, t: int, previous_model):
         p = self.p
-        real = self.real_part(t)
-        synth = [self.run_dir.load_samples(s) for s in p.synthetic_sources(t)]
-        train = np.concatenate([real, *synth]) if synth else real
+        rows_real = self.real_part(t)
+        real = self.pool[rows_real]
+        sources = p.synthetic_sources(t)
+        train = np.concatenate([real, *(self.run_dir.load_samples(s) for s in sources)])
+        extra = {}
+        if self.conditional:
+            labels = [self.pool_labels[rows_real], *(self.run_dir.load_labels(s) for s in sources)]
+            extra["labels"] = np.concatenate(labels)
         row = {
             "generation": t,
             "n_train": len(train),
@@ -152,28 +170,28 @@ class Loop:
             t0 = time.perf_counter()
             if p.retrain == "warm" and t >= 2:
                 model = self._warm_model(t, previous_model)
-                model.partial_fit(train, seed=seed)
+                model.partial_fit(train, seed=seed, **extra)
             else:
                 model = build_adapter(self.config.model, self.config.model_args)
-                model.fit(train, seed=seed)
+                model.fit(train, seed=seed, **extra)
             row["fit_seconds"] = time.perf_counter() - t0
             step = "sample"
             t0 = time.perf_counter()
-            n_synth, n_eval = p.n_synth, self.eval_n
-            samples = model.sample(
-                n_synth, bias=p.bias, seed=derived_seed(p.seed, t, TRAIN_SAMPLES)
-            )
-            samples = check_samples(samples, n_synth, self.data_shape, f"generation {t}")
-            evaluation = model.sample(
-                n_eval, bias=p.bias, seed=derived_seed(p.seed, t, EVAL_SAMPLES)
-            )
-            evaluation = check_samples(evaluation, n_eval, self.data_shape, f"generation {t}")
+            draws = {}
+            for purpose, n in ((TRAIN_SAMPLES, p.n_synth), (EVAL_SAMPLES, self.eval_n)):
+                sample_seed = derived_seed(p.seed, t, purpose)
+                kwargs = (
+                    {"labels": self.balanced_labels(n, sample_seed)} if self.conditional else {}
+                )
+                out = model.sample(n, bias=p.bias, seed=sample_seed, **kwargs)
+                draws[purpose] = (check_samples(out, n, self.data_shape, f"generation {t}"), kwargs)
+            (samples, sample_kwargs), (evaluation, _) = draws[TRAIN_SAMPLES], draws[EVAL_SAMPLES]
             row["sample_seconds"] = time.perf_counter() - t0
         except Exception as exc:  # the adapter's fault: record it, keep the run intact
             message = str(exc) if isinstance(exc, AdapterError) else f"{step}() raised {exc!r}"
             error = f"generation {t} (seed {seed}): {message}"
             return {**row, "status": "failed", "error": error, **self._constants()}, None
-        self.run_dir.save_generation(t, samples, model)
+        self.run_dir.save_generation(t, samples, model, sample_kwargs.get("labels"))
         return {**row, **self._score(evaluation)}, model
 
     def _warm_model(self, t: int, previous_model):

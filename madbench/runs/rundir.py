@@ -5,7 +5,8 @@ RUN/
   config.json        resolved configuration (model, model args, data, protocol) and its hash
   provenance.json    madbench version, git commit, package versions, device, data hashes
   gen-001/           checkpoint of generation 1: samples.npy (its synthetic samples),
-  gen-002/ ...       model/ when the adapter can save; a folder appears only when complete
+  gen-002/ ...       labels.npy (conditional models), model/ when the adapter can save;
+                     a folder appears only when complete
   results.csv        one row per generation (schema: madbench.runs.schema.COLUMNS)
 ```
 
@@ -115,13 +116,16 @@ class RunDir:
     def gen_dir(self, t: int) -> Path:
         return self.path / f"gen-{t:03d}"
 
-    def save_generation(self, t: int, samples: np.ndarray, model) -> None:
-        """Checkpoint generation t: its synthetic samples, and the model if it can save."""
+    def save_generation(self, t: int, samples: np.ndarray, model, labels=None) -> None:
+        """Checkpoint generation t: its synthetic samples (and the labels they were drawn
+        with, for conditional models), and the model if it can save."""
         final = self.gen_dir(t)
         tmp = self.path / f".gen-{t:03d}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         np.save(tmp / "samples.npy", samples)
+        if labels is not None:
+            np.save(tmp / "labels.npy", labels)
         if callable(getattr(model, "save", None)):
             (tmp / "model").mkdir()
             model.save(str(tmp / "model"))
@@ -130,6 +134,9 @@ class RunDir:
 
     def load_samples(self, t: int) -> np.ndarray:
         return np.load(self.gen_dir(t) / "samples.npy")
+
+    def load_labels(self, t: int) -> np.ndarray:
+        return np.load(self.gen_dir(t) / "labels.npy")
 
     # -- results --------------------------------------------------------------------------
     def rows(self) -> list[dict]:
