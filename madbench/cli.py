@@ -202,13 +202,32 @@ def data():
 def data_list():
     """List the data sets with their kind, sample shape, splits, source and licence."""
     from madbench.data.datasets import NAMES, get_dataset
+    from madbench.data.manifest import stored_names
 
-    for name in NAMES:
+    for name in [*NAMES, *(s for s in stored_names() if s not in NAMES)]:
         dataset = get_dataset(name.replace("<d>", "2"))
         m = dataset.manifest
         splits = ", ".join(f"{s}: {spec.get('n', 'unlimited')}" for s, spec in m.splits.items())
         shape = "d" if name == "gaussian-<d>" else "x".join(map(str, dataset.shape))
         click.echo(f"{name:<14} {dataset.kind:<6} {shape:<6} {splits:<30} {m.licence}; {m.source}")
+
+
+@data.command("add")
+@click.argument("name")
+@click.option(
+    "--data-dir",
+    required=True,
+    help="Folder with train-images*, train-labels*, t10k-images*, t10k-labels* IDX files.",
+)
+@click.option("--classes", default=10, show_default=True, type=click.IntRange(min=2))
+def data_add(name, data_dir, classes):
+    """Add an MNIST-style IDX image set (MNIST, KMNIST...) as NAME, writing its manifest."""
+    from madbench.data.manifest import write_idx_manifest
+
+    path = write_idx_manifest(name, data_dir, classes=classes)
+    click.echo(
+        f"wrote {path}; train its feature network: madbench features train-lenet --data {name}"
+    )
 
 
 @data.command("verify")
@@ -217,8 +236,9 @@ def data_list():
 def data_verify(names, data_dir):
     """Check the files of data sets NAMES (default: all stored ones) against their manifests."""
     from madbench.data.datasets import get_dataset
+    from madbench.data.manifest import stored_names
 
-    for name in names or ("digits", "fashion-mnist"):
+    for name in names or stored_names():
         dataset = get_dataset(name, data_dir=data_dir)
         dataset.verify()
         count = len(dataset.manifest.files)
@@ -325,11 +345,19 @@ def train_lenet_command(data, data_dir, epochs, seed, out):
     digest = save_weights(model, path)
     accuracy = LeNetFeatures(path, digest, dataset.classes or 10).accuracy(test.x, test.y)
     click.echo(f"wrote {path}: held-out accuracy {accuracy:.4f}")
-    click.echo("manifest entry:")
-    click.echo(
-        f"feature_weights: {{file: {os.path.basename(path)}, digest: {digest}, epochs: {epochs}, "
-        f"seed: {seed}, test_accuracy: {accuracy:.4f}}}"
-    )
+    entry = {
+        "file": os.path.abspath(path) if out else os.path.basename(path),
+        "digest": digest,
+        "epochs": epochs,
+        "seed": seed,
+        "test_accuracy": round(accuracy, 4),
+    }
+    if dataset.manifest.feature_weights is None:
+        from madbench.data.manifest import set_feature_weights
+
+        click.echo(f"recorded in {set_feature_weights(data, entry)}")
+    else:  # a shipped data set: its manifest is edited by hand, in review
+        click.echo(f"manifest entry: feature_weights: {json.dumps(entry)}")
 
 
 @cli.command("check-adapter")

@@ -175,3 +175,54 @@ def test_cli_data_commands(capsys, tmp_path):
     assert main(["data", "verify", "digits", "--data-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "digits.csv.gz is missing" in err
+
+
+def test_user_idx_set_added_trained_and_evaluated(tmp_path, monkeypatch, capsys):
+    """MNIST-style files a user points at: manifest written, verified, LeNet trained, run."""
+    manifests_copy = tmp_path / "manifests"
+    shutil.copytree(manifests.manifest_dir(), manifests_copy)
+    monkeypatch.setenv(manifests.MANIFEST_ENV, str(manifests_copy))
+    rng = np.random.default_rng(0)
+    files = tmp_path / "mnist-like"
+    files.mkdir()
+    labels = rng.integers(0, 10, 600).astype(np.uint8)
+    images = (rng.random((600, 12, 12)) * 60 + labels[:, None, None] * 19).astype(np.uint8)
+    write_idx(files / "train-images-idx3-ubyte.gz", images[:500], compress=True)
+    write_idx(files / "train-labels-idx1-ubyte.gz", labels[:500], compress=True)
+    write_idx(files / "t10k-images-idx3-ubyte", images[500:])
+    write_idx(files / "t10k-labels-idx1-ubyte", labels[500:])
+
+    assert main(["data", "add", "tiny", "--data-dir", str(files)]) == 0
+    assert main(["data", "verify", "tiny"]) == 0
+    assert "tiny: 4 of 4 files match" in capsys.readouterr().out
+    assert main(["data", "add", "tiny", "--data-dir", str(files)]) == 2  # no silent overwrite
+    weights = tmp_path / "lenet-tiny.pt"
+    assert (
+        main(["features", "train-lenet", "--data", "tiny", "--epochs", "2", "--out", str(weights)])
+        == 0
+    )
+    assert "recorded in" in capsys.readouterr().out
+    assert get_dataset("tiny").manifest.feature_weights["file"] == str(weights)
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            "gaussian",
+            "--data",
+            "tiny",
+            "--generations",
+            "1",
+            "--n-ini",
+            "300",
+            "--n-synth",
+            "100",
+            "--eval-n",
+            "100",
+            "--out",
+            str(tmp_path / "r"),
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    (files / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x01\x05")
+    assert main(["data", "verify", "tiny"]) == 2
+    assert "t10k-labels-idx1-ubyte does not match" in capsys.readouterr().err

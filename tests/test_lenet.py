@@ -112,6 +112,8 @@ def test_train_lenet_command(tmp_path, capsys):
         == 0
     )
     out = capsys.readouterr().out
-    assert "held-out accuracy" in out and "digest:" in out
+    assert (
+        "held-out accuracy" in out and "manifest entry: feature_weights" in out and "digest" in out
+    )
     assert main(["features", "train-lenet", "--data", "gmm-25"]) == 2
     assert "not an image data set" in capsys.readouterr().err

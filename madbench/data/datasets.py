@@ -4,7 +4,9 @@
 - ``gmm-25``: the MAD paper's 2-D mixture of 25 modes on a 5x5 grid (generated);
 - ``digits``: scikit-learn's 8x8 digits, 1797 images with labels (embedded in scikit-learn);
 - ``fashion-mnist``: 28x28 images with labels, from Debian's ``dataset-fashion-mnist`` or any
-  folder holding the four IDX files (``data_dir``).
+  folder holding the four IDX files (``data_dir``);
+- any IDX image set a user adds with ``madbench data add NAME --data-dir DIR`` (MNIST, KMNIST,
+  ...), which writes its manifest from the files found.
 
 Every data set has a ``train`` split and a held-out ``test`` split used only for scoring.
 Images come as float32 in [0, 1] with shape (n, height, width); vectors as float64 (n, d);
@@ -110,7 +112,7 @@ class FileDataset:
         return Split(full.x[rows], None if full.y is None else full.y[rows])
 
 
-def _read_fashion(manifest, contents) -> dict[str, Split]:
+def _read_idx_images(manifest, contents) -> dict[str, Split]:
     out = {}
     for split, spec in manifest.splits.items():
         images = parse_idx(contents[spec["images"]], manifest.files[spec["images"]].path)
@@ -150,10 +152,12 @@ def get_dataset(name: str, *, data_dir: str | None = None):
         )
     if name == "gmm-25":
         return SyntheticDataset(name, manifests.load_manifest("gmm-25"), _gmm_sampler, (2,))
-    readers = {"digits": _read_digits, "fashion-mnist": _read_fashion}
-    if name in readers:
+    stored = manifests.stored_names()
+    if name in stored:
         manifest = manifests.load_manifest(name)
-        return FileDataset(name, manifest, _location(manifest, data_dir), readers[name])
-    close = difflib.get_close_matches(name, [*NAMES, "gaussian-2", "gaussian-100"], n=1)
+        reader = _read_digits if name == "digits" else _read_idx_images
+        return FileDataset(name, manifest, _location(manifest, data_dir), reader)
+    known = [*NAMES, *(s for s in stored if s not in NAMES)]
+    close = difflib.get_close_matches(name, [*known, "gaussian-2", "gaussian-100"], n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise InputError(f"unknown data set {name!r}{hint} (known: {', '.join(NAMES)})")
+    raise InputError(f"unknown data set {name!r}{hint} (known: {', '.join(known)})")

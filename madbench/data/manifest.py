@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +54,89 @@ class Manifest:
     shape: tuple[int, ...] | None = None
     classes: int | None = None
     feature_weights: dict | None = None  # image sets: the LeNet weights {file, digest, ...}
+
+
+#: Manifests of generated data sets (no files); every other manifest describes stored files.
+GENERATED = ("gaussian", "gmm-25")
+#: The four files of an IDX image set, as MNIST names them (t10k = the held-out test split).
+IDX_FILES = {
+    "train-images": "train-images",
+    "train-labels": "train-labels",
+    "test-images": "t10k-images",
+    "test-labels": "t10k-labels",
+}
+
+
+def stored_names() -> list[str]:
+    """Names of the stored data sets that have a manifest."""
+    return sorted(p.stem for p in manifest_dir().glob("*.yaml") if p.stem not in GENERATED)
+
+
+def write_idx_manifest(name: str, directory: str | os.PathLike, *, classes: int = 10) -> Path:
+    """Describe the four MNIST-style IDX files in ``directory`` by a new manifest ``name``."""
+    from madbench.data.idx import parse_idx
+
+    directory = Path(directory).resolve()
+    if (
+        not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name)
+        or name.startswith("gaussian")
+        or name in GENERATED
+    ):
+        raise DataFileError(
+            f"{name!r} cannot name a data set: use lower-case letters, digits and '-'"
+        )
+    path = manifest_dir() / f"{name}.yaml"
+    if path.exists():
+        raise DataFileError(f"{path} exists already; choose another name")
+    files = {}
+    for key, stem in IDX_FILES.items():
+        found = sorted(directory.glob(f"{stem}*"))
+        if len(found) != 1:
+            raise DataFileError(f"{directory}: expected one {stem}* IDX file, found {len(found)}")
+        data = read_bytes(found[0])
+        array = parse_idx(data, str(found[0]))
+        files[key] = {
+            "path": found[0].name,
+            "bytes": len(data),
+            "shape": list(array.shape),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+    shape = files["train-images"]["shape"]
+    if len(shape) != 3 or files["train-labels"]["shape"] != shape[:1]:
+        raise DataFileError(f"{directory}: train images {shape} and labels do not match")
+    raw = {
+        "name": name,
+        "kind": "image",
+        "source": f"user-supplied IDX files ({directory})",
+        "licence": "as the files' source states (user-supplied)",
+        "location": str(directory),
+        "files": files,
+        "splits": {
+            "train": {"images": "train-images", "labels": "train-labels", "n": shape[0]},
+            "test": {
+                "images": "test-images",
+                "labels": "test-labels",
+                "n": files["test-images"]["shape"][0],
+            },
+        },
+        "shape": shape[1:],
+        "classes": classes,
+    }
+    atomic = path.with_name(f".{path.name}.tmp")
+    atomic.write_text(yaml.safe_dump(raw, sort_keys=False))
+    os.replace(atomic, path)
+    return path
+
+
+def set_feature_weights(name: str, entry: dict) -> Path:
+    """Record the LeNet weights of data set ``name`` in its manifest."""
+    path = manifest_dir() / f"{name}.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw["feature_weights"] = entry
+    atomic = path.with_name(f".{path.name}.tmp")
+    atomic.write_text(yaml.safe_dump(raw, sort_keys=False))
+    os.replace(atomic, path)
+    return path
 
 
 def load_manifest(stem: str) -> Manifest:
