@@ -36,6 +36,21 @@ def metric_rows(path):
     return [{k: v for k, v in row.items() if k not in TIMING} for row in read_rows(path)]
 
 
+def crash_before_row(monkeypatch, config, path, n_rows):
+    """Start a run that dies (after the checkpoint) as it is about to write row n_rows."""
+    original = RunDir.write_rows
+
+    def crash(self, rows):
+        if len(rows) == n_rows:
+            raise KeyboardInterrupt
+        original(self, rows)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RunDir, "write_rows", crash)
+        with pytest.raises(KeyboardInterrupt):
+            Loop(config, RunDir(path), echo=lambda line: None).start()
+
+
 @pytest.mark.parametrize(
     "protocol,params,real_counts,synth_counts",
     [
@@ -65,6 +80,9 @@ def test_protocols_mix_the_right_data(tmp_path, protocol, params, real_counts, s
     for t in range(1, len(real_counts) + 1):
         assert (tmp_path / "run" / f"gen-{t:03d}" / "samples.npy").is_file()
         assert (tmp_path / "run" / f"gen-{t:03d}" / "model" / "gaussian.npz").is_file()
+        assert (
+            '"model": "gaussian"' in (tmp_path / "run" / f"gen-{t:03d}" / "meta.json").read_text()
+        )
 
 
 def test_fully_synthetic_gaussian_loses_variance(tmp_path):
@@ -238,17 +256,7 @@ def test_crash_between_checkpoint_and_row_then_resume(tmp_path, monkeypatch):
         "gaussian-2",
         make_protocol("fully-synthetic", **{**SMALL, "generations": 4}),
     )
-    original = RunDir.write_rows
-
-    def crash_on_third_write(self, rows):
-        if len(rows) == 3:
-            raise KeyboardInterrupt
-        original(self, rows)
-
-    monkeypatch.setattr(RunDir, "write_rows", crash_on_third_write)
-    with pytest.raises(KeyboardInterrupt):
-        Loop(config, RunDir(tmp_path / "crash"), echo=lambda line: None).start()
-    monkeypatch.setattr(RunDir, "write_rows", original)
+    crash_before_row(monkeypatch, config, tmp_path / "crash", 3)
     assert (tmp_path / "crash" / "gen-002").is_dir() and len(read_rows(tmp_path / "crash")) == 2
     Loop(config, RunDir(tmp_path / "crash"), echo=lambda line: None).resume()
     assert metric_rows(tmp_path / "crash") == metric_rows(tmp_path / "ref" / "run")
@@ -314,17 +322,7 @@ def test_warm_start_trains_on_and_resumes_from_the_previous_model(tmp_path, monk
     state = np.load(tmp_path / "whole" / "gen-003" / "model" / "state.npz")
     assert int(state["count"]) == 200 + 200 + 200  # one fit, then two warm partial fits
 
-    original = RunDir.write_rows
-
-    def crash_on_last(self, rows):
-        if len(rows) == 4:
-            raise KeyboardInterrupt
-        original(self, rows)
-
-    monkeypatch.setattr(RunDir, "write_rows", crash_on_last)
-    with pytest.raises(KeyboardInterrupt):
-        Loop(config, RunDir(tmp_path / "cut"), echo=lambda line: None).start()
-    monkeypatch.setattr(RunDir, "write_rows", original)
+    crash_before_row(monkeypatch, config, tmp_path / "cut", 4)
     Loop(
         config, RunDir(tmp_path / "cut"), echo=lambda line: None
     ).resume()  # reloads gen-002's model

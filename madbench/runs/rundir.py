@@ -5,7 +5,8 @@ RUN/
   config.json        resolved configuration (model, model args, data, protocol) and its hash
   provenance.json    madbench version, git commit, package versions, device, data hashes
   gen-001/           checkpoint of generation 1: samples.npy (its synthetic samples),
-  gen-002/ ...       labels.npy (conditional models), model/ when the adapter can save;
+  gen-002/ ...       labels.npy (conditional models), model/ when the adapter can save,
+                     meta.json when it has meta();
                      a folder appears only when complete
   results.csv        one row per generation (schema: madbench.runs.schema.COLUMNS)
 ```
@@ -129,6 +130,8 @@ class RunDir:
         if callable(getattr(model, "save", None)):
             (tmp / "model").mkdir()
             model.save(str(tmp / "model"))
+        if callable(getattr(model, "meta", None)):
+            (tmp / "meta.json").write_text(json.dumps(model.meta(), indent=2, default=str))
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
 
