@@ -92,12 +92,13 @@ class FileDataset:
         self._cache: dict[str, Split] | None = None
 
     def verify(self) -> dict[str, bytes]:
+        """Check the files against the manifest; return their verified bytes."""
         return manifests.verify(self.manifest, self.directory)
 
     def split(self, name: str = "train", n: int | None = None, seed: int = 0) -> Split:
         """Split ``name``, whole, or ``n`` of its samples drawn without replacement (seeded)."""
         _check_split(name)
-        if self._cache is None:
+        if self._cache is None:  # read once, verified, per data set object
             self._cache = self._reader(self.manifest, self.verify())
         full = self._cache[name]
         if n is None:

@@ -62,9 +62,8 @@ class Loop:
         # An unknown model fails before anything is written.
         self.conditional = bool(getattr(resolve_adapter(config.model), "conditional", False))
         self.dataset = get_dataset(config.data, data_dir=config.data_dir)
-        hashes = self.dataset.verify() or {}
-        manifest = self.dataset.manifest
-        self.data_hashes = {manifest.files[key].path: manifest.files[key].sha256 for key in hashes}
+        manifest = self.dataset.manifest  # the files are verified when first read, below
+        self.data_hashes = {f.path: f.sha256 for f in manifest.files.values()}
         self.is_vector = self.dataset.kind == "vector"
         self.lenet = None if self.is_vector else lenet_for(self.dataset)
         self._prepare_real()
