@@ -411,3 +411,33 @@ def test_conditional_adapter_needs_labelled_data(tmp_path, capsys):
         ]
     )
     assert code == 2 and "is conditional but gaussian-2 has no labels" in capsys.readouterr().err
+
+
+def test_image_grid_layout():
+    from madbench.runs.grid import image_grid
+
+    images = np.zeros((10, 4, 6))
+    images[3] = 1.0
+    grid = image_grid(images, columns=4)
+    # 3 rows x 4 columns of 4x6 images, 1 px apart, then enlarged to >= 256 px wide.
+    assert grid.dtype == np.uint8 and grid.shape[1] >= 256
+    scale = grid.shape[1] // (4 * 7 + 1)
+    assert grid.shape == ((3 * 5 + 1) * scale, (4 * 7 + 1) * scale)
+    small = grid[::scale, ::scale]
+    assert small[0].min() == 255  # border
+    assert small[1:5, 1 + 3 * 7 : 1 + 3 * 7 + 6].min() == 255  # the white image, 4th in row 1
+    assert small[1:5, 1:7].max() == 0  # a black one
+
+
+def test_image_runs_save_sample_grids(tmp_path):
+    from PIL import Image
+
+    config = RunConfig(
+        "gmm",
+        {"n_components": 2},
+        "digits",
+        make_protocol("fully-synthetic", generations=1, n_ini=300, n_synth=100, eval_n=100),
+    )
+    Loop(config, RunDir(tmp_path / "r"), echo=lambda line: None).start()
+    with Image.open(tmp_path / "r" / "gen-001" / "samples.png") as png:
+        assert png.mode == "L" and png.size[0] >= 256

@@ -164,6 +164,10 @@ class Loop:
             "n_train_synth": len(train) - len(real),
         }
         seed = derived_seed(p.seed, t, FIT)
+        self.echo(
+            f"generation {t}/{p.generations}: training on {len(train)} samples "
+            f"({len(real)} real, {len(train) - len(real)} synthetic)"
+        )
         step = "fit"
         try:
             t0 = time.perf_counter()
@@ -190,7 +194,8 @@ class Loop:
             message = str(exc) if isinstance(exc, AdapterError) else f"{step}() raised {exc!r}"
             error = f"generation {t} (seed {seed}): {message}"
             return {**row, "status": "failed", "error": error, **self._constants()}, None
-        self.run_dir.save_generation(t, samples, model, sample_kwargs.get("labels"))
+        grid = None if self.is_vector or len(self.data_shape) != 2 else evaluation
+        self.run_dir.save_generation(t, samples, model, sample_kwargs.get("labels"), grid)
         return {**row, **self._score(evaluation)}, model
 
     def _warm_model(self, t: int, previous_model):

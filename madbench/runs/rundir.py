@@ -6,7 +6,7 @@ RUN/
   provenance.json    madbench version, git commit, package versions, device, data hashes
   gen-001/           checkpoint of generation 1: samples.npy (its synthetic samples),
   gen-002/ ...       labels.npy (conditional models), model/ when the adapter can save,
-                     meta.json when it has meta();
+                     meta.json when it has meta(), samples.png (image data: a grid);
                      a folder appears only when complete
   results.csv        one row per generation (schema: madbench.runs.schema.COLUMNS)
 ```
@@ -33,6 +33,7 @@ import numpy as np
 
 from madbench import __version__
 from madbench.errors import DataFileError
+from madbench.runs.grid import save_grid
 from madbench.runs.schema import COLUMNS
 
 PACKAGES = ("numpy", "scipy", "torch", "faiss-cpu", "scikit-learn", "clean-fid")
@@ -117,9 +118,10 @@ class RunDir:
     def gen_dir(self, t: int) -> Path:
         return self.path / f"gen-{t:03d}"
 
-    def save_generation(self, t: int, samples: np.ndarray, model, labels=None) -> None:
+    def save_generation(self, t: int, samples: np.ndarray, model, labels=None, grid=None) -> None:
         """Checkpoint generation t: its synthetic samples (and the labels they were drawn
-        with, for conditional models), and the model if it can save."""
+        with, for conditional models), the model if it can save, and for image data a PNG
+        grid of ``grid`` (evaluation samples)."""
         final = self.gen_dir(t)
         tmp = self.path / f".gen-{t:03d}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -127,6 +129,8 @@ class RunDir:
         np.save(tmp / "samples.npy", samples)
         if labels is not None:
             np.save(tmp / "labels.npy", labels)
+        if grid is not None:
+            save_grid(tmp / "samples.png", grid)
         if callable(getattr(model, "save", None)):
             (tmp / "model").mkdir()
             model.save(str(tmp / "model"))

@@ -1,0 +1,36 @@
+"""Sample grids: a generation's images tiled into one PNG, so the loss of quality shows."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+#: Grids show at most this many samples (the first ones), and are at least this wide.
+GRID_SAMPLES = 64
+GRID_MIN_WIDTH = 256
+
+
+def image_grid(images: np.ndarray, columns: int = 8) -> np.ndarray:
+    """Tile grayscale images (n, h, w) with values in [0, 1] into one uint8 image, 1 px apart,
+    enlarged (nearest neighbour) so that the grid is at least GRID_MIN_WIDTH pixels wide."""
+    images = np.clip(np.asarray(images[:GRID_SAMPLES], dtype=np.float64), 0.0, 1.0)
+    n, h, w = images.shape
+    rows = -(-n // columns)
+    grid = np.ones((rows * (h + 1) + 1, columns * (w + 1) + 1))
+    for i, img in enumerate(images):
+        r, c = divmod(i, columns)
+        grid[1 + r * (h + 1) : 1 + r * (h + 1) + h, 1 + c * (w + 1) : 1 + c * (w + 1) + w] = img
+    scale = max(1, -(-GRID_MIN_WIDTH // grid.shape[1]))
+    grid = np.kron(grid, np.ones((scale, scale)))
+    return (grid * 255).round().astype(np.uint8)
+
+
+def save_grid(path: str | os.PathLike, images: np.ndarray) -> None:
+    """Write the grid of ``images`` as a PNG (through a temporary file)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    Image.fromarray(image_grid(images)).save(tmp, format="PNG")
+    os.replace(tmp, path)
