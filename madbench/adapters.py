@@ -20,8 +20,8 @@ given classes in ``sample(n, *, bias, seed, labels)``. The engine draws every cl
 often, so conditional loops keep their class balance.
 
 It is constructed as ``Class(**model_args)`` and named on the command line by an alias
-(``gaussian``, ``gmm``, ``kde``, ``flow``), by ``package.module:Class``, or by the name of an
-entry point in the group ``madbench.adapters``.
+(``gaussian``, ``gmm``, ``kde``, ``flow``, ``wgan``), by ``package.module:Class``, or by the
+name of an entry point in the group ``madbench.adapters``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ ALIASES = {
     "gmm": "madbench.generators.gmm:GMMGenerator",
     "kde": "madbench.generators.kde:KDEGenerator",
     "flow": "madbench.generators.flow:FlowGenerator",
+    "wgan": "madbench.generators.wgan:WGANGenerator",
 }
 
 

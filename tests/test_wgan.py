@@ -1,0 +1,45 @@
+"""WGAN-GP generator (issue 4, in progress): contract, seeds, truncation, shapes."""
+
+import numpy as np
+import pytest
+
+from madbench.adapters import check_adapter
+from madbench.data.datasets import get_dataset
+from madbench.errors import InputError
+from madbench.generators.wgan import WGANGenerator
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return get_dataset("digits").split("train", n=300, seed=0).x
+
+
+def test_contract():
+    assert check_adapter("wgan", {"steps": 3, "critic_steps": 1}, data_shape=(8, 8)) == []
+
+
+def test_seeded_training_and_sampling(digits):
+    a = WGANGenerator(steps=5).fit(digits, seed=3)
+    b = WGANGenerator(steps=5).fit(digits, seed=3)
+    np.testing.assert_array_equal(a.sample(20, seed=1), b.sample(20, seed=1))
+    out = a.sample(20, seed=1)
+    assert out.shape == (20, 8, 8) and out.min() >= 0.0 and out.max() <= 1.0
+
+
+def test_truncation_collapses_toward_the_mean_latent(digits):
+    gan = WGANGenerator(steps=20).fit(digits, seed=0)
+    spread = {bias: gan.sample(200, bias=bias, seed=1).std(axis=0).mean() for bias in (1.0, 0.01)}
+    assert spread[0.01] < 0.2 * spread[1.0]
+
+
+@pytest.mark.parametrize("shape", [(10, 64), (10, 9, 9), (1, 8, 8)])
+def test_wrong_shapes(shape):
+    with pytest.raises(InputError, match="grayscale images"):
+        WGANGenerator(steps=1).fit(np.zeros(shape), seed=0)
+
+
+def test_bad_settings():
+    with pytest.raises(InputError, match="unknown wgan preset"):
+        WGANGenerator(preset="big")
+    with pytest.raises(InputError, match=r"unknown wgan options \['depth'\]"):
+        WGANGenerator(depth=2)
