@@ -20,6 +20,7 @@ from torch import nn
 
 from madbench.errors import InputError
 from madbench.generators._flat import check_bias, check_fitted, flatten
+from madbench.generators._torch import pick_device, resolve_settings
 
 PRESETS = {
     "tiny": {"layers": 4, "width": 32, "steps": 400, "batch_size": 256, "lr": 3e-3},
@@ -81,15 +82,9 @@ class FlowGenerator:
     """RealNVP-type flow; see the module docstring for presets and the bias."""
 
     def __init__(self, preset: str = "tiny", device: str | None = None, **overrides):
-        if preset not in PRESETS:
-            raise InputError(f"unknown flow preset {preset!r}; choose one of {', '.join(PRESETS)}")
-        unknown = set(overrides) - set(PRESETS[preset])
-        if unknown:
-            raise InputError(
-                f"unknown flow options {sorted(unknown)}; known: {sorted(PRESETS[preset])}"
-            )
-        self.preset, self.settings = preset, {**PRESETS[preset], **overrides}
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.preset = preset
+        self.settings = resolve_settings("flow", PRESETS, preset, overrides)
+        self.device = pick_device(device)
         self.model = self.shape_ = self.mean_ = self.std_ = None
         self.losses_: list[float] = []
 

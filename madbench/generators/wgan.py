@@ -21,6 +21,7 @@ from torch import nn
 
 from madbench.errors import InputError
 from madbench.generators._flat import check_bias, check_fitted
+from madbench.generators._torch import pick_device, resolve_settings
 
 PRESETS = {
     "tiny": {
@@ -71,15 +72,9 @@ class WGANGenerator:
     """WGAN-GP; see the module docstring for presets and the bias (latent truncation)."""
 
     def __init__(self, preset: str = "tiny", device: str | None = None, **overrides):
-        if preset not in PRESETS:
-            raise InputError(f"unknown wgan preset {preset!r}; choose one of {', '.join(PRESETS)}")
-        unknown = set(overrides) - set(PRESETS[preset])
-        if unknown:
-            raise InputError(
-                f"unknown wgan options {sorted(unknown)}; known: {sorted(PRESETS[preset])}"
-            )
-        self.preset, self.settings = preset, {**PRESETS[preset], **overrides}
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.preset = preset
+        self.settings = resolve_settings("wgan", PRESETS, preset, overrides)
+        self.device = pick_device(device)
         self.net = self.shape_ = None
 
     def _check_images(self, X) -> np.ndarray:
