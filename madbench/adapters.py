@@ -14,14 +14,9 @@ A *conditional* adapter sets the class attribute ``conditional = True``; it is t
 given classes in ``sample(n, *, bias, seed, labels)``. The engine draws every class equally
 often, so conditional loops keep their class balance.
 
-A *conditional* adapter sets the class attribute ``conditional = True``; it is then given
-``labels`` (int array, one per sample) in ``fit`` / ``partial_fit``, and asked for samples of
-given classes in ``sample(n, *, bias, seed, labels)``. The engine draws every class equally
-often, so conditional loops keep their class balance.
-
 It is constructed as ``Class(**model_args)`` and named on the command line by an alias
-(``gaussian``, ``gmm``, ``kde``, ``flow``, ``wgan``), by ``package.module:Class``, or by the
-name of an entry point in the group ``madbench.adapters``.
+(``gaussian``, ``gmm``, ``kde``, ``flow``, ``wgan``, ``ddpm``), by ``package.module:Class``,
+or by the name of an entry point in the group ``madbench.adapters``.
 """
 
 from __future__ import annotations
@@ -44,6 +39,7 @@ ALIASES = {
     "kde": "madbench.generators.kde:KDEGenerator",
     "flow": "madbench.generators.flow:FlowGenerator",
     "wgan": "madbench.generators.wgan:WGANGenerator",
+    "ddpm": "madbench.generators.ddpm:DDPMGenerator",
 }
 
 

@@ -1,7 +1,10 @@
-"""Shared set-up of the torch generators: presets with overrides, and the device."""
+"""Shared set-up of the torch generators: presets, device, seeded training, input checks."""
 
 from __future__ import annotations
 
+import contextlib
+
+import numpy as np
 import torch
 
 from madbench.errors import InputError
@@ -22,3 +25,46 @@ def resolve_settings(model: str, presets: dict, preset: str, overrides: dict) ->
 def pick_device(device: str | None) -> torch.device:
     """``device`` if given, else CUDA when torch sees a GPU, else the CPU."""
     return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+@contextlib.contextmanager
+def seeded(seed: int, device: torch.device):
+    """Torch's global generators seeded with ``seed`` inside, restored afterwards."""
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        yield
+
+
+def progress_bar(iterable, desc: str, progress: bool | None):
+    """tqdm over ``iterable`` on stderr; ``progress=None`` shows it on terminals only."""
+    from tqdm import tqdm
+
+    return tqdm(iterable, desc=desc, disable=None if progress is None else not progress)
+
+
+def check_images(X, model: str) -> np.ndarray:
+    """``X`` as float32 grayscale images (n, height, width), sides divisible by 4."""
+    x = np.asarray(X, dtype=np.float32)
+    if x.ndim != 3 or x.shape[1] % 4 or x.shape[2] % 4 or x.shape[0] < 2:
+        raise InputError(
+            f"{model}: needs grayscale images (n, height, width) with height and width divisible "
+            f"by 4, got shape {x.shape}"
+        )
+    if not np.isfinite(x).all():
+        raise InputError(f"{model}: training data contains NaN or Inf")
+    return x
+
+
+def check_labels(labels, n: int, model: str, n_classes: int | None = None) -> np.ndarray:
+    """``labels`` as int64 class indices, one per sample, in [0, n_classes) when given."""
+    if labels is None:
+        raise InputError(f"{model} is conditional: pass labels=, one class index per sample")
+    y = np.asarray(labels)
+    if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
+        raise InputError(
+            f"{model}: labels must be {n} integers (one per sample), got {y.dtype} {y.shape}"
+        )
+    if n and (y.min() < 0 or (n_classes is not None and y.max() >= n_classes)):
+        known = f"0..{n_classes - 1}" if n_classes is not None else "non-negative"
+        raise InputError(f"{model}: labels must be class indices {known}, got {y.min()}..{y.max()}")
+    return y.astype(np.int64)

@@ -20,7 +20,7 @@ from torch import nn
 
 from madbench.errors import InputError
 from madbench.generators._flat import check_bias, check_fitted, flatten
-from madbench.generators._torch import pick_device, resolve_settings
+from madbench.generators._torch import pick_device, progress_bar, resolve_settings, seeded
 
 PRESETS = {
     "tiny": {"layers": 4, "width": 32, "steps": 400, "batch_size": 256, "lr": 3e-3},
@@ -88,7 +88,7 @@ class FlowGenerator:
         self.model = self.shape_ = self.mean_ = self.std_ = None
         self.losses_: list[float] = []
 
-    def fit(self, X, *, seed: int = 0, progress: bool = False) -> FlowGenerator:
+    def fit(self, X, *, seed: int = 0, progress: bool | None = None) -> FlowGenerator:
         x, self.shape_ = flatten(X, "flow")
         if x.shape[1] < 2:
             raise InputError(f"flow: coupling layers need at least 2 dimensions, got {x.shape[1]}")
@@ -97,15 +97,12 @@ class FlowGenerator:
             (x - self.mean_) / self.std_, dtype=torch.float32, device=self.device
         )
         s = self.settings
-        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
-            torch.manual_seed(seed)
+        with seeded(seed, self.device):
             self.model = _Flow(x.shape[1], s["layers"], s["width"]).to(self.device)
             optimiser = torch.optim.Adam(self.model.parameters(), lr=s["lr"])
             generator = torch.Generator(device=self.device).manual_seed(seed)
-            from tqdm import tqdm
-
             self.losses_ = []
-            for _ in tqdm(range(s["steps"]), desc="train flow", disable=not progress):
+            for _ in progress_bar(range(s["steps"]), "train flow", progress):
                 batch = data[
                     torch.randint(
                         len(data),

@@ -19,9 +19,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from madbench.errors import InputError
 from madbench.generators._flat import check_bias, check_fitted
-from madbench.generators._torch import pick_device, resolve_settings
+from madbench.generators._torch import (
+    check_images,
+    pick_device,
+    progress_bar,
+    resolve_settings,
+    seeded,
+)
 
 PRESETS = {
     "tiny": {
@@ -77,33 +82,19 @@ class WGANGenerator:
         self.device = pick_device(device)
         self.net = self.shape_ = None
 
-    def _check_images(self, X) -> np.ndarray:
-        x = np.asarray(X, dtype=np.float32)
-        if x.ndim != 3 or x.shape[1] % 4 or x.shape[2] % 4 or x.shape[0] < 2:
-            raise InputError(
-                f"wgan: needs grayscale images (n, height, width) with height and width divisible "
-                f"by 4, got shape {x.shape}"
-            )
-        if not np.isfinite(x).all():
-            raise InputError("wgan: training data contains NaN or Inf")
-        return x
-
-    def fit(self, X, *, seed: int = 0, progress: bool = False) -> WGANGenerator:
-        x = self._check_images(X)
+    def fit(self, X, *, seed: int = 0, progress: bool | None = None) -> WGANGenerator:
+        x = check_images(X, "wgan")
         self.shape_ = x.shape[1:]
         h, w = self.shape_
         s = self.settings
         data = torch.as_tensor(x, device=self.device)[:, None]
-        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
-            torch.manual_seed(seed)
+        with seeded(seed, self.device):
             self.net = _generator(h, w, s["width"], s["latent"]).to(self.device)
             critic = _critic(h, w, s["width"]).to(self.device)
             opt_g = torch.optim.Adam(self.net.parameters(), lr=s["lr"], betas=(0.5, 0.9))
             opt_c = torch.optim.Adam(critic.parameters(), lr=s["lr"], betas=(0.5, 0.9))
-            from tqdm import tqdm
-
             batch = min(s["batch_size"], len(data))
-            for _ in tqdm(range(s["steps"]), desc="train wgan", disable=not progress):
+            for _ in progress_bar(range(s["steps"]), "train wgan", progress):
                 for _ in range(s["critic_steps"]):
                     real = data[torch.randint(len(data), (batch,), device=self.device)]
                     fake = self.net(torch.randn(batch, s["latent"], device=self.device)).detach()
