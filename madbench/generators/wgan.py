@@ -6,8 +6,14 @@ MNIST-type). The generator maps a latent z ~ N(0, I) through a dense layer to a
 ``critic_steps`` critic updates (gradient penalty 10) per generator update, Adam(lr, 0.5, 0.9).
 Sampling bias: the latent is truncated toward its mean, z <- lambda z.
 
-Presets (``preset=``): ``tiny`` (width 32, latent 32, 300 generator steps: a minute or less on
-a CPU) and ``paper`` (width 64, latent 128, 20000 steps). Any field can be overridden.
+Truncation trades recall for precision only while lambda z stays where training put mass: a
+wide latent's draws concentrate near the sphere of radius sqrt(latent), so at latent 32 already
+lambda = 0.5 leaves it and *lowers* precision on digits; at latent 8 precision rises steadily
+as lambda falls (0.82, 0.87, 0.89, 0.91 at lambda 1, 0.7, 0.5, 0.3; recall 0.83 -> 0.14).
+
+Presets (``preset=``): ``tiny`` (width 32, latent 8, 300 generator steps: about 30 s on two CPU
+cores) and ``paper`` (width 64, latent 128, 20000 steps; the paper's WGAN-GP runs use lambda
+= 1). Any field can be overridden.
 ``device``: ``cpu``, ``cuda`` or None (CUDA when available). Same seed, same device, same model.
 """
 
@@ -31,7 +37,7 @@ from madbench.generators._torch import (
 PRESETS = {
     "tiny": {
         "width": 32,
-        "latent": 32,
+        "latent": 8,
         "steps": 300,
         "critic_steps": 5,
         "batch_size": 64,
