@@ -258,7 +258,9 @@ def protocols():
 
 @cli.command()
 @click.option(
-    "--model", default=None, help="Alias (gaussian, gmm, kde), package.module:Class or entry point."
+    "--model",
+    default=None,
+    help="Alias (gaussian, gmm, kde, flow, wgan, ddpm), package.module:Class or entry point.",
 )
 @click.option("--model-args", default=None, help="Constructor arguments: key=value,key=value.")
 @click.option(
