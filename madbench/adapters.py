@@ -14,6 +14,10 @@ A *conditional* adapter sets the class attribute ``conditional = True``; it is t
 given classes in ``sample(n, *, bias, seed, labels)``. The engine draws every class equally
 often, so conditional loops keep their class balance.
 
+An adapter that takes only some kinds of data names them in the class attribute
+``data_kinds`` (e.g. ``("image",)``; a data set is ``vector`` or ``image`` data), and a loop
+on another kind is refused before anything is written.
+
 It is constructed as ``Class(**model_args)`` and named on the command line by an alias
 (``gaussian``, ``gmm``, ``kde``, ``flow``, ``wgan``, ``ddpm``), by ``package.module:Class``,
 or by the name of an entry point in the group ``madbench.adapters``.

@@ -305,8 +305,9 @@ def evaluate(model, model_args, protocol, data, data_dir, resume_dir, out, **par
         )
         slug = model.replace(":", "-").replace(".", "-")
         run_dir = RunDir(out or f"runs/{data}-{slug}-{protocol}-{config.protocol.content_hash()}")
+        loop = Loop(config, run_dir, echo=click.echo)  # checks model and data; writes nothing
         click.echo(f"run directory: {run_dir.path}")
-        rows = Loop(config, run_dir, echo=click.echo).start()
+        rows = loop.start()
     _print_results(rows)
 
 

@@ -148,3 +148,12 @@ def test_three_generations_fully_synthetic_on_digits(tmp_path, capsys):
         gen = out / f"gen-{t:03d}"
         assert (gen / "samples.png").is_file() and (gen / "model" / "ddpm.pt").is_file()
         assert np.bincount(np.load(gen / "labels.npy")).tolist() == [50] * 10
+
+
+@pytest.mark.parametrize("model", ["ddpm", "wgan"])
+def test_image_models_refuse_vector_data_before_writing(model, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["evaluate", "--model", model, "--data", "gmm-25", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{model} takes image data; gmm-25 is vector data" in err and err.count("\n") == 1
+    assert not out.exists()

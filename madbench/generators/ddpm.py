@@ -143,6 +143,8 @@ class _Schedule:
 class DDPMGenerator:
     """Conditional DDPM; see the module docstring for presets, samplers and the bias."""
 
+    data_kinds = ("image",)
+
     conditional = True
 
     def __init__(self, preset: str = "tiny", device: str | None = None, **overrides):

@@ -82,6 +82,8 @@ def _critic(h: int, w: int, width: int) -> nn.Module:
 class WGANGenerator:
     """WGAN-GP; see the module docstring for presets and the bias (latent truncation)."""
 
+    data_kinds = ("image",)
+
     def __init__(self, preset: str = "tiny", device: str | None = None, **overrides):
         self.preset = preset
         self.settings = resolve_settings("wgan", PRESETS, preset, overrides)

@@ -13,7 +13,7 @@ import numpy as np
 
 from madbench.adapters import AdapterError, build_adapter, check_samples, resolve_adapter
 from madbench.data.datasets import get_dataset
-from madbench.errors import InputError
+from madbench.errors import InputError, MadbenchError
 from madbench.loops.protocol import Protocol
 from madbench.metrics.frechet import GaussianStats, fit_gaussian, frechet_distance
 from madbench.metrics.lenet import lenet_for
@@ -59,9 +59,16 @@ class Loop:
     def __init__(self, config: RunConfig, run_dir: RunDir, echo=print):
         self.config, self.run_dir, self.echo = config, run_dir, echo
         self.p = config.protocol
-        # An unknown model fails before anything is written.
-        self.conditional = bool(getattr(resolve_adapter(config.model), "conditional", False))
+        # An unknown model, or one that cannot take the data, fails before anything is written.
+        adapter = resolve_adapter(config.model)
+        self.conditional = bool(getattr(adapter, "conditional", False))
         self.dataset = get_dataset(config.data, data_dir=config.data_dir)
+        kinds = getattr(adapter, "data_kinds", None)
+        if kinds is not None and self.dataset.kind not in kinds:
+            raise InputError(
+                f"{config.model} takes {' or '.join(kinds)} data; {config.data} is "
+                f"{self.dataset.kind} data (see: madbench data list)"
+            )
         manifest = self.dataset.manifest  # the files are verified when first read, below
         self.data_hashes = {f.path: f.sha256 for f in manifest.files.values()}
         self.is_vector = self.dataset.kind == "vector"
@@ -191,7 +198,7 @@ class Loop:
             (samples, sample_kwargs), (evaluation, _) = draws[TRAIN_SAMPLES], draws[EVAL_SAMPLES]
             row["sample_seconds"] = time.perf_counter() - t0
         except Exception as exc:  # the adapter's fault: record it, keep the run intact
-            message = str(exc) if isinstance(exc, AdapterError) else f"{step}() raised {exc!r}"
+            message = str(exc) if isinstance(exc, MadbenchError) else f"{step}() raised {exc!r}"
             error = f"generation {t} (seed {seed}): {message}"
             return {**row, "status": "failed", "error": error, **self._constants()}, None
         grid = None if self.is_vector or len(self.data_shape) != 2 else evaluation
