@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 import numpy as np
 import torch
@@ -68,3 +69,43 @@ def check_labels(labels, n: int, model: str, n_classes: int | None = None) -> np
         known = f"0..{n_classes - 1}" if n_classes is not None else "non-negative"
         raise InputError(f"{model}: labels must be class indices {known}, got {y.min()}..{y.max()}")
     return y.astype(np.int64)
+
+
+class TorchGenerator:
+    """What the torch generators share: presets, device, ``meta()`` and checkpoint files.
+
+    A subclass sets ``name`` (its alias), ``presets`` (preset name -> settings) and
+    ``bias_meaning`` (what lambda does, for ``meta()``).
+    """
+
+    name: str
+    presets: dict
+    bias_meaning: str
+
+    def __init__(self, preset: str = "tiny", device: str | None = None, **overrides):
+        self.preset = preset
+        self.settings = resolve_settings(self.name, self.presets, preset, overrides)
+        self.device = pick_device(device)
+
+    def _write_checkpoint(self, directory, **fields) -> None:
+        """``fields`` plus the preset and settings, as ``<directory>/<name>.pt``."""
+        fields.update(preset=self.preset, settings=self.settings)
+        torch.save(fields, os.path.join(directory, f"{self.name}.pt"))
+
+    def _read_checkpoint(self, directory) -> dict:
+        """The fields of :meth:`_write_checkpoint`; the preset and settings are restored."""
+        path = os.path.join(directory, f"{self.name}.pt")
+        if not os.path.isfile(path):
+            raise InputError(f"{self.name}: no checkpoint at {path}")
+        saved = torch.load(path, weights_only=False, map_location=self.device)
+        self.preset, self.settings = saved["preset"], saved["settings"]
+        return saved
+
+    def meta(self) -> dict:
+        return {
+            "model": self.name,
+            "preset": self.preset,
+            **self.settings,
+            "device": str(self.device),
+            "bias": self.bias_meaning,
+        }

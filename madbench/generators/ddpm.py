@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 
 import numpy as np
 import torch
@@ -34,11 +33,10 @@ from torch import nn
 from madbench.errors import InputError
 from madbench.generators._flat import check_bias, check_fitted
 from madbench.generators._torch import (
+    TorchGenerator,
     check_images,
     check_labels,
-    pick_device,
     progress_bar,
-    resolve_settings,
     seeded,
 )
 
@@ -140,16 +138,16 @@ class _Schedule:
         return values.to(self.device)[t].float()[:, None, None, None]
 
 
-class DDPMGenerator:
+class DDPMGenerator(TorchGenerator):
     """Conditional DDPM; see the module docstring for presets, samplers and the bias."""
 
+    name, presets = "ddpm", PRESETS
+    bias_meaning = "classifier-free guidance w = 1/lambda - 1"
+    conditional = True
     data_kinds = ("image",)
 
-    conditional = True
-
     def __init__(self, preset: str = "tiny", device: str | None = None, **overrides):
-        self.preset = preset
-        self.settings = resolve_settings("ddpm", PRESETS, preset, overrides)
+        super().__init__(preset, device, **overrides)
         if self.settings["sampler"] not in SAMPLERS:
             raise InputError(
                 f"ddpm: unknown sampler {self.settings['sampler']!r}; choose one of {SAMPLERS}"
@@ -161,7 +159,6 @@ class DDPMGenerator:
             )
         if not 2 <= sample_steps <= T:
             raise InputError(f"ddpm: sample_steps must be in [2, T = {T}], got {sample_steps}")
-        self.device = pick_device(device)
         self.schedule = _Schedule(T, self.device)
         self.net = self.ema_net = self.shape_ = self.n_classes_ = None
         self.losses_: list[float] = []
@@ -270,23 +267,16 @@ class DDPMGenerator:
 
     # -- checkpoints ------------------------------------------------------------------------
     def save(self, directory) -> None:
-        torch.save(
-            {
-                "net": self.net.state_dict(),
-                "ema": self.ema_net.state_dict(),
-                "settings": self.settings,
-                "preset": self.preset,
-                "shape": self.shape_,
-                "n_classes": self.n_classes_,
-            },
-            os.path.join(directory, "ddpm.pt"),
+        self._write_checkpoint(
+            directory,
+            net=self.net.state_dict(),
+            ema=self.ema_net.state_dict(),
+            shape=self.shape_,
+            n_classes=self.n_classes_,
         )
 
     def load(self, directory) -> DDPMGenerator:
-        saved = torch.load(
-            os.path.join(directory, "ddpm.pt"), weights_only=False, map_location=self.device
-        )
-        self.preset, self.settings = saved["preset"], saved["settings"]
+        saved = self._read_checkpoint(directory)
         self.shape_, self.n_classes_ = tuple(saved["shape"]), saved["n_classes"]
         self.schedule = _Schedule(self.settings["T"], self.device)
         self.net = _UNet(self.settings["width"], self.n_classes_).to(self.device)
@@ -295,12 +285,3 @@ class DDPMGenerator:
         self.ema_net = copy.deepcopy(self.net).requires_grad_(False)
         self.ema_net.load_state_dict(saved["ema"])
         return self
-
-    def meta(self) -> dict:
-        return {
-            "model": "ddpm",
-            "preset": self.preset,
-            **self.settings,
-            "device": str(self.device),
-            "bias": "classifier-free guidance w = 1/lambda - 1",
-        }

@@ -12,15 +12,13 @@ None (CUDA when torch sees a GPU). The same seed on the same device gives the sa
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import torch
 from torch import nn
 
 from madbench.errors import InputError
 from madbench.generators._flat import check_bias, check_fitted, flatten
-from madbench.generators._torch import pick_device, progress_bar, resolve_settings, seeded
+from madbench.generators._torch import TorchGenerator, progress_bar, seeded
 
 PRESETS = {
     "tiny": {"layers": 4, "width": 32, "steps": 400, "batch_size": 256, "lr": 3e-3},
@@ -78,13 +76,13 @@ class _Flow(nn.Module):
         return z
 
 
-class FlowGenerator:
+class FlowGenerator(TorchGenerator):
     """RealNVP-type flow; see the module docstring for presets and the bias."""
 
+    name, presets, bias_meaning = "flow", PRESETS, "scales the latent variance"
+
     def __init__(self, preset: str = "tiny", device: str | None = None, **overrides):
-        self.preset = preset
-        self.settings = resolve_settings("flow", PRESETS, preset, overrides)
-        self.device = pick_device(device)
+        super().__init__(preset, device, **overrides)
         self.model = self.shape_ = self.mean_ = self.std_ = None
         self.losses_: list[float] = []
 
@@ -139,23 +137,16 @@ class FlowGenerator:
             return self.model.log_prob(z).double().cpu().numpy() - np.log(self.std_).sum()
 
     def save(self, directory) -> None:
-        torch.save(
-            {
-                "state": self.model.state_dict(),
-                "settings": self.settings,
-                "preset": self.preset,
-                "mean": self.mean_,
-                "std": self.std_,
-                "shape": self.shape_,
-            },
-            os.path.join(directory, "flow.pt"),
+        self._write_checkpoint(
+            directory,
+            state=self.model.state_dict(),
+            mean=self.mean_,
+            std=self.std_,
+            shape=self.shape_,
         )
 
     def load(self, directory) -> FlowGenerator:
-        saved = torch.load(
-            os.path.join(directory, "flow.pt"), weights_only=False, map_location=self.device
-        )
-        self.preset, self.settings = saved["preset"], saved["settings"]
+        saved = self._read_checkpoint(directory)
         self.mean_, self.std_, self.shape_ = saved["mean"], saved["std"], tuple(saved["shape"])
         self.model = _Flow(len(self.mean_), self.settings["layers"], self.settings["width"]).to(
             self.device
@@ -163,12 +154,3 @@ class FlowGenerator:
         self.model.load_state_dict(saved["state"])
         self.model.eval()
         return self
-
-    def meta(self) -> dict:
-        return {
-            "model": "flow",
-            "preset": self.preset,
-            **self.settings,
-            "device": str(self.device),
-            "bias": "scales the latent variance",
-        }

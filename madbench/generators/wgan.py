@@ -19,20 +19,12 @@ cores) and ``paper`` (width 64, latent 128, 20000 steps; the paper's WGAN-GP run
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import torch
 from torch import nn
 
 from madbench.generators._flat import check_bias, check_fitted
-from madbench.generators._torch import (
-    check_images,
-    pick_device,
-    progress_bar,
-    resolve_settings,
-    seeded,
-)
+from madbench.generators._torch import TorchGenerator, check_images, progress_bar, seeded
 
 PRESETS = {
     "tiny": {
@@ -79,15 +71,14 @@ def _critic(h: int, w: int, width: int) -> nn.Module:
     )
 
 
-class WGANGenerator:
+class WGANGenerator(TorchGenerator):
     """WGAN-GP; see the module docstring for presets and the bias (latent truncation)."""
 
+    name, presets, bias_meaning = "wgan", PRESETS, "truncates the latent toward its mean"
     data_kinds = ("image",)
 
     def __init__(self, preset: str = "tiny", device: str | None = None, **overrides):
-        self.preset = preset
-        self.settings = resolve_settings("wgan", PRESETS, preset, overrides)
-        self.device = pick_device(device)
+        super().__init__(preset, device, **overrides)
         self.net = self.shape_ = None
 
     def fit(self, X, *, seed: int = 0, progress: bool | None = None) -> WGANGenerator:
@@ -132,36 +123,13 @@ class WGANGenerator:
         return out[:, 0].double().cpu().numpy()
 
     def save(self, directory) -> None:
-        torch.save(
-            {
-                "state": self.net.state_dict(),
-                "settings": self.settings,
-                "preset": self.preset,
-                "shape": self.shape_,
-            },
-            os.path.join(directory, "wgan.pt"),
-        )
+        self._write_checkpoint(directory, state=self.net.state_dict(), shape=self.shape_)
 
     def load(self, directory) -> WGANGenerator:
-        saved = torch.load(
-            os.path.join(directory, "wgan.pt"), weights_only=False, map_location=self.device
-        )
-        self.preset, self.settings, self.shape_ = (
-            saved["preset"],
-            saved["settings"],
-            tuple(saved["shape"]),
-        )
+        saved = self._read_checkpoint(directory)
+        self.shape_ = tuple(saved["shape"])
         h, w = self.shape_
         self.net = _generator(h, w, self.settings["width"], self.settings["latent"]).to(self.device)
         self.net.load_state_dict(saved["state"])
         self.net.eval()
         return self
-
-    def meta(self) -> dict:
-        return {
-            "model": "wgan",
-            "preset": self.preset,
-            **self.settings,
-            "device": str(self.device),
-            "bias": "truncates the latent toward its mean",
-        }
