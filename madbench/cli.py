@@ -245,6 +245,44 @@ def data_verify(names, data_dir):
         click.echo(f"{name}: {count} of {count} files match the manifest")
 
 
+@cli.group()
+def leaderboard():
+    """Leaderboards built from run directories, and their verification."""
+
+
+@leaderboard.command("build")
+@click.argument("run_dirs", nargs=-1, required=True)
+@click.option("--out", required=True, help="Leaderboard folder, e.g. leaderboards/NAME.")
+@click.option(
+    "--margin",
+    default=0.2,
+    show_default=True,
+    type=float,
+    help="MAD onset: first generation whose FID exceeds generation 1's by this fraction.",
+)
+def leaderboard_build(run_dirs, out, margin):
+    """Build a leaderboard (CSV, markdown, HTML page, plots) from complete RUN_DIRS."""
+    from madbench.leaderboard.publish import build
+
+    rows = build(run_dirs, out, margin)
+    click.echo(f"{out}: {len(rows)} rows from {len(run_dirs)} runs")
+
+
+@leaderboard.command("verify")
+@click.argument("csv_file")
+def leaderboard_verify(csv_file):
+    """Re-derive every row of CSV_FILE from the runs it names; exit 1 on any difference."""
+    from madbench.leaderboard.publish import read_csv, verify
+
+    problems = verify(csv_file)
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        click.echo(f"{csv_file}: {len(problems)} differences", err=True)
+        sys.exit(1)
+    click.echo(f"{csv_file}: all {len(read_csv(csv_file))} rows match their runs")
+
+
 @cli.command()
 def protocols():
     """List the loop protocols with their parameters and defaults."""

@@ -1,0 +1,1 @@
+"""Leaderboards built from run directories: rows, verification, tables, pages, plots."""
