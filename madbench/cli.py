@@ -284,6 +284,28 @@ def leaderboard_verify(csv_file):
 
 
 @cli.command()
+@click.argument("suite")
+@click.option("--runs", "runs_dir", default=None, help="Run folder (default: runs/SUITE).")
+@click.option("--out", default=None, help="Leaderboard folder (default: leaderboards/SUITE).")
+@click.option("--list", "only_list", is_flag=True, help="List the suite's runs; run nothing.")
+def reproduce(suite, runs_dir, out, only_list):
+    """Run a paper-reproduction SUITE (small, paper, or a YAML file) and build its leaderboard."""
+    from pathlib import Path
+
+    from madbench.leaderboard.publish import build
+    from madbench.suites import load_suite, run_suite
+
+    name, runs = load_suite(suite)
+    if only_list:
+        for planned in runs:
+            click.echo(planned.name)
+        return
+    paths = run_suite(runs, Path(runs_dir or f"runs/{name}"), echo=click.echo)
+    rows = build(paths, out or f"leaderboards/{name}")
+    click.echo(f"{out or f'leaderboards/{name}'}: {len(rows)} rows from {len(paths)} runs")
+
+
+@cli.command()
 def protocols():
     """List the loop protocols with their parameters and defaults."""
     from madbench.loops.protocol import NAMES, make_protocol

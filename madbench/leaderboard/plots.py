@@ -17,6 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from madbench.leaderboard.build import Run  # noqa: E402
@@ -46,6 +47,7 @@ def metric_plot(groups: list[list[Run]], path: Path) -> None:
         for runs in groups:
             _band(ax, runs, metric)
         ax.set_xlabel("generation")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(metric)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=6)
