@@ -38,3 +38,16 @@ def test_kid_bad_input(rng):
         kid(rng.standard_normal((1, 3)), rng.standard_normal((5, 3)))
     with pytest.raises(InputError, match="n_subsets"):
         kid(rng.standard_normal((5, 3)), rng.standard_normal((5, 3)), n_subsets=0)
+
+
+def test_whole_kernel_route_equals_the_subset_loop(monkeypatch):
+    """Small sets take their subsets' sums from whole-set kernels; large ones loop. Same KID."""
+    from madbench.metrics import kid as kid_module
+
+    rng = np.random.default_rng(5)
+    real, fake = rng.standard_normal((300, 16)), 1.1 * rng.standard_normal((250, 16)) + 0.1
+    whole = kid_module.kid(real, fake, n_subsets=20, subset_size=100, seed=2)
+    monkeypatch.setattr(kid_module, "WHOLE_KERNEL_MAX", 0)
+    looped = kid_module.kid(real, fake, n_subsets=20, subset_size=100, seed=2)
+    assert whole.mean == pytest.approx(looped.mean, rel=1e-9, abs=1e-12)
+    assert whole.std == pytest.approx(looped.std, rel=1e-9)

@@ -22,6 +22,7 @@ from madbench.runs.rundir import RunDir
 
 METRICS = ("fid", "precision", "recall", "density", "coverage", "kid", "w2")
 DEFAULT_MARGIN = 0.2
+TIMINGS = ("fit_seconds", "sample_seconds", "metric_seconds")  # differ on every machine
 WHEN = {"gen1": "generation 1", "last": "the last generation"}
 
 COLUMNS = {
@@ -31,6 +32,7 @@ COLUMNS = {
     "data": "data set",
     "protocol": "protocol name",
     "bias": "sampling bias lambda",
+    "protocol_params": "the protocol's other fields (JSON; all but name, bias and seed)",
     "setting_hash": "sha256 (16 hex) of model, arguments, data and every protocol field but the "
     "seed: rows with equal hashes ran the same experiment",
     "n_seeds": "runs (seeds) averaged in this row",
@@ -53,7 +55,8 @@ COLUMNS = {
     "data_sha256": "sha256 (16 hex) of the data files' sha256 list the runs recorded",
     "run_ids": "the runs' directory names, ';'-separated",
     "run_dirs": "the runs' directories relative to the leaderboard's folder, ';'-separated",
-    "runs_sha256": "sha256 (16 hex) of the runs' config.json and results.csv bytes",
+    "runs_sha256": "sha256 (16 hex) of the runs' configurations and results.csv cells (wall-clock "
+    "timings excepted)",
 }
 
 
@@ -102,7 +105,9 @@ class Run:
         return _short_hash(json.dumps(self.setting(), sort_keys=True))
 
     def fingerprint(self) -> bytes:
-        return (self.path / "config.json").read_bytes() + (self.path / "results.csv").read_bytes()
+        """The run's configuration and every result cell except wall-clock timings."""
+        results = [{k: v for k, v in row.items() if k not in TIMINGS} for row in self.rows]
+        return json.dumps([self.config, results], sort_keys=True).encode()
 
     def series(self, metric: str) -> np.ndarray:
         """The metric at t = 1..generations (NaN where not applicable)."""
@@ -134,6 +139,10 @@ def setting_row(runs: list[Run], base: Path, margin: float = DEFAULT_MARGIN) -> 
         "data": first.config["data"],
         "protocol": protocol["name"],
         "bias": _cell(float(protocol["bias"])),
+        "protocol_params": json.dumps(
+            {k: v for k, v in protocol.items() if k not in ("name", "bias", "seed")},
+            sort_keys=True,
+        ),
         "setting_hash": first.setting_hash(),
         "n_seeds": str(len(runs)),
         "seeds": ";".join(str(r.config["protocol"]["seed"]) for r in runs),
