@@ -40,11 +40,10 @@ def test_kid_bad_input(rng):
         kid(rng.standard_normal((5, 3)), rng.standard_normal((5, 3)), n_subsets=0)
 
 
-def test_whole_kernel_route_equals_the_subset_loop(monkeypatch):
+def test_whole_kernel_route_equals_the_subset_loop(monkeypatch, rng):
     """Small sets take their subsets' sums from whole-set kernels; large ones loop. Same KID."""
     from madbench.metrics import kid as kid_module
 
-    rng = np.random.default_rng(5)
     real, fake = rng.standard_normal((300, 16)), 1.1 * rng.standard_normal((250, 16)) + 0.1
     whole = kid_module.kid(real, fake, n_subsets=20, subset_size=100, seed=2)
     monkeypatch.setattr(kid_module, "WHOLE_KERNEL_MAX", 0)
