@@ -1,0 +1,219 @@
+"""Leaderboards: rows re-derived by hand from results.csv, verify, the HTML page, suites."""
+
+import csv
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from madbench.cli import main
+from madbench.errors import InputError
+from madbench.leaderboard.build import COLUMNS
+from madbench.leaderboard.publish import build, read_csv, verify
+from madbench.loops.engine import Loop, RunConfig
+from madbench.loops.protocol import make_protocol
+from madbench.runs.rundir import RunDir
+from madbench.suites import load_suite
+
+SMALL = {"generations": 3, "n_ini": 150, "n_synth": 150, "eval_n": 150}
+
+
+def make_run(path, bias, seed, data="gaussian-4", model="gaussian", **params):
+    protocol = make_protocol("fully-synthetic", **{**SMALL, **params}, bias=bias, seed=seed)
+    Loop(RunConfig(model, {}, data, protocol), RunDir(path), echo=lambda line: None).start()
+    return path
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    return [make_run(root / f"b{b}-s{s}", b, s) for b in (1.0, 0.5) for s in (0, 1, 2)]
+
+
+@pytest.fixture
+def board(runs, tmp_path):
+    out = tmp_path / "boards" / "demo"
+    build(runs, out)
+    return out
+
+
+def results(path):
+    with open(Path(path) / "results.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_rows_equal_a_hand_derivation_from_results_csv(runs, board):
+    rows = read_csv(board / "leaderboard.csv")
+    assert [(r["bias"], r["n_seeds"], r["seeds"]) for r in rows] == [
+        ("1.0", "3", "0;1;2"),
+        ("0.5", "3", "0;1;2"),
+    ]
+    for row, group in zip(rows, (runs[:3], runs[3:]), strict=True):
+        fid = np.array([[float(r["fid"]) for r in results(run)[1:]] for run in group])
+        recall_last = [float(results(run)[-1]["recall"]) for run in group]
+        assert float(row["fid_gen1_mean"]) == pytest.approx(fid[:, 0].mean(), rel=1e-12)
+        assert float(row["fid_last_std"]) == pytest.approx(fid[:, -1].std(ddof=1), rel=1e-12)
+        assert float(row["recall_last_mean"]) == pytest.approx(np.mean(recall_last), rel=1e-12)
+        auc = [sum((f[i] + f[i + 1]) / 2 for i in range(len(f) - 1)) for f in fid]
+        assert float(row["fid_auc_mean"]) == pytest.approx(np.mean(auc), rel=1e-12)
+        curve = fid.mean(axis=0)
+        onset = next((t + 1 for t in range(1, len(curve)) if curve[t] > 1.2 * curve[0]), None)
+        assert row["mad_onset"] == ("" if onset is None else str(onset))
+        assert row["kid_gen1_mean"] != "" and row["w2_last_mean"] != ""
+        assert json.loads(row["protocol_params"])["n_ini"] == 150
+        assert row["run_dirs"].split(";")[0].startswith("../../")  # relative to the board
+    assert list(rows[0]) == list(COLUMNS)
+
+
+def test_folder_holds_csv_markdown_page_and_plots(board):
+    assert sorted(p.name for p in board.iterdir()) == [
+        "index.html",
+        "leaderboard.csv",
+        "leaderboard.md",
+        "plots",
+    ]
+    plots = sorted(p.name for p in (board / "plots").iterdir())
+    assert plots == ["gaussian-4-metrics.png", "gaussian-4-precision-recall.png"]
+    markdown = (board / "leaderboard.md").read_text().splitlines()
+    assert markdown[0].startswith("| data | model | protocol | lambda |") and len(markdown) == 4
+    page = (board / "index.html").read_text()
+    assert page.count("<tr>") == 3 and "plots/gaussian-4-metrics.png" in page
+    for source in re.findall(r'<img src="([^"]+)"', page):
+        assert (board / source).is_file()
+
+
+def test_verify_passes_then_catches_an_edited_row(board, capsys):
+    csv_file = board / "leaderboard.csv"
+    assert verify(csv_file) == []
+    assert main(["leaderboard", "verify", str(csv_file)]) == 0
+    assert "all 2 rows match their runs" in capsys.readouterr().out
+    text = csv_file.read_text()
+    row = read_csv(csv_file)[1]
+    csv_file.write_text(text.replace(row["fid_last_mean"], "0.123", 1))
+    problems = verify(csv_file)
+    assert (
+        len(problems) == 1 and "row 2" in problems[0] and "fid_last_mean is '0.123'" in problems[0]
+    )
+    assert main(["leaderboard", "verify", str(csv_file)]) == 1
+
+
+def test_verify_catches_a_changed_run_directory(runs, tmp_path):
+    copies = [shutil.copytree(run, tmp_path / "runs" / run.name) for run in runs[:3]]
+    build(copies, tmp_path / "board")
+    rows = results(copies[1])
+    rows[2]["recall"] = repr(float(rows[2]["recall"]) + 0.01)  # generation 2, seed 1
+    RunDir(copies[1]).write_rows(rows)
+    problems = verify(tmp_path / "board" / "leaderboard.csv")
+    assert any("runs_sha256" in p for p in problems)
+    shutil.rmtree(copies[2])
+    assert any("no run here" in p for p in verify(tmp_path / "board" / "leaderboard.csv"))
+
+
+def test_incomplete_runs_and_bad_input_are_refused_and_nothing_is_written(runs, tmp_path, capsys):
+    partial = shutil.copytree(runs[0], tmp_path / "partial")
+    RunDir(partial).write_rows(results(partial)[:-1])
+    out = tmp_path / "board"
+    with pytest.raises(InputError, match="incomplete run .*madbench evaluate --resume"):
+        build([runs[1], partial], out)
+    assert not out.exists() and not list(tmp_path.glob(".board*"))
+    with pytest.raises(InputError, match="same setting with the same seed"):
+        build([runs[0], shutil.copytree(runs[0], tmp_path / "again")], out)
+    assert main(["leaderboard", "build", str(tmp_path / "nothing"), "--out", str(out)]) == 2
+    assert "no run here" in capsys.readouterr().err and not out.exists()
+
+
+def test_rebuild_replaces_the_folder_whole(runs, board):
+    (board / "stale.txt").write_text("left from an older build")
+    build(runs[:3], board)
+    assert not (board / "stale.txt").exists()
+    assert len(read_csv(board / "leaderboard.csv")) == 1
+
+
+def test_image_runs_get_sample_grids_across_generations(tmp_path):
+    run = make_run(tmp_path / "r", 1.0, 0, data="digits", model="gmm", n_ini=200, n_synth=200)
+    build([run], tmp_path / "board")
+    plots = sorted(p.name for p in (tmp_path / "board" / "plots").iterdir())
+    assert len(plots) == 3 and plots[0].endswith("-samples.png")
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+def test_page_renders_in_headless_chromium_without_console_errors(board, tmp_path):
+    proc = subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            (board / "index.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "<table>" in proc.stdout and proc.stdout.count("<img") == 2
+    console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line]
+    assert console == []
+    # The check can fail: the same page with a script error logs it on the console.
+    broken_page = board / "broken.html"
+    page = (board / "index.html").read_text()
+    broken_page.write_text(page.replace("</body>", "<script>noSuchFunction();</script></body>"))
+    args = [*proc.args[:-1], broken_page.as_uri()]
+    broken = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert any(
+        "CONSOLE" in line and "noSuchFunction" in line for line in broken.stderr.splitlines()
+    )
+
+
+def test_suites_expand_and_refuse_bad_files(tmp_path):
+    name, planned = load_suite("small")
+    assert name == "small" and len(planned) == 58
+    assert len({p.name for p in planned}) == len(planned)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nexperiments:\n  - {model: gaussian, data: gmm-25, protocl: x}\n")
+    with pytest.raises(InputError, match=r"unknown keys \['protocl'\]"):
+        load_suite(str(bad))
+    bad.write_text(
+        "name: x\nexperiments:\n  - {model: g, data: gmm-25, protocol: fully-synthetic,\n"
+        "     params: {generations: 0}}\n"
+    )
+    with pytest.raises(InputError, match="generations must be an integer >= 1"):
+        load_suite(str(bad))
+    with pytest.raises(InputError, match="unknown suite 'huge'; known: paper, small"):
+        load_suite("huge")
+
+
+def test_reproduce_runs_resumes_and_builds(tmp_path, capsys):
+    suite = tmp_path / "mini.yaml"
+    suite.write_text(
+        "name: mini\nexperiments:\n"
+        "  - {name: g, model: gaussian, data: gaussian-3, protocol: fully-synthetic,\n"
+        "     params: {generations: 2, n_ini: 100, n_synth: 100, eval_n: 100},\n"
+        "     vary: {bias: [1.0, 0.5]}, seeds: [0, 1]}\n"
+    )
+    args = [
+        "reproduce",
+        str(suite),
+        "--runs",
+        str(tmp_path / "runs"),
+        "--out",
+        str(tmp_path / "lb"),
+    ]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert "[4/4] g-bias0.5-seed1: running" in first and "2 rows from 4 runs" in first
+    RunDir(tmp_path / "runs" / "g-bias1-seed0").write_rows(
+        results(tmp_path / "runs" / "g-bias1-seed0")[:2]
+    )
+    assert main(args) == 0
+    again = capsys.readouterr().out
+    assert "g-bias1-seed0: resuming" in again and "g-bias1-seed1: complete, kept" in again
+    assert verify(tmp_path / "lb" / "leaderboard.csv") == []
