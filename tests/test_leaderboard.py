@@ -175,7 +175,7 @@ def test_page_renders_in_headless_chromium_without_console_errors(board, tmp_pat
 
 def test_suites_expand_and_refuse_bad_files(tmp_path):
     name, planned = load_suite("small")
-    assert name == "small" and len(planned) == 58
+    assert name == "small" and len(planned) == 87
     assert len({p.name for p in planned}) == len(planned)
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nexperiments:\n  - {model: gaussian, data: gmm-25, protocl: x}\n")
