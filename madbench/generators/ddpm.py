@@ -172,6 +172,7 @@ class DDPMGenerator(TorchGenerator):
         with seeded(seed, self.device):
             self.net = _UNet(self.settings["width"], self.n_classes_).to(self.device)
         self.ema_net = copy.deepcopy(self.net).requires_grad_(False)
+        self.losses_ = []
         return self._train(x, y, seed, progress)
 
     def partial_fit(self, X, *, seed: int = 0, labels=None, progress: bool | None = None):
