@@ -78,13 +78,21 @@ def load_suite(suite: str) -> tuple[str, list[PlannedRun]]:
                 except InputError as exc:
                     raise InputError(f"{where}: {exc}") from None
                 config = RunConfig(exp["model"], exp.get("model_args") or {}, data, proto)
-                tag = "".join(
-                    f"-{v}" if k in ("data", "protocol") else f"-{k}{v:g}"
-                    for k, v in zip(names, combo, strict=True)
-                )
+                tag = "".join(_tag(k, v) for k, v in zip(names, combo, strict=True))
                 name = f"{exp.get('name', number)}{tag}-seed{seed}"
                 runs.append(PlannedRun(name, config))
     return spec.get("name", path.stem), runs
+
+
+def _tag(field: str, value) -> str:
+    """A run name's part for one varied field: ``-fresh-data``, ``-bias0.8``, ``-n_ini100``."""
+    if field in ("data", "protocol"):
+        return f"-{value}"
+    return f"-{field}{value:g}" if isinstance(value, int | float) else f"-{field}{value}"
+
+
+def _quiet(line: str) -> None:
+    """Suites print one line per run, not the loop's line per generation."""
 
 
 def run_suite(runs: list[PlannedRun], runs_dir: Path, echo=print) -> list[Path]:
@@ -93,11 +101,10 @@ def run_suite(runs: list[PlannedRun], runs_dir: Path, echo=print) -> list[Path]:
     for number, planned in enumerate(runs, start=1):
         run_dir = RunDir(runs_dir / planned.name)
         paths.append(run_dir.path)
-        quiet = lambda line: None  # noqa: E731 - one line per run is shown instead
         head = f"[{number}/{len(runs)}] {planned.name}"
         if not (run_dir.path / "config.json").exists():
             echo(f"{head}: running")
-            Loop(planned.config, run_dir, echo=quiet).start()
+            Loop(planned.config, run_dir, echo=_quiet).start()
             continue
         if run_dir.config() != planned.config.as_dict():
             raise InputError(
@@ -108,5 +115,5 @@ def run_suite(runs: list[PlannedRun], runs_dir: Path, echo=print) -> list[Path]:
             echo(f"{head}: complete, kept")
         else:
             echo(f"{head}: resuming")
-            Loop(planned.config, run_dir, echo=quiet).resume()
+            Loop(planned.config, run_dir, echo=_quiet).resume()
     return paths

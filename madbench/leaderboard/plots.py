@@ -1,7 +1,8 @@
 """Leaderboard plots (PNG, matplotlib's Agg back end), one set per data set.
 
 - ``<data>-metrics.png``: FID, precision and recall (and W2 for vector data) against generation,
-  one line per model x protocol x lambda, the seed mean with a band of +- one std over seeds;
+  a row of panels per protocol, one line per model x lambda x sizes, the seed mean with a band
+  of +- one std over seeds;
 - ``<data>-precision-recall.png``: each setting's (recall, precision) trajectory over
   generations, from generation 1 (circle) to the last (square);
 - ``<data>-<setting>-samples.png`` (image data): the first seed's sample grids of generation 1,
@@ -23,37 +24,51 @@ from PIL import Image  # noqa: E402
 from madbench.leaderboard.build import Run  # noqa: E402
 
 
-def label(runs: list[Run]) -> str:
+def label(runs: list[Run], with_protocol: bool = True) -> str:
     config = runs[0].config
-    return f"{config['model']} {config['protocol']['name']} lambda={config['protocol']['bias']:g}"
+    p = config["protocol"]
+    sizes = f"n_ini={p['n_ini']}" + (f" n_real={p['n_real']}" if p["name"] == "fresh-data" else "")
+    name = f"{config['model']} {p['name']} " if with_protocol else f"{config['model']} "
+    return f"{name}lambda={p['bias']:g} {sizes}"
 
 
-def _band(ax, runs: list[Run], metric: str, **style) -> None:
+def _band(ax, runs: list[Run], metric: str) -> None:
     series = np.array([run.series(metric) for run in runs])
     t = np.arange(1, series.shape[1] + 1)
     mean = series.mean(axis=0)
-    line = ax.plot(t, mean, marker=".", label=label(runs), **style)[0]
+    line = ax.plot(t, mean, marker=".", label=label(runs, with_protocol=False))[0]
     if len(runs) > 1:
         std = series.std(axis=0, ddof=1)
         ax.fill_between(t, mean - std, mean + std, color=line.get_color(), alpha=0.2)
 
 
 def metric_plot(groups: list[list[Run]], path: Path) -> None:
+    """One row of panels per protocol, one column per metric, one line per setting."""
     metrics = ["fid", "precision", "recall"]
     if not np.isnan(groups[0][0].series("w2")).all():
         metrics.append("w2")
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6))
-    for ax, metric in zip(axes, metrics, strict=True):
-        for runs in groups:
-            _band(ax, runs, metric)
+    by_protocol: dict[str, list[list[Run]]] = {}
+    for runs in groups:
+        by_protocol.setdefault(runs[0].config["protocol"]["name"], []).append(runs)
+    fig, axes = plt.subplots(
+        len(by_protocol),
+        len(metrics),
+        figsize=(4.2 * len(metrics), 3.2 * len(by_protocol)),
+        squeeze=False,
+    )
+    for row, (protocol, protocol_groups) in zip(axes, sorted(by_protocol.items()), strict=True):
+        for ax, metric in zip(row, metrics, strict=True):
+            for runs in protocol_groups:
+                _band(ax, runs, metric)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_title(f"{protocol}: {metric}", fontsize=10)
+            ax.grid(alpha=0.3)
+        row[0].legend(fontsize=6)
+    for ax in axes[-1]:
         ax.set_xlabel("generation")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title(metric)
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=6)
     fig.suptitle(f"{groups[0][0].config['data']}: mean +- std over seeds")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=90)
     plt.close(fig)
 
 
@@ -83,7 +98,7 @@ def samples_plot(runs: list[Run], path: Path) -> bool:
     files = [run.path / f"gen-{t:03d}" / "samples.png" for t in gens]
     if not all(f.is_file() for f in files):
         return False
-    fig, axes = plt.subplots(1, len(gens), figsize=(3.4 * len(gens), 3.6))
+    fig, axes = plt.subplots(1, len(gens), figsize=(2.8 * len(gens), 3.0))
     for ax, t, f in zip(np.atleast_1d(axes), gens, files, strict=True):
         with Image.open(f) as png:
             ax.imshow(np.asarray(png), cmap="gray", vmin=0, vmax=255)
@@ -91,7 +106,7 @@ def samples_plot(runs: list[Run], path: Path) -> bool:
         ax.axis("off")
     fig.suptitle(label(runs))
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=80)
     plt.close(fig)
     return True
 

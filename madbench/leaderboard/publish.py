@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import os
 import shutil
 from pathlib import Path
@@ -30,6 +31,7 @@ HEADLINE = {  # markdown / HTML column -> CSV column
     "model": "model",
     "protocol": "protocol",
     "lambda": "bias",
+    "n_ini / n_real / n_synth": "protocol_params",
     "seeds": "n_seeds",
     "gens": "generations",
     "FID gen 1": "fid_gen1_mean",
@@ -61,6 +63,9 @@ def read_csv(path) -> list[dict]:
 
 
 def _short(value: str) -> str:
+    if value.startswith("{"):  # protocol_params: the sizes that tell rows apart
+        params = json.loads(value)
+        return f"{params['n_ini']} / {params['n_real']} / {params['n_synth']}"
     try:
         return f"{float(value):.4g}"
     except ValueError:
