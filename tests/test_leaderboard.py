@@ -71,6 +71,7 @@ def test_rows_equal_a_hand_derivation_from_results_csv(runs, board):
 
 def test_folder_holds_csv_markdown_page_and_plots(board):
     assert sorted(p.name for p in board.iterdir()) == [
+        "columns.md",
         "index.html",
         "leaderboard.csv",
         "leaderboard.md",

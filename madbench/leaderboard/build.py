@@ -26,7 +26,6 @@ TIMINGS = ("fit_seconds", "sample_seconds", "metric_seconds")  # differ on every
 WHEN = {"gen1": "generation 1", "last": "the last generation"}
 
 COLUMNS = {
-    # Empty cells: not applicable (w2 for images), or a std over a single seed (ddof 1).
     "model": "model spec as given to --model",
     "model_args": "its constructor arguments (JSON)",
     "data": "data set",
@@ -39,7 +38,7 @@ COLUMNS = {
     "seeds": "their seeds, ';'-separated",
     "generations": "generations trained (t = 1..generations)",
     **{
-        f"{metric}_{when}_{stat}": f"{metric} at {WHEN[when]}, {stat} over seeds"
+        f"{metric}_{when}_{stat}": f"{metric} at {WHEN[when]}, {stat} over seeds (std: ddof 1)"
         for metric in METRICS
         for when in WHEN
         for stat in ("mean", "std")

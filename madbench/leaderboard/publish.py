@@ -4,6 +4,7 @@
 leaderboards/NAME/
   leaderboard.csv    one row per setting (columns: madbench.leaderboard.build.COLUMNS)
   leaderboard.md     the headline columns as a markdown table
+  columns.md         what every CSV column means
   index.html         a static page: the table and the plots (no scripts)
   plots/             PNG plots (madbench.leaderboard.plots)
 ```
@@ -79,6 +80,13 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def columns_text() -> str:
+    lines = ["# leaderboard.csv columns", ""]
+    lines += [f"- `{column}`: {meaning}" for column, meaning in COLUMNS.items()]
+    lines += ["", "Empty cells: not applicable (w2 for images), or a std over a single seed."]
+    return "\n".join(lines) + "\n"
+
+
 def html_page(name: str, rows: list[dict], plots: list[str]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADLINE)
     body = "".join(
@@ -104,7 +112,8 @@ img {{ max-width: 100%; }}
 <h1>madbench leaderboard: {html.escape(name)}</h1>
 <p>Built by <code>madbench leaderboard build</code> from run directories; every row can be
 re-derived with <code>madbench leaderboard verify leaderboard.csv</code>. All columns, with
-provenance: <a href="leaderboard.csv">leaderboard.csv</a>.</p>
+provenance: <a href="leaderboard.csv">leaderboard.csv</a> (what each column means:
+<a href="columns.md">columns.md</a>).</p>
 <table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
 {figures}
 </body>
@@ -126,6 +135,7 @@ def build(run_dirs, out, margin: float = DEFAULT_MARGIN) -> list[dict]:
         plots = all_plots(groups, tmp / "plots")
         (tmp / "leaderboard.csv").write_text(csv_text(rows))
         (tmp / "leaderboard.md").write_text(markdown(rows))
+        (tmp / "columns.md").write_text(columns_text())
         (tmp / "index.html").write_text(html_page(out.name, rows, plots))
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
         if out.exists():
@@ -157,7 +167,12 @@ def verify(csv_path) -> list[str]:
         if len(groups) != 1:
             problems.append(f"{where}: its runs are not one setting")
             continue
-        fresh = build_rows(groups, base, float(row["mad_margin"]))[0]
+        try:
+            margin = float(row["mad_margin"])
+        except ValueError:
+            problems.append(f"{where}: mad_margin {row['mad_margin']!r} is not a number")
+            continue
+        fresh = build_rows(groups, base, margin)[0]
         for column in COLUMNS:
             if fresh[column] != row[column]:
                 problems.append(
