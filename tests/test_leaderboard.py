@@ -174,6 +174,31 @@ def test_page_renders_in_headless_chromium_without_console_errors(board, tmp_pat
     )
 
 
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+def test_committed_small_suite_page_renders_without_console_errors(tmp_path):
+    page = Path(__file__).resolve().parent.parent / "leaderboards" / "small" / "index.html"
+    for source in re.findall(r'<img src="([^"]+)"', page.read_text()):
+        assert (page.parent / source).is_file()
+    proc = subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0 and proc.stdout.count("<tr>") == 30
+    assert [line for line in proc.stderr.splitlines() if "CONSOLE" in line] == []
+
+
 def test_suites_expand_and_refuse_bad_files(tmp_path):
     name, planned = load_suite("small")
     assert name == "small" and len(planned) == 87
