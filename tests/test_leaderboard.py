@@ -41,6 +41,13 @@ def board(runs, tmp_path):
     return out
 
 
+def headless_chromium(uri: str, tmp_path) -> subprocess.CompletedProcess:
+    """Load ``uri`` in headless Chromium; stdout: the DOM, stderr: the console ("CONSOLE")."""
+    args = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"]
+    args += [f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    return subprocess.run([*args, uri], capture_output=True, text=True, timeout=120)
+
+
 def results(path):
     with open(Path(path) / "results.csv", newline="") as handle:
         return list(csv.DictReader(handle))
@@ -143,22 +150,7 @@ def test_image_runs_get_sample_grids_across_generations(tmp_path):
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
 def test_page_renders_in_headless_chromium_without_console_errors(board, tmp_path):
-    proc = subprocess.run(
-        [
-            "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--dump-dom",
-            (board / "index.html").as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = headless_chromium((board / "index.html").as_uri(), tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "<table>" in proc.stdout and proc.stdout.count("<img") == 2
     console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line]
@@ -167,8 +159,7 @@ def test_page_renders_in_headless_chromium_without_console_errors(board, tmp_pat
     broken_page = board / "broken.html"
     page = (board / "index.html").read_text()
     broken_page.write_text(page.replace("</body>", "<script>noSuchFunction();</script></body>"))
-    args = [*proc.args[:-1], broken_page.as_uri()]
-    broken = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    broken = headless_chromium(broken_page.as_uri(), tmp_path)
     assert any(
         "CONSOLE" in line and "noSuchFunction" in line for line in broken.stderr.splitlines()
     )
@@ -179,22 +170,7 @@ def test_committed_small_suite_page_renders_without_console_errors(tmp_path):
     page = Path(__file__).resolve().parent.parent / "leaderboards" / "small" / "index.html"
     for source in re.findall(r'<img src="([^"]+)"', page.read_text()):
         assert (page.parent / source).is_file()
-    proc = subprocess.run(
-        [
-            "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = headless_chromium(page.as_uri(), tmp_path)
     assert proc.returncode == 0 and proc.stdout.count("<tr>") == 30
     assert [line for line in proc.stderr.splitlines() if "CONSOLE" in line] == []
 
