@@ -62,6 +62,8 @@ def load_suite(suite: str) -> tuple[str, list[PlannedRun]]:
         if unknown:
             raise InputError(f"{where}: unknown keys {sorted(unknown)}")
         vary = exp.get("vary") or {}
+        if not all(isinstance(v, list) and v for v in vary.values()):
+            raise InputError(f"{where}: every 'vary' field needs a non-empty list of values")
         names, values = list(vary), [vary[k] for k in vary]
         for combo in itertools.product(*values):
             fields = {**(exp.get("params") or {}), "data": exp.get("data")}
@@ -73,9 +75,7 @@ def load_suite(suite: str) -> tuple[str, list[PlannedRun]]:
             for seed in exp.get("seeds") or [0]:
                 try:
                     proto = make_protocol(protocol, **fields, seed=seed)
-                except TypeError as exc:
-                    raise InputError(f"{where}: {exc}") from None
-                except InputError as exc:
+                except (TypeError, InputError) as exc:  # TypeError: an unknown field
                     raise InputError(f"{where}: {exc}") from None
                 config = RunConfig(exp["model"], exp.get("model_args") or {}, data, proto)
                 tag = "".join(_tag(k, v) for k, v in zip(names, combo, strict=True))

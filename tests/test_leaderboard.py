@@ -189,6 +189,9 @@ def test_suites_expand_and_refuse_bad_files(tmp_path):
     )
     with pytest.raises(InputError, match="generations must be an integer >= 1"):
         load_suite(str(bad))
+    bad.write_text("name: x\nexperiments:\n  - {model: g, data: gmm-25, vary: {bias: 0.5}}\n")
+    with pytest.raises(InputError, match="'vary' field needs a non-empty list"):
+        load_suite(str(bad))
     with pytest.raises(InputError, match="unknown suite 'huge'; known: paper, small"):
         load_suite("huge")
 
