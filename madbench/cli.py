@@ -344,12 +344,27 @@ def protocols():
     "--k", "k", type=int, default=None, help="Neighbours of the k-NN metrics (default 5)."
 )
 @click.option("--eval-n", type=int, default=None, help="Samples per evaluation (default 1000).")
+@click.option(
+    "--synthetic-fraction",
+    type=float,
+    default=None,
+    help="Synthetic share of the training set of t >= 2, instead of --n-real/--n-synth.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Threads of every numeric pool (pinned, recorded: results do not depend on the "
+    "environment's thread settings).",
+)
 @click.option("--out", default=None, help="Run directory (default runs/DATA-MODEL-PROTOCOL-HASH).")
 @click.option("--resume", "resume_dir", default=None, help="Continue the run in this directory.")
-def evaluate(model, model_args, protocol, data, data_dir, resume_dir, out, **params):
+def evaluate(model, model_args, protocol, data, data_dir, resume_dir, out, threads, **params):
     """Run a generator through a self-consuming loop and score every generation."""
     from madbench.adapters import parse_model_args
-    from madbench.loops.engine import Loop, RunConfig
+    from madbench.loops.config import RunConfig
+    from madbench.loops.engine import Loop
     from madbench.loops.protocol import make_protocol
     from madbench.runs.rundir import RunDir
 
@@ -361,11 +376,18 @@ def evaluate(model, model_args, protocol, data, data_dir, resume_dir, out, **par
         if model is None or data is None:
             raise MadbenchError("evaluate needs --model and --data (or --resume DIR)")
         config = RunConfig(
-            model, parse_model_args(model_args), data, make_protocol(protocol, **params), data_dir
+            model,
+            parse_model_args(model_args),
+            data,
+            make_protocol(protocol, **params),
+            data_dir,
+            threads=threads,
         )
         slug = model.replace(":", "-").replace(".", "-")
         run_dir = RunDir(out or f"runs/{data}-{slug}-{protocol}-{config.protocol.content_hash()}")
         loop = Loop(config, run_dir, echo=click.echo)  # checks model and data; writes nothing
+        if config.protocol.size_warning():
+            click.echo(f"madbench: warning: {config.protocol.size_warning()}", err=True)
         click.echo(f"run directory: {run_dir.path}")
         rows = loop.start()
     _print_results(rows)

@@ -20,7 +20,8 @@ from pathlib import Path
 import yaml
 
 from madbench.errors import DataFileError, InputError
-from madbench.loops.engine import Loop, RunConfig
+from madbench.loops.config import RunConfig
+from madbench.loops.engine import Loop
 from madbench.loops.protocol import make_protocol
 from madbench.runs.rundir import RunDir
 

@@ -1,10 +1,11 @@
 """KID against clean-fid's kernel_distance and an explicit double-loop reference."""
 
+import numpy as np
 import pytest
 from cleanfid.fid import kernel_distance
 
 from madbench.errors import InputError
-from madbench.metrics.kid import kid, mmd2_unbiased
+from madbench.metrics.kid import kid, mmd2_unbiased, real_norm_scale
 from madbench.references import kid_reference
 
 
@@ -29,8 +30,44 @@ def test_seeded_and_clipped(rng):
     a = kid(real, fake, n_subsets=20, seed=3)
     assert a == kid(real, fake, n_subsets=20, seed=3)
     assert a.mean != kid(real, fake, n_subsets=20, seed=4).mean
-    assert a.subset_size == 120 and a.std > 0
+    # Several subsets of a set no larger than the subset size: half of it, so they differ.
+    assert a.subset_size == 60 and a.std > 0
     assert a.mean > 0.05  # the shift is visible
+    # Larger sets keep the asked size, as clean-fid does; one subset may be the whole set.
+    assert kid(real, fake, n_subsets=20, subset_size=100).subset_size == 100
+    assert kid(real, fake, n_subsets=1).subset_size == 120
+
+
+def test_feature_scale_divides_both_sets(rng):
+    real = 7.0 * rng.standard_normal((200, 12))
+    fake = 7.0 * (rng.standard_normal((150, 12)) + 0.2)
+    scale = real_norm_scale(real)
+    assert scale == pytest.approx(np.linalg.norm(real, axis=1).mean() / np.sqrt(12))
+    scaled = kid(real, fake, n_subsets=10, feature_scale=scale)
+    assert scaled.scale == scale
+    assert scaled.mean == pytest.approx(kid(real / scale, fake / scale, n_subsets=10).mean, rel=1e-12)
+    with pytest.raises(InputError, match="feature_scale"):
+        kid(real, fake, feature_scale=0.0)
+
+
+@pytest.mark.parametrize("data", ["digits", "fashion-mnist"])
+def test_noise_floor_kid_on_lenet_features_is_zero_within_its_spread(data):
+    """Real against real in a LeNet space: KID within 3 kid_std of 0 once features are scaled,
+    while degraded images (pixel noise) stand far above that spread."""
+    from madbench.data.datasets import get_dataset
+    from madbench.metrics.lenet import lenet_for
+
+    dataset = get_dataset(data)
+    lenet = lenet_for(dataset)
+    real = lenet(dataset.split("test", n=360, seed=0).x)
+    other = lenet(dataset.split("train", n=360, seed=1).x)
+    scale = real_norm_scale(real)
+    floor = kid(real, other, feature_scale=scale)
+    assert abs(floor.mean) < 3 * floor.std
+    noisy = dataset.split("train", n=360, seed=1).x
+    noisy = np.clip(noisy + 0.5 * np.random.default_rng(0).standard_normal(noisy.shape), 0, 1)
+    degraded = kid(real, lenet(noisy.astype(np.float32)), feature_scale=scale)
+    assert degraded.mean > 5 * floor.std
 
 
 def test_kid_bad_input(rng):

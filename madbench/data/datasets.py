@@ -9,8 +9,13 @@
   ...), which writes its manifest from the files found.
 
 Every data set has a ``train`` split and a held-out ``test`` split used only for scoring.
-Images come as float32 in [0, 1] with shape (n, height, width); vectors as float64 (n, d);
-labels as int64. File-backed sets are verified against their manifest at every load.
+Images come as float32 in [0, 1] with shape (n, height, width), at the levels their manifest's
+``domain`` states; vectors as float64 (n, d); labels as int64. File-backed sets are verified
+against their manifest at every load.
+
+:meth:`train_pool` is the real data a loop trains on: the first ``n`` rows of one seeded order
+of the train split, the same rows whatever ``n`` is, so that loops asking for more real data
+(fresh-data) share their first rows with loops asking for less (common random numbers).
 """
 
 from __future__ import annotations
@@ -24,12 +29,18 @@ from pathlib import Path
 import numpy as np
 
 from madbench.data import manifest as manifests
+from madbench.data.domain import Domain
 from madbench.data.idx import parse_idx
 from madbench.errors import InputError
 
 SPLITS = ("train", "test")
+#: Stream of the permutation that orders a stored train split into a loop's real pool.
+POOL_STREAM = 99
 #: Default size of a split of a generated data set.
 DEFAULT_SYNTHETIC_N = 10_000
+#: Generated sets are drawn in blocks of this many rows, each block from its own seeded stream,
+#: so that a shorter draw is always the prefix of a longer one.
+SYNTHETIC_BLOCK = 1024
 #: gmm-25: the grid of means and the per-coordinate standard deviation of each mode.
 GMM_GRID = (-4.0, -2.0, 0.0, 2.0, 4.0)
 GMM_STD = 0.05
@@ -51,18 +62,32 @@ def _check_split(name: str) -> None:
 class SyntheticDataset:
     """A generated data set: each split is a seeded stream of fresh draws."""
 
+    domain = None  # vectors: no range, no levels
+
     def __init__(self, name: str, manifest: manifests.Manifest, sampler, shape: tuple[int, ...]):
         self.name, self.manifest, self._sampler = name, manifest, sampler
         self.kind, self.shape, self.classes = "vector", shape, manifest.classes
 
     def split(self, name: str = "train", n: int | None = None, seed: int = 0) -> Split:
-        """``n`` draws of split ``name``; the same (n, seed) gives the same samples."""
+        """``n`` draws of split ``name``; the same seed gives the same samples, and a draw of
+        ``n`` is the first ``n`` rows of any longer draw."""
         _check_split(name)
         n = DEFAULT_SYNTHETIC_N if n is None else n
         if n < 1:
             raise InputError(f"{self.name}: a split needs n >= 1 samples, got {n}")
         stream = int(self.manifest.splits[name]["stream"])
-        return self._sampler(n, np.random.default_rng([seed, stream]))
+        blocks = [
+            self._sampler(SYNTHETIC_BLOCK, np.random.default_rng([seed, stream, block]))
+            for block in range(-(-n // SYNTHETIC_BLOCK))
+        ]
+        x = np.concatenate([b.x for b in blocks])[:n]
+        y = None if blocks[0].y is None else np.concatenate([b.y for b in blocks])[:n]
+        return Split(x, y)
+
+    def train_pool(self, n: int, seed: int = 0) -> Split:
+        """The first ``n`` real training rows of the seeded stream (fresh draws: no order to
+        shuffle); the same rows whatever ``n``."""
+        return self.split("train", n=n, seed=seed)
 
     def verify(self) -> None:
         """Nothing stored, nothing to check."""
@@ -89,6 +114,7 @@ class FileDataset:
     def __init__(self, name: str, manifest: manifests.Manifest, directory: Path, reader):
         self.name, self.manifest, self.directory, self._reader = name, manifest, directory, reader
         self.shape, self.classes = manifest.shape, manifest.classes
+        self.domain = Domain.from_manifest(manifest.domain)
         self._cache: dict[str, Split] | None = None
 
     def verify(self) -> dict[str, bytes]:
@@ -112,20 +138,30 @@ class FileDataset:
         )
         return Split(full.x[rows], None if full.y is None else full.y[rows])
 
+    def train_pool(self, n: int, seed: int = 0) -> Split:
+        """The first ``n`` rows of one seeded permutation of the whole train split: the same
+        order whatever ``n``, so smaller pools are prefixes of larger ones."""
+        full = self.split("train")
+        if not 1 <= n <= len(full.x):
+            raise InputError(f"{self.name}: split 'train' has {len(full.x)} samples; asked for {n}")
+        rows = np.random.default_rng([seed, POOL_STREAM]).permutation(len(full.x))[:n]
+        return Split(full.x[rows], None if full.y is None else full.y[rows])
+
 
 def _read_idx_images(manifest, contents) -> dict[str, Split]:
+    domain = Domain.from_manifest(manifest.domain)
     out = {}
     for split, spec in manifest.splits.items():
         images = parse_idx(contents[spec["images"]], manifest.files[spec["images"]].path)
         labels = parse_idx(contents[spec["labels"]], manifest.files[spec["labels"]].path)
-        out[split] = Split(images.astype(np.float32) / 255.0, labels.astype(np.int64))
+        out[split] = Split(domain.values(images), labels.astype(np.int64))
     return out
 
 
 def _read_digits(manifest, contents) -> dict[str, Split]:
-    table = np.loadtxt(io.BytesIO(contents["digits"]), delimiter=",")
-    x = (table[:, :-1] / 16.0).astype(np.float32).reshape(-1, *manifest.shape)
-    y = table[:, -1].astype(np.int64)
+    table = np.loadtxt(io.BytesIO(contents["digits"]), delimiter=",", dtype=np.int64)
+    x = Domain.from_manifest(manifest.domain).values(table[:, :-1]).reshape(-1, *manifest.shape)
+    y = table[:, -1]
     held_out = np.arange(len(x)) % 5 == 0  # the manifest's test rows: index % 5 == 0
     return {"train": Split(x[~held_out], y[~held_out]), "test": Split(x[held_out], y[held_out])}
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from madbench.data.domain import Domain
 from madbench.data.idx import read_bytes
 from madbench.errors import DataFileError
 
@@ -54,6 +55,7 @@ class Manifest:
     shape: tuple[int, ...] | None = None
     classes: int | None = None
     feature_weights: dict | None = None  # image sets: the LeNet weights {file, digest, ...}
+    domain: dict | None = None  # image sets: {range: [low, high], levels: L} (data.domain)
 
 
 #: Manifests of generated data sets (no files); every other manifest describes stored files.
@@ -121,6 +123,7 @@ def write_idx_manifest(name: str, directory: str | os.PathLike, *, classes: int 
         },
         "shape": shape[1:],
         "classes": classes,
+        "domain": Domain().as_manifest(),  # 8-bit values in [0, 1], as the reader maps them
     }
     atomic = path.with_name(f".{path.name}.tmp")
     atomic.write_text(yaml.safe_dump(raw, sort_keys=False))
@@ -159,6 +162,7 @@ def load_manifest(stem: str) -> Manifest:
             shape=tuple(raw["shape"]) if raw.get("shape") else None,
             classes=raw.get("classes"),
             feature_weights=raw.get("feature_weights"),
+            domain=raw.get("domain"),
         )
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such manifest") from None

@@ -1,56 +1,32 @@
 """The loop engine: fit, sample, mix, score, checkpoint, generation after generation.
 
-Randomness: every generation t derives its seeds from (run seed, t, purpose) only, so a run
-resumed after any generation gives exactly the rows an uninterrupted run gives.
+Every generation runs with its thread pools pinned (:mod:`madbench.runs.threads`), draws its
+random numbers from seeds derived from (run seed, t, purpose) (:mod:`madbench.loops.config`),
+brings image samples into the data's domain (:mod:`madbench.data.domain`) and keeps both its
+training draw and the exact array it scored, so a run is repeatable bit for bit on one machine,
+resumable after any generation, and re-scorable without its model (``madbench rescore``).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
 from madbench.adapters import AdapterError, build_adapter, check_samples, resolve_adapter
-from madbench.data.datasets import get_dataset
 from madbench.errors import InputError, MadbenchError
-from madbench.loops.protocol import Protocol
-from madbench.metrics.frechet import GaussianStats, fit_gaussian, frechet_distance
-from madbench.metrics.lenet import lenet_for
-from madbench.metrics.report import all_metrics
+from madbench.loops.config import (
+    BOOTSTRAP,
+    EVAL_SAMPLES,
+    FIT,
+    TRAIN_SAMPLES,
+    RunConfig,
+    derived_seed,
+)
+from madbench.loops.realdata import RealData
+from madbench.loops.scoring import Scorer
 from madbench.runs.rundir import RunDir, provenance
-
-FIT, TRAIN_SAMPLES, EVAL_SAMPLES, EVAL_REAL = range(4)
-
-
-def derived_seed(seed: int, t: int, purpose: int) -> int:
-    """A 32-bit seed for one purpose of generation t, from the run's seed."""
-    return int(np.random.SeedSequence([seed, t, purpose]).generate_state(1)[0])
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    model: str
-    model_args: dict
-    data: str
-    protocol: Protocol
-    data_dir: str | None = None
-
-    def as_dict(self) -> dict:
-        return {
-            "model": self.model,
-            "model_args": self.model_args,
-            "data": self.data,
-            "data_dir": self.data_dir,
-            "protocol": self.protocol.as_dict(),
-            "protocol_hash": self.protocol.content_hash(),
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict) -> RunConfig:
-        return cls(
-            d["model"], d["model_args"], d["data"], Protocol(**d["protocol"]), d.get("data_dir")
-        )
+from madbench.runs.threads import pinned_threads
 
 
 class Loop:
@@ -62,79 +38,39 @@ class Loop:
         # An unknown model, or one that cannot take the data, fails before anything is written.
         adapter = resolve_adapter(config.model)
         self.conditional = bool(getattr(adapter, "conditional", False))
-        self.dataset = get_dataset(config.data, data_dir=config.data_dir)
+        self.real = RealData(config, echo)
         kinds = getattr(adapter, "data_kinds", None)
-        if kinds is not None and self.dataset.kind not in kinds:
+        if kinds is not None and self.real.dataset.kind not in kinds:
             raise InputError(
                 f"{config.model} takes {' or '.join(kinds)} data; {config.data} is "
-                f"{self.dataset.kind} data (see: madbench data list)"
+                f"{self.real.dataset.kind} data (see: madbench data list)"
             )
-        manifest = self.dataset.manifest  # the files are verified when first read, below
-        self.data_hashes = {f.path: f.sha256 for f in manifest.files.values()}
-        self.is_vector = self.dataset.kind == "vector"
-        self.lenet = None if self.is_vector else lenet_for(self.dataset)
-        self._prepare_real()
-
-    # -- data -------------------------------------------------------------------------------
-    def _prepare_real(self) -> None:
-        p = self.p
-        need = p.n_ini + (p.generations - 1) * p.n_real if p.name == "fresh-data" else p.n_ini
-        try:
-            pool = self.dataset.split("train", n=need, seed=p.seed)
-        except InputError as exc:
-            raise InputError(
-                f"{self.config.data}: the protocol needs {need} real training samples "
-                f"(n_ini + (generations - 1) * n_real for fresh-data): {exc}"
-            ) from None
-        order = np.random.default_rng([p.seed, 99]).permutation(len(pool.x))
-        self.pool = pool.x[order]
-        self.pool_labels = None if pool.y is None else pool.y[order]
-        if self.conditional and self.pool_labels is None:
-            raise InputError(
-                f"{self.config.model} is conditional but {self.config.data} has no labels"
-            )
-        self.classes = self.dataset.classes
-        test_size = len(self.dataset.split("test").x) if not self.is_vector else p.eval_n
-        self.eval_n = min(p.eval_n, test_size)
-        if self.eval_n < p.eval_n:
-            held_out = f"{self.config.data} holds {test_size} held-out samples"
-            self.echo(f"note: {held_out}; eval_n = {self.eval_n}")
-        self.eval_real = self.dataset.split("test", n=self.eval_n, seed=p.seed).x
-        self.data_shape = self.pool.shape[1:]
-
-    def real_part(self, t: int) -> slice:
-        """Which rows of the real pool generation t trains on."""
-        p = self.p
-        if t == 1 or p.name == "synthetic-augmentation":
-            return slice(0, p.n_ini)
-        if p.name == "fresh-data":
-            start = p.n_ini + (t - 2) * p.n_real
-            return slice(start, start + p.n_real)
-        return slice(0, 0)
+        if self.conditional and self.real.pool_labels is None:
+            raise InputError(f"{config.model} is conditional but {config.data} has no labels")
+        self.scorer: Scorer | None = None  # built inside the pinned threads: features are numeric
 
     def balanced_labels(self, n: int, seed: int) -> np.ndarray:
         """Labels for conditional sampling: every class equally often, in seeded order."""
-        return np.random.default_rng(seed).permutation(np.arange(n) % self.classes)
-
-    def features(self, x: np.ndarray) -> np.ndarray:
-        """Identity for vectors; the data set's LeNet features for images."""
-        return x.reshape(len(x), -1) if self.lenet is None else self.lenet(x)
+        return np.random.default_rng(seed).permutation(np.arange(n) % self.real.classes)
 
     # -- running ----------------------------------------------------------------------------
     def start(self) -> list[dict]:
-        self.run_dir.create(self.config.as_dict(), provenance(self.data_hashes))
-        return self._run(rows=[])
+        with pinned_threads(self.config.threads):
+            self.run_dir.create(self.config.as_dict(), provenance(self.real.hashes))
+            return self._run(rows=[])
 
     def resume(self) -> list[dict]:
-        done = self.run_dir.completed()
-        self.run_dir.clean_after(len(done) - 1)
-        if done:
-            self.echo(f"resuming after generation {int(done[-1]['generation'])}")
-        return self._run(rows=done)
+        with pinned_threads(self.config.threads):
+            done = self.run_dir.completed()
+            self.run_dir.clean_after(len(done) - 1)
+            if done:
+                self.echo(f"resuming after generation {int(done[-1]['generation'])}")
+            return self._run(rows=done)
 
     def _run(self, rows: list[dict]) -> list[dict]:
+        self.scorer = Scorer(self.real, self.p.k, self.config.scoring, self.p.seed)
         if not rows:
-            rows.append(self._noise_floor())
+            rows.append(self._score(0, self.real.noise_floor_draw()))
             self.run_dir.write_rows(rows)
             self._report(rows[-1])
         model = None
@@ -147,33 +83,28 @@ class Loop:
                 raise AdapterError(row["error"])
         return rows
 
-    def _noise_floor(self) -> dict:
-        real_train = self.dataset.split(
-            "train", n=self.eval_n, seed=derived_seed(self.p.seed, 0, EVAL_REAL)
-        ).x
-        row = {"generation": 0, "n_train": 0, "n_train_real": 0, "n_train_synth": 0}
-        return {**row, **self._score(real_train)}
-
     def _generation(self, t: int, previous_model):
-        p = self.p
-        rows_real = self.real_part(t)
-        real = self.pool[rows_real]
+        p, real = self.p, self.real
+        rows_real = real.real_part(t)
         sources = p.synthetic_sources(t)
-        train = np.concatenate([real, *(self.run_dir.load_samples(s) for s in sources)])
+        train = np.concatenate(
+            [real.pool[rows_real], *(self.run_dir.load_samples(s) for s in sources)]
+        )
+        n_real = rows_real.stop - rows_real.start
         extra = {}
         if self.conditional:
-            labels = [self.pool_labels[rows_real], *(self.run_dir.load_labels(s) for s in sources)]
+            labels = [real.pool_labels[rows_real], *(self.run_dir.load_labels(s) for s in sources)]
             extra["labels"] = np.concatenate(labels)
         row = {
             "generation": t,
             "n_train": len(train),
-            "n_train_real": len(real),
-            "n_train_synth": len(train) - len(real),
+            "n_train_real": n_real,
+            "n_train_synth": len(train) - n_real,
         }
         seed = derived_seed(p.seed, t, FIT)
         self.echo(
             f"generation {t}/{p.generations}: training on {len(train)} samples "
-            f"({len(real)} real, {len(train) - len(real)} synthetic)"
+            f"({n_real} real, {len(train) - n_real} synthetic)"
         )
         step = "fit"
         try:
@@ -187,23 +118,36 @@ class Loop:
             row["fit_seconds"] = time.perf_counter() - t0
             step = "sample"
             t0 = time.perf_counter()
-            draws = {}
-            for purpose, n in ((TRAIN_SAMPLES, p.n_synth), (EVAL_SAMPLES, self.eval_n)):
-                sample_seed = derived_seed(p.seed, t, purpose)
-                kwargs = (
-                    {"labels": self.balanced_labels(n, sample_seed)} if self.conditional else {}
-                )
-                out = model.sample(n, bias=p.bias, seed=sample_seed, **kwargs)
-                draws[purpose] = (check_samples(out, n, self.data_shape, f"generation {t}"), kwargs)
-            (samples, sample_kwargs), (evaluation, _) = draws[TRAIN_SAMPLES], draws[EVAL_SAMPLES]
+            draws = {
+                purpose: self._draw(model, t, purpose, n)
+                for purpose, n in ((TRAIN_SAMPLES, p.n_synth), (EVAL_SAMPLES, real.eval_n))
+            }
             row["sample_seconds"] = time.perf_counter() - t0
         except Exception as exc:  # the adapter's fault: record it, keep the run intact
             message = str(exc) if isinstance(exc, MadbenchError) else f"{step}() raised {exc!r}"
             error = f"generation {t} (seed {seed}): {message}"
             return {**row, "status": "failed", "error": error, **self._constants()}, None
-        grid = None if self.is_vector or len(self.data_shape) != 2 else evaluation
-        self.run_dir.save_generation(t, samples, model, sample_kwargs.get("labels"), grid)
-        return {**row, **self._score(evaluation)}, model
+        (samples, labels), (evaluation, eval_labels) = draws[TRAIN_SAMPLES], draws[EVAL_SAMPLES]
+        if real.domain is not None:
+            (samples, out_train), (evaluation, out_eval) = (
+                real.domain.apply(samples),
+                real.domain.apply(evaluation),
+            )
+            row["clipped_frac"] = (out_train * samples.size + out_eval * evaluation.size) / (
+                samples.size + evaluation.size
+            )
+        self.run_dir.save_generation(
+            t, samples, evaluation, model, labels=labels, eval_labels=eval_labels
+        )
+        return {**row, **self._score(t, evaluation)}, model
+
+    def _draw(self, model, t: int, purpose: int, n: int):
+        """``n`` checked samples for ``purpose``, and the labels asked for (conditional)."""
+        seed = derived_seed(self.p.seed, t, purpose)
+        labels = self.balanced_labels(n, seed) if self.conditional else None
+        kwargs = {} if labels is None else {"labels": labels}
+        out = model.sample(n, bias=self.p.bias, seed=seed, **kwargs)
+        return check_samples(out, n, self.real.data_shape, f"generation {t}"), labels
 
     def _warm_model(self, t: int, previous_model):
         if previous_model is None:  # resumed: rebuild generation t-1 from its checkpoint
@@ -216,11 +160,8 @@ class Loop:
     def _constants(self) -> dict:
         p = self.p
         return {
-            "features": "identity" if self.is_vector else "lenet",
+            **self.scorer.settings_columns(),
             "bias": p.bias,
-            "k": p.k,
-            "rule": "<=",
-            "eval_n": self.eval_n,
             "seed": p.seed,
             "protocol": p.name,
             "protocol_hash": p.content_hash(),
@@ -228,27 +169,12 @@ class Loop:
             "model": self.config.model,
         }
 
-    def _score(self, generated: np.ndarray) -> dict:
-        t0 = time.perf_counter()
-        real_f, gen_f = self.features(self.eval_real), self.features(generated)
-        report = all_metrics(real_f, gen_f, k=self.p.k, seed=self.p.seed).as_dict()
-        out = {
-            key: report[key]
-            for key in ("precision", "recall", "density", "coverage", "fid", "kid", "kid_std")
-        }
-        if self.is_vector:
-            stats = fit_gaussian(gen_f, "generated")
-            truth = self._true_gaussian(real_f)
-            out["w2"] = float(np.sqrt(frechet_distance(stats, truth)))
-            out["trace_cov"] = float(np.trace(stats.sigma))
-        out["metric_seconds"] = time.perf_counter() - t0
-        return {"status": "ok", **out, **self._constants()}
-
-    def _true_gaussian(self, real_f: np.ndarray) -> GaussianStats:
-        if self.config.data.startswith("gaussian-"):
-            d = real_f.shape[1]
-            return GaussianStats(np.zeros(d), np.eye(d), 0)
-        return fit_gaussian(real_f, "held-out real")
+    def _score(self, t: int, generated: np.ndarray) -> dict:
+        """Generation t's row cells from the array it scores (t = 0: real training samples)."""
+        values = self.scorer.score(generated, derived_seed(self.p.seed, t, BOOTSTRAP))
+        if t == 0:
+            values.update(generation=0, n_train=0, n_train_real=0, n_train_synth=0)
+        return {"status": "ok", **values, **self._constants()}
 
     def _report(self, row: dict) -> None:
         if row["status"] != "ok":
@@ -258,6 +184,8 @@ class Loop:
             f"{key} {float(row[key]):.4g}"
             for key in ("fid", "precision", "recall", "density", "coverage")
         ]
+        if row.get("fid_ci_low") not in (None, ""):
+            parts[0] += f" [{float(row['fid_ci_low']):.4g}, {float(row['fid_ci_high']):.4g}]"
         if row.get("w2") not in (None, ""):
             parts.append(f"w2 {float(row['w2']):.4g}")
         self.echo(f"generation {row['generation']}: " + ", ".join(parts))

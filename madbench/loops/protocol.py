@@ -11,6 +11,22 @@ G_{t-1}), ``accumulate`` (the samples of every earlier generation) or ``last-K``
 K previous generations). ``bias`` is lambda (1 = unbiased); ``retrain`` is ``scratch`` (the MAD
 paper) or ``warm`` (adapters with ``partial_fit``). Every result row records the protocol's
 content hash, so two rows are comparable exactly when their hashes agree.
+
+Sizes. Unless given, :func:`make_protocol` keeps the training set at ``n_ini`` samples in every
+generation where the paper does: fully synthetic ``n_synth = n_ini``; fresh data
+``n_synth = n_ini - n_real``; synthetic augmentation ``n_synth = n_ini`` (the paper's 60k real
++ 60k synthetic, so generations t >= 2 train on twice as much). ``synthetic_fraction`` f is the
+alternative to counts: the synthetic share of the training set of t >= 2 (fresh data:
+``n_synth = round(f n_ini)``, ``n_real = n_ini - n_synth``; synthetic augmentation:
+``n_synth = round(f / (1 - f) n_ini)``, i.e. Bertrand et al.'s (ICLR 2024) ratio
+``n_synth / n_real = f / (1 - f)``).
+
+Pairing. Every protocol draws its real data from one seeded order of the train split
+(:meth:`madbench.data.datasets.FileDataset.train_pool`): generation 1 takes its first ``n_ini``
+rows and fresh data the rows after them, and every generation's seeds derive from (seed, t,
+purpose) only. So for the same model, seed and ``n_ini``, generation 1 is the same model and the
+same row under every protocol and every lambda's training data, and comparisons between them are
+paired by seed (version 2; version 1 drew a protocol-dependent pool).
 """
 
 from __future__ import annotations
@@ -24,8 +40,9 @@ from dataclasses import dataclass
 
 from madbench.errors import InputError
 
-#: Bumped whenever the meaning of a field changes; part of the hash.
-PROTOCOL_VERSION = 1
+#: Bumped whenever the meaning of a field changes; part of the hash. 2: one real pool order
+#: for every protocol, generated images brought into the data's domain.
+PROTOCOL_VERSION = 2
 NAMES = ("fully-synthetic", "synthetic-augmentation", "fresh-data")
 
 
@@ -88,16 +105,80 @@ class Protocol:
         return list(range(max(1, t - keep), t))
 
 
-DEFAULTS = {
-    "fully-synthetic": {},
-    "synthetic-augmentation": {},
-    "fresh-data": {"n_ini": 1000, "n_real": 100, "n_synth": 900},
-}
+    def training_sizes(self) -> list[int]:
+        """How many samples generation t = 1..generations trains on."""
+        sizes = []
+        for t in range(1, self.generations + 1):
+            if t == 1:
+                sizes.append(self.n_ini)
+                continue
+            real = {"fully-synthetic": 0, "synthetic-augmentation": self.n_ini}.get(
+                self.name, self.n_real
+            )
+            sizes.append(real + len(self.synthetic_sources(t)) * self.n_synth)
+        return sizes
+
+    def size_warning(self) -> str | None:
+        """Why generations train on different amounts of data, where the protocol's design
+        (synthetic augmentation, accumulate, last-K) does not ask for it; else None."""
+        if self.name == "synthetic-augmentation" or self.source != "previous":
+            return None
+        sizes = sorted(set(self.training_sizes()))
+        if len(sizes) == 1:
+            return None
+        mix = "n_synth" if self.name == "fully-synthetic" else "n_real + n_synth"
+        return (
+            f"generation 1 trains on n_ini = {self.n_ini} samples, later generations on "
+            f"{self.training_sizes()[-1]} ({mix}): size and generation effects are confounded; "
+            f"set {mix} = n_ini (the default) unless that is the experiment"
+        )
 
 
-def make_protocol(name: str, **overrides) -> Protocol:
-    """Protocol ``name`` with its defaults, then ``overrides`` (None values are ignored)."""
+#: Real samples per generation of fresh-data unless given.
+DEFAULT_N_REAL = 100
+
+
+def make_protocol(name: str, *, synthetic_fraction: float | None = None, **overrides) -> Protocol:
+    """Protocol ``name`` with ``overrides`` (None values are ignored) and the sizes that keep
+    its training set at ``n_ini`` (module docstring), or the sizes ``synthetic_fraction``
+    gives."""
     if name not in NAMES:
         Protocol(name=name)  # raises with a did-you-mean
-    fields = {**DEFAULTS[name], **{k: v for k, v in overrides.items() if v is not None}}
+    fields = {k: v for k, v in overrides.items() if v is not None}
+    n_ini = fields.setdefault("n_ini", Protocol.n_ini)
+    if synthetic_fraction is not None:
+        fields.update(_sizes_from_fraction(name, synthetic_fraction, n_ini, fields))
+    if name == "fresh-data":
+        fields.setdefault("n_real", DEFAULT_N_REAL)
+        if "n_synth" not in fields:
+            if not isinstance(fields["n_real"], int) or fields["n_real"] >= n_ini:
+                raise InputError(
+                    f"fresh-data: n_real = {fields['n_real']} leaves no room for synthetic "
+                    f"samples in n_ini = {n_ini}; give n_synth too"
+                )
+            fields["n_synth"] = n_ini - fields["n_real"]
+    fields.setdefault("n_synth", n_ini)
     return Protocol(name=name, **fields)
+
+
+def _sizes_from_fraction(name: str, fraction, n_ini, given: dict) -> dict:
+    """n_real / n_synth for a synthetic share ``fraction`` of the training set (t >= 2)."""
+    if not isinstance(fraction, int | float) or not 0.0 < fraction < 1.0:
+        raise InputError(f"synthetic fraction must be in (0, 1), got {fraction!r}")
+    clash = sorted({"n_real", "n_synth"} & set(given))
+    if clash:
+        raise InputError(f"give either the synthetic fraction or {' and '.join(clash)}, not both")
+    if name == "fully-synthetic":
+        raise InputError(
+            "fully-synthetic trains on synthetic samples only; the synthetic fraction is for "
+            "synthetic-augmentation and fresh-data"
+        )
+    if name == "fresh-data":
+        n_synth = round(fraction * n_ini)
+        if not 1 <= n_synth < n_ini:
+            raise InputError(
+                f"synthetic fraction {fraction} of n_ini = {n_ini} leaves no real or no "
+                "synthetic samples"
+            )
+        return {"n_real": n_ini - n_synth, "n_synth": n_synth}
+    return {"n_synth": max(1, round(fraction / (1.0 - fraction) * n_ini))}

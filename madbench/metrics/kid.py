@@ -7,8 +7,24 @@ k(x, y) = (x . y / d + 1)^3. For each of ``n_subsets`` subsets, ``subset_size`` 
             - 2 sum_{i, j} k(x_i, y_j) / s^2
 
 is computed in float64. KID is reported as the mean and standard deviation over subsets
-(Binkowski et al. 2018; clean-fid's defaults: 100 subsets of 1000, clipped to the smaller set).
-Being unbiased, the estimate can be slightly negative when the two sets match.
+(Binkowski et al. 2018; clean-fid's defaults: 100 subsets of 1000). Being unbiased, the
+estimate can be slightly negative when the two sets match.
+
+Subset size. A subset holds ``subset_size`` rows of each set when both sets are larger; as
+clean-fid does, with one subset it is clipped to the smaller set (the whole set). With several
+subsets and a set no larger than ``subset_size``, every subset would be that whole set and the
+spread would be 0, so subsets then hold half of the smaller set (at least 2 rows): ``kid_std``
+then measures something whatever the sample size. This is the one place where madbench's KID
+differs from clean-fid's, which keeps the whole set and reports std 0.
+
+Feature scale. The cubic kernel assumes features of order 1 (Inception-v3 pool3, after a
+ReLU): its ``x . y / d`` is then of order 1. On other feature spaces (LeNet's 84 activations,
+raw vectors) it can be of order 100, and the cube of that swamps the estimate with noise
+(real-against-real KID 20.9 on digits' LeNet features). ``feature_scale`` divides both sets
+by one number first; :func:`real_norm_scale` is the rule madbench's loops use on every
+non-Inception feature space: the real features' mean norm over sqrt(d), which gives the real
+features a mean norm of sqrt(d), so that ``x . x / d`` is about 1. Inception features are left
+as they are (scale 1), so KID there equals clean-fid's.
 """
 
 from __future__ import annotations
@@ -30,6 +46,7 @@ class KidResult:
     n_subsets: int
     subset_size: int
     seed: int
+    scale: float = 1.0  # both feature sets were divided by this before the kernel
 
 
 #: Up to this many samples per set, KID computes the three kernel matrices once (at most
@@ -74,18 +91,48 @@ def _subset_mmd2_from_whole_kernels(r: np.ndarray, f: np.ndarray, picks) -> np.n
     return within - 2.0 * (wr * (krf @ wf)).sum(axis=0) / s**2
 
 
-def kid(real, fake, *, n_subsets: int = 100, subset_size: int = 1000, seed: int = 0) -> KidResult:
-    """KID of ``fake`` against ``real`` (mean and std of unbiased MMD^2 over seeded subsets)."""
+def real_norm_scale(real) -> float:
+    """The real features' mean Euclidean norm over sqrt(d): the ``feature_scale`` that gives
+    non-Inception features the order of magnitude the cubic kernel assumes."""
+    r = as_features(real, "real").astype(np.float64)
+    scale = float(np.linalg.norm(r, axis=1).mean() / np.sqrt(r.shape[1]))
+    return scale if scale > 0 else 1.0
+
+
+def subset_size_for(n_real: int, n_fake: int, subset_size: int, n_subsets: int) -> int:
+    """Rows per subset: ``subset_size``, clipped as the module docstring says."""
+    smaller = min(n_real, n_fake)
+    if subset_size < smaller or (n_subsets == 1 and subset_size >= smaller):
+        return min(subset_size, smaller)
+    return max(2, smaller // 2)
+
+
+def kid(
+    real,
+    fake,
+    *,
+    n_subsets: int = 100,
+    subset_size: int = 1000,
+    seed: int = 0,
+    feature_scale: float = 1.0,
+) -> KidResult:
+    """KID of ``fake`` against ``real`` (mean and std of unbiased MMD^2 over seeded subsets),
+    both sets divided by ``feature_scale`` first (1: as they are; see the module docstring)."""
     r = as_features(real, "real")
     f = as_features(fake, "fake")
     check_same_dim(r, f)
     if n_subsets < 1:
         raise InputError(f"n_subsets must be >= 1, got {n_subsets}")
-    size = min(subset_size, r.shape[0], f.shape[0])
-    if size < 2:
+    if not (np.isfinite(feature_scale) and feature_scale > 0):
+        raise InputError(f"feature_scale must be a positive number, got {feature_scale}")
+    if min(r.shape[0], f.shape[0]) < (2 if n_subsets == 1 else 4) or subset_size < 2:
         raise InputError(
-            f"KID needs at least 2 samples per set, got {r.shape[0]} real and {f.shape[0]} fake"
+            f"KID needs at least 2 samples per set (4 with several subsets) and subsets of at "
+            f"least 2, got {r.shape[0]} real, {f.shape[0]} fake, subset size {subset_size}"
         )
+    size = subset_size_for(r.shape[0], f.shape[0], subset_size, n_subsets)
+    if feature_scale != 1.0:
+        r, f = r / feature_scale, f / feature_scale
     rng = np.random.default_rng(seed)
     picks = [
         (rng.choice(r.shape[0], size, replace=False), rng.choice(f.shape[0], size, replace=False))
@@ -103,4 +150,5 @@ def kid(real, fake, *, n_subsets: int = 100, subset_size: int = 1000, seed: int 
         n_subsets=n_subsets,
         subset_size=size,
         seed=seed,
+        scale=float(feature_scale),
     )

@@ -56,11 +56,15 @@ class KnnMetrics:
     n_fake: int
     dim: int
     realism: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: With ``per_sample=True``: which balls hold which samples (:class:`exact.BallScan`), the
+    #: per-sample values the four metrics average (used by the bootstrap intervals).
+    per_sample: exact.BallScan | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict:
-        """Scalar fields as a plain dict (the per-sample realism scores are left out)."""
+        """Scalar fields as a plain dict (per-sample arrays are left out)."""
         out = asdict(self)
         out.pop("realism")
+        out.pop("per_sample")
         return out
 
 
@@ -76,6 +80,7 @@ def knn_metrics(
     device: str | None = None,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     progress: bool = False,
+    per_sample: bool = False,
 ) -> KnnMetrics:
     """Precision, recall, density and coverage of ``fake`` against ``real``, in one pass.
 
@@ -101,6 +106,8 @@ def knn_metrics(
         Bytes for one distance block and its temporaries; sets block sizes, not results.
     progress:
         Show a progress bar on stderr (in distance pairs; only when stderr is a terminal).
+    per_sample:
+        Also return the per-sample ball memberships (``result.per_sample``).
     """
     real = as_features(real, "real")
     fake = as_features(fake, "fake")
@@ -158,6 +165,7 @@ def knn_metrics(
         n_fake=fake.shape[0],
         dim=real.shape[1],
         realism=scan.realism if realism else None,
+        per_sample=scan if per_sample else None,
     )
 
 

@@ -45,6 +45,7 @@ class MetricReport:
             "dim": self.knn.dim,
             "kid_subsets": self.kid.n_subsets,
             "kid_subset_size": self.kid.subset_size,
+            "kid_scale": self.kid.scale,
             "seed": self.kid.seed,
         }
 
@@ -61,10 +62,16 @@ def all_metrics(
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     kid_subsets: int = 100,
     kid_subset_size: int = 1000,
+    kid_feature_scale: float = 1.0,
     seed: int = 0,
     progress: bool = False,
+    per_sample: bool = False,
 ) -> MetricReport:
-    """k-NN metrics, FID and KID of ``fake`` against ``real`` (feature arrays, real first)."""
+    """k-NN metrics, FID and KID of ``fake`` against ``real`` (feature arrays, real first).
+
+    ``kid_feature_scale`` divides both sets before KID's kernel (1: clean-fid's KID, right
+    for Inception features; :func:`madbench.metrics.kid.real_norm_scale` for others);
+    ``per_sample`` keeps the k-NN ball memberships (``report.knn.per_sample``)."""
     knn = knn_metrics(
         real,
         fake,
@@ -75,9 +82,17 @@ def all_metrics(
         device=device,
         memory_budget=memory_budget,
         progress=progress,
+        per_sample=per_sample,
     )
     return MetricReport(
         knn=knn,
         fid=fid_from_features(real, fake),
-        kid=kid(real, fake, n_subsets=kid_subsets, subset_size=kid_subset_size, seed=seed),
+        kid=kid(
+            real,
+            fake,
+            n_subsets=kid_subsets,
+            subset_size=kid_subset_size,
+            seed=seed,
+            feature_scale=kid_feature_scale,
+        ),
     )

@@ -4,10 +4,11 @@
 RUN/
   config.json        resolved configuration (model, model args, data, protocol) and its hash
   provenance.json    madbench version, git commit, package versions, device, data hashes
-  gen-001/           checkpoint of generation 1: samples.npy (its synthetic samples),
-  gen-002/ ...       labels.npy (conditional models), model/ when the adapter can save,
-                     meta.json when it has meta(), samples.png (image data: a grid);
-                     a folder appears only when complete
+  gen-001/           checkpoint of generation 1: samples.npy (the synthetic samples later
+  gen-002/ ...       generations train on), eval_samples.npy (the exact array it was scored
+                     on), labels.npy / eval_labels.npy (conditional models), model/ when the
+                     adapter can save, meta.json when it has meta(), samples.png (image
+                     data: a grid of evaluation samples); a folder appears only when complete
   results.csv        one row per generation (schema: madbench.runs.schema.COLUMNS)
 ```
 
@@ -35,6 +36,7 @@ from madbench import __version__
 from madbench.errors import DataFileError
 from madbench.runs.grid import save_grid
 from madbench.runs.schema import COLUMNS
+from madbench.runs.threads import thread_report
 
 PACKAGES = ("numpy", "scipy", "torch", "faiss-cpu", "scikit-learn", "clean-fid")
 
@@ -49,7 +51,8 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def provenance(data_hashes: dict) -> dict:
-    """Where and with what a run was computed."""
+    """Where and with what a run was computed (call it inside the run's pinned threads, so
+    that the thread pools it records are the ones the run used)."""
     import torch
 
     try:
@@ -78,6 +81,7 @@ def provenance(data_hashes: dict) -> dict:
         "platform": platform.platform(),
         "packages": packages,
         "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+        "threads": thread_report(),
         "data_sha256": data_hashes,
     }
 
@@ -118,19 +122,33 @@ class RunDir:
     def gen_dir(self, t: int) -> Path:
         return self.path / f"gen-{t:03d}"
 
-    def save_generation(self, t: int, samples: np.ndarray, model, labels=None, grid=None) -> None:
-        """Checkpoint generation t: its synthetic samples (and the labels they were drawn
-        with, for conditional models), the model if it can save, and for image data a PNG
-        grid of ``grid`` (evaluation samples)."""
+    def save_generation(
+        self,
+        t: int,
+        samples: np.ndarray,
+        evaluation: np.ndarray,
+        model,
+        labels=None,
+        eval_labels=None,
+    ) -> None:
+        """Checkpoint generation t: its synthetic training draw and its evaluation draw (with
+        the labels they were drawn with, for conditional models), the model if it can save,
+        and for grayscale images (n, height, width) a PNG grid of evaluation samples."""
         final = self.gen_dir(t)
         tmp = self.path / f".gen-{t:03d}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
-        np.save(tmp / "samples.npy", samples)
-        if labels is not None:
-            np.save(tmp / "labels.npy", labels)
-        if grid is not None:
-            save_grid(tmp / "samples.png", grid)
+        arrays = {
+            "samples": samples,
+            "labels": labels,
+            "eval_samples": evaluation,
+            "eval_labels": eval_labels,
+        }
+        for name, array in arrays.items():
+            if array is not None:
+                np.save(tmp / f"{name}.npy", array)
+        if evaluation.ndim == 3:
+            save_grid(tmp / "samples.png", evaluation)
         if callable(getattr(model, "save", None)):
             (tmp / "model").mkdir()
             model.save(str(tmp / "model"))
@@ -139,11 +157,24 @@ class RunDir:
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
 
+    def load_array(self, t: int, name: str) -> np.ndarray:
+        """``gen-<t>/<name>.npy``: a plain numeric array (never unpickled)."""
+        path = self.gen_dir(t) / f"{name}.npy"
+        try:
+            array = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise DataFileError(f"{path} is missing") from None
+        except ValueError as exc:
+            raise DataFileError(f"{path}: not a plain numeric array ({exc})") from None
+        if array.dtype.kind not in "biuf":
+            raise DataFileError(f"{path}: holds {array.dtype} values, not numbers")
+        return array
+
     def load_samples(self, t: int) -> np.ndarray:
-        return np.load(self.gen_dir(t) / "samples.npy")
+        return self.load_array(t, "samples")
 
     def load_labels(self, t: int) -> np.ndarray:
-        return np.load(self.gen_dir(t) / "labels.npy")
+        return self.load_array(t, "labels")
 
     # -- results --------------------------------------------------------------------------
     def rows(self) -> list[dict]:

@@ -12,16 +12,28 @@ COLUMNS = {
     "density": "k-NN density (same sets; can exceed 1)",
     "coverage": "k-NN coverage (same sets)",
     "fid": "Frechet distance between Gaussians fitted to the two feature sets",
-    "kid": "KID mean over seeded subsets",
-    "kid_std": "KID standard deviation over subsets",
+    "kid": "KID mean over seeded subsets, features divided by kid_scale",
+    "kid_std": "KID standard deviation over subsets (at least 2 distinct subsets: a subset "
+    "holds half of a set no larger than the subset size)",
+    **{
+        f"{metric}_ci_{end}": f"{end} end of the bootstrap 95 % interval of {metric} over the "
+        "evaluation sample (madbench.metrics.bootstrap)"
+        for metric in ("fid", "precision", "recall", "density", "coverage")
+        for end in ("low", "high")
+    },
     "w2": "vector data: 2-Wasserstein distance of the Gaussian fitted to the samples from the "
     "true distribution (gaussian-<d>) or from the held-out real samples; empty for images",
     "trace_cov": "vector data: trace of the generated samples' covariance (MAD's total variance)",
+    "clipped_frac": "image data: fraction of the generation's sampled values outside the data's "
+    "range before they were clipped and quantised to its levels; empty for vectors",
     "features": "feature space of the metrics: identity (vectors) or lenet (images: the data "
     "set's shipped LeNet, penultimate layer)",
+    "kid_scale": "KID's features were divided by this (the real features' mean norm / sqrt(d), "
+    "or 1 with kid_scale none)",
+    "bootstrap": "bootstrap replicates of the 95 % intervals (0: none)",
     "bias": "sampling bias lambda used to draw the generation's samples",
     "k": "neighbours of the k-NN metrics",
-    "rule": "ball membership rule of the k-NN metrics (<=)",
+    "rule": "ball membership rule of the k-NN metrics (<=, or < with strict scoring)",
     "n_train": "samples the generation's model was trained on",
     "n_train_real": "real samples among them",
     "n_train_synth": "synthetic samples among them",

@@ -1,0 +1,113 @@
+"""A run's configuration (what ``config.json`` holds) and the seeds derived from it.
+
+Randomness: every generation t derives its seeds from (run seed, t, purpose) only, so a run
+resumed after any generation gives exactly the rows an uninterrupted run gives, and runs that
+share a seed share every draw their settings allow (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from madbench.errors import InputError
+from madbench.loops.protocol import PROTOCOL_VERSION, Protocol
+from madbench.metrics.bootstrap import DEFAULT_REPLICATES
+from madbench.runs.threads import DEFAULT_THREADS
+
+#: The purposes a generation draws random numbers for.
+FIT, TRAIN_SAMPLES, EVAL_SAMPLES, EVAL_REAL, BOOTSTRAP = range(5)
+#: Version of the run-directory layout and config.json. 2: kept evaluation samples, scoring
+#: settings, thread count, bootstrap intervals, samples in the data's domain.
+RUN_FORMAT = 2
+KID_SCALES = ("real-norm", "none")
+
+
+def derived_seed(seed: int, t: int, purpose: int) -> int:
+    """A 32-bit seed for one purpose of generation t, from the run's seed."""
+    return int(np.random.SeedSequence([seed, t, purpose]).generate_state(1)[0])
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """How generations are scored, beyond the protocol's ``k`` and ``eval_n``.
+
+    ``kid_scale``: ``real-norm`` divides features by the real features' mean norm over
+    sqrt(d) before KID's kernel (madbench.metrics.kid; every feature space a loop uses is
+    non-Inception), ``none`` leaves them. ``bootstrap``: replicates of the per-generation 95 %
+    intervals (0: none). ``strict``: the ``<`` ball rule instead of ``<=``.
+    """
+
+    kid_subsets: int = 100
+    kid_subset_size: int = 1000
+    kid_scale: str = "real-norm"
+    bootstrap: int = DEFAULT_REPLICATES
+    strict: bool = False
+
+    def __post_init__(self):
+        problems = []
+        for name, least in (("kid_subsets", 1), ("kid_subset_size", 2), ("bootstrap", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < least:
+                problems.append(f"{name} must be an integer >= {least}, got {value!r}")
+        if self.kid_scale not in KID_SCALES:
+            problems.append(f"kid_scale must be one of {', '.join(KID_SCALES)}")
+        if problems:
+            raise InputError("; ".join(problems))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    model: str
+    model_args: dict
+    data: str
+    protocol: Protocol
+    data_dir: str | None = None
+    threads: int = DEFAULT_THREADS  # every numeric thread pool, pinned (madbench.runs.threads)
+    scoring: ScoringSettings = field(default_factory=ScoringSettings)
+
+    def __post_init__(self):
+        if not isinstance(self.threads, int) or self.threads < 1:
+            raise InputError(f"threads must be an integer >= 1, got {self.threads!r}")
+
+    def as_dict(self) -> dict:
+        return {
+            "format": RUN_FORMAT,
+            "model": self.model,
+            "model_args": self.model_args,
+            "data": self.data,
+            "data_dir": self.data_dir,
+            "protocol": self.protocol.as_dict(),
+            "protocol_hash": self.protocol.content_hash(),
+            "threads": self.threads,
+            "scoring": self.scoring.as_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RunConfig:
+        """Read ``config.json``; refuses a format or protocol version this madbench cannot
+        continue or re-score the same way."""
+        found = (d.get("format", 1), d.get("protocol", {}).get("version"))
+        if found != (RUN_FORMAT, PROTOCOL_VERSION):
+            raise InputError(
+                f"this run was written by an older madbench (run format {found[0]}, protocol "
+                f"version {found[1]}; this one writes {RUN_FORMAT} and {PROTOCOL_VERSION}): "
+                "its leaderboard rows still build, but resume or re-score it with the madbench "
+                "that wrote it (its provenance.json names the version)"
+            )
+        try:
+            return cls(
+                d["model"],
+                d["model_args"],
+                d["data"],
+                Protocol(**d["protocol"]),
+                d.get("data_dir"),
+                d["threads"],
+                ScoringSettings(**d["scoring"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise InputError(f"config.json lacks or mistypes a field ({exc!r})") from None

@@ -1,0 +1,106 @@
+"""Scoring one generation: metrics of its evaluation samples against the held-out real set.
+
+Vectors are scored as they are (``features = identity``), images in their data set's LeNet
+feature space (``lenet``). Every score has k-NN precision, recall, density and coverage, FID,
+KID (features scaled as :class:`~madbench.loops.config.ScoringSettings` says), and bootstrap
+95 % intervals of FID and the k-NN metrics over the evaluation sample
+(:mod:`madbench.metrics.bootstrap`); vector data adds W2 and the covariance's trace. The
+loop engine and ``madbench rescore`` both score through :class:`Scorer`, so a re-score computes
+exactly what the run computed.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from madbench.loops.config import ScoringSettings
+from madbench.loops.realdata import RealData
+from madbench.metrics.bootstrap import fid_interval, knn_intervals
+from madbench.metrics.frechet import GaussianStats, fit_gaussian, frechet_distance
+from madbench.metrics.kid import real_norm_scale
+from madbench.metrics.lenet import lenet_for
+from madbench.metrics.report import all_metrics
+
+#: Metrics that get a bootstrap interval (columns <metric>_ci_low, <metric>_ci_high).
+INTERVAL_METRICS = ("fid", "precision", "recall", "density", "coverage")
+#: Every value a score holds, in results.csv's order; the rest of a row is settings.
+SCORE_KEYS = (
+    "precision",
+    "recall",
+    "density",
+    "coverage",
+    "fid",
+    "kid",
+    "kid_std",
+    *(f"{m}_ci_{end}" for m in INTERVAL_METRICS for end in ("low", "high")),
+    "w2",
+    "trace_cov",
+)
+
+
+class Scorer:
+    """Scores arrays of samples against ``real``'s evaluation set with neighbour count ``k``."""
+
+    def __init__(self, real: RealData, k: int, settings: ScoringSettings, seed: int):
+        self.real, self.k, self.settings, self.seed = real, k, settings, seed
+        self.lenet = None if real.is_vector else lenet_for(real.dataset)
+        self.real_features = self.features(real.eval_real)
+        self.kid_scale = (
+            real_norm_scale(self.real_features) if settings.kid_scale == "real-norm" else 1.0
+        )
+        self.truth = self._true_gaussian() if real.is_vector else None
+
+    def features(self, x: np.ndarray) -> np.ndarray:
+        """Identity for vectors; the data set's LeNet features for images."""
+        return x.reshape(len(x), -1) if self.lenet is None else self.lenet(x)
+
+    def settings_columns(self) -> dict:
+        """The result-row cells that say how a score was computed."""
+        return {
+            "features": "identity" if self.lenet is None else "lenet",
+            "k": self.k,
+            "rule": "<" if self.settings.strict else "<=",
+            "kid_scale": self.kid_scale,
+            "bootstrap": self.settings.bootstrap,
+            "eval_n": self.real.eval_n,
+        }
+
+    def score(self, generated: np.ndarray, bootstrap_seed: int) -> dict:
+        """Every value of :data:`SCORE_KEYS` for ``generated``, plus ``metric_seconds``."""
+        t0 = time.perf_counter()
+        s = self.settings
+        gen_f = self.features(generated)
+        report = all_metrics(
+            self.real_features,
+            gen_f,
+            k=self.k,
+            strict=s.strict,
+            kid_subsets=s.kid_subsets,
+            kid_subset_size=s.kid_subset_size,
+            kid_feature_scale=self.kid_scale,
+            seed=self.seed,
+            per_sample=s.bootstrap > 0,
+        )
+        out = {key: value for key, value in report.as_dict().items() if key in SCORE_KEYS}
+        if s.bootstrap:
+            intervals = knn_intervals(report.knn.per_sample, self.k, s.bootstrap, bootstrap_seed)
+            intervals["fid"] = fid_interval(
+                self.real_features, gen_f, report.fid, s.bootstrap, bootstrap_seed
+            )
+            for metric, (low, high) in intervals.items():
+                out[f"{metric}_ci_low"], out[f"{metric}_ci_high"] = low, high
+        if self.truth is not None:
+            stats = fit_gaussian(gen_f, "generated")
+            out["w2"] = float(np.sqrt(frechet_distance(stats, self.truth)))
+            out["trace_cov"] = float(np.trace(stats.sigma))
+        out["metric_seconds"] = time.perf_counter() - t0
+        return out
+
+    def _true_gaussian(self) -> GaussianStats:
+        """W2's reference: N(0, I) for gaussian-<d>, else the held-out samples' Gaussian."""
+        if self.real.name.startswith("gaussian-"):
+            d = self.real_features.shape[1]
+            return GaussianStats(np.zeros(d), np.eye(d), 0)
+        return fit_gaussian(self.real_features, "held-out real")
