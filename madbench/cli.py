@@ -393,6 +393,50 @@ def evaluate(model, model_args, protocol, data, data_dir, resume_dir, out, threa
     _print_results(rows)
 
 
+@cli.command()
+@click.argument("run_dir")
+@click.option("--k", "k", type=click.IntRange(min=1), default=None, help="Neighbours (run's k).")
+@click.option("--strict", is_flag=True, default=None, help="Ball membership with <.")
+@click.option("--kid-subsets", type=click.IntRange(min=1), default=None)
+@click.option("--kid-subset-size", type=click.IntRange(min=2), default=None)
+@click.option("--kid-scale", type=click.Choice(["real-norm", "none"]), default=None)
+@click.option("--bootstrap", type=click.IntRange(min=0), default=None, help="Replicates (0: none).")
+@click.option("--out", default=None, help="Write the re-scored rows to this CSV file.")
+def rescore(run_dir, k, out, **scoring):
+    """Score RUN_DIR's kept samples again; compare with its results.csv, or write new rows.
+
+    With the run's own settings, every metric must equal results.csv (exit status 1 if any
+    differs). With other settings (--k, --bootstrap, ...), --out FILE receives the new rows;
+    the run directory is never written.
+    """
+    from pathlib import Path
+
+    from madbench.loops.rescore import differences, rescore
+    from madbench.runs.rundir import RunDir, write_results
+
+    scoring = {key: value for key, value in scoring.items() if value is not None}
+    if out is not None and Path(out).resolve().parent == Path(run_dir).resolve():
+        raise MadbenchError(f"--out {out}: choose a file outside the run directory {run_dir}")
+    rows, same = rescore(run_dir, k=k, **scoring)
+    if out is not None:
+        write_results(out, rows)
+        click.echo(f"wrote {out}: {len(rows)} re-scored rows")
+    if not same:
+        if out is None:
+            raise MadbenchError(
+                "these settings differ from the run's, so nothing can be compared; give "
+                "--out FILE to write the re-scored rows"
+            )
+        return
+    problems = differences(RunDir(run_dir).completed(), rows)
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        click.echo(f"{run_dir}: {len(problems)} metric cells differ from results.csv", err=True)
+        sys.exit(1)
+    click.echo(f"{run_dir}: all {len(rows)} rows re-score to the values in results.csv")
+
+
 def _print_results(rows: list[dict]) -> None:
     keys = ["generation", "fid", "precision", "recall", "density", "coverage"]
     if rows and rows[0].get("w2") not in (None, ""):

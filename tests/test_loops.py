@@ -441,3 +441,49 @@ def test_image_runs_save_sample_grids(tmp_path):
     Loop(config, RunDir(tmp_path / "r"), echo=lambda line: None).start()
     with Image.open(tmp_path / "r" / "gen-001" / "samples.png") as png:
         assert png.mode == "L" and png.size[0] >= 256
+
+
+@pytest.mark.parametrize(
+    "name,given,sizes",
+    [
+        ("fully-synthetic", {"n_ini": 700}, (0, 700)),
+        ("fresh-data", {"n_ini": 700}, (100, 600)),
+        ("fresh-data", {"n_ini": 700, "n_real": 300}, (300, 400)),
+        ("synthetic-augmentation", {"n_ini": 700}, (0, 700)),
+        ("fresh-data", {"n_ini": 1000, "synthetic_fraction": 0.25}, (750, 250)),
+        ("synthetic-augmentation", {"n_ini": 600, "synthetic_fraction": 0.25}, (0, 200)),
+    ],
+)
+def test_default_sizes_keep_the_training_set_where_the_paper_does(name, given, sizes):
+    p = make_protocol(name, generations=3, **given)
+    assert (p.n_real, p.n_synth) == sizes
+    if name != "synthetic-augmentation":
+        assert set(p.training_sizes()) == {p.n_ini} and p.size_warning() is None
+    else:  # the fixed real set plus the synthetic ones, by design: no warning
+        assert p.training_sizes()[1] == p.n_ini + p.n_synth and p.size_warning() is None
+
+
+@pytest.mark.parametrize(
+    "name,given,message",
+    [
+        ("fully-synthetic", {"synthetic_fraction": 0.5}, "synthetic samples only"),
+        ("fresh-data", {"synthetic_fraction": 0.5, "n_synth": 10}, "not both"),
+        ("fresh-data", {"synthetic_fraction": 1.5}, "in \\(0, 1\\)"),
+        ("fresh-data", {"n_ini": 100}, "give n_synth too"),
+    ],
+)
+def test_bad_sizes_are_refused(name, given, message):
+    from madbench.errors import InputError
+
+    with pytest.raises(InputError, match=message):
+        make_protocol(name, **given)
+
+
+def test_evaluate_warns_when_chosen_sizes_change_the_training_set(tmp_path, capsys):
+    args = ["evaluate", "--model", "gaussian", "--data", "gaussian-2", "--generations", "2"]
+    args += ["--n-ini", "100", "--n-synth", "300", "--eval-n", "100", "--out", str(tmp_path / "r")]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "n_ini = 100" in err and "later generations on 300" in err
+    accumulate = [*args[:-1], str(tmp_path / "a"), "--n-synth", "100", "--source", "accumulate"]
+    assert main(accumulate) == 0 and capsys.readouterr().err == ""  # growth is the design

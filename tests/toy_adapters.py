@@ -98,3 +98,12 @@ class ClassMeans:
         rng = np.random.default_rng(seed)
         base = np.stack([self.means[c] for c in labels])
         return np.clip(base + 0.05 * bias * rng.standard_normal(base.shape), 0, 1)
+
+
+class OutOfRange(Honest):
+    """Writes pixels outside [0, 1] and between levels: a third at 1.5, a third at -0.25,
+    a third at 0.33 (which digits' 17 levels store as 5/16)."""
+
+    def sample(self, n, *, bias=1.0, seed):
+        values = np.resize(np.array([1.5, -0.25, 0.33]), int(np.prod(self.shape)))
+        return np.tile(values.reshape(self.shape), (n,) + (1,) * len(self.shape))

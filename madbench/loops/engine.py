@@ -129,13 +129,8 @@ class Loop:
             return {**row, "status": "failed", "error": error, **self._constants()}, None
         (samples, labels), (evaluation, eval_labels) = draws[TRAIN_SAMPLES], draws[EVAL_SAMPLES]
         if real.domain is not None:
-            (samples, out_train), (evaluation, out_eval) = (
-                real.domain.apply(samples),
-                real.domain.apply(evaluation),
-            )
-            row["clipped_frac"] = (out_train * samples.size + out_eval * evaluation.size) / (
-                samples.size + evaluation.size
-            )
+            samples, _ = real.domain.apply(samples)
+            evaluation, row["clipped_frac"] = real.domain.apply(evaluation)
         self.run_dir.save_generation(
             t, samples, evaluation, model, labels=labels, eval_labels=eval_labels
         )

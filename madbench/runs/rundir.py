@@ -185,12 +185,7 @@ class RunDir:
             return list(csv.DictReader(handle))
 
     def write_rows(self, rows: list[dict]) -> None:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), extrasaction="raise")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({key: _cell(row.get(key)) for key in COLUMNS})
-        atomic_write_text(self.path / "results.csv", buffer.getvalue())
+        write_results(self.path / "results.csv", rows)
 
     def completed(self) -> list[dict]:
         """Rows of the generations that finished (status ok, with a checkpoint for t >= 1),
@@ -213,9 +208,20 @@ class RunDir:
                 shutil.rmtree(child)
 
 
-def _cell(value):
+def cell_text(value) -> str:
+    """A results.csv cell: floats as their shortest exact repr, None as empty."""
     if value is None:
         return ""
-    if isinstance(value, float):
-        return repr(value)
-    return value
+    if isinstance(value, float | np.floating):
+        return repr(float(value))
+    return str(value)
+
+
+def write_results(path: str | os.PathLike, rows: list[dict]) -> None:
+    """Rows as a results.csv (columns: :data:`COLUMNS`), written atomically."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), extrasaction="raise")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: cell_text(row.get(key)) for key in COLUMNS})
+    atomic_write_text(Path(path), buffer.getvalue())

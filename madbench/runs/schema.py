@@ -24,8 +24,8 @@ COLUMNS = {
     "w2": "vector data: 2-Wasserstein distance of the Gaussian fitted to the samples from the "
     "true distribution (gaussian-<d>) or from the held-out real samples; empty for images",
     "trace_cov": "vector data: trace of the generated samples' covariance (MAD's total variance)",
-    "clipped_frac": "image data: fraction of the generation's sampled values outside the data's "
-    "range before they were clipped and quantised to its levels; empty for vectors",
+    "clipped_frac": "image data: fraction of the scored sample's values outside the data's "
+    "range before every sample was clipped and quantised to its levels; empty for vectors",
     "features": "feature space of the metrics: identity (vectors) or lenet (images: the data "
     "set's shipped LeNet, penultimate layer)",
     "kid_scale": "KID's features were divided by this (the real features' mean norm / sqrt(d), "

@@ -1,0 +1,74 @@
+"""Re-scoring a run from what it kept, without its model.
+
+Every generation keeps the exact array it scored (``gen-NNN/eval_samples.npy``; generation 0
+scores real training samples, which are re-drawn from the verified data set with the run's
+seed). :func:`rescore` scores those arrays again through the same :class:`Scorer` the loop
+used, with the run's settings or with others (another k, more bootstrap replicates...), and
+:func:`differences` lists every metric cell that does not equal ``results.csv``. Inside the
+run's pinned threads the same machine reproduces every cell bit for bit; nothing is written to
+the run directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from madbench.errors import DataFileError
+from madbench.loops.config import BOOTSTRAP, RunConfig, derived_seed
+from madbench.loops.realdata import RealData
+from madbench.loops.scoring import SCORE_KEYS, Scorer
+from madbench.runs.rundir import RunDir, cell_text
+from madbench.runs.threads import pinned_threads
+
+
+def rescore(path, *, k: int | None = None, **scoring) -> tuple[list[dict], bool]:
+    """New rows for the complete generations of the run at ``path``, scored with neighbour
+    count ``k`` and the :class:`~madbench.loops.config.ScoringSettings` fields in
+    ``scoring`` (both default to the run's own); and whether those are the run's settings."""
+    run_dir = RunDir(path)
+    config = RunConfig.from_dict(run_dir.config())
+    p = config.protocol
+    settings = dataclasses.replace(config.scoring, **scoring)
+    k = p.k if k is None else k
+    same = settings == config.scoring and k == p.k
+    rows = run_dir.completed()
+    if not rows:
+        raise DataFileError(f"{run_dir.path}: no complete generation to re-score")
+    out = []
+    with pinned_threads(config.threads):
+        real = RealData(config, echo=lambda line: None)
+        scorer = Scorer(real, k, settings, p.seed)
+        for row in rows:
+            t = int(row["generation"])
+            scored = real.noise_floor_draw() if t == 0 else _kept(run_dir, t, real)
+            values = scorer.score(scored, derived_seed(p.seed, t, BOOTSTRAP))
+            fresh = {key: "" for key in SCORE_KEYS}
+            out.append({**row, **fresh, **values, **scorer.settings_columns()})
+    return out, same
+
+
+def _kept(run_dir: RunDir, t: int, real: RealData) -> np.ndarray:
+    """Generation t's kept evaluation array, checked against what the run scored."""
+    array = run_dir.load_array(t, "eval_samples")
+    expected = (real.eval_n, *real.data_shape)
+    if array.shape != expected or not np.isfinite(array).all():
+        raise DataFileError(
+            f"{run_dir.gen_dir(t)}/eval_samples.npy: expected {expected} finite values, found "
+            f"{array.shape}{'' if np.isfinite(array).all() else ' with NaN or Inf'}"
+        )
+    return array
+
+
+def differences(recorded: list[dict], rescored: list[dict]) -> list[str]:
+    """Every metric cell of ``rescored`` that differs from ``recorded`` (results.csv rows)."""
+    found = []
+    for old, new in zip(recorded, rescored, strict=False):
+        for key in SCORE_KEYS:
+            if old.get(key, "") != cell_text(new.get(key)):
+                found.append(
+                    f"generation {old['generation']}: {key} is {old.get(key, '')!r} in "
+                    f"results.csv; re-scored {cell_text(new.get(key))!r}"
+                )
+    return found
