@@ -254,17 +254,18 @@ def leaderboard():
 @click.argument("run_dirs", nargs=-1, required=True)
 @click.option("--out", required=True, help="Leaderboard folder, e.g. leaderboards/NAME.")
 @click.option(
-    "--margin",
-    default=0.2,
+    "--alpha",
+    default=0.05,
     show_default=True,
     type=float,
-    help="MAD onset: first generation whose FID exceeds generation 1's by this fraction.",
+    help="MAD onset: first generation whose FID is above generation 1's at this level "
+    "(one-sided paired t-test over seeds).",
 )
-def leaderboard_build(run_dirs, out, margin):
-    """Build a leaderboard (CSV, markdown, HTML page, plots) from complete RUN_DIRS."""
+def leaderboard_build(run_dirs, out, alpha):
+    """Build a leaderboard (CSV, per-seed CSV, markdown, HTML page, plots) from RUN_DIRS."""
     from madbench.leaderboard.publish import build
 
-    rows = build(run_dirs, out, margin)
+    rows = build(run_dirs, out, alpha)
     click.echo(f"{out}: {len(rows)} rows from {len(run_dirs)} runs")
 
 

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.stats
 
 from madbench.cli import main
 from madbench.errors import InputError
-from madbench.leaderboard.build import COLUMNS
+from madbench.leaderboard.build import COLUMNS, SEED_COLUMNS
 from madbench.leaderboard.publish import build, read_csv, verify
-from madbench.loops.engine import Loop, RunConfig
+from madbench.loops.config import RunConfig
+from madbench.loops.engine import Loop
 from madbench.loops.protocol import make_protocol
 from madbench.runs.rundir import RunDir
 from madbench.suites import load_suite
@@ -67,23 +69,33 @@ def test_rows_equal_a_hand_derivation_from_results_csv(runs, board):
         assert float(row["recall_last_mean"]) == pytest.approx(np.mean(recall_last), rel=1e-12)
         auc = [sum((f[i] + f[i + 1]) / 2 for i in range(len(f) - 1)) for f in fid]
         assert float(row["fid_auc_mean"]) == pytest.approx(np.mean(auc), rel=1e-12)
-        curve = fid.mean(axis=0)
-        onset = next((t + 1 for t in range(1, len(curve)) if curve[t] > 1.2 * curve[0]), None)
-        assert row["mad_onset"] == ("" if onset is None else str(onset))
+        last = fid[:, -1]
+        half = scipy.stats.t.ppf(0.975, 2) * last.std(ddof=1) / np.sqrt(3)
+        assert float(row["fid_last_ci_low"]) == pytest.approx(last.mean() - half, rel=1e-12)
+        assert float(row["fid_last_ci_high"]) == pytest.approx(last.mean() + half, rel=1e-12)
+        tests = [scipy.stats.ttest_rel(fid[:, t], fid[:, 0], alternative="greater") for t in (1, 2)]
+        onset = next((t + 2 for t, test in enumerate(tests) if test.pvalue < 0.05), None)
+        assert row["mad_onset"] == ("none" if onset is None else str(onset))
+        p = tests[onset - 2].pvalue if onset else min(test.pvalue for test in tests)
+        assert float(row["mad_onset_p"]) == pytest.approx(p, rel=1e-9)
         assert row["kid_gen1_mean"] != "" and row["w2_last_mean"] != ""
         assert json.loads(row["protocol_params"])["n_ini"] == 150
         assert row["run_dirs"].split(";")[0].startswith("../../")  # relative to the board
     assert list(rows[0]) == list(COLUMNS)
 
 
-def test_folder_holds_csv_markdown_page_and_plots(board):
+def test_folder_holds_csv_markdown_page_and_plots(runs, board):
     assert sorted(p.name for p in board.iterdir()) == [
         "columns.md",
         "index.html",
         "leaderboard.csv",
         "leaderboard.md",
+        "per_seed.csv",
         "plots",
     ]
+    seeds = read_csv(board / "per_seed.csv", SEED_COLUMNS)
+    assert len(seeds) == 2 * 3 * 4  # settings x seeds x generations 0..3
+    assert [r["fid"] for r in seeds[:4]] == [r["fid"] for r in results(runs[0])]
     plots = sorted(p.name for p in (board / "plots").iterdir())
     assert plots == ["gaussian-4-metrics.png", "gaussian-4-precision-recall.png"]
     markdown = (board / "leaderboard.md").read_text().splitlines()

@@ -4,7 +4,14 @@ One row per setting: model (with its arguments) x data set x protocol (every fie
 seed) x lambda. Runs of one setting that differ only in their seed are its seeds. Every number
 in a row is computed here from the runs' ``results.csv``; the row also names its runs and
 fingerprints their configuration and results, so ``madbench leaderboard verify`` can re-derive
-it and notice any change. Column meanings: :data:`COLUMNS`.
+it and notice any change. Column meanings: :data:`COLUMNS`; the per-seed values behind the
+rows: :data:`SEED_COLUMNS` (``per_seed.csv``), which the claims are tested on.
+
+Means over seeds come with their standard deviation and a 95 % t interval (Student's t with
+n_seeds - 1 degrees of freedom: with 3 seeds the interval is +- 4.30 std / sqrt(3), which is why
+published suites use at least 5). The MAD onset is a test, not a threshold: the first
+generation whose FID is significantly above generation 1's, paired over seeds (one-sided
+paired t-test, level ``mad_alpha``).
 """
 
 from __future__ import annotations
@@ -18,12 +25,19 @@ from pathlib import Path
 import numpy as np
 
 from madbench.errors import DataFileError, InputError
+from madbench.leaderboard.stats import one_sample, t_interval
 from madbench.runs.rundir import RunDir
 
 METRICS = ("fid", "precision", "recall", "density", "coverage", "kid", "w2")
-DEFAULT_MARGIN = 0.2
+DEFAULT_ALPHA = 0.05
 TIMINGS = ("fit_seconds", "sample_seconds", "metric_seconds")  # differ on every machine
 WHEN = {"gen1": "generation 1", "last": "the last generation"}
+STATS = {
+    "mean": "mean over seeds",
+    "std": "std over seeds (ddof 1)",
+    "ci_low": "low end of the 95 % t interval of the mean over seeds",
+    "ci_high": "high end of that interval",
+}
 
 COLUMNS = {
     "model": "model spec as given to --model",
@@ -38,14 +52,16 @@ COLUMNS = {
     "seeds": "their seeds, ';'-separated",
     "generations": "generations trained (t = 1..generations)",
     **{
-        f"{metric}_{when}_{stat}": f"{metric} at {WHEN[when]}, {stat} over seeds (std: ddof 1)"
+        f"{metric}_{when}_{stat}": f"{metric} at {WHEN[when]}, {meaning}"
         for metric in METRICS
         for when in WHEN
-        for stat in ("mean", "std")
+        for stat, meaning in STATS.items()
     },
-    "mad_margin": "the margin of mad_onset (0.2: 20 %)",
-    "mad_onset": "first generation t >= 2 whose seed-mean FID exceeds (1 + mad_margin) x the "
-    "seed-mean FID of generation 1; empty if none",
+    "mad_alpha": "the level of the MAD onset's test",
+    "mad_onset": "first generation t >= 2 whose FID is significantly above generation 1's "
+    "(one-sided paired t-test over seeds of FID_t - FID_1, p < mad_alpha); 'none' if no "
+    "generation is; empty with a single seed",
+    "mad_onset_p": "that test's p-value at the onset (at none: the smallest p of any generation)",
     "fid_auc_mean": "area under the FID-by-generation curve, t = 1..generations (trapezoids, "
     "FID x generations), mean over seeds",
     "fid_auc_std": "its std over seeds",
@@ -121,13 +137,32 @@ def _cell(value) -> str:
     return repr(float(value)) if isinstance(value, float | np.floating) else str(value)
 
 
-def _mean_std(values: np.ndarray) -> tuple[float | None, float | None]:
+def _summary(values: np.ndarray) -> dict:
+    """Mean, std and 95 % t interval of per-seed values (None where undefined)."""
     if np.isnan(values).all():
-        return None, None
-    return float(np.mean(values)), (float(np.std(values, ddof=1)) if len(values) > 1 else None)
+        return dict.fromkeys(STATS)
+    interval = t_interval(values) or (None, None)
+    return {
+        "mean": float(np.mean(values)),
+        "std": float(np.std(values, ddof=1)) if len(values) > 1 else None,
+        "ci_low": interval[0],
+        "ci_high": interval[1],
+    }
 
 
-def setting_row(runs: list[Run], base: Path, margin: float = DEFAULT_MARGIN) -> dict:
+def mad_onset(fid: np.ndarray, alpha: float) -> tuple[str, float | None]:
+    """The MAD onset of per-seed FID curves (seeds x generations, t = 1..): the first t >= 2
+    with FID_t significantly above FID_1, and its p-value (module docstring)."""
+    if fid.shape[0] < 2 or fid.shape[1] < 2:
+        return "", None
+    pvalues = [one_sample(fid[:, t] - fid[:, 0], "greater").p for t in range(1, fid.shape[1])]
+    for t, p in enumerate(pvalues, start=2):
+        if p < alpha:
+            return str(t), p
+    return "none", min(pvalues)
+
+
+def setting_row(runs: list[Run], base: Path, alpha: float = DEFAULT_ALPHA) -> dict:
     """The leaderboard row of one setting's runs (all seeds); ``base``: the leaderboard folder."""
     runs = sorted(runs, key=lambda r: r.config["protocol"]["seed"])
     first = runs[0]
@@ -150,15 +185,14 @@ def setting_row(runs: list[Run], base: Path, margin: float = DEFAULT_MARGIN) -> 
     for metric in METRICS:
         series = np.array([run.series(metric) for run in runs])
         for when, column in (("gen1", 0), ("last", -1)):
-            mean, std = _mean_std(series[:, column])
-            row[f"{metric}_{when}_mean"], row[f"{metric}_{when}_std"] = _cell(mean), _cell(std)
+            for stat, value in _summary(series[:, column]).items():
+                row[f"{metric}_{when}_{stat}"] = _cell(value)
     fid = np.array([run.series("fid") for run in runs])
-    curve = fid.mean(axis=0)
-    late = np.flatnonzero(curve[1:] > (1 + margin) * curve[0])
-    row["mad_margin"] = _cell(float(margin))
-    row["mad_onset"] = str(int(late[0]) + 2) if len(late) else ""
-    auc = np.array([np.trapezoid(f) for f in fid])
-    row["fid_auc_mean"], row["fid_auc_std"] = (_cell(v) for v in _mean_std(auc))
+    row["mad_alpha"] = _cell(float(alpha))
+    row["mad_onset"], p = mad_onset(fid, alpha)
+    row["mad_onset_p"] = _cell(p)
+    auc = _summary(np.array([np.trapezoid(f) for f in fid]))
+    row["fid_auc_mean"], row["fid_auc_std"] = _cell(auc["mean"]), _cell(auc["std"])
     row["madbench_version"] = ";".join(sorted({r.provenance["madbench_version"] for r in runs}))
     row["protocol_hashes"] = ";".join(r.config["protocol_hash"] for r in runs)
     data_hashes = sorted({json.dumps(r.provenance["data_sha256"], sort_keys=True) for r in runs})
@@ -188,6 +222,27 @@ def row_order(row: dict) -> tuple:
     return (row["data"], row["model"], row["protocol"], -float(row["bias"]), row["setting_hash"])
 
 
-def build_rows(groups: list[list[Run]], base: Path, margin: float = DEFAULT_MARGIN) -> list[dict]:
+def build_rows(groups: list[list[Run]], base: Path, alpha: float = DEFAULT_ALPHA) -> list[dict]:
     """One row per group of :func:`group_runs`, in a stable order."""
-    return sorted((setting_row(runs, base, margin) for runs in groups), key=row_order)
+    return sorted((setting_row(runs, base, alpha) for runs in groups), key=row_order)
+
+
+#: ``per_seed.csv``: every run's metric values at every generation, as results.csv has them.
+SEED_COLUMNS = {
+    "setting_hash": "the leaderboard row (setting) the run belongs to",
+    "seed": "the run's seed",
+    "generation": "t (0: the noise floor)",
+    **{m: f"{m} as in the run's results.csv" for m in (*METRICS, "trace_cov", "clipped_frac")},
+}
+
+
+def seed_rows(groups: list[list[Run]]) -> list[dict]:
+    """The per-seed table behind ``groups`` (in their order), each group's runs by seed."""
+    out = []
+    for runs in groups:
+        for run in sorted(runs, key=lambda r: r.config["protocol"]["seed"]):
+            for result in run.rows:
+                row = {"setting_hash": run.setting_hash(), "seed": run.config["protocol"]["seed"]}
+                row.update({c: result.get(c, "") for c in SEED_COLUMNS if c not in row})
+                out.append(row)
+    return out

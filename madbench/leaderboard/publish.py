@@ -3,6 +3,8 @@
 ```
 leaderboards/NAME/
   leaderboard.csv    one row per setting (columns: madbench.leaderboard.build.COLUMNS)
+  per_seed.csv       every run's metrics at every generation (build.SEED_COLUMNS): what the
+                     claims (madbench.leaderboard.claims) are tested on
   leaderboard.md     the headline columns as a markdown table
   columns.md         what every CSV column means
   index.html         a static page: the table and the plots (no scripts)
@@ -24,59 +26,90 @@ import shutil
 from pathlib import Path
 
 from madbench.errors import DataFileError, InputError
-from madbench.leaderboard.build import COLUMNS, DEFAULT_MARGIN, build_rows, group_runs
+from madbench.leaderboard.build import (
+    COLUMNS,
+    DEFAULT_ALPHA,
+    SEED_COLUMNS,
+    build_rows,
+    group_runs,
+    seed_rows,
+)
 from madbench.leaderboard.plots import all_plots
 
-HEADLINE = {  # markdown / HTML column -> CSV column
-    "data": "data",
-    "model": "model",
-    "protocol": "protocol",
-    "lambda": "bias",
-    "n_ini / n_real / n_synth": "protocol_params",
-    "seeds": "n_seeds",
-    "gens": "generations",
-    "FID gen 1": "fid_gen1_mean",
-    "FID last": "fid_last_mean",
-    "precision last": "precision_last_mean",
-    "recall last": "recall_last_mean",
-    "MAD onset": "mad_onset",
-    "FID AUC": "fid_auc_mean",
-}
 
-
-def csv_text(rows: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
-def read_csv(path) -> list[dict]:
-    try:
-        with open(path, newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except FileNotFoundError:
-        raise DataFileError(f"{path}: no such leaderboard CSV") from None
-    if rows and set(rows[0]) != set(COLUMNS):
-        raise DataFileError(f"{path}: not a madbench leaderboard (its columns differ)")
-    return rows
-
-
-def _short(value: str) -> str:
-    if value.startswith("{"):  # protocol_params: the sizes that tell rows apart
-        params = json.loads(value)
-        return f"{params['n_ini']} / {params['n_real']} / {params['n_synth']}"
+def _number(value: str) -> str:
     try:
         return f"{float(value):.4g}"
     except ValueError:
         return value or "—"
 
 
+def _with_interval(metric: str):
+    """A headline cell: the mean over seeds and its 95 % t interval."""
+
+    def cell(row: dict) -> str:
+        mean, low, high = (row[f"{metric}_{stat}"] for stat in ("mean", "ci_low", "ci_high"))
+        return _number(mean) + (f" ({_number(low)}–{_number(high)})" if low else "")
+
+    return cell
+
+
+def _sizes(row: dict) -> str:
+    params = json.loads(row["protocol_params"])
+    return f"{params['n_ini']} / {params['n_real']} / {params['n_synth']}"
+
+
+def _onset(row: dict) -> str:
+    onset, p = row["mad_onset"], row["mad_onset_p"]
+    return f"{onset} (p = {float(p):.2g})" if onset not in ("", "none") else (onset or "—")
+
+
+#: markdown / HTML column -> its text from a CSV row.
+HEADLINE = {
+    "data": lambda row: row["data"],
+    "model": lambda row: row["model"],
+    "protocol": lambda row: row["protocol"],
+    "lambda": lambda row: _number(row["bias"]),
+    "n_ini / n_real / n_synth": _sizes,
+    "seeds": lambda row: row["n_seeds"],
+    "gens": lambda row: row["generations"],
+    "FID gen 1 (95 % CI)": _with_interval("fid_gen1"),
+    "FID last (95 % CI)": _with_interval("fid_last"),
+    "precision last": _with_interval("precision_last"),
+    "recall last": _with_interval("recall_last"),
+    "MAD onset": _onset,
+}
+
+
+def csv_text(rows: list[dict], columns=COLUMNS) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def read_csv(path, columns=COLUMNS) -> list[dict]:
+    """A leaderboard CSV (or, with ``columns=SEED_COLUMNS``, a per_seed.csv), checked."""
+    try:
+        with open(path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: no such leaderboard file") from None
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise DataFileError(f"{path}: not a CSV file ({exc})") from None
+    if rows and set(rows[0]) != set(columns):
+        raise DataFileError(
+            f"{path}: not a madbench leaderboard file of this version (its columns differ; "
+            "rebuild it with madbench leaderboard build)"
+        )
+    return rows
+
+
 def markdown(rows: list[dict]) -> str:
     lines = ["| " + " | ".join(HEADLINE) + " |", "|" + "---|" * len(HEADLINE)]
     for row in rows:
-        lines.append("| " + " | ".join(_short(row[c]) for c in HEADLINE.values()) + " |")
+        lines.append("| " + " | ".join(cell(row) for cell in HEADLINE.values()) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -84,13 +117,15 @@ def columns_text() -> str:
     lines = ["# leaderboard.csv columns", ""]
     lines += [f"- `{column}`: {meaning}" for column, meaning in COLUMNS.items()]
     lines += ["", "Empty cells: not applicable (w2 for images), or a std over a single seed."]
+    lines += ["", "# per_seed.csv columns", ""]
+    lines += [f"- `{column}`: {meaning}" for column, meaning in SEED_COLUMNS.items()]
     return "\n".join(lines) + "\n"
 
 
 def html_page(name: str, rows: list[dict], plots: list[str]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADLINE)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_short(row[c]))}</td>" for c in HEADLINE.values())
+        "<tr>" + "".join(f"<td>{html.escape(cell(row))}</td>" for cell in HEADLINE.values())
         for row in rows
     )
     figures = "".join(
@@ -121,19 +156,26 @@ provenance: <a href="leaderboard.csv">leaderboard.csv</a> (what each column mean
 """
 
 
-def build(run_dirs, out, margin: float = DEFAULT_MARGIN) -> list[dict]:
+def _seed_rows_in_order(groups, rows: list[dict]) -> list[dict]:
+    by_hash = {runs[0].setting_hash(): runs for runs in groups}
+    return seed_rows([by_hash[row["setting_hash"]] for row in rows])
+
+
+def build(run_dirs, out, alpha: float = DEFAULT_ALPHA) -> list[dict]:
     """Build the leaderboard folder ``out`` from ``run_dirs``; return its rows."""
-    if not margin > 0:
-        raise InputError(f"--margin must be > 0, got {margin}")
+    if not 0 < alpha < 1:
+        raise InputError(f"--alpha must be in (0, 1), got {alpha}")
     out = Path(out)
     groups = group_runs(run_dirs)
-    rows = build_rows(groups, out, margin)
+    rows = build_rows(groups, out, alpha)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         tmp.mkdir(parents=True)
         plots = all_plots(groups, tmp / "plots")
         (tmp / "leaderboard.csv").write_text(csv_text(rows))
+        seeds = _seed_rows_in_order(groups, rows)
+        (tmp / "per_seed.csv").write_text(csv_text(seeds, SEED_COLUMNS))
         (tmp / "leaderboard.md").write_text(markdown(rows))
         (tmp / "columns.md").write_text(columns_text())
         (tmp / "index.html").write_text(html_page(out.name, rows, plots))
@@ -150,10 +192,11 @@ def build(run_dirs, out, margin: float = DEFAULT_MARGIN) -> list[dict]:
 
 
 def verify(csv_path) -> list[str]:
-    """Re-derive every row of a leaderboard CSV from the runs it names; list the differences."""
+    """Re-derive every row of a leaderboard CSV, and the per_seed.csv beside it, from the runs
+    they name; list the differences."""
     csv_path = Path(csv_path)
     base = csv_path.parent
-    problems = []
+    problems, verified = [], []
     for number, row in enumerate(read_csv(csv_path), start=1):
         where = (
             f"row {number} ({row['data']}, {row['model']}, {row['protocol']}, lambda {row['bias']})"
@@ -168,14 +211,32 @@ def verify(csv_path) -> list[str]:
             problems.append(f"{where}: its runs are not one setting")
             continue
         try:
-            margin = float(row["mad_margin"])
+            alpha = float(row["mad_alpha"])
         except ValueError:
-            problems.append(f"{where}: mad_margin {row['mad_margin']!r} is not a number")
+            problems.append(f"{where}: mad_alpha {row['mad_alpha']!r} is not a number")
             continue
-        fresh = build_rows(groups, base, margin)[0]
+        fresh = build_rows(groups, base, alpha)[0]
         for column in COLUMNS:
             if fresh[column] != row[column]:
                 problems.append(
                     f"{where}: {column} is {row[column]!r}; the runs give {fresh[column]!r}"
                 )
+        verified.append(groups[0])
+    return problems + _verify_seeds(base / "per_seed.csv", verified)
+
+
+def _verify_seeds(path: Path, groups) -> list[str]:
+    """per_seed.csv against the runs of the rows that re-derived."""
+    if not path.exists():
+        return [f"{path} is missing: the claims have nothing to be tested on"]
+    recorded = {}
+    for row in read_csv(path, SEED_COLUMNS):
+        recorded.setdefault(row["setting_hash"], []).append(row)
+    problems = []
+    for runs in groups:
+        expected = [{k: str(v) for k, v in r.items()} for r in seed_rows([runs])]
+        if recorded.get(expected[0]["setting_hash"]) != expected:
+            problems.append(
+                f"{path}: the rows of setting {expected[0]['setting_hash']} differ from its runs"
+            )
     return problems

@@ -74,6 +74,8 @@ class Protocol:
                 problems.append(f"{field} must be an integer >= 1, got {getattr(self, field)!r}")
         if self.name == "fresh-data" and self.n_real < 1:
             problems.append("fresh-data needs n_real >= 1 new real samples per generation")
+        if self.name != "fresh-data" and self.n_real != 0:
+            problems.append(f"n_real is for fresh-data only; {self.name} takes no fresh real data")
         if not re.fullmatch(r"previous|accumulate|last-[1-9]\d*", str(self.source)):
             problems.append(
                 f"source must be previous, accumulate or last-K (K >= 1), got {self.source!r}"
