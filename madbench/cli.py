@@ -62,6 +62,14 @@ def cli():
 )
 @click.option("--kid-subsets", default=100, show_default=True, type=click.IntRange(min=1))
 @click.option("--kid-subset-size", default=1000, show_default=True, type=click.IntRange(min=2))
+@click.option(
+    "--kid-scale",
+    type=click.Choice(["none", "real-norm"]),
+    default="none",
+    show_default=True,
+    help="real-norm: divide features by the real features' mean norm / sqrt(d) before KID's "
+    "kernel (for non-Inception features); none: as clean-fid.",
+)
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the KID subsets.")
 @click.option(
     "--inception-weights",
@@ -80,6 +88,7 @@ def metrics(
     memory_budget,
     kid_subsets,
     kid_subset_size,
+    kid_scale,
     seed,
     inception_weights,
     as_json,
@@ -90,11 +99,13 @@ def metrics(
     (Inception-v3 features through clean-fid).
     """
     from madbench.metrics.files import load_features
+    from madbench.metrics.kid import real_norm_scale
     from madbench.metrics.report import METRIC_KEYS, all_metrics
 
     inception = _inception(inception_weights, device)
+    real_features = load_features(real, inception=inception)
     report = all_metrics(
-        load_features(real, inception=inception),
+        real_features,
         load_features(fake, inception=inception),
         k=k,
         backend=backend,
@@ -104,6 +115,7 @@ def metrics(
         memory_budget=memory_budget * MIB,
         kid_subsets=kid_subsets,
         kid_subset_size=kid_subset_size,
+        kid_feature_scale=real_norm_scale(real_features) if kid_scale == "real-norm" else 1.0,
         seed=seed,
         progress=True,
     ).as_dict()
@@ -284,26 +296,110 @@ def leaderboard_verify(csv_file):
     click.echo(f"{csv_file}: all {len(read_csv(csv_file))} rows match their runs")
 
 
+@leaderboard.command("compare")
+@click.argument("published")
+@click.argument("rerun")
+@click.option("--alpha", default=0.05, show_default=True, type=float, help="Family-wise level.")
+def leaderboard_compare(published, rerun, alpha):
+    """Does RERUN agree with PUBLISHED (leaderboard CSVs) within the spread over seeds?
+
+    Welch's t-test per cell, Holm-corrected; prints every cell that disagrees and exits 1 if
+    any does.
+    """
+    from madbench.leaderboard.publish import read_csv
+
+    if not _print_comparison(
+        read_csv(published), read_csv(rerun), alpha, f"{rerun} against {published}"
+    ):
+        sys.exit(1)
+
+
+def _print_comparison(published, rerun, alpha, what) -> bool:
+    """Print the cells that disagree and a summary; return whether all agree."""
+    from madbench.leaderboard.compare import compare
+
+    checks = compare(published, rerun, alpha)
+    bad = [c for c in checks if not c.agrees]
+    for check in bad:
+        click.echo(check.describe())
+    welch = sum(c.test == "welch" for c in checks)
+    click.echo(
+        f"{what}: {len(checks) - len(bad)} of {len(checks)} cells agree ({welch} by Welch's "
+        f"t-test over seeds, Holm-corrected at {alpha}; the rest without spread, exactly)"
+    )
+    return not bad
+
+
+@leaderboard.command("claims")
+@click.argument("folder")
+@click.option("--suite", required=True, help="The suite whose claims to test (name or file).")
+def leaderboard_claims(folder, suite):
+    """Test a suite's claims on the leaderboard FOLDER's per-seed values; exit 1 if one fails."""
+    from madbench.suites import load_suite
+
+    if not _print_claims(load_suite(suite).claims, folder):
+        sys.exit(1)
+
+
+def _print_claims(claims, folder) -> bool:
+    """Print every claim's test and a summary; return whether all hold."""
+    from madbench.leaderboard.claims import describe, evaluate_all
+
+    results = evaluate_all(claims, folder)
+    for result in results:
+        click.echo(describe(result))
+    failed = sum(not r.holds for r in results)
+    click.echo(
+        f"{folder}: {len(results) - failed} of {len(results)} claims hold"
+        + (f"; {failed} do not" if failed else "")
+    )
+    return not failed
+
+
 @cli.command()
 @click.argument("suite")
 @click.option("--runs", "runs_dir", default=None, help="Run folder (default: runs/SUITE).")
 @click.option("--out", default=None, help="Leaderboard folder (default: leaderboards/SUITE).")
 @click.option("--list", "only_list", is_flag=True, help="List the suite's runs; run nothing.")
-def reproduce(suite, runs_dir, out, only_list):
-    """Run a paper-reproduction SUITE (small, paper, or a YAML file) and build its leaderboard."""
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Re-run into runs/SUITE-check (leaderboard: runs/SUITE-check/leaderboard) and compare "
+    "with the published leaderboard within the spread over seeds.",
+)
+@click.option(
+    "--against",
+    default=None,
+    help="Published leaderboard CSV of --check (default: leaderboards/SUITE/leaderboard.csv).",
+)
+def reproduce(suite, runs_dir, out, only_list, check, against):
+    """Run a paper-reproduction SUITE (small, paper, or a YAML file), build its leaderboard and
+    test its claims."""
     from pathlib import Path
 
-    from madbench.leaderboard.publish import build
+    from madbench.leaderboard.publish import build, read_csv
     from madbench.suites import load_suite, run_suite
 
-    name, runs = load_suite(suite)
+    loaded = load_suite(suite)
+    name = loaded.name
     if only_list:
-        for planned in runs:
+        for planned in loaded.runs:
             click.echo(planned.name)
         return
-    paths = run_suite(runs, Path(runs_dir or f"runs/{name}"), echo=click.echo)
-    rows = build(paths, out or f"leaderboards/{name}")
-    click.echo(f"{out or f'leaderboards/{name}'}: {len(rows)} rows from {len(paths)} runs")
+    if check:
+        published = read_csv(against or f"leaderboards/{name}/leaderboard.csv")
+        runs_dir = runs_dir or f"runs/{name}-check"
+        out = out or str(Path(runs_dir) / "leaderboard")
+    paths = run_suite(loaded.runs, Path(runs_dir or f"runs/{name}"), echo=click.echo)
+    out = out or f"leaderboards/{name}"
+    rows = build(paths, out)
+    click.echo(f"{out}: {len(rows)} rows from {len(paths)} runs")
+    ok = _print_claims(loaded.claims, out) if loaded.claims else True
+    if check:
+        what = f"{out}/leaderboard.csv against {against or f'leaderboards/{name}/leaderboard.csv'}"
+        ok = _print_comparison(published, rows, 0.05, what) and ok
+    if not ok:
+        sys.exit(1)
 
 
 @cli.command()

@@ -1,10 +1,12 @@
 """Reproduction suites: YAML lists of experiments, run as loops, then built into a leaderboard.
 
-A suite file (``benchmarks/suites/<name>.yaml``, or any path) holds ``name``, ``description``
-and ``experiments``; each experiment gives ``model``, optional ``model_args``, ``data``,
-``protocol``, ``params`` (protocol fields), ``vary`` (field -> list of values; any of
-``data``, ``protocol`` or a protocol field) and ``seeds``. It expands into one run per
-combination of its ``vary`` values and seeds.
+A suite file (``benchmarks/suites/<name>.yaml``, or any path) holds ``name``, ``description``,
+``experiments`` and optionally ``claims``; each experiment gives ``model``, optional
+``model_args``, ``data``, ``protocol``, ``params`` (protocol fields), ``vary`` (field -> list
+of values; any of ``data``, ``protocol`` or a protocol field), ``seeds`` and ``scoring``
+(:class:`~madbench.loops.config.ScoringSettings` fields, e.g. ``{bootstrap: 0}``). It expands into
+one run per combination of its ``vary`` values and seeds. The claims are the hypothesis tests
+the suite's leaderboard must pass (:mod:`madbench.leaderboard.claims`).
 
 ``madbench reproduce SUITE`` runs every run into ``runs/<suite>/<run name>``: a complete run is
 kept, an interrupted one is resumed, so the command itself can be re-run after any crash.
@@ -20,19 +22,37 @@ from pathlib import Path
 import yaml
 
 from madbench.errors import DataFileError, InputError
-from madbench.loops.config import RunConfig
+from madbench.leaderboard.claims import Claim
+from madbench.loops.config import RunConfig, ScoringSettings
 from madbench.loops.engine import Loop
 from madbench.loops.protocol import make_protocol
 from madbench.runs.rundir import RunDir
 
 SUITES_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "suites"
-EXPERIMENT_KEYS = {"name", "model", "model_args", "data", "protocol", "params", "vary", "seeds"}
+EXPERIMENT_KEYS = {
+    "name",
+    "model",
+    "model_args",
+    "data",
+    "protocol",
+    "params",
+    "vary",
+    "seeds",
+    "scoring",
+}
 
 
 @dataclass(frozen=True)
 class PlannedRun:
     name: str
     config: RunConfig
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    runs: list[PlannedRun]
+    claims: list[Claim]
 
 
 def suite_path(suite: str) -> Path:
@@ -47,8 +67,8 @@ def suite_path(suite: str) -> Path:
     raise InputError(f"unknown suite {suite!r}; known: {', '.join(known) or 'none'}, or a path")
 
 
-def load_suite(suite: str) -> tuple[str, list[PlannedRun]]:
-    """The suite's name and its runs, every configuration checked before anything runs."""
+def load_suite(suite: str) -> Suite:
+    """The suite's name, runs and claims, every entry checked before anything runs."""
     path = suite_path(suite)
     try:
         spec = yaml.safe_load(path.read_text())
@@ -62,6 +82,10 @@ def load_suite(suite: str) -> tuple[str, list[PlannedRun]]:
         unknown = set(exp) - EXPERIMENT_KEYS
         if unknown:
             raise InputError(f"{where}: unknown keys {sorted(unknown)}")
+        try:
+            scoring = ScoringSettings(**(exp.get("scoring") or {}))
+        except (TypeError, InputError) as exc:  # TypeError: an unknown field
+            raise InputError(f"{where}: scoring: {exc}") from None
         vary = exp.get("vary") or {}
         if not all(isinstance(v, list) and v for v in vary.values()):
             raise InputError(f"{where}: every 'vary' field needs a non-empty list of values")
@@ -78,11 +102,16 @@ def load_suite(suite: str) -> tuple[str, list[PlannedRun]]:
                     proto = make_protocol(protocol, **fields, seed=seed)
                 except (TypeError, InputError) as exc:  # TypeError: an unknown field
                     raise InputError(f"{where}: {exc}") from None
-                config = RunConfig(exp["model"], exp.get("model_args") or {}, data, proto)
+                model_args = exp.get("model_args") or {}
+                config = RunConfig(exp["model"], model_args, data, proto, scoring=scoring)
                 tag = "".join(_tag(k, v) for k, v in zip(names, combo, strict=True))
                 name = f"{exp.get('name', number)}{tag}-seed{seed}"
                 runs.append(PlannedRun(name, config))
-    return spec.get("name", path.stem), runs
+    claims = [
+        Claim.from_spec(entry, f"{path}, claim {number}")
+        for number, entry in enumerate(spec.get("claims") or [], start=1)
+    ]
+    return Suite(spec.get("name", path.stem), runs, claims)
 
 
 def _tag(field: str, value) -> str:

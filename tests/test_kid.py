@@ -45,7 +45,9 @@ def test_feature_scale_divides_both_sets(rng):
     assert scale == pytest.approx(np.linalg.norm(real, axis=1).mean() / np.sqrt(12))
     scaled = kid(real, fake, n_subsets=10, feature_scale=scale)
     assert scaled.scale == scale
-    assert scaled.mean == pytest.approx(kid(real / scale, fake / scale, n_subsets=10).mean, rel=1e-12)
+    assert scaled.mean == pytest.approx(
+        kid(real / scale, fake / scale, n_subsets=10).mean, rel=1e-12
+    )
     with pytest.raises(InputError, match="feature_scale"):
         kid(real, fake, feature_scale=0.0)
 

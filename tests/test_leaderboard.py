@@ -188,8 +188,9 @@ def test_committed_small_suite_page_renders_without_console_errors(tmp_path):
 
 
 def test_suites_expand_and_refuse_bad_files(tmp_path):
-    name, planned = load_suite("small")
-    assert name == "small" and len(planned) == 87
+    suite = load_suite("small")
+    name, planned = suite.name, suite.runs
+    assert name == "small" and len(planned) == 145
     assert len({p.name for p in planned}) == len(planned)
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nexperiments:\n  - {model: gaussian, data: gmm-25, protocl: x}\n")
@@ -204,8 +205,20 @@ def test_suites_expand_and_refuse_bad_files(tmp_path):
     bad.write_text("name: x\nexperiments:\n  - {model: g, data: gmm-25, vary: {bias: 0.5}}\n")
     with pytest.raises(InputError, match="'vary' field needs a non-empty list"):
         load_suite(str(bad))
-    with pytest.raises(InputError, match="unknown suite 'huge'; known: paper, small"):
+    with pytest.raises(InputError, match="unknown suite 'huge'; known: ci, paper, small"):
         load_suite("huge")
+    bad.write_text(
+        "name: x\nexperiments: []\nclaims:\n  - {text: t, test: trend, metric: fid,\n"
+        "     arm: {data: digits, protocol: fully-synthetic}, when: later}\n"
+    )
+    with pytest.raises(InputError, match=r"claim 1: unknown claim keys \['when'\]"):
+        load_suite(str(bad))
+    bad.write_text(
+        "name: x\nexperiments:\n  - {model: g, data: gmm-25, protocol: fully-synthetic,\n"
+        "     scoring: {bootstrap: -1}}\n"
+    )
+    with pytest.raises(InputError, match="scoring: bootstrap must be an integer >= 0"):
+        load_suite(str(bad))
 
 
 def test_reproduce_runs_resumes_and_builds(tmp_path, capsys):

@@ -133,7 +133,9 @@ def test_rescore_cli_compares_writes_elsewhere_and_catches_edits(digits_run, tmp
     out = tmp_path / "k10.csv"
     assert main(["rescore", str(digits_run), "--k", "10", "--out", str(out)]) == 0
     new = list(csv.DictReader(out.open()))
-    assert [r["k"] for r in new] == ["10"] * 3 and new[1]["recall"] != results(digits_run)[1]["recall"]
+    assert [r["k"] for r in new] == ["10"] * 3 and new[1]["recall"] != results(digits_run)[1][
+        "recall"
+    ]
     assert tree_digest(digits_run) == before  # the run is never written
 
     edited = tmp_path / "edited"
@@ -158,7 +160,9 @@ def test_generation_one_is_the_same_under_every_protocol(tmp_path):
     samples and row under all three protocols, and fresh data draws after the shared rows."""
     params = {"generations": 2, "n_ini": 500, "eval_n": 150, "seed": 3}
     protocols = ("fully-synthetic", "synthetic-augmentation", "fresh-data")
-    runs = [start(tmp_path / p, "gmm", "digits", p, {"n_components": 3}, **params) for p in protocols]
+    runs = [
+        start(tmp_path / p, "gmm", "digits", p, {"n_components": 3}, **params) for p in protocols
+    ]
     first = [metric_cells(run)[:2] for run in runs]
     varying = {"protocol", "protocol_hash", "n_train_synth", "n_train"}
     for rows in first[1:]:

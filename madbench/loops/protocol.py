@@ -106,7 +106,6 @@ class Protocol:
         keep = int(self.source.split("-")[1])
         return list(range(max(1, t - keep), t))
 
-
     def training_sizes(self) -> list[int]:
         """How many samples generation t = 1..generations trains on."""
         sizes = []

@@ -1,0 +1,152 @@
+"""Statistics over seeds, claims as hypothesis tests, and re-runs compared with a leaderboard."""
+
+import numpy as np
+import pytest
+import scipy.stats
+
+from madbench.cli import main
+from madbench.errors import InputError
+from madbench.leaderboard import stats
+from madbench.leaderboard.claims import Claim, describe, evaluate_all
+from madbench.leaderboard.compare import compare
+from madbench.leaderboard.publish import build, csv_text, read_csv
+from madbench.loops.config import RunConfig
+from madbench.loops.engine import Loop
+from madbench.loops.protocol import make_protocol
+from madbench.runs.rundir import RunDir
+
+SMALL = {"generations": 4, "n_ini": 60, "eval_n": 100}
+
+
+# -- statistics against scipy -------------------------------------------------------------------
+def test_trend_is_a_t_test_of_least_squares_slopes(rng):
+    series = np.cumsum(rng.normal(0.3, 1.0, size=(6, 8)), axis=1)
+    slopes = [scipy.stats.linregress(np.arange(1, 9), row).slope for row in series]
+    assert stats.slopes(series) == pytest.approx(slopes, rel=1e-12)
+    got = stats.trend(series, "up")
+    expected = scipy.stats.ttest_1samp(slopes, 0.0, alternative="greater")
+    assert got.p == pytest.approx(expected.pvalue, rel=1e-10) and got.n == 6
+    assert got.effect == pytest.approx(np.mean(slopes))
+    low, high = scipy.stats.ttest_1samp(slopes, 0.0).confidence_interval(0.95)  # two-sided
+    assert (got.low, got.high) == pytest.approx((low, high), rel=1e-10)
+    assert stats.trend(series, "down").p == pytest.approx(1 - expected.pvalue, rel=1e-10)
+
+
+def test_paired_welch_and_holm_equal_scipy(rng):
+    a, b = rng.normal(1.0, 1.0, 7), rng.normal(0.0, 1.0, 7)
+    assert stats.paired(a, b, "up").p == pytest.approx(
+        scipy.stats.ttest_rel(a, b, alternative="greater").pvalue, rel=1e-10
+    )
+    expected = scipy.stats.ttest_ind_from_stats(3.0, 1.5, 5, 1.0, 0.5, 4, equal_var=False)
+    assert stats.welch(3.0, 1.5, 5, 1.0, 0.5, 4) == pytest.approx(expected.pvalue, rel=1e-10)
+    # Holm: 0.01 <= 0.05/4, 0.02 > 0.05/3 stops the steps, so 0.04 is not rejected either.
+    assert stats.holm([0.04, 0.01, 0.02, 0.5]) == [False, True, False, False]
+    assert stats.holm([0.001, 0.012, 0.02]) == [True, True, True]
+
+
+def test_tost_equivalence(rng):
+    a = rng.normal(10.0, 0.1, 8)
+    close, far = a + rng.normal(0.0, 0.05, 8), a + 1.0
+    assert stats.equivalent(a, close, margin=0.3).p < 0.01
+    assert stats.equivalent(a, far, margin=0.3).p > 0.5
+    # p is the larger of the two one-sided tests at +-margin.
+    d = a - close
+    upper = scipy.stats.ttest_1samp(d - 0.3, 0.0, alternative="less").pvalue
+    lower = scipy.stats.ttest_1samp(d + 0.3, 0.0, alternative="greater").pvalue
+    assert stats.equivalent(a, close, 0.3).p == pytest.approx(max(upper, lower), rel=1e-10)
+
+
+def test_values_without_spread():
+    assert stats.one_sample([2.0, 2.0, 2.0], "greater").p == 0.0
+    assert stats.one_sample([2.0, 2.0, 2.0], "less").p == 1.0
+    assert stats.welch(1.0, 0.0, 3, 1.0, 0.0, 3) == 1.0
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        stats.one_sample([1.0], "greater")
+
+
+# -- boards built from runs -------------------------------------------------------------------
+def make_runs(root, seeds, biases=(1.0, 0.5)):
+    paths = []
+    for bias in biases:
+        for seed in seeds:
+            protocol = make_protocol("fully-synthetic", **SMALL, bias=bias, seed=seed)
+            path = root / f"b{bias}-s{seed}"
+            config = RunConfig("gaussian", {}, "gaussian-3", protocol)
+            Loop(config, RunDir(path), echo=lambda line: None).start()
+            paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def boards(tmp_path_factory):
+    """The same two settings run with seeds 0-4 (published) and 5-9 (a re-run)."""
+    root = tmp_path_factory.mktemp("claims")
+    published, rerun = root / "published", root / "rerun"
+    build(make_runs(root / "runs", range(5)), published)
+    build(make_runs(root / "runs", range(5, 10)), rerun)
+    return published, rerun
+
+
+def claim(**spec):
+    return Claim.from_spec(spec, "test")
+
+
+ARM = {"data": "gaussian-3", "protocol": "fully-synthetic"}
+
+
+def test_claims_hold_fail_or_are_not_tested(boards):
+    published, _ = boards
+    claims = [
+        claim(text="lambda 0.5 shrinks W2's Gaussian", test="trend", metric="trace_cov",
+              direction="down", arm={**ARM, "bias": 0.5}),
+        claim(text="lambda 0.5 has lower trace than 1", test="paired", metric="trace_cov",
+              direction="down", arm={**ARM, "bias": 0.5}, than={**ARM, "bias": 1.0}),
+        claim(text="the false opposite", test="trend", metric="trace_cov", direction="up",
+              arm={**ARM, "bias": 0.5}),
+        claim(text="an absent arm", test="trend", metric="fid", arm={**ARM, "bias": 0.3}),
+    ]  # fmt: skip
+    results = evaluate_all(claims, published)
+    assert [r.holds for r in results] == [True, True, False, False]
+    assert results[0].result.n == 5 and results[0].result.effect < 0
+    assert describe(results[0]).startswith("holds ") and "5 seeds, p = " in describe(results[0])
+    assert describe(results[2]).startswith("DOES NOT HOLD")
+    assert describe(results[3]).startswith("NOT TESTED") and "no row" in describe(results[3])
+
+
+def test_claim_specs_are_checked():
+    with pytest.raises(InputError, match="unknown claim keys"):
+        claim(text="x", test="trend", metric="fid", arm=ARM, colour="red")
+    with pytest.raises(InputError, match="needs 'than'"):
+        claim(text="x", test="paired", metric="fid", arm=ARM)
+    with pytest.raises(InputError, match="test must be one of"):
+        claim(text="x", test="vibes", metric="fid", arm=ARM)
+
+
+def test_rerun_with_other_seeds_agrees_and_a_shifted_cell_is_caught(boards, tmp_path, capsys):
+    published, rerun = (read_csv(b / "leaderboard.csv") for b in boards)
+    checks = compare(published, rerun)
+    assert all(c.agrees for c in checks) and sum(c.test == "welch" for c in checks) > 20
+    args = ["leaderboard", "compare", str(boards[0] / "leaderboard.csv")]
+    assert main([*args, str(boards[1] / "leaderboard.csv")]) == 0
+    assert "cells agree" in capsys.readouterr().out
+
+    shifted = [dict(row) for row in rerun]
+    row = shifted[1]
+    row["fid_last_mean"] = repr(float(row["fid_last_mean"]) + 10 * float(row["fid_last_std"]))
+    (tmp_path / "shifted.csv").write_text(csv_text(shifted))
+    assert main([*args, str(tmp_path / "shifted.csv")]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and "lambda 0.5: fid_last: published" in out[0] and "Welch p" in out[0]
+    assert "re-run " in out[0] and "95 % CI" in out[0]
+
+    (tmp_path / "missing.csv").write_text(csv_text(rerun[:1]))
+    assert main([*args, str(tmp_path / "missing.csv")]) == 1
+    assert "no re-run row" in capsys.readouterr().out
+
+
+def test_deterministic_cells_are_compared_exactly():
+    row = {"setting_hash": "h", "data": "d", "model": "m", "protocol": "p", "bias": "1.0",
+           "n_seeds": "1", "fid_gen1_mean": "2.0", "fid_gen1_std": ""}  # fmt: skip
+    same, other = compare([row], [dict(row)]), compare([row], [{**row, "fid_gen1_mean": "2.5"}])
+    assert [c.test for c in same] == ["tolerance"] and same[0].agrees
+    assert not other[0].agrees and "compared exactly" in other[0].describe()
