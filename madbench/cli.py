@@ -348,10 +348,16 @@ def _print_claims(claims, folder) -> bool:
     results = evaluate_all(claims, folder)
     for result in results:
         click.echo(describe(result))
-    failed = sum(not r.holds for r in results)
+    stated = [r for r in results if r.claim.stated]
+    failed = sum(not r.holds for r in stated)
     click.echo(
-        f"{folder}: {len(results) - failed} of {len(results)} claims hold"
+        f"{folder}: {len(stated) - failed} of {len(stated)} claims hold"
         + (f"; {failed} do not" if failed else "")
+        + (
+            f" ({len(results) - len(stated)} unsupported ones reported, not stated)"
+            if len(results) > len(stated)
+            else ""
+        )
     )
     return not failed
 

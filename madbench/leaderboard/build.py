@@ -35,7 +35,8 @@ WHEN = {"gen1": "generation 1", "last": "the last generation"}
 STATS = {
     "mean": "mean over seeds",
     "std": "std over seeds (ddof 1)",
-    "ci_low": "low end of the 95 % t interval of the mean over seeds",
+    "ci_low": "low end of the 95 % t interval of the mean over seeds (a t interval may reach "
+    "past a metric's bounds, e.g. above 1 for precision)",
     "ci_high": "high end of that interval",
 }
 

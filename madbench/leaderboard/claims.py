@@ -15,9 +15,10 @@ a test and a direction:
 - ``equivalent``: the arm and ``than`` agree at ``at`` within ``margin`` (relative to the mean
   of the two arms): two one-sided paired tests (TOST). Effect: the mean difference.
 
-A claim holds when p < ``alpha`` (0.01 unless the suite says otherwise). :func:`evaluate`
-returns every claim's effect, 95 % interval, p-value and seed count, so README and CI state
-and check exactly the same thing.
+A claim holds when p < ``alpha`` (0.01). :func:`evaluate` returns every claim's effect, 95 %
+interval, p-value and seed count, so README and CI state and check exactly the same thing. A
+suite may also list claims with ``stated: false``: hypotheses its runs were tested for and do
+not support, reported with their p-values but never required to hold.
 """
 
 from __future__ import annotations
@@ -50,11 +51,13 @@ class Claim:
     start: int = 1  # trend: first generation of the fit ("from" in the suite file)
     margin: float = 0.05
     alpha: float = DEFAULT_ALPHA
+    stated: bool = True  # False: tested and reported, not claimed (the runs do not support it)
 
     @classmethod
     def from_spec(cls, spec: dict, where: str) -> Claim:
         """A claim from its suite-file entry, checked."""
         known = {"text", "test", "metric", "arm", "direction", "than", "at", "from", "margin"}
+        known.add("stated")
         if not isinstance(spec, dict) or set(spec) - known:
             extra = sorted(set(spec) - known) if isinstance(spec, dict) else spec
             raise InputError(f"{where}: unknown claim keys {extra}")
@@ -184,6 +187,9 @@ def summary(r: ClaimResult) -> str:
 
 
 def describe(r: ClaimResult) -> str:
-    """:func:`summary` behind the verdict: holds, DOES NOT HOLD or NOT TESTED."""
+    """:func:`summary` behind the verdict: holds, DOES NOT HOLD or NOT TESTED (and "not
+    stated" for claims a suite lists as unsupported)."""
     verdict = "holds" if r.holds else "NOT TESTED" if r.result is None else "DOES NOT HOLD"
+    if not r.claim.stated:
+        verdict = "not stated"
     return f"{verdict:<13} {summary(r)}"

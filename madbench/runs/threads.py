@@ -56,15 +56,31 @@ def pinned_threads(threads: int = DEFAULT_THREADS):
         torch.backends.cudnn.benchmark,
     )
     torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    _deterministic(True, warn_only=True)
     torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
     try:
         with threadpool_limits(limits=threads):
             yield
     finally:
         torch.set_num_threads(before[0])
-        torch.use_deterministic_algorithms(before[1], warn_only=before[2])
+        _deterministic(before[1], warn_only=before[2])
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = before[3:]
+
+
+def _deterministic(mode: bool, warn_only: bool) -> None:
+    """torch's deterministic-algorithms switch for eager operations.
+
+    ``torch.use_deterministic_algorithms`` also sets torch.compile's (inductor's) flag, and
+    importing inductor for it costs seconds at every start; madbench compiles nothing, so it
+    calls the eager switch that function wraps, where this torch has it.
+    """
+    import torch
+
+    switch = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if switch is None:
+        torch.use_deterministic_algorithms(mode, warn_only=warn_only)
+    else:
+        switch(mode, warn_only=warn_only)
 
 
 def cpu_model() -> str:
