@@ -14,7 +14,7 @@ import scipy.stats
 from madbench.cli import main
 from madbench.errors import InputError
 from madbench.leaderboard.build import COLUMNS, SEED_COLUMNS
-from madbench.leaderboard.publish import build, read_csv, verify
+from madbench.leaderboard.publish import build, csv_text, read_csv, verify
 from madbench.loops.config import RunConfig
 from madbench.loops.engine import Loop
 from madbench.loops.protocol import make_protocol
@@ -119,6 +119,17 @@ def test_verify_passes_then_catches_an_edited_row(board, capsys):
         len(problems) == 1 and "row 2" in problems[0] and "fid_last_mean is '0.123'" in problems[0]
     )
     assert main(["leaderboard", "verify", str(csv_file)]) == 1
+
+
+def test_verify_catches_an_edited_per_seed_value(board):
+    seeds = board / "per_seed.csv"
+    text = seeds.read_text()
+    value = read_csv(seeds, SEED_COLUMNS)[5]["recall"]
+    seeds.write_text(text.replace(value, "0.5", 1))
+    problems = verify(board / "leaderboard.csv")
+    assert len(problems) == 1 and "per_seed.csv: the rows of setting" in problems[0]
+    seeds.unlink()
+    assert "per_seed.csv is missing" in verify(board / "leaderboard.csv")[0]
 
 
 def test_verify_catches_a_changed_run_directory(runs, tmp_path):
@@ -247,3 +258,16 @@ def test_reproduce_runs_resumes_and_builds(tmp_path, capsys):
     again = capsys.readouterr().out
     assert "g-bias1-seed0: resuming" in again and "g-bias1-seed1: complete, kept" in again
     assert verify(tmp_path / "lb" / "leaderboard.csv") == []
+
+    # --check re-runs into a fresh folder and compares with the published board.
+    check = ["reproduce", str(suite), "--check", "--runs", str(tmp_path / "again")]
+    assert main([*check, "--against", str(tmp_path / "lb" / "leaderboard.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "4 runs" in out and "cells agree" in out
+    assert (tmp_path / "again" / "leaderboard" / "per_seed.csv").is_file()
+    published = read_csv(tmp_path / "lb" / "leaderboard.csv")
+    shift = 1000 * float(published[0]["fid_last_std"])  # 2 seeds a side: t has ~2 dof
+    published[0]["fid_last_mean"] = repr(float(published[0]["fid_last_mean"]) + shift)
+    (tmp_path / "edited.csv").write_text(csv_text(published))
+    assert main([*check, "--against", str(tmp_path / "edited.csv")]) == 1
+    assert "fid_last: published" in capsys.readouterr().out
