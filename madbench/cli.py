@@ -318,6 +318,8 @@ def _print_comparison(published, rerun, alpha, what) -> bool:
     """Print the cells that disagree and a summary; return whether all agree."""
     from madbench.leaderboard.compare import compare
 
+    if not 0 < alpha < 1:
+        raise MadbenchError(f"--alpha must be in (0, 1), got {alpha}")
     checks = compare(published, rerun, alpha)
     bad = [c for c in checks if not c.agrees]
     for check in bad:
@@ -518,7 +520,7 @@ def rescore(run_dir, k, out, **scoring):
     from madbench.runs.rundir import RunDir, write_results
 
     scoring = {key: value for key, value in scoring.items() if value is not None}
-    if out is not None and Path(out).resolve().parent == Path(run_dir).resolve():
+    if out is not None and Path(run_dir).resolve() in Path(out).resolve().parents:
         raise MadbenchError(f"--out {out}: choose a file outside the run directory {run_dir}")
     rows, same = rescore(run_dir, k=k, **scoring)
     if out is not None:

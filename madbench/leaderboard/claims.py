@@ -36,6 +36,8 @@ from madbench.leaderboard.stats import TestResult, equivalent, paired, slopes, t
 
 DEFAULT_ALPHA = 0.01
 TESTS = ("trend", "paired", "equivalent")
+#: What a claim can be about: the per-seed metric columns.
+METRICS = tuple(c for c in SEED_COLUMNS if c not in ("setting_hash", "seed", "generation"))
 ROW_KEYS = ("data", "model", "protocol", "bias")
 
 
@@ -72,6 +74,8 @@ class Claim:
         problems = []
         if claim.test not in TESTS:
             problems.append(f"test must be one of {', '.join(TESTS)}")
+        if claim.metric not in METRICS:
+            problems.append(f"metric must be one of {', '.join(METRICS)}")
         if claim.direction not in ("up", "down"):
             problems.append("direction must be up or down")
         if claim.test != "trend" and not isinstance(claim.than, dict):
@@ -117,13 +121,21 @@ class Board:
 
     def series(self, row: dict, metric: str) -> tuple[list[int], np.ndarray]:
         """Seeds, and the metric per seed (rows) and generation t = 1.. (columns)."""
-        by_seed = self.values[row["setting_hash"]]
+        by_seed = self.values.get(row["setting_hash"])
+        if by_seed is None:
+            raise InputError(f"per_seed.csv has no values for setting {row['setting_hash']}")
         seeds = sorted(by_seed)
-        table = [
-            [float(r[metric]) for r in sorted(by_seed[s], key=lambda r: int(r["generation"]))][1:]
-            for s in seeds
-        ]
-        return seeds, np.array(table)
+        try:
+            table = [
+                [float(r[metric]) for r in sorted(by_seed[s], key=lambda r: int(r["generation"]))]
+                for s in seeds
+            ]
+        except (KeyError, ValueError):
+            raise InputError(
+                f"{metric!r} has no values for {row['data']}, {row['protocol']}, lambda "
+                f"{row['bias']}"
+            ) from None
+        return seeds, np.array(table)[:, 1:]
 
 
 def _matches(row: dict, arm: dict) -> bool:
@@ -145,6 +157,8 @@ def _at(series: np.ndarray, at: str) -> np.ndarray:
         return series[:, -1]
     if at == "slope":
         return slopes(series)
+    if not 1 <= int(at) <= series.shape[1]:
+        raise InputError(f"claim at generation {at}: the runs have 1..{series.shape[1]}")
     return series[:, int(at) - 1]
 
 

@@ -224,4 +224,7 @@ def write_results(path: str | os.PathLike, rows: list[dict]) -> None:
     writer.writeheader()
     for row in rows:
         writer.writerow({key: cell_text(row.get(key)) for key in COLUMNS})
-    atomic_write_text(Path(path), buffer.getvalue())
+    try:
+        atomic_write_text(Path(path), buffer.getvalue())
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
