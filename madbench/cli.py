@@ -288,12 +288,21 @@ def leaderboard_verify(csv_file):
     from madbench.leaderboard.publish import read_csv, verify
 
     problems = verify(csv_file)
+    _exit_on_problems(
+        problems,
+        f"{csv_file}: {len(problems)} differences",
+        lambda: f"{csv_file}: all {len(read_csv(csv_file))} rows match their runs",
+    )
+
+
+def _exit_on_problems(problems: list[str], failed: str, passed) -> None:
+    """Print every problem, then ``failed`` on stderr and exit 1; or print ``passed()``."""
     for problem in problems:
         click.echo(problem)
     if problems:
-        click.echo(f"{csv_file}: {len(problems)} differences", err=True)
+        click.echo(failed, err=True)
         sys.exit(1)
-    click.echo(f"{csv_file}: all {len(read_csv(csv_file))} rows match their runs")
+    click.echo(passed())
 
 
 @leaderboard.command("compare")
@@ -534,12 +543,11 @@ def rescore(run_dir, k, out, **scoring):
             )
         return
     problems = differences(RunDir(run_dir).completed(), rows)
-    for problem in problems:
-        click.echo(problem)
-    if problems:
-        click.echo(f"{run_dir}: {len(problems)} metric cells differ from results.csv", err=True)
-        sys.exit(1)
-    click.echo(f"{run_dir}: all {len(rows)} rows re-score to the values in results.csv")
+    _exit_on_problems(
+        problems,
+        f"{run_dir}: {len(problems)} metric cells differ from results.csv",
+        lambda: f"{run_dir}: all {len(rows)} rows re-score to the values in results.csv",
+    )
 
 
 def _print_results(rows: list[dict]) -> None:
