@@ -133,9 +133,11 @@ def test_bad_sampling_requests_and_settings(digits):
 
 
 def test_three_generations_fully_synthetic_on_digits(tmp_path, capsys):
-    """Issue 4's loop: `ddpm` tiny, fully synthetic, 3 generations, through `madbench evaluate`."""
+    """Issue 4's loop: `ddpm` tiny, fully synthetic, 3 generations, through `madbench evaluate`
+    (200 training steps and 20 DDIM steps, so that the test suite stays within minutes)."""
     out = tmp_path / "run"
     args = ["evaluate", "--model", "ddpm", "--data", "digits", "--protocol", "fully-synthetic"]
+    args += ["--model-args", "steps=200,sampler=ddim,sample_steps=20"]
     sizes = ["--generations", "3", "--n-ini", "500", "--n-synth", "500", "--eval-n", "300"]
     assert main([*args, *sizes, "--out", str(out)]) == 0, capsys.readouterr().err
     printed = capsys.readouterr().out
