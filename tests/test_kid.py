@@ -24,6 +24,16 @@ def test_whole_set_subset_equals_clean_fid(rng, n, d):
     assert got.mean == pytest.approx(kernel_distance(real, fake, 1, n), rel=1e-10)
 
 
+def test_inception_like_features_are_left_as_they_are(rng):
+    """The loops scale non-Inception features; on Inception-like ones (2048-d, after a ReLU,
+    of order 1) madbench's default KID is clean-fid's, unscaled."""
+    real = np.maximum(rng.normal(0.3, 0.5, (300, 2048)), 0.0)
+    fake = np.maximum(rng.normal(0.35, 0.5, (300, 2048)), 0.0)
+    got = kid(real, fake, n_subsets=1, subset_size=300)
+    assert got.scale == 1.0
+    assert got.mean == pytest.approx(kernel_distance(real, fake, 1, 300), rel=1e-10)
+
+
 def test_seeded_and_clipped(rng):
     real = rng.standard_normal((300, 8))
     fake = rng.standard_normal((120, 8)) + 0.5

@@ -47,8 +47,8 @@ COLUMNS = {
     "protocol": "protocol name",
     "bias": "sampling bias lambda",
     "protocol_params": "the protocol's other fields (JSON; all but name, bias and seed)",
-    "setting_hash": "sha256 (16 hex) of model, arguments, data and every protocol field but the "
-    "seed: rows with equal hashes ran the same experiment",
+    "setting_hash": "sha256 (16 hex) of model, arguments, data, scoring settings and every "
+    "protocol field but the seed: rows with equal hashes ran the same experiment",
     "n_seeds": "runs (seeds) averaged in this row",
     "seeds": "their seeds, ';'-separated",
     "generations": "generations trained (t = 1..generations)",
@@ -109,13 +109,18 @@ class Run:
         return cls(Path(path), config, prov, rows)
 
     def setting(self) -> dict:
+        """What makes runs seeds of one experiment: everything but the seed and the thread
+        count (which moves last bits, not distributions); scoring settings included."""
         protocol = {k: v for k, v in self.config["protocol"].items() if k != "seed"}
-        return {
+        setting = {
             "model": self.config["model"],
             "model_args": self.config["model_args"],
             "data": self.config["data"],
             "protocol": protocol,
         }
+        if "scoring" in self.config:  # run format 2 on
+            setting["scoring"] = self.config["scoring"]
+        return setting
 
     def setting_hash(self) -> str:
         return _short_hash(json.dumps(self.setting(), sort_keys=True))

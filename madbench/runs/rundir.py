@@ -164,7 +164,7 @@ class RunDir:
             array = np.load(path, allow_pickle=False)
         except FileNotFoundError:
             raise DataFileError(f"{path} is missing") from None
-        except ValueError as exc:
+        except (ValueError, OSError, EOFError) as exc:
             raise DataFileError(f"{path}: not a plain numeric array ({exc})") from None
         if array.dtype.kind not in "biuf":
             raise DataFileError(f"{path}: holds {array.dtype} values, not numbers")
