@@ -225,7 +225,14 @@ def group_runs(run_dirs) -> list[list[Run]]:
 
 
 def row_order(row: dict) -> tuple:
-    return (row["data"], row["model"], row["protocol"], -float(row["bias"]), row["setting_hash"])
+    return (
+        row["data"],
+        row["model"],
+        row["protocol"],
+        -float(row["bias"]),
+        row["protocol_params"],
+        row["setting_hash"],
+    )
 
 
 def build_rows(groups: list[list[Run]], base: Path, alpha: float = DEFAULT_ALPHA) -> list[dict]:
