@@ -39,7 +39,9 @@ def _load_numeric_libraries() -> None:
 def pinned_threads(threads: int = DEFAULT_THREADS):
     """Run the block with every numeric thread pool at ``threads`` and deterministic torch.
 
-    Restores the previous pool sizes and torch settings afterwards, also on error.
+    Restores the previous pool sizes and torch settings afterwards, also on error. Sets
+    ``CUBLAS_WORKSPACE_CONFIG`` for the process when it is unset (cuBLAS reads it once, when
+    CUDA starts).
     """
     import torch
     from threadpoolctl import threadpool_limits
