@@ -203,32 +203,42 @@ def test_suites_expand_and_refuse_bad_files(tmp_path):
     name, planned = suite.name, suite.runs
     assert name == "small" and len(planned) == 145
     assert len({p.name for p in planned}) == len(planned)
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("name: x\nexperiments:\n  - {model: gaussian, data: gmm-25, protocl: x}\n")
-    with pytest.raises(InputError, match=r"unknown keys \['protocl'\]"):
-        load_suite(str(bad))
-    bad.write_text(
-        "name: x\nexperiments:\n  - {model: g, data: gmm-25, protocol: fully-synthetic,\n"
-        "     params: {generations: 0}}\n"
-    )
-    with pytest.raises(InputError, match="generations must be an integer >= 1"):
-        load_suite(str(bad))
-    bad.write_text("name: x\nexperiments:\n  - {model: g, data: gmm-25, vary: {bias: 0.5}}\n")
-    with pytest.raises(InputError, match="'vary' field needs a non-empty list"):
-        load_suite(str(bad))
     with pytest.raises(InputError, match="unknown suite 'huge'; known: ci, paper, small"):
         load_suite("huge")
-    bad.write_text(
-        "name: x\nexperiments: []\nclaims:\n  - {text: t, test: trend, metric: fid,\n"
-        "     arm: {data: digits, protocol: fully-synthetic}, when: later}\n"
-    )
-    with pytest.raises(InputError, match=r"claim 1: unknown claim keys \['when'\]"):
-        load_suite(str(bad))
-    bad.write_text(
-        "name: x\nexperiments:\n  - {model: g, data: gmm-25, protocol: fully-synthetic,\n"
-        "     scoring: {bootstrap: -1}}\n"
-    )
-    with pytest.raises(InputError, match="scoring: bootstrap must be an integer >= 0"):
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (
+            "experiments:\n  - {model: gaussian, data: gmm-25, protocl: x}",
+            r"unknown keys \['protocl'\]",
+        ),
+        (
+            "experiments:\n  - {model: g, data: gmm-25, protocol: fully-synthetic,\n"
+            "     params: {generations: 0}}",
+            "generations must be an integer >= 1",
+        ),
+        (
+            "experiments:\n  - {model: g, data: gmm-25, vary: {bias: 0.5}}",
+            "'vary' field needs a non-empty list",
+        ),
+        (
+            "experiments: []\nclaims:\n  - {text: t, test: trend, metric: fid,\n"
+            "     arm: {data: digits, protocol: fully-synthetic}, when: later}",
+            r"claim 1: unknown claim keys \['when'\]",
+        ),
+        (
+            "experiments:\n  - {model: g, data: gmm-25, protocol: fully-synthetic,\n"
+            "     scoring: {bootstrap: -1}}",
+            "scoring: bootstrap must be an integer >= 0",
+        ),
+    ],
+)
+def test_bad_suite_files_are_refused(tmp_path, text, message):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"name: x\n{text}\n")
+    with pytest.raises(InputError, match=message):
         load_suite(str(bad))
 
 
