@@ -198,7 +198,7 @@ def test_committed_small_suite_page_renders_without_console_errors(tmp_path):
     assert [line for line in proc.stderr.splitlines() if "CONSOLE" in line] == []
 
 
-def test_suites_expand_and_refuse_bad_files(tmp_path):
+def test_suites_expand_and_unknown_ones_are_refused():
     suite = load_suite("small")
     name, planned = suite.name, suite.runs
     assert name == "small" and len(planned) == 145
