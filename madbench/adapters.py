@@ -79,7 +79,30 @@ def _entry_points() -> dict:
 
 
 def resolve_adapter(spec: str) -> type:
-    """The adapter class named by an alias, ``package.module:Class`` or an entry point."""
+    """The adapter class named by an alias, ``package.module:Class`` or an entry point.
+
+    What the spec names must be a class with ``fit`` and ``sample`` methods; anything else (a
+    function such as ``os:system``, a module attribute) is refused before it is called.
+    Resolving imports the named module, which runs its top-level code: resuming or
+    reproducing someone else's run runs the model code its config names.
+    """
+    found = _lookup(spec)
+    if not isinstance(found, type):
+        raise AdapterError(
+            f"model {spec!r} names a {type(found).__name__}, not an adapter class; "
+            "give package.module:Class (see: madbench check-adapter)"
+        )
+    missing = [m for m in ("fit", "sample") if not callable(getattr(found, m, None))]
+    if missing:
+        raise AdapterError(
+            f"model {spec!r}: class {found.__name__} has no {' or '.join(missing)}() method, "
+            "so it is not an adapter (see the adapter contract: madbench check-adapter)"
+        )
+    return found
+
+
+def _lookup(spec: str):
+    """What an alias, ``package.module:attr`` or entry point names, unchecked."""
     target = ALIASES.get(spec, spec)
     if ":" in target:
         module_name, _, attr = target.partition(":")
@@ -141,11 +164,6 @@ def check_adapter(spec: str, model_args: dict | None = None, *, data_shape=(2,),
         model = build_adapter(spec, model_args)
     except AdapterError as exc:
         return [str(exc)]
-    for method in ("fit", "sample"):
-        if not callable(getattr(model, method, None)):
-            problems.append(f"has no {method}() method")
-    if problems:
-        return problems
     x = np.random.default_rng(0).standard_normal((n, *data_shape))
     conditional = bool(getattr(model, "conditional", False))
 

@@ -128,3 +128,31 @@ def test_bad_statistics(tmp_path):
         load_stats(tmp_path / "bad.npz")
     with pytest.raises(DataFileError, match="no such"):
         load_stats(tmp_path / "missing.npz")
+
+
+@pytest.mark.parametrize(
+    "sigma, message",
+    [
+        (-np.eye(3), "negative eigenvalue"),  # once gave FID 0.188
+        (np.diag([1.0, 1.0, -0.5]), "negative eigenvalue"),
+        (np.array([[1.0, 0.5, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]), "not symmetric"),
+    ],
+)
+def test_statistics_files_must_hold_a_covariance(tmp_path, sigma, message):
+    np.savez(tmp_path / "s.npz", mu=np.zeros(3), sigma=sigma, n=np.int64(10))
+    with pytest.raises(DataFileError, match=message):
+        load_stats(tmp_path / "s.npz")
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e-10, 1e19, 1e100, 1e150])
+def test_fid_scales_as_the_square_of_the_unit(rng, scale):
+    """FID(s x, s y) = s^2 FID(x, y), from 1e-30 to 1e150, with no overflow inside."""
+    real, fake = rng.standard_normal((300, 5)), 1.2 * rng.standard_normal((300, 5)) + 0.1
+    base = fid_from_features(real, fake)
+    assert fid_from_features(real * scale, fake * scale) / scale**2 == pytest.approx(base, 1e-10)
+
+
+def test_fid_refuses_features_whose_squares_overflow(rng):
+    real = rng.standard_normal((50, 3)) * 1e160
+    with pytest.raises(InputError, match="overflows float64"):
+        fid_from_features(real, real[::-1] * 0.5)

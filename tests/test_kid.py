@@ -99,3 +99,10 @@ def test_whole_kernel_route_equals_the_subset_loop(monkeypatch, rng):
     looped = kid_module.kid(real, fake, n_subsets=20, subset_size=100, seed=2)
     assert whole.mean == pytest.approx(looped.mean, rel=1e-9, abs=1e-12)
     assert whole.std == pytest.approx(looped.std, rel=1e-9)
+
+
+def test_kid_refuses_features_whose_cubes_overflow():
+    rng = np.random.default_rng(0)
+    real, fake = rng.standard_normal((40, 3)) * 1e60, rng.standard_normal((40, 3)) * 1e60
+    with pytest.raises(InputError, match="overflows float64"):
+        kid(real, fake, n_subsets=3, subset_size=10)

@@ -8,7 +8,7 @@ import os
 import numpy as np
 import torch
 
-from madbench.errors import InputError
+from madbench.errors import DataFileError, InputError
 
 
 def resolve_settings(model: str, presets: dict, preset: str, overrides: dict) -> dict:
@@ -88,17 +88,34 @@ class TorchGenerator:
         self.device = pick_device(device)
 
     def _write_checkpoint(self, directory, **fields) -> None:
-        """``fields`` plus the preset and settings, as ``<directory>/<name>.pt``."""
+        """``fields`` plus the preset and settings, as ``<directory>/<name>.pt``.
+
+        Fields are tensors, state dicts and plain values (numbers, strings, lists, tuples,
+        dicts) only, so that :meth:`_read_checkpoint` can load them without unpickling code.
+        """
         fields.update(preset=self.preset, settings=self.settings)
         torch.save(fields, os.path.join(directory, f"{self.name}.pt"))
 
     def _read_checkpoint(self, directory) -> dict:
-        """The fields of :meth:`_write_checkpoint`; the preset and settings are restored."""
+        """The fields of :meth:`_write_checkpoint`; the preset and settings are restored.
+
+        Loaded with ``weights_only=True``: a checkpoint that holds anything but tensors and
+        plain values (a pickled object, a callable) is refused, and nothing in it runs.
+        """
         path = os.path.join(directory, f"{self.name}.pt")
         if not os.path.isfile(path):
             raise InputError(f"{self.name}: no checkpoint at {path}")
-        saved = torch.load(path, weights_only=False, map_location=self.device)
-        self.preset, self.settings = saved["preset"], saved["settings"]
+        try:
+            saved = torch.load(path, weights_only=True, map_location=self.device)
+        except Exception as exc:  # torch's unpickler: UnpicklingError, RuntimeError, EOFError...
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataFileError(
+                f"{path}: not a plain checkpoint of tensors and values, refused ({first})"
+            ) from None
+        if not isinstance(saved, dict) or not {"preset", "settings"} <= set(saved):
+            raise DataFileError(f"{path}: not a {self.name} checkpoint (no preset and settings)")
+        self.preset = saved["preset"]
+        self.settings = resolve_settings(self.name, self.presets, self.preset, saved["settings"])
         return saved
 
     def meta(self) -> dict:

@@ -140,14 +140,15 @@ class FlowGenerator(TorchGenerator):
         self._write_checkpoint(
             directory,
             state=self.model.state_dict(),
-            mean=self.mean_,
-            std=self.std_,
+            mean=torch.from_numpy(self.mean_),
+            std=torch.from_numpy(self.std_),
             shape=self.shape_,
         )
 
     def load(self, directory) -> FlowGenerator:
         saved = self._read_checkpoint(directory)
-        self.mean_, self.std_, self.shape_ = saved["mean"], saved["std"], tuple(saved["shape"])
+        self.mean_, self.std_ = saved["mean"].cpu().numpy(), saved["std"].cpu().numpy()
+        self.shape_ = tuple(saved["shape"])
         self.model = _Flow(len(self.mean_), self.settings["layers"], self.settings["width"]).to(
             self.device
         )

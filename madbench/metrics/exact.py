@@ -32,6 +32,25 @@ EXTRA_CANDIDATES = 16
 EXACT_CHUNK_BYTES = 2 * 2**20  # small chunks stay in cache
 
 
+#: Inputs whose largest magnitude lies outside [2^-SAFE_EXPONENT, 2^SAFE_EXPONENT] are first
+#: scaled by a power of two: float32 squared distances of larger values overflow, and those of
+#: smaller ones go subnormal, where the rounding bound below no longer holds.
+SAFE_EXPONENT = 20
+
+
+def common_scale(*arrays: np.ndarray) -> float:
+    """A power of two ``s`` that brings the largest magnitude of ``arrays`` into [0.5, 1), or
+    1.0 when it is already within the safe range (or every value is 0).
+
+    Multiplying by a power of two is exact, and every k-NN comparison (which ball holds which
+    point) is unchanged by a common scale, so the metrics of ``s * x`` are those of ``x``.
+    """
+    largest = max(float(np.abs(a).max()) for a in arrays)
+    if largest == 0.0 or 2.0**-SAFE_EXPONENT <= largest <= 2.0**SAFE_EXPONENT:
+        return 1.0
+    return float(np.ldexp(1.0, -np.frexp(largest)[1]))
+
+
 def rounding_bound(norm_a, norm_b, dim: int, unit: float = U32):
     """Upper bound on ``|computed - exact|`` of one squared distance computed in floating point
     with unit roundoff ``unit`` (float32 by default).

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from madbench.errors import DataFileError, InputError
-from madbench.metrics.validate import as_features
+from madbench.metrics.validate import as_features, check_no_overflow
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,9 @@ def fit_gaussian(features, name: str = "features") -> GaussianStats:
         )
     mu = x.mean(axis=0, dtype=np.float64)
     centred = x.astype(np.float64) - mu
-    sigma = centred.T @ centred / (n - 1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sigma = centred.T @ centred / (n - 1)
+    check_no_overflow(sigma, f"{name}: the covariance")
     return GaussianStats(mu=mu, sigma=sigma, n=n)
 
 
@@ -100,12 +102,14 @@ def frechet_distance(stats1: GaussianStats, stats2: GaussianStats) -> float:
     if np.array_equal(stats1.mu, stats2.mu) and np.array_equal(stats1.sigma, stats2.sigma):
         return 0.0  # exactly, rather than rounding noise around it
     diff = stats1.mu - stats2.mu
-    value = (
-        diff @ diff
-        + np.trace(stats1.sigma)
-        + np.trace(stats2.sigma)
-        - 2.0 * trace_sqrt_product(stats1.sigma, stats2.sigma)
-    )
+    traces = np.trace(stats1.sigma), np.trace(stats2.sigma)
+    # tr((S1 S2)^(1/2)) scales as c for S -> c S; with c a power of two near the traces, the
+    # products inside never overflow (nor go subnormal) whatever the features' unit.
+    c = float(np.ldexp(1.0, np.frexp(max(*traces, np.finfo(float).tiny))[1]))
+    with np.errstate(over="ignore", invalid="ignore"):
+        cross = c * trace_sqrt_product(stats1.sigma / c, stats2.sigma / c)
+        value = diff @ diff + traces[0] + traces[1] - 2.0 * cross
+    check_no_overflow(value, "the Frechet distance")
     return max(float(value), 0.0)
 
 
@@ -155,5 +159,29 @@ def load_stats(path) -> GaussianStats:
         raise DataFileError(
             f"{path}: not a statistics file: it lacks {sorted(missing)} (it has {sorted(arrays)})"
         )
-    n = int(arrays["n"]) if "n" in arrays else 0
-    return GaussianStats(mu=arrays["mu"], sigma=arrays["sigma"], n=n)
+    try:
+        n = int(arrays["n"]) if "n" in arrays else 0
+        stats = GaussianStats(mu=arrays["mu"], sigma=arrays["sigma"], n=n)
+    except (TypeError, ValueError) as exc:
+        raise DataFileError(f"{path}: not usable statistics ({exc})") from None
+    check_covariance(stats.sigma, path)
+    return stats
+
+
+#: Relative tolerance of the symmetry and PSD checks of a covariance read from a file: far
+#: above float64 rounding of a fitted covariance, far below any real asymmetry.
+COVARIANCE_TOLERANCE = 1e-8
+
+
+def check_covariance(sigma: np.ndarray, where) -> None:
+    """Refuse a matrix that is not a covariance: not symmetric, or not positive semi-definite
+    (an eigenvalue below -tolerance x the largest magnitude)."""
+    size = float(np.abs(sigma).max()) if sigma.size else 0.0
+    if np.abs(sigma - sigma.T).max(initial=0.0) > COVARIANCE_TOLERANCE * size:
+        raise DataFileError(f"{where}: sigma is not symmetric, so it is not a covariance")
+    eigenvalues = np.linalg.eigvalsh(sigma) if sigma.size else np.zeros(1)
+    if eigenvalues.min() < -COVARIANCE_TOLERANCE * max(np.abs(eigenvalues).max(), size):
+        raise DataFileError(
+            f"{where}: sigma has a negative eigenvalue ({eigenvalues.min():.3g}), so it is "
+            "not a covariance (positive semi-definite)"
+        )

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from madbench.errors import InputError
-from madbench.metrics.validate import as_features, check_same_dim
+from madbench.metrics.validate import as_features, check_no_overflow, check_same_dim
 
 
 @dataclass(frozen=True)
@@ -138,12 +138,14 @@ def kid(
         (rng.choice(r.shape[0], size, replace=False), rng.choice(f.shape[0], size, replace=False))
         for _ in range(n_subsets)
     ]
-    if max(r.shape[0], f.shape[0]) <= WHOLE_KERNEL_MAX:
-        values = _subset_mmd2_from_whole_kernels(r, f, picks)
-    else:
-        values = np.array(
-            [mmd2_unbiased(r[i].astype(np.float64), f[j].astype(np.float64)) for i, j in picks]
-        )
+    with np.errstate(over="ignore", invalid="ignore"):  # refused just below
+        if max(r.shape[0], f.shape[0]) <= WHOLE_KERNEL_MAX:
+            values = _subset_mmd2_from_whole_kernels(r, f, picks)
+        else:
+            values = np.array(
+                [mmd2_unbiased(r[i].astype(np.float64), f[j].astype(np.float64)) for i, j in picks]
+            )
+    check_no_overflow(values, "KID's cubic kernel")
     return KidResult(
         mean=float(values.mean()),
         std=float(values.std()),

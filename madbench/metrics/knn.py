@@ -118,6 +118,9 @@ def knn_metrics(
     engine = get_backend(
         backend, approximate=approximate, device=device, memory_budget=memory_budget
     )
+    scale = exact.common_scale(real, fake)  # exact; the metrics do not change
+    if scale != 1.0:
+        real, fake = real * scale, fake * scale
     # Centre both sets on the real mean: distances do not change, float32 rounding shrinks.
     origin = real.mean(axis=0, dtype=np.float64)
     r = exact.Prepared.make(engine, real, origin)
@@ -174,8 +177,10 @@ def knn_radii(features, *, k: int = DEFAULT_K, backend: str = "auto", **options)
     x = as_features(features, "features")
     k = check_k(k, x.shape[0], x.shape[0])
     engine = get_backend(backend, **options)
+    scale = exact.common_scale(x)
+    x = x * scale if scale != 1.0 else x
     prepared = exact.Prepared.make(engine, x, x.mean(axis=0, dtype=np.float64))
-    return np.sqrt(exact.kth_neighbour_sqdist(engine, prepared, k))
+    return np.sqrt(exact.kth_neighbour_sqdist(engine, prepared, k)) / scale
 
 
 def _candidate_scan(engine, real, fake, real_thr, fake_thr, k, *, strict):

@@ -69,3 +69,13 @@ def check_same_dim(real: np.ndarray, fake: np.ndarray) -> None:
             f"real has {real.shape[1]} features per sample (shape {real.shape}) but fake has "
             f"{fake.shape[1]} (shape {fake.shape}); both must come from the same extractor"
         )
+
+
+def check_no_overflow(values, what: str) -> None:
+    """Refuse a float64 result that overflowed (Inf or NaN from finite inputs): the inputs are
+    too large for ``what``, whose squares (or cubes) exceed float64's largest value, 1.8e308."""
+    if not np.isfinite(values).all():
+        raise InputError(
+            f"{what} overflows float64: the features are too large (their products exceed "
+            "1.8e308); divide them by a common scale first"
+        )
