@@ -37,6 +37,9 @@ import numpy as np
 from madbench.errors import InputError, MadbenchError
 
 ENTRY_POINT_GROUP = "madbench.adapters"
+#: Largest sample magnitude accepted: the metrics are exact up to 1e30 (k-NN scale-invariance,
+#: FID and KID in float64), and no data set madbench scores lives beyond.
+SAMPLE_LIMIT = 1e30
 ALIASES = {
     "gaussian": "madbench.generators.gaussian:GaussianGenerator",
     "gmm": "madbench.generators.gmm:GMMGenerator",
@@ -154,6 +157,11 @@ def check_samples(samples, n: int, data_shape: tuple[int, ...], where: str) -> n
     if not np.isfinite(arr).all():
         bad = int((~np.isfinite(arr.reshape(n, -1))).any(axis=1).sum())
         raise AdapterError(f"{where}: sample({n}) returned {bad} samples with NaN or Inf")
+    if n and np.abs(arr).max() > SAMPLE_LIMIT:
+        raise AdapterError(
+            f"{where}: sample({n}) returned values up to {np.abs(arr).max():.3g}; samples "
+            f"beyond {SAMPLE_LIMIT:g} in magnitude overflow the metrics"
+        )
     return arr
 
 

@@ -480,7 +480,7 @@ def evaluate(model, model_args, protocol, data, data_dir, resume_dir, out, threa
     from madbench.loops.config import RunConfig
     from madbench.loops.engine import Loop
     from madbench.loops.protocol import make_protocol
-    from madbench.runs.rundir import RunDir
+    from madbench.runs.rundir import RunDir, default_run_dir
 
     if resume_dir is not None:
         run_dir = RunDir(resume_dir)
@@ -497,9 +497,8 @@ def evaluate(model, model_args, protocol, data, data_dir, resume_dir, out, threa
             data_dir,
             threads=threads,
         )
-        slug = model.replace(":", "-").replace(".", "-")
-        run_dir = RunDir(out or f"runs/{data}-{slug}-{protocol}-{config.protocol.content_hash()}")
-        loop = Loop(config, run_dir, echo=click.echo)  # checks model and data; writes nothing
+        run_dir = RunDir(out or default_run_dir(config))
+        loop = Loop(config, run_dir, echo=click.echo)  # checks model, args, data; writes nothing
         if config.protocol.size_warning():
             click.echo(f"madbench: warning: {config.protocol.size_warning()}", err=True)
         click.echo(f"run directory: {run_dir.path}")
@@ -526,12 +525,12 @@ def rescore(run_dir, k, out, **scoring):
     from pathlib import Path
 
     from madbench.loops.rescore import differences, rescore
-    from madbench.runs.rundir import RunDir, write_results
+    from madbench.runs.rundir import write_results
 
     scoring = {key: value for key, value in scoring.items() if value is not None}
     if out is not None and Path(run_dir).resolve() in Path(out).resolve().parents:
         raise MadbenchError(f"--out {out}: choose a file outside the run directory {run_dir}")
-    rows, same = rescore(run_dir, k=k, **scoring)
+    recorded, rows, same = rescore(run_dir, k=k, **scoring)
     if out is not None:
         write_results(out, rows)
         click.echo(f"wrote {out}: {len(rows)} re-scored rows")
@@ -542,7 +541,7 @@ def rescore(run_dir, k, out, **scoring):
                 "--out FILE to write the re-scored rows"
             )
         return
-    problems = differences(RunDir(run_dir).completed(), rows)
+    problems = differences(recorded, rows)
     _exit_on_problems(
         problems,
         f"{run_dir}: {len(problems)} metric cells differ from results.csv",
@@ -642,6 +641,13 @@ def main(argv=None) -> int:
         cli.main(args=argv, prog_name="madbench", standalone_mode=False)
     except MadbenchError as exc:
         click.echo(f"madbench: error: {exc}", err=True)
+        return 2
+    except MemoryError:
+        click.echo(
+            "madbench: error: out of memory; nothing half-written was kept: free memory or "
+            "choose smaller sizes, then --resume",
+            err=True,
+        )
         return 2
     except click.exceptions.Abort:
         click.echo("madbench: aborted", err=True)

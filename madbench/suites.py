@@ -16,6 +16,7 @@ Then it builds ``leaderboards/<suite>`` from exactly those runs.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from madbench.leaderboard.claims import Claim
 from madbench.loops.config import RunConfig, ScoringSettings
 from madbench.loops.engine import Loop
 from madbench.loops.protocol import make_protocol
+from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir
 
 SUITES_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "suites"
@@ -67,51 +69,92 @@ def suite_path(suite: str) -> Path:
     raise InputError(f"unknown suite {suite!r}; known: {', '.join(known) or 'none'}, or a path")
 
 
+#: What a suite, experiment or run name may hold: it becomes a folder under --runs and --out.
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+=-]*")
+
+
+def _safe_name(value, where: str) -> str:
+    if not isinstance(value, str) or not SAFE_NAME.fullmatch(value):
+        raise InputError(
+            f"{where}: name {value!r} must be letters, digits and . _ + = - (it names a "
+            "folder; no paths)"
+        )
+    return value
+
+
+def _typed(exp: dict, key: str, kind: type, where: str, default):
+    value = exp.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, kind):
+        raise InputError(f"{where}: {key} must be a {kind.__name__}, got {value!r}")
+    return value
+
+
 def load_suite(suite: str) -> Suite:
     """The suite's name, runs and claims, every entry checked before anything runs."""
     path = suite_path(suite)
     try:
         spec = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise DataFileError(f"{path}: not valid YAML ({exc})") from None
+    except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
+        raise DataFileError(f"{path}: not a readable YAML file ({exc})") from None
     if not isinstance(spec, dict) or not isinstance(spec.get("experiments"), list):
         raise InputError(f"{path}: a suite needs 'name' and a list of 'experiments'")
     runs = []
     for number, exp in enumerate(spec["experiments"], start=1):
-        where = f"{path}, experiment {exp.get('name', number)}"
-        unknown = set(exp) - EXPERIMENT_KEYS
-        if unknown:
-            raise InputError(f"{where}: unknown keys {sorted(unknown)}")
-        try:
-            scoring = ScoringSettings(**(exp.get("scoring") or {}))
-        except (TypeError, InputError) as exc:  # TypeError: an unknown field
-            raise InputError(f"{where}: scoring: {exc}") from None
-        vary = exp.get("vary") or {}
-        if not all(isinstance(v, list) and v for v in vary.values()):
-            raise InputError(f"{where}: every 'vary' field needs a non-empty list of values")
-        names, values = list(vary), [vary[k] for k in vary]
-        for combo in itertools.product(*values):
-            fields = {**(exp.get("params") or {}), "data": exp.get("data")}
-            fields["protocol"] = exp.get("protocol")
-            fields.update(zip(names, combo, strict=True))
-            data, protocol = fields.pop("data"), fields.pop("protocol")
-            if data is None or protocol is None or "model" not in exp:
-                raise InputError(f"{where}: needs model, data and protocol")
-            for seed in exp.get("seeds") or [0]:
-                try:
-                    proto = make_protocol(protocol, **fields, seed=seed)
-                except (TypeError, InputError) as exc:  # TypeError: an unknown field
-                    raise InputError(f"{where}: {exc}") from None
-                model_args = exp.get("model_args") or {}
-                config = RunConfig(exp["model"], model_args, data, proto, scoring=scoring)
-                tag = "".join(_tag(k, v) for k, v in zip(names, combo, strict=True))
-                name = f"{exp.get('name', number)}{tag}-seed{seed}"
-                runs.append(PlannedRun(name, config))
+        if not isinstance(exp, dict):
+            raise InputError(f"{path}, experiment {number}: expected a mapping, got {exp!r}")
+        where = f"{path}, experiment {_safe_name(exp.get('name', str(number)), path)}"
+        runs += _expand(exp, number, where)
+    names = [planned.name for planned in runs]
+    if len(set(names)) != len(names):
+        raise InputError(f"{path}: two runs are named alike; give the experiments other names")
+    claims = spec.get("claims") or []
+    if not isinstance(claims, list):
+        raise InputError(f"{path}: claims must be a list")
     claims = [
         Claim.from_spec(entry, f"{path}, claim {number}")
-        for number, entry in enumerate(spec.get("claims") or [], start=1)
+        for number, entry in enumerate(claims, start=1)
     ]
-    return Suite(spec.get("name", path.stem), runs, claims)
+    return Suite(_safe_name(spec.get("name", path.stem), path), runs, claims)
+
+
+def _expand(exp: dict, number: int, where: str) -> list[PlannedRun]:
+    """One experiment's runs: every combination of its ``vary`` values, every seed."""
+    unknown = set(exp) - EXPERIMENT_KEYS
+    if unknown:
+        raise InputError(f"{where}: unknown keys {sorted(unknown, key=str)}")
+    try:
+        scoring = ScoringSettings(**_typed(exp, "scoring", dict, where, {}))
+    except (TypeError, InputError) as exc:  # TypeError: an unknown field
+        raise InputError(f"{where}: scoring: {exc}") from None
+    vary = _typed(exp, "vary", dict, where, {})
+    if not all(isinstance(v, list) and v for v in vary.values()):
+        raise InputError(f"{where}: every 'vary' field needs a non-empty list of values")
+    params = _typed(exp, "params", dict, where, {})
+    model_args = _typed(exp, "model_args", dict, where, {})
+    seeds = _typed(exp, "seeds", list, where, [0])
+    if not all(isinstance(seed, int) and not isinstance(seed, bool) for seed in seeds):
+        raise InputError(f"{where}: seeds must be a list of integers")
+    if not isinstance(exp.get("model"), str):
+        raise InputError(f"{where}: needs model, data and protocol")
+    names, runs = list(vary), []
+    for combo in itertools.product(*vary.values()):
+        fields = {**params, "data": exp.get("data"), "protocol": exp.get("protocol")}
+        fields.update(zip(names, combo, strict=True))
+        data, protocol = fields.pop("data"), fields.pop("protocol")
+        if not isinstance(data, str) or not isinstance(protocol, str):
+            raise InputError(f"{where}: needs model, data and protocol")
+        for seed in seeds:
+            try:
+                proto = make_protocol(protocol, **{str(k): v for k, v in fields.items()}, seed=seed)
+            except (TypeError, ValueError) as exc:  # TypeError: an unknown field
+                raise InputError(f"{where}: {exc}") from None
+            config = RunConfig(exp["model"], model_args, data, proto, scoring=scoring)
+            tag = "".join(_tag(k, v) for k, v in zip(names, combo, strict=True))
+            name = _safe_name(f"{exp.get('name', number)}{tag}-seed{seed}", where)
+            runs.append(PlannedRun(name, config))
+    return runs
 
 
 def _tag(field: str, value) -> str:
@@ -126,7 +169,13 @@ def _quiet(line: str) -> None:
 
 
 def run_suite(runs: list[PlannedRun], runs_dir: Path, echo=print) -> list[Path]:
-    """Run (or resume, or keep) every planned run; return their directories."""
+    """Run (or resume, or keep) every planned run; return their directories. The runs folder
+    is locked for the whole suite: two suites never write one folder."""
+    with locked(runs_dir, create=True):
+        return _run_all(runs, runs_dir, echo)
+
+
+def _run_all(runs: list[PlannedRun], runs_dir: Path, echo) -> list[Path]:
     paths = []
     for number, planned in enumerate(runs, start=1):
         run_dir = RunDir(runs_dir / planned.name)
@@ -141,7 +190,9 @@ def run_suite(runs: list[PlannedRun], runs_dir: Path, echo=print) -> list[Path]:
                 f"{run_dir.path} holds a different run than the suite asks for; "
                 "move it away or use another --runs folder"
             )
-        if len(run_dir.completed()) == planned.config.protocol.generations + 1:
+        with locked(run_dir.path, shared=True):
+            found = run_dir.verify()
+        if len(found.rows) == planned.config.protocol.generations + 1 and not found.missing_rows:
             echo(f"{head}: complete, kept")
         else:
             echo(f"{head}: resuming")

@@ -135,11 +135,14 @@ def test_verify_catches_an_edited_per_seed_value(board):
 def test_verify_catches_a_changed_run_directory(runs, tmp_path):
     copies = [shutil.copytree(run, tmp_path / "runs" / run.name) for run in runs[:3]]
     build(copies, tmp_path / "board")
-    rows = results(copies[1])
+    original = results(copies[1])
+    rows = [dict(row) for row in original]
     rows[2]["recall"] = repr(float(rows[2]["recall"]) + 0.01)  # generation 2, seed 1
     RunDir(copies[1]).write_rows(rows)
     problems = verify(tmp_path / "board" / "leaderboard.csv")
-    assert any("runs_sha256" in p for p in problems)
+    assert any("generation 2's recall" in p and "results.csv was edited" in p for p in problems)
+    RunDir(copies[1]).write_rows(original)
+    assert verify(tmp_path / "board" / "leaderboard.csv") == []
     shutil.rmtree(copies[2])
     assert any("no run here" in p for p in verify(tmp_path / "board" / "leaderboard.csv"))
 

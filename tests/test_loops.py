@@ -225,7 +225,7 @@ def test_unwritable_output_directory(tmp_path, capsys):
     code = main(
         ["evaluate", "--model", "gaussian", "--data", "gaussian-2", "--out", str(blocker / "run")]
     )
-    assert code == 2 and "cannot write the run directory" in capsys.readouterr().err
+    assert code == 2 and "cannot write" in capsys.readouterr().err
 
 
 def test_existing_run_is_not_overwritten(tmp_path, capsys):
@@ -310,7 +310,8 @@ def test_kill_9_then_resume_equals_uninterrupted(tmp_path):
         capture_output=True,
     )
     assert metric_rows(tmp_path / "killed") == metric_rows(tmp_path / "whole")
-    assert not [p for p in (tmp_path / "killed").iterdir() if p.name.startswith(".")]
+    leftovers = [p.name for p in (tmp_path / "killed").iterdir() if p.name.startswith(".")]
+    assert leftovers == [".lock"]  # the lock file stays; temporary files of the dead are gone
 
 
 def test_warm_start_trains_on_and_resumes_from_the_previous_model(tmp_path, monkeypatch):

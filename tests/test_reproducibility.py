@@ -2,6 +2,7 @@
 
 import csv
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -95,7 +96,7 @@ GENERATORS = [
 @pytest.mark.parametrize("model,data,model_args", GENERATORS, ids=[g[0] for g in GENERATORS])
 def test_rescore_reproduces_every_reference_generator(tmp_path, model, data, model_args):
     run = start(tmp_path / "r", model, data, model_args=model_args, **SETTINGS)
-    rows, same = rescore(run)
+    _, rows, same = rescore(run)
     assert same and len(rows) == 3
     assert differences(results(run), rows) == []
 
@@ -144,15 +145,23 @@ def test_rescore_cli_compares_writes_elsewhere_and_catches_edits(digits_run, tmp
     samples = np.load(kept)
     samples[:5] = 0.0
     np.save(kept, samples)
+    assert main(["rescore", str(edited)]) == 2  # verification: refused before any scoring
+    assert "gen-002/eval_samples.npy differs from the file generation 2 wrote" in (
+        capsys.readouterr().err
+    )
+    # A forger who also rewrites the manifest passes verification; re-scoring still catches it.
+    manifest = edited / "gen-002" / "manifest.json"
+    entry = json.loads(manifest.read_text())
+    entry["files"]["eval_samples.npy"] = hashlib.sha256(kept.read_bytes()).hexdigest()
+    manifest.write_text(json.dumps(entry))
     assert main(["rescore", str(edited)]) == 1
     out = capsys.readouterr().out
     assert "generation 2: fid is" in out and "generation 1" not in out
     np.save(kept, samples[:-1])
+    entry["files"]["eval_samples.npy"] = hashlib.sha256(kept.read_bytes()).hexdigest()
+    manifest.write_text(json.dumps(entry))
     assert main(["rescore", str(edited)]) == 2
     assert "expected (150, 8, 8)" in capsys.readouterr().err
-    np.save(kept, samples.astype(object))
-    assert main(["rescore", str(edited)]) == 2
-    assert "not a plain numeric array" in capsys.readouterr().err
 
 
 def test_generation_one_is_the_same_under_every_protocol(tmp_path):

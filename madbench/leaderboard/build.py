@@ -24,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from madbench.errors import DataFileError, InputError
+from madbench.errors import InputError
 from madbench.leaderboard.stats import one_sample, t_interval
+from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir
 
 METRICS = ("fid", "precision", "recall", "density", "coverage", "kid", "w2")
@@ -92,21 +93,18 @@ class Run:
 
     @classmethod
     def read(cls, path) -> Run:
+        """The run at ``path``, verified (:meth:`RunDir.verify`) and complete."""
         run_dir = RunDir(path)
-        config = run_dir.config()
-        try:
-            prov = json.loads((run_dir.path / "provenance.json").read_text())
-        except (FileNotFoundError, json.JSONDecodeError) as exc:
-            raise DataFileError(f"{path}: provenance.json is missing or corrupt ({exc})") from None
-        rows = run_dir.rows()
-        expected = config["protocol"]["generations"] + 1
-        done = [r for r in rows if r["status"] == "ok"]
-        if len(rows) != expected or len(done) != expected:
+        with locked(run_dir.path, shared=True):
+            found = run_dir.verify()
+            prov = run_dir.provenance()
+        expected = found.config["protocol"]["generations"] + 1
+        if len(found.rows) != expected or found.missing_rows:
             raise InputError(
-                f"{path}: incomplete run ({len(done)} of {expected} rows ok, generation 0 "
-                f"included); finish it with madbench evaluate --resume {path}"
+                f"{path}: incomplete run ({len(found.rows)} of {expected} generations done, "
+                f"generation 0 included); finish it with madbench evaluate --resume {path}"
             )
-        return cls(Path(path), config, prov, rows)
+        return cls(Path(path), found.config, prov, found.rows)
 
     def setting(self) -> dict:
         """What makes runs seeds of one experiment: everything but the seed and the thread

@@ -19,8 +19,9 @@ from madbench.runs.threads import DEFAULT_THREADS
 #: The purposes a generation draws random numbers for.
 FIT, TRAIN_SAMPLES, EVAL_SAMPLES, EVAL_REAL, BOOTSTRAP = range(5)
 #: Version of the run-directory layout and config.json. 2: kept evaluation samples, scoring
-#: settings, thread count, bootstrap intervals, samples in the data's domain.
-RUN_FORMAT = 2
+#: settings, thread count, bootstrap intervals, samples in the data's domain. 3: config hash,
+#: generation manifests (sha256 of every file, the generation's row), gen-000.
+RUN_FORMAT = 3
 KID_SCALES = ("real-norm", "none")
 
 
@@ -100,7 +101,7 @@ class RunConfig:
                 "that wrote it (its provenance.json names the version)"
             )
         try:
-            return cls(
+            config = cls(
                 d["model"],
                 d["model_args"],
                 d["data"],
@@ -109,5 +110,12 @@ class RunConfig:
                 d["threads"],
                 ScoringSettings(**d["scoring"]),
             )
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:
             raise InputError(f"config.json lacks or mistypes a field ({exc!r})") from None
+        if config.as_dict() != d:
+            raise InputError(
+                "config.json does not match the configuration it describes (a field was "
+                "edited, e.g. protocol_hash no longer fits the protocol); restore it, or start "
+                "a new run"
+            )
+        return config

@@ -9,12 +9,15 @@ resumable after any generation, and re-scorable without its model (``madbench re
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
+import traceback
 
 import numpy as np
 
 from madbench.adapters import AdapterError, build_adapter, check_samples, resolve_adapter
-from madbench.errors import InputError, MadbenchError
+from madbench.errors import InputError
 from madbench.loops.config import (
     BOOTSTRAP,
     EVAL_SAMPLES,
@@ -25,18 +28,45 @@ from madbench.loops.config import (
 )
 from madbench.loops.realdata import RealData
 from madbench.loops.scoring import Scorer
-from madbench.runs.rundir import RunDir, provenance
+from madbench.metrics.validate import check_k
+from madbench.runs.lock import locked
+from madbench.runs.rundir import RunDir, atomic_write_text, provenance
 from madbench.runs.threads import pinned_threads
 
 
+class _StepFailed(Exception):
+    """An adapter call (``step``: fit, partial_fit, sample, save, meta, load) raised, or broke
+    the contract; the run records a failed row. madbench's own errors are never wrapped."""
+
+    def __init__(self, step: str, exc: BaseException):
+        super().__init__(step)
+        self.step, self.exc = step, exc
+
+
+def _guarded(step: str, call):
+    """``call()``, with any exception but MemoryError turned into :class:`_StepFailed`."""
+    try:
+        return call()
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise _StepFailed(step, exc) from exc
+
+
 class Loop:
-    """One run of ``config`` into ``run_dir``; ``echo`` receives one progress line per step."""
+    """One run of ``config`` into ``run_dir``; ``echo`` receives one progress line per step.
+
+    Everything that can be checked before the run directory exists is: the model spec, its
+    arguments (the adapter is built once), the data, and whether k fits the evaluation set.
+    """
 
     def __init__(self, config: RunConfig, run_dir: RunDir, echo=print):
         self.config, self.run_dir, self.echo = config, run_dir, echo
         self.p = config.protocol
-        # An unknown model, or one that cannot take the data, fails before anything is written.
         adapter = resolve_adapter(config.model)
+        build_adapter(config.model, config.model_args)  # bad model args fail here
+        if self.p.retrain == "warm" and not callable(getattr(adapter, "partial_fit", None)):
+            raise AdapterError(f"{config.model} has no partial_fit(): it cannot warm-start")
         self.conditional = bool(getattr(adapter, "conditional", False))
         self.real = RealData(config, echo)
         kinds = getattr(adapter, "data_kinds", None)
@@ -47,6 +77,7 @@ class Loop:
             )
         if self.conditional and self.real.pool_labels is None:
             raise InputError(f"{config.model} is conditional but {config.data} has no labels")
+        check_k(self.p.k, self.real.eval_n, self.real.eval_n)
         self.scorer: Scorer | None = None  # built inside the pinned threads: features are numeric
 
     def balanced_labels(self, n: int, seed: int) -> np.ndarray:
@@ -55,24 +86,36 @@ class Loop:
 
     # -- running ----------------------------------------------------------------------------
     def start(self) -> list[dict]:
-        with pinned_threads(self.config.threads):
+        with locked(self.run_dir.path, create=True), pinned_threads(self.config.threads):
             self.run_dir.create(self.config.as_dict(), provenance(self.real.hashes))
             return self._run(rows=[])
 
     def resume(self) -> list[dict]:
-        with pinned_threads(self.config.threads):
-            done = self.run_dir.completed()
-            self.run_dir.clean_after(len(done) - 1)
-            if done:
-                self.echo(f"resuming after generation {int(done[-1]['generation'])}")
-            return self._run(rows=done)
+        """Continue after the last verified generation (:meth:`RunDir.verify`)."""
+        with locked(self.run_dir.path), pinned_threads(self.config.threads):
+            self.run_dir.clean_temporary()
+            found = self.run_dir.verify()
+            rows = found.rows
+            if found.missing_rows or found.failed:
+                self.run_dir.write_rows(rows)
+            if found.missing_rows:
+                self.echo(f"results.csv: {found.missing_rows} rows restored from the manifests")
+            if found.failed:
+                self.echo(
+                    f"generation {len(rows)} failed before ({found.failed['error']}); retrying"
+                )
+            if rows:
+                self.echo(f"resuming after generation {len(rows) - 1}")
+            return self._run(rows)
 
     def _run(self, rows: list[dict]) -> list[dict]:
         self.scorer = Scorer(self.real, self.p.k, self.config.scoring, self.p.seed)
         if not rows:
-            rows.append(self._score(0, self.real.noise_floor_draw()))
+            row = self._score(0, self.real.noise_floor_draw())
+            self.run_dir.commit(0, self.run_dir.stage(0), row)
+            rows.append(row)
             self.run_dir.write_rows(rows)
-            self._report(rows[-1])
+            self._report(row)
         model = None
         for t in range(len(rows), self.p.generations + 1):
             row, model = self._generation(t, model)
@@ -106,51 +149,75 @@ class Loop:
             f"generation {t}/{p.generations}: training on {len(train)} samples "
             f"({n_real} real, {len(train) - n_real} synthetic)"
         )
-        step = "fit"
+        tmp = None
         try:
             t0 = time.perf_counter()
             if p.retrain == "warm" and t >= 2:
                 model = self._warm_model(t, previous_model)
-                model.partial_fit(train, seed=seed, **extra)
+                _guarded("partial_fit", lambda: model.partial_fit(train, seed=seed, **extra))
             else:
                 model = build_adapter(self.config.model, self.config.model_args)
-                model.fit(train, seed=seed, **extra)
+                _guarded("fit", lambda: model.fit(train, seed=seed, **extra))
             row["fit_seconds"] = time.perf_counter() - t0
-            step = "sample"
             t0 = time.perf_counter()
             draws = {
                 purpose: self._draw(model, t, purpose, n)
                 for purpose, n in ((TRAIN_SAMPLES, p.n_synth), (EVAL_SAMPLES, real.eval_n))
             }
             row["sample_seconds"] = time.perf_counter() - t0
-        except Exception as exc:  # the adapter's fault: record it, keep the run intact
-            message = str(exc) if isinstance(exc, MadbenchError) else f"{step}() raised {exc!r}"
-            error = f"generation {t} (seed {seed}): {message}"
-            return {**row, "status": "failed", "error": error, **self._constants()}, None
-        (samples, labels), (evaluation, eval_labels) = draws[TRAIN_SAMPLES], draws[EVAL_SAMPLES]
-        if real.domain is not None:
-            samples, _ = real.domain.apply(samples)
-            evaluation, row["clipped_frac"] = real.domain.apply(evaluation)
-        self.run_dir.save_generation(
-            t, samples, evaluation, model, labels=labels, eval_labels=eval_labels
-        )
-        return {**row, **self._score(t, evaluation)}, model
+            (samples, labels), (evaluation, eval_labels) = draws[TRAIN_SAMPLES], draws[EVAL_SAMPLES]
+            if real.domain is not None:
+                samples, _ = real.domain.apply(samples)
+                evaluation, row["clipped_frac"] = real.domain.apply(evaluation)
+            tmp = self.run_dir.stage(t)
+            arrays = {"samples": samples, "labels": labels}
+            arrays.update(eval_samples=evaluation, eval_labels=eval_labels)
+            self.run_dir.save_arrays(tmp, arrays)
+            self._save_model(model, tmp)
+        except _StepFailed as failed:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            return self._failed(row, t, seed, failed), None
+        row = {**row, **self._score(t, evaluation)}
+        self.run_dir.commit(t, tmp, row)
+        return row, model
+
+    def _save_model(self, model, tmp) -> None:
+        """The adapter's checkpoint (``model/``) and ``meta.json``, when it offers them."""
+        if callable(getattr(model, "save", None)):
+            (tmp / "model").mkdir()
+            _guarded("save", lambda: model.save(str(tmp / "model")))
+        if callable(getattr(model, "meta", None)):
+            meta = _guarded("meta", lambda: json.dumps(model.meta(), indent=2, default=str))
+            (tmp / "meta.json").write_text(meta)
+
+    def _failed(self, row: dict, t: int, seed: int, failed: _StepFailed) -> dict:
+        """Generation t's failed row; the adapter's full traceback goes to its error log."""
+        exc = failed.exc
+        log = self.run_dir.error_log(t)
+        atomic_write_text(log, "".join(traceback.format_exception(exc)))
+        what = str(exc) if isinstance(exc, AdapterError) else f"{failed.step}() raised {exc!r}"
+        error = f"generation {t} (seed {seed}): {what} (traceback: {log})"
+        return {**row, "status": "failed", "error": error, **self._constants()}
 
     def _draw(self, model, t: int, purpose: int, n: int):
         """``n`` checked samples for ``purpose``, and the labels asked for (conditional)."""
         seed = derived_seed(self.p.seed, t, purpose)
         labels = self.balanced_labels(n, seed) if self.conditional else None
         kwargs = {} if labels is None else {"labels": labels}
-        out = model.sample(n, bias=self.p.bias, seed=seed, **kwargs)
-        return check_samples(out, n, self.real.data_shape, f"generation {t}"), labels
+        out = _guarded("sample", lambda: model.sample(n, bias=self.p.bias, seed=seed, **kwargs))
+        checked = _guarded(
+            "sample", lambda: check_samples(out, n, self.real.data_shape, f"generation {t}")
+        )
+        return checked, labels
 
     def _warm_model(self, t: int, previous_model):
-        if previous_model is None:  # resumed: rebuild generation t-1 from its checkpoint
-            previous_model = build_adapter(self.config.model, self.config.model_args)
-            previous_model.load(str(self.run_dir.gen_dir(t - 1) / "model"))
-        if not callable(getattr(previous_model, "partial_fit", None)):
-            raise AdapterError(f"{self.config.model} has no partial_fit(): it cannot warm-start")
-        return previous_model
+        if previous_model is not None:
+            return previous_model
+        # Resumed: rebuild generation t-1 from its verified checkpoint.
+        model = build_adapter(self.config.model, self.config.model_args)
+        _guarded("load", lambda: model.load(str(self.run_dir.gen_dir(t - 1) / "model")))
+        return model
 
     def _constants(self) -> dict:
         p = self.p

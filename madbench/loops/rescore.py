@@ -2,8 +2,9 @@
 
 Every generation keeps the exact array it scored (``gen-NNN/eval_samples.npy``; generation 0
 scores real training samples, which are re-drawn from the verified data set with the run's
-seed). :func:`rescore` scores those arrays again through the same :class:`Scorer` the loop
-used, with the run's settings or with others (another k, more bootstrap replicates...), and
+seed). :func:`rescore` verifies the run first (:meth:`RunDir.verify`), then scores those
+arrays again through the same :class:`Scorer` the loop used, with the run's settings or with
+others (another k, more bootstrap replicates...), and
 :func:`differences` lists every metric cell that does not equal ``results.csv``. Inside the
 run's pinned threads the same machine reproduces every cell bit for bit; nothing is written to
 the run directory.
@@ -19,34 +20,40 @@ from madbench.errors import DataFileError
 from madbench.loops.config import BOOTSTRAP, RunConfig, derived_seed
 from madbench.loops.realdata import RealData
 from madbench.loops.scoring import SCORE_KEYS, Scorer
+from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir, cell_text
 from madbench.runs.threads import pinned_threads
 
 
-def rescore(path, *, k: int | None = None, **scoring) -> tuple[list[dict], bool]:
-    """New rows for the complete generations of the run at ``path``, scored with neighbour
-    count ``k`` and the :class:`~madbench.loops.config.ScoringSettings` fields in
-    ``scoring`` (both default to the run's own); and whether those are the run's settings."""
+def rescore(path, *, k: int | None = None, **scoring) -> tuple[list[dict], list[dict], bool]:
+    """The run at ``path``, verified (:meth:`RunDir.verify`), scored again from its kept
+    arrays with neighbour count ``k`` and the :class:`~madbench.loops.config.ScoringSettings`
+    fields in ``scoring`` (both default to the run's own).
+
+    Returns results.csv's rows of the complete generations, their re-scored rows, and whether
+    the settings are the run's own (only then can the two be compared).
+    """
     run_dir = RunDir(path)
-    config = RunConfig.from_dict(run_dir.config())
-    p = config.protocol
-    settings = dataclasses.replace(config.scoring, **scoring)
-    k = p.k if k is None else k
-    same = settings == config.scoring and k == p.k
-    rows = run_dir.completed()
-    if not rows:
-        raise DataFileError(f"{run_dir.path}: no complete generation to re-score")
-    out = []
-    with pinned_threads(config.threads):
-        real = RealData(config, echo=lambda line: None)
-        scorer = Scorer(real, k, settings, p.seed)
-        for row in rows:
-            t = int(row["generation"])
-            scored = real.noise_floor_draw() if t == 0 else _kept(run_dir, t, real)
-            values = scorer.score(scored, derived_seed(p.seed, t, BOOTSTRAP))
-            fresh = {key: "" for key in SCORE_KEYS}
-            out.append({**row, **fresh, **values, **scorer.settings_columns()})
-    return out, same
+    with locked(run_dir.path, shared=True):
+        recorded = run_dir.verify().rows
+        config = RunConfig.from_dict(run_dir.config())
+        p = config.protocol
+        settings = dataclasses.replace(config.scoring, **scoring)
+        k = p.k if k is None else k
+        same = settings == config.scoring and k == p.k
+        if not recorded:
+            raise DataFileError(f"{run_dir.path}: no complete generation to re-score")
+        out = []
+        with pinned_threads(config.threads):
+            real = RealData(config, echo=lambda line: None)
+            scorer = Scorer(real, k, settings, p.seed)
+            for row in recorded:
+                t = int(row["generation"])
+                scored = real.noise_floor_draw() if t == 0 else _kept(run_dir, t, real)
+                values = scorer.score(scored, derived_seed(p.seed, t, BOOTSTRAP))
+                fresh = {key: "" for key in SCORE_KEYS}
+                out.append({**row, **fresh, **values, **scorer.settings_columns()})
+    return recorded, out, same
 
 
 def _kept(run_dir: RunDir, t: int, real: RealData) -> np.ndarray:

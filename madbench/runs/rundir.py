@@ -1,32 +1,42 @@
-"""A run directory: everything one ``madbench evaluate`` run writes, written atomically.
+"""A run directory: everything one ``madbench evaluate`` run writes, atomically and verifiably.
 
 ```
 RUN/
-  config.json        resolved configuration (model, model args, data, protocol) and its hash
+  config.json        resolved configuration (model, model args, data, protocol, scoring),
+                     provenance_sha256 (of provenance.json) and config_sha256 (of the rest)
   provenance.json    madbench version, git commit, package versions, device, data hashes
-  gen-001/           checkpoint of generation 1: samples.npy (the synthetic samples later
-  gen-002/ ...       generations train on), eval_samples.npy (the exact array it was scored
-                     on), labels.npy / eval_labels.npy (conditional models), model/ when the
-                     adapter can save, meta.json when it has meta(), samples.png (image
-                     data: a grid of evaluation samples); a folder appears only when complete
+  gen-000/           generation 0 (the noise floor): its manifest.json only
+  gen-001/           generation 1: samples.npy (the synthetic samples later generations train
+  gen-002/ ...       on), eval_samples.npy (the exact array it was scored on), labels.npy /
+                     eval_labels.npy (conditional models), model/ when the adapter can save,
+                     meta.json when it has meta(), samples.png (image data), and manifest.json:
+                     the sha256 of every other file and the generation's results.csv row
+  gen-NNN.error.log  the adapter's full traceback, when generation NNN failed
   results.csv        one row per generation (schema: madbench.runs.schema.COLUMNS)
+  .lock              the one writer's lock (madbench.runs.lock)
 ```
 
-Every file is written under a temporary name and renamed into place, and a generation's folder
-is renamed into place only once complete, so a run killed at any moment (even mid-write)
-leaves only whole files behind; ``--resume`` continues after the last generation that has both
-its folder and its row.
+Every file is fsynced under a temporary name and renamed into place, and a generation's folder
+is renamed into place only once complete, manifest included, so a run killed at any moment
+leaves only whole files behind. :meth:`RunDir.verify` checks a run before anything continues,
+re-scores or publishes it: config.json against its hash, every kept file against its
+generation's manifest, every results.csv row against the row its manifest recorded, and every
+row against the configuration. Whatever differs is refused by name; nothing is ever deleted
+but the temporary files of dead processes.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -39,15 +49,68 @@ from madbench.runs.schema import COLUMNS
 from madbench.runs.threads import thread_report
 
 PACKAGES = ("numpy", "scipy", "torch", "faiss-cpu", "scikit-learn", "clean-fid")
+MANIFEST = "manifest.json"
+GENERATION = re.compile(r"gen-(\d{3,})")
+#: Temporary names of this module and of madbench.leaderboard.publish: ``.NAME.tmp-PID``.
+TEMPORARY = re.compile(r"\..+\.tmp-\d+")
+RESTORE_HINT = "restore it, or start a new run with --out"
+#: The fields config.json adds to the configuration: hashes of itself and of provenance.json.
+SEALS = ("config_sha256", "provenance_sha256")
+
+
+def fsync_path(path: Path) -> None:
+    """Flush ``path`` (a file, or a folder's entries) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(folder: Path) -> None:
+    """Flush every file under ``folder``, then every folder's entries."""
+    for root, _, files in os.walk(folder):
+        for name in files:
+            fsync_path(Path(root) / name)
+        fsync_path(Path(root))
 
 
 def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a fsynced temporary file and a rename."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     with open(tmp, "w") as handle:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+    fsync_path(path.parent)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def config_sha256(config: dict) -> str:
+    """sha256 of config.json's content without its ``config_sha256`` field."""
+    content = {key: value for key, value in config.items() if key != "config_sha256"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def read_json(path: Path, what: str) -> dict:
+    """A JSON object from ``path``, or a one-line :class:`DataFileError`."""
+    try:
+        value = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DataFileError(f"{path} is missing ({what})") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DataFileError(f"{path} is corrupt ({what}): {exc}") from None
+    if not isinstance(value, dict):
+        raise DataFileError(f"{path} is corrupt ({what}): not a JSON object")
+    return value
 
 
 def provenance(data_hashes: dict) -> dict:
@@ -86,76 +149,130 @@ def provenance(data_hashes: dict) -> dict:
     }
 
 
+def default_run_dir(config) -> str:
+    """``runs/DATA-MODEL-PROTOCOL-HASH`` for a :class:`~madbench.loops.config.RunConfig`:
+    HASH is the protocol's content hash, followed by a hash of the model arguments when there
+    are any, so runs that differ only in them never share a folder."""
+    slug = config.model.replace(":", "-").replace(".", "-").replace("/", "-")
+    name = f"{config.data}-{slug}-{config.protocol.name}-{config.protocol.content_hash()}"
+    if config.model_args:
+        text = json.dumps(config.model_args, sort_keys=True, default=str)
+        name += "-" + hashlib.sha256(text.encode()).hexdigest()[:8]
+    return f"runs/{name}"
+
+
+@dataclass
+class Verified:
+    """What :meth:`RunDir.verify` found: the configuration, the rows of the complete
+    generations (from their manifests, equal to results.csv's), the failed row results.csv
+    holds after them (if any), and how many complete rows results.csv lacks (a run killed
+    between a generation's folder and its row)."""
+
+    config: dict
+    rows: list[dict]
+    failed: dict | None
+    missing_rows: int
+
+
 class RunDir:
-    """Reading and writing one run directory."""
+    """Reading, writing and verifying one run directory."""
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
 
-    # -- creation -------------------------------------------------------------------------
+    # -- configuration --------------------------------------------------------------------
     def create(self, config: dict, prov: dict) -> None:
+        """Write config.json (sealed with its hash) and provenance.json of a new run."""
         if (self.path / "config.json").exists():
             raise DataFileError(
                 f"{self.path} already holds a run; continue it with --resume {self.path} "
                 "or choose another --out"
             )
+        prov_text = json.dumps(prov, indent=2)
+        sealed = {**config, "provenance_sha256": hashlib.sha256(prov_text.encode()).hexdigest()}
+        sealed["config_sha256"] = config_sha256(sealed)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(self.path / "provenance.json", json.dumps(prov, indent=2))
+            atomic_write_text(self.path / "provenance.json", prov_text)
             atomic_write_text(
-                self.path / "config.json", json.dumps(config, indent=2, sort_keys=True)
+                self.path / "config.json", json.dumps(sealed, indent=2, sort_keys=True)
             )
         except OSError as exc:
             raise DataFileError(
                 f"{self.path}: cannot write the run directory ({exc.strerror or exc})"
             ) from None
 
+    def _sealed(self) -> dict:
+        """config.json as written, checked against its ``config_sha256`` (format 3 on)."""
+        if not (self.path / "config.json").exists():
+            raise DataFileError(f"{self.path}: no run here (config.json is missing)")
+        config = read_json(self.path / "config.json", "the run's configuration")
+        if "config_sha256" in config and config["config_sha256"] != config_sha256(config):
+            raise DataFileError(
+                f"{self.path}/config.json was edited after the run started (its content no "
+                f"longer matches its config_sha256); {RESTORE_HINT}"
+            )
+        return config
+
     def config(self) -> dict:
+        """The run's configuration: config.json, checked, without its two hash fields."""
+        return {key: value for key, value in self._sealed().items() if key not in SEALS}
+
+    def provenance(self) -> dict:
+        """provenance.json, checked against the hash config.json holds of it."""
+        path = self.path / "provenance.json"
+        digest = self._sealed().get("provenance_sha256")
         try:
-            return json.loads((self.path / "config.json").read_text())
-        except FileNotFoundError:
-            raise DataFileError(f"{self.path}: no run here (config.json is missing)") from None
-        except json.JSONDecodeError as exc:
-            raise DataFileError(f"{self.path}/config.json is corrupt ({exc})") from None
+            data = path.read_bytes()
+        except OSError as exc:
+            raise DataFileError(f"{path} is unreadable ({exc.strerror or exc})") from None
+        if digest is not None and hashlib.sha256(data).hexdigest() != digest:
+            raise DataFileError(f"{path} differs from the one the run wrote; {RESTORE_HINT}")
+        prov = read_json(path, "the run's provenance")
+        if not isinstance(prov.get("madbench_version"), str) or not isinstance(
+            prov.get("data_sha256"), dict
+        ):
+            raise DataFileError(f"{path} lacks madbench_version or data_sha256")
+        return prov
 
     # -- generations ----------------------------------------------------------------------
     def gen_dir(self, t: int) -> Path:
         return self.path / f"gen-{t:03d}"
 
-    def save_generation(
-        self,
-        t: int,
-        samples: np.ndarray,
-        evaluation: np.ndarray,
-        model,
-        labels=None,
-        eval_labels=None,
-    ) -> None:
-        """Checkpoint generation t: its synthetic training draw and its evaluation draw (with
-        the labels they were drawn with, for conditional models), the model if it can save,
-        and for grayscale images (n, height, width) a PNG grid of evaluation samples."""
-        final = self.gen_dir(t)
+    def stage(self, t: int) -> Path:
+        """An empty temporary folder for generation t's files (see :meth:`commit`)."""
         tmp = self.path / f".gen-{t:03d}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
-        arrays = {
-            "samples": samples,
-            "labels": labels,
-            "eval_samples": evaluation,
-            "eval_labels": eval_labels,
-        }
+        return tmp
+
+    @staticmethod
+    def save_arrays(tmp: Path, arrays: dict) -> None:
+        """The generation's arrays as ``<name>.npy`` (None: skipped), and for grayscale images
+        (n, height, width) a PNG grid of the evaluation samples."""
         for name, array in arrays.items():
             if array is not None:
                 np.save(tmp / f"{name}.npy", array)
-        if evaluation.ndim == 3:
+        evaluation = arrays.get("eval_samples")
+        if evaluation is not None and evaluation.ndim == 3:
             save_grid(tmp / "samples.png", evaluation)
-        if callable(getattr(model, "save", None)):
-            (tmp / "model").mkdir()
-            model.save(str(tmp / "model"))
-        if callable(getattr(model, "meta", None)):
-            (tmp / "meta.json").write_text(json.dumps(model.meta(), indent=2, default=str))
-        shutil.rmtree(final, ignore_errors=True)
+
+    def commit(self, t: int, tmp: Path, row: dict) -> None:
+        """Seal the staged folder with its manifest (every file's sha256 and the row) and
+        rename it into place as ``gen-<t>``; a generation folder is never replaced."""
+        final = self.gen_dir(t)
+        if final.exists():
+            raise DataFileError(f"{final} already exists; a finished generation is never replaced")
+        files = {
+            path.relative_to(tmp).as_posix(): sha256_file(path)
+            for path in sorted(tmp.rglob("*"))
+            if path.is_file()
+        }
+        manifest = {"generation": t, "row": row_cells(row), "files": files}
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        fsync_tree(tmp)
         os.replace(tmp, final)
+        fsync_path(self.path)
 
     def load_array(self, t: int, name: str) -> np.ndarray:
         """``gen-<t>/<name>.npy``: a plain numeric array (never unpickled)."""
@@ -176,36 +293,158 @@ class RunDir:
     def load_labels(self, t: int) -> np.ndarray:
         return self.load_array(t, "labels")
 
+    def error_log(self, t: int) -> Path:
+        """Where generation t's adapter traceback goes when it fails."""
+        return self.path / f"gen-{t:03d}.error.log"
+
+    def clean_temporary(self) -> None:
+        """Remove the temporary files and folders of dead writers (call it holding the lock:
+        then no live process owns one)."""
+        for child in self.path.iterdir():
+            if TEMPORARY.fullmatch(child.name):
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+
     # -- results --------------------------------------------------------------------------
-    def rows(self) -> list[dict]:
+    def rows(self) -> list[dict] | None:
+        """results.csv's rows as text cells, checked for its columns; None when it is absent.
+        An unreadable file is refused, with what to do: the manifests hold every row."""
         path = self.path / "results.csv"
-        if not path.exists():
-            return []
-        with open(path, newline="") as handle:
-            return list(csv.DictReader(handle))
+        hint = (
+            "nothing was deleted: move it aside and run madbench evaluate --resume "
+            f"{self.path}, which rebuilds it from the generations' manifests"
+        )
+        try:
+            with open(path, newline="") as handle:
+                reader = csv.reader(handle)
+                header = next(reader, None)
+                body = list(reader)
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise DataFileError(f"{path} is unreadable ({exc}); {hint}") from None
+        if header != list(COLUMNS):
+            raise DataFileError(f"{path} does not have results.csv's columns; {hint}")
+        for number, cells in enumerate(body, start=2):
+            if len(cells) != len(COLUMNS):
+                raise DataFileError(
+                    f"{path}, line {number}: {len(cells)} cells, not {len(COLUMNS)}; {hint}"
+                )
+        return [dict(zip(COLUMNS, cells, strict=True)) for cells in body]
 
     def write_rows(self, rows: list[dict]) -> None:
         write_results(self.path / "results.csv", rows)
 
-    def completed(self) -> list[dict]:
-        """Rows of the generations that finished (status ok, with a checkpoint for t >= 1),
-        in order, stopping at the first gap."""
-        done = []
-        for expected, row in enumerate(self.rows()):
-            t = int(row["generation"])
-            if t != expected or row["status"] != "ok" or (t >= 1 and not self.gen_dir(t).is_dir()):
-                break
-            done.append(row)
-        return done
-
-    def clean_after(self, t: int) -> None:
-        """Drop checkpoints and temporary files of generations after t (a crashed run's debris)."""
+    # -- verification ---------------------------------------------------------------------
+    def generations(self) -> list[int]:
+        """The t of every ``gen-NNN`` folder, sorted (other names are not the run's)."""
+        found = []
         for child in self.path.iterdir():
-            name = child.name
-            if name.startswith(".gen-") or name.startswith(".results.csv.tmp"):
-                shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
-            elif name.startswith("gen-") and int(name[4:]) > t:
-                shutil.rmtree(child)
+            match = GENERATION.fullmatch(child.name)
+            if match and child.is_dir():
+                found.append(int(match.group(1)))
+        return sorted(found)
+
+    def _manifest(self, t: int) -> dict:
+        """Generation t's manifest, with its files checked against their sha256."""
+        folder = self.gen_dir(t)
+        manifest = read_json(folder / MANIFEST, f"generation {t}'s manifest")
+        files, row = manifest.get("files"), manifest.get("row")
+        if (
+            manifest.get("generation") != t
+            or not isinstance(files, dict)
+            or not isinstance(row, dict)
+        ):
+            raise DataFileError(f"{folder}/{MANIFEST} is corrupt; {RESTORE_HINT}")
+        present = {
+            path.relative_to(folder).as_posix()
+            for path in folder.rglob("*")
+            if path.is_file() and path.name != MANIFEST
+        }
+        for name in sorted(present - set(files)):
+            raise DataFileError(f"{folder}/{name} is not in its manifest (added later); remove it")
+        for name, digest in sorted(files.items()):
+            path = folder / name
+            if name not in present:
+                raise DataFileError(f"{path} is missing; {RESTORE_HINT}")
+            if sha256_file(path) != digest:
+                raise DataFileError(
+                    f"{path} differs from the file generation {t} wrote (sha256 mismatch): it "
+                    f"was edited or damaged; {RESTORE_HINT}"
+                )
+        return row
+
+    def verify(self) -> Verified:
+        """Check everything the run holds (module docstring); refuse the first difference."""
+        config = self.config()
+        if "config_sha256" not in self._sealed():
+            raise DataFileError(
+                f"{self.path}: written by an older madbench (run format "
+                f"{config.get('format', 1)}) without checksums, so it cannot be verified; "
+                "re-run it, or use the madbench that wrote it (provenance.json names it)"
+            )
+        expected = {
+            "protocol_hash": str(config.get("protocol_hash")),
+            "seed": str(config.get("protocol", {}).get("seed")),
+            "data": str(config.get("data")),
+            "model": str(config.get("model")),
+        }
+        done = self.generations()
+        rows = []
+        for t in range(len(done)):
+            if done[t] != t:
+                raise DataFileError(
+                    f"{self.gen_dir(done[t])} exists but {self.gen_dir(t)} does not; {RESTORE_HINT}"
+                )
+            row = self._manifest(t)
+            for key, value in {**expected, "generation": str(t), "status": "ok"}.items():
+                if row.get(key) != value:
+                    raise DataFileError(
+                        f"{self.gen_dir(t)}/{MANIFEST}: its row has {key} {row.get(key)!r}, "
+                        f"but config.json says {value!r}; {RESTORE_HINT}"
+                    )
+            rows.append(row)
+        return self._against_results(config, rows)
+
+    def _against_results(self, config: dict, rows: list[dict]) -> Verified:
+        recorded = self.rows()
+        if recorded is None:
+            return Verified(config, rows, None, len(rows))
+        failed = None
+        if len(recorded) > len(rows):
+            extra = recorded[len(rows)]
+            if (
+                len(recorded) > len(rows) + 1
+                or extra["status"] != "failed"
+                or extra["generation"] != str(len(rows))
+            ):
+                raise DataFileError(
+                    f"{self.path}/results.csv has a row for generation {extra['generation']} "
+                    "that no finished generation backs; restore results.csv, or move it "
+                    "aside: --resume rebuilds it from the manifests"
+                )
+            failed = extra
+        for t, (row, manifest_row) in enumerate(zip(recorded, rows, strict=False)):
+            for key in COLUMNS:
+                if row[key] != manifest_row.get(key, ""):
+                    raise DataFileError(
+                        f"{self.path}/results.csv: generation {t}'s {key} is {row[key]!r}, but "
+                        f"the generation recorded {manifest_row.get(key, '')!r}: results.csv "
+                        "was edited; restore it, or move it aside: --resume rebuilds it from "
+                        "the manifests"
+                    )
+        missing = max(0, len(rows) - len(recorded))
+        if missing > 1 or (missing and failed):
+            raise DataFileError(
+                f"{self.path}/results.csv lacks the rows of generations "
+                f"{len(recorded)}..{len(rows) - 1}; restore it, or move it aside: --resume "
+                "rebuilds it from the manifests"
+            )
+        return Verified(config, rows, failed, missing)
+
+
+def row_cells(row: dict) -> dict:
+    """A row as the text cells results.csv holds (columns: :data:`COLUMNS`)."""
+    return {key: cell_text(row.get(key)) for key in COLUMNS}
 
 
 def cell_text(value) -> str:
@@ -223,7 +462,7 @@ def write_results(path: str | os.PathLike, rows: list[dict]) -> None:
     writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), extrasaction="raise")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: cell_text(row.get(key)) for key in COLUMNS})
+        writer.writerow(row_cells(row))
     try:
         atomic_write_text(Path(path), buffer.getvalue())
     except OSError as exc:

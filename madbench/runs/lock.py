@@ -1,0 +1,65 @@
+"""One writer per folder: an OS-level lock on ``FOLDER/.lock``.
+
+``evaluate`` (new runs and ``--resume``) and ``reproduce`` hold the lock exclusively while they
+write; ``rescore`` and ``leaderboard build`` / ``verify`` hold it shared while they read, so
+they never read a run that is half-way through a generation. The kernel releases the lock when
+its process exits, even on ``kill -9``, so a crashed run never blocks the next one. The lock
+file holds the holder's pid and command, for the message the next process prints.
+
+A folder that cannot hold a lock file (a read-only copy of someone's runs) is read without one:
+nothing can be writing there either. POSIX only (``fcntl.flock``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import sys
+from pathlib import Path
+
+from madbench.errors import DataFileError
+
+LOCK_NAME = ".lock"
+
+
+def _holder(path: Path) -> str:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        text = ""
+    return text or "another process"
+
+
+@contextlib.contextmanager
+def locked(folder, *, shared: bool = False, create: bool = False):
+    """Hold ``folder``'s lock for the ``with`` block: exclusive for a writer, ``shared`` for a
+    reader; ``create`` makes the folder first. Another holder in the way is a
+    :class:`DataFileError` naming its pid."""
+    folder = Path(folder)
+    path = folder / LOCK_NAME
+    try:
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        if shared and exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM, errno.ENOENT):
+            yield  # read-only, or nothing there: no writer can be at work; reading will tell
+            return
+        raise DataFileError(f"{folder}: cannot write there ({exc.strerror or exc})") from None
+    try:
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DataFileError(
+                f"{folder} is in use by {_holder(path)}; wait for it to finish (or stop it), "
+                "then try again"
+            ) from None
+        if not shared:
+            os.ftruncate(fd, 0)
+            command = " ".join(["madbench", *sys.argv[1:3]]) if sys.argv else "madbench"
+            os.write(fd, f"process {os.getpid()} ({command})\n".encode())
+        yield
+    finally:
+        os.close(fd)  # releases the lock
