@@ -283,11 +283,16 @@ def leaderboard_build(run_dirs, out, alpha):
 
 @leaderboard.command("verify")
 @click.argument("csv_file")
-def leaderboard_verify(csv_file):
+@click.option(
+    "--runs-root",
+    default=None,
+    help="Read runs only inside this folder (default: the working folder).",
+)
+def leaderboard_verify(csv_file, runs_root):
     """Re-derive every row of CSV_FILE from the runs it names; exit 1 on any difference."""
     from madbench.leaderboard.publish import read_csv, verify
 
-    problems = verify(csv_file)
+    problems = verify(csv_file, runs_root)
     _exit_on_problems(
         problems,
         f"{csv_file}: {len(problems)} differences",

@@ -30,6 +30,12 @@ def make_run(path, bias, seed, data="gaussian-4", model="gaussian", **params):
     return path
 
 
+@pytest.fixture(autouse=True)
+def in_base_temp(tmp_path_factory, monkeypatch):
+    """Run from pytest's base folder: verify reads runs only inside the working folder."""
+    monkeypatch.chdir(tmp_path_factory.getbasetemp())
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")

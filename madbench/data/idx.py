@@ -9,8 +9,10 @@ or any file in this format.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -29,16 +31,28 @@ CODES = {dtype.newbyteorder("="): code for code, dtype in DTYPES.items()}
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-def read_bytes(path: str | os.PathLike) -> bytes:
-    """The file's bytes, decompressed when it is gzip (whatever its name)."""
+def read_bytes(path: str | os.PathLike, limit: int | None = None) -> bytes:
+    """The file's bytes, decompressed when it is gzip (whatever its name).
+
+    With ``limit``, never more than ``limit + 1`` bytes are read or decompressed: a file that
+    holds more (a gzip bomb, a wrong file) is refused before it fills memory.
+    """
     path = Path(path)
     try:
-        raw = path.read_bytes()
-        return gzip.decompress(raw) if raw[:2] == GZIP_MAGIC else raw
+        with open(path, "rb") as handle:
+            gzipped = handle.read(2) == GZIP_MAGIC
+            handle.seek(0)
+            source = gzip.GzipFile(fileobj=handle) if gzipped else handle
+            data = source.read() if limit is None else source.read(limit + 1)
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such file") from None
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise DataFileError(f"{path}: cannot be read ({exc})") from None
+    if limit is not None and len(data) > limit:
+        raise DataFileError(
+            f"{path}: holds more than the {limit} bytes expected (refused before reading on)"
+        )
+    return data
 
 
 def parse_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
@@ -50,7 +64,7 @@ def parse_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
     if len(data) < header:
         raise DataFileError(f"{name}: truncated IDX header ({len(data)} bytes)")
     shape = struct.unpack(f">{ndim}I", data[4:header])
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = header + math.prod(shape) * dtype.itemsize  # exact: no overflow
     if len(data) != expected:
         raise DataFileError(
             f"{name}: IDX shape {shape} needs {expected} bytes but the file has {len(data)} "

@@ -142,13 +142,24 @@ def set_feature_weights(name: str, entry: dict) -> Path:
     return path
 
 
+def _file_name(name) -> str:
+    """A manifest's file name: a plain name inside the data folder, never a path out of it."""
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]*", name):
+        raise ValueError(f"file {name!r} must be a plain file name inside the data folder")
+    return name
+
+
 def load_manifest(stem: str) -> Manifest:
     """Read ``data_manifests/<stem>.yaml``."""
     path = manifest_dir() / f"{stem}.yaml"
     try:
         raw = yaml.safe_load(path.read_text())
+        if not isinstance(raw, dict):
+            raise TypeError("not a mapping")
         files = {
-            key: FileEntry(key, f["path"], int(f["bytes"]), str(f["sha256"]), tuple(f["shape"]))
+            key: FileEntry(
+                key, _file_name(f["path"]), int(f["bytes"]), str(f["sha256"]), tuple(f["shape"])
+            )
             for key, f in (raw.get("files") or {}).items()
         }
         return Manifest(
@@ -166,8 +177,10 @@ def load_manifest(stem: str) -> Manifest:
         )
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such manifest") from None
-    except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+    except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise DataFileError(f"{path}: malformed manifest ({exc!r})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFileError(f"{path}: unreadable manifest ({exc})") from None
 
 
 def verify(manifest: Manifest, directory: str | os.PathLike) -> dict[str, bytes]:
@@ -182,7 +195,7 @@ def verify(manifest: Manifest, directory: str | os.PathLike) -> dict[str, bytes]
         if not path.exists():
             problems.append(f"{path} is missing")
             continue
-        data = read_bytes(path)
+        data = read_bytes(path, limit=entry.bytes)
         digest = hashlib.sha256(data).hexdigest()
         if len(data) != entry.bytes or digest != entry.sha256:
             problems.append(

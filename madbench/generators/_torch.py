@@ -8,6 +8,7 @@ import os
 import numpy as np
 import torch
 
+from madbench.devices import pick_device
 from madbench.errors import DataFileError, InputError
 
 
@@ -21,11 +22,6 @@ def resolve_settings(model: str, presets: dict, preset: str, overrides: dict) ->
             f"unknown {model} options {sorted(unknown)}; known: {sorted(presets[preset])}"
         )
     return {**presets[preset], **overrides}
-
-
-def pick_device(device: str | None) -> torch.device:
-    """``device`` if given, else CUDA when torch sees a GPU, else the CPU."""
-    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
 @contextlib.contextmanager

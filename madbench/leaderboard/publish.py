@@ -22,6 +22,7 @@ import html
 import io
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -35,6 +36,8 @@ from madbench.leaderboard.build import (
     seed_rows,
 )
 from madbench.leaderboard.plots import all_plots
+from madbench.runs.lock import locked
+from madbench.runs.rundir import fsync_path, fsync_tree
 
 
 def _number(value: str) -> str:
@@ -96,9 +99,11 @@ def read_csv(path, columns=COLUMNS) -> list[dict]:
             rows = list(csv.DictReader(handle))
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such leaderboard file") from None
-    except (csv.Error, UnicodeDecodeError) as exc:
+    except (OSError, csv.Error, UnicodeDecodeError) as exc:
         raise DataFileError(f"{path}: not a CSV file ({exc})") from None
-    if rows and set(rows[0]) != set(columns):
+    if not rows:
+        raise DataFileError(f"{path}: holds no rows (empty or header only); nothing to check")
+    if any(set(row) != set(columns) or None in row.values() for row in rows):
         raise DataFileError(
             f"{path}: not a madbench leaderboard file of this version (its columns differ; "
             "rebuild it with madbench leaderboard build)"
@@ -161,15 +166,61 @@ def _seed_rows_in_order(groups, rows: list[dict]) -> list[dict]:
     return seed_rows([by_hash[row["setting_hash"]] for row in rows])
 
 
+def _check_out(out: Path, run_dirs) -> None:
+    """Refuse an --out whose replacement would destroy something: the working folder or one
+    above it, a folder holding runs, or an existing folder that is not a leaderboard."""
+    target = out.resolve()
+    here = Path.cwd().resolve()
+    if out.name in ("", ".", "..") or target == here or target in here.parents:
+        raise InputError(f"--out {out}: name a leaderboard folder, e.g. leaderboards/NAME")
+    for run in run_dirs:
+        if target == Path(run).resolve() or target in Path(run).resolve().parents:
+            raise InputError(f"--out {out}: it holds the run {run}; choose another folder")
+    if (
+        out.exists()
+        and (not out.is_dir() or any(out.iterdir()))
+        and not (out / "leaderboard.csv").is_file()
+    ):
+        raise InputError(
+            f"--out {out}: exists and is not a leaderboard (no leaderboard.csv); building "
+            "would replace it, so choose another folder"
+        )
+
+
 def build(run_dirs, out, alpha: float = DEFAULT_ALPHA) -> list[dict]:
-    """Build the leaderboard folder ``out`` from ``run_dirs``; return its rows."""
+    """Build the leaderboard folder ``out`` from ``run_dirs``; return its rows.
+
+    One build per folder at a time (a lock beside it, ``.NAME.lock``); the temporary folders
+    of builds killed before they finished are removed first.
+    """
     if not 0 < alpha < 1:
         raise InputError(f"--alpha must be in (0, 1), got {alpha}")
     out = Path(out)
+    _check_out(out, run_dirs)
     groups = group_runs(run_dirs)
     rows = build_rows(groups, out, alpha)
+    with locked(out.parent, create=True, name=f".{out.name}.lock"):
+        _clean_stale(out)
+        _write(groups, rows, out)
+    return rows
+
+
+def _clean_stale(out: Path) -> None:
+    """Remove what builds of ``out`` killed half-way left (``.NAME.tmp-PID``); a previous
+    leaderboard moved aside (``.NAME.old-PID``) goes back into place if ``out`` is missing."""
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.(tmp|old)-\d+")
+    for stale in sorted(out.parent.iterdir()):
+        if not (stale.is_dir() and pattern.fullmatch(stale.name)):
+            continue
+        if stale.name.startswith(f".{out.name}.old-") and not out.exists():
+            os.replace(stale, out)
+        else:
+            shutil.rmtree(stale)
+
+
+def _write(groups, rows: list[dict], out: Path) -> None:
+    """Assemble the folder under a temporary name (files fsynced) and swap it into place."""
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
     try:
         tmp.mkdir(parents=True)
         plots = all_plots(groups, tmp / "plots")
@@ -179,30 +230,44 @@ def build(run_dirs, out, alpha: float = DEFAULT_ALPHA) -> list[dict]:
         (tmp / "leaderboard.md").write_text(markdown(rows))
         (tmp / "columns.md").write_text(columns_text())
         (tmp / "index.html").write_text(html_page(out.name, rows, plots))
+        fsync_tree(tmp)
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
         if out.exists():
             os.replace(out, old)
         os.replace(tmp, out)
+        fsync_path(out.parent)
         shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:
         raise DataFileError(f"{out}: cannot write the leaderboard ({exc})") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return rows
 
 
-def verify(csv_path) -> list[str]:
+def _confined(base: Path, entry: str, root: Path) -> Path:
+    """A run_dirs entry (relative to the leaderboard folder) that lies inside ``root``."""
+    path = base / entry
+    resolved = path.resolve()
+    if Path(entry).is_absolute() or not (resolved == root or root in resolved.parents):
+        raise InputError(
+            f"run directory {entry!r} lies outside {root} (give --runs-root to allow its folder)"
+        )
+    return path
+
+
+def verify(csv_path, runs_root=None) -> list[str]:
     """Re-derive every row of a leaderboard CSV, and the per_seed.csv beside it, from the runs
-    they name; list the differences."""
+    they name; list the differences. Runs are read only inside ``runs_root`` (default: the
+    working folder), whatever the CSV names."""
     csv_path = Path(csv_path)
     base = csv_path.parent
+    root = Path(runs_root or Path.cwd()).resolve()
     problems, verified = [], []
     for number, row in enumerate(read_csv(csv_path), start=1):
         where = (
             f"row {number} ({row['data']}, {row['model']}, {row['protocol']}, lambda {row['bias']})"
         )
-        dirs = [base / d for d in row["run_dirs"].split(";")]
         try:
+            dirs = [_confined(base, d, root) for d in row["run_dirs"].split(";")]
             groups = group_runs(dirs)
         except (InputError, DataFileError) as exc:
             problems.append(f"{where}: {exc}")

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from madbench.devices import pick_device
 from madbench.errors import FeatureError
 from madbench.metrics.validate import as_features
 
@@ -115,10 +116,9 @@ class InceptionFeatures:
     name = "inception"
 
     def __init__(self, weights=None, *, device=None, batch_size=64, num_workers=0):
-        import torch
 
         self.weights = weights
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = pick_device(device)
         self.batch_size = batch_size
         self.num_workers = num_workers
         self._model = None
@@ -182,14 +182,21 @@ class InceptionFeatures:
             raise FeatureError(
                 f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})"
             )
-        feats = get_files_features(
-            files,
-            model=self.model(),
-            num_workers=self.num_workers,
-            batch_size=self.batch_size,
-            device=self.device,
-            mode="clean",
-            description=f"Inception features of {Path(folder).name}",
-            verbose=True,
-        )
+        model = self.model()
+        try:
+            feats = get_files_features(
+                files,
+                model=model,
+                num_workers=self.num_workers,
+                batch_size=self.batch_size,
+                device=self.device,
+                mode="clean",
+                description=f"Inception features of {Path(folder).name}",
+                verbose=True,
+            )
+        except OSError as exc:  # PIL: UnidentifiedImageError, truncated files
+            first = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
+            raise FeatureError(
+                f"{folder}: an image cannot be read ({first}); fix or remove it"
+            ) from None
         return np.asarray(feats, dtype=np.float32)

@@ -27,6 +27,7 @@ import faiss
 import numpy as np
 import torch
 
+from madbench.devices import pick_device
 from madbench.errors import BackendError
 
 #: Default memory budget of one distance block and its temporaries, in bytes.
@@ -92,14 +93,7 @@ class TorchBackend:
     exact = True
 
     def __init__(self, device: str | None = None, memory_budget: int = DEFAULT_MEMORY_BUDGET):
-        if device is None:
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        try:
-            self.device = torch.device(device)
-        except RuntimeError as exc:
-            raise BackendError(f"unknown torch device {device!r}: {exc}") from None
-        if self.device.type == "cuda" and not torch.cuda.is_available():
-            raise BackendError("device 'cuda' requested but torch sees no GPU; use --device cpu")
+        self.device = pick_device(device)
         self.memory_budget = int(memory_budget)
         self.name = f"torch:{self.device.type}"
 

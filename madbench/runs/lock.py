@@ -33,12 +33,12 @@ def _holder(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def locked(folder, *, shared: bool = False, create: bool = False):
-    """Hold ``folder``'s lock for the ``with`` block: exclusive for a writer, ``shared`` for a
-    reader; ``create`` makes the folder first. Another holder in the way is a
-    :class:`DataFileError` naming its pid."""
+def locked(folder, *, shared: bool = False, create: bool = False, name: str = LOCK_NAME):
+    """Hold ``folder``'s lock (the file ``name`` in it) for the ``with`` block: exclusive for a
+    writer, ``shared`` for a reader; ``create`` makes the folder first. Another holder in the
+    way is a :class:`DataFileError` naming its pid."""
     folder = Path(folder)
-    path = folder / LOCK_NAME
+    path = folder / name
     try:
         if create:
             folder.mkdir(parents=True, exist_ok=True)
