@@ -14,7 +14,7 @@ import warnings
 import click
 
 from madbench import __version__
-from madbench.errors import MadbenchError
+from madbench.errors import MadbenchError, one_line
 
 MIB = 2**20
 
@@ -645,7 +645,7 @@ def main(argv=None) -> int:
     try:
         cli.main(args=argv, prog_name="madbench", standalone_mode=False)
     except MadbenchError as exc:
-        click.echo(f"madbench: error: {exc}", err=True)
+        click.echo(f"madbench: error: {one_line(exc)}", err=True)
         return 2
     except MemoryError:
         click.echo(

@@ -24,3 +24,8 @@ class FeatureError(MadbenchError, RuntimeError):
 
 class BackendError(MadbenchError, RuntimeError):
     """A neighbour-search back end that is unknown or unavailable on this machine."""
+
+
+def one_line(text) -> str:
+    """``text`` (an exception's message, say) with every run of whitespace made one space."""
+    return " ".join(str(text).split())

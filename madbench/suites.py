@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from madbench.errors import DataFileError, InputError
+from madbench.errors import DataFileError, InputError, one_line
 from madbench.leaderboard.claims import Claim
 from madbench.loops.config import RunConfig, ScoringSettings
 from madbench.loops.engine import Loop
@@ -97,7 +97,7 @@ def load_suite(suite: str) -> Suite:
     try:
         spec = yaml.safe_load(path.read_text())
     except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
-        raise DataFileError(f"{path}: not a readable YAML file ({exc})") from None
+        raise DataFileError(f"{path}: not a readable YAML file ({one_line(exc)})") from None
     if not isinstance(spec, dict) or not isinstance(spec.get("experiments"), list):
         raise InputError(f"{path}: a suite needs 'name' and a list of 'experiments'")
     runs = []

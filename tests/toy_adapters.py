@@ -107,3 +107,18 @@ class OutOfRange(Honest):
     def sample(self, n, *, bias=1.0, seed):
         values = np.resize(np.array([1.5, -0.25, 0.33]), int(np.prod(self.shape)))
         return np.tile(values.reshape(self.shape), (n,) + (1,) * len(self.shape))
+
+
+class SaveRaises(Honest):
+    def save(self, directory):
+        raise OSError("disk quota exceeded")
+
+
+class MetaRaises(Honest):
+    def meta(self):
+        return {"depth": self.depth}  # no such attribute: AttributeError
+
+
+class Huge(Honest):
+    def sample(self, n, *, bias=1.0, seed):
+        return super().sample(n, bias=bias, seed=seed) * 1e300

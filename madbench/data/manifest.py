@@ -18,7 +18,7 @@ import yaml
 
 from madbench.data.domain import Domain
 from madbench.data.idx import read_bytes
-from madbench.errors import DataFileError
+from madbench.errors import DataFileError, one_line
 
 #: Where the manifests live: ``$MADBENCH_MANIFESTS``, else ``data_manifests/`` beside the package.
 MANIFEST_ENV = "MADBENCH_MANIFESTS"
@@ -178,7 +178,7 @@ def load_manifest(stem: str) -> Manifest:
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such manifest") from None
     except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise DataFileError(f"{path}: malformed manifest ({exc!r})") from None
+        raise DataFileError(f"{path}: malformed manifest ({one_line(repr(exc))})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DataFileError(f"{path}: unreadable manifest ({exc})") from None
 

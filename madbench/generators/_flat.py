@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from madbench.errors import InputError
+from madbench.npfiles import load_npz
 
 
 def flatten(x, name: str) -> tuple[np.ndarray, tuple[int, ...]]:
@@ -37,5 +38,4 @@ def save_arrays(directory, name: str, **arrays) -> None:
 
 def load_arrays(directory, name: str) -> dict[str, np.ndarray]:
     """Read the state written by :func:`save_arrays`."""
-    with np.load(os.path.join(directory, f"{name}.npz"), allow_pickle=False) as f:
-        return {key: f[key] for key in f.files}
+    return load_npz(os.path.join(directory, f"{name}.npz"))

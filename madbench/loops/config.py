@@ -92,7 +92,9 @@ class RunConfig:
     def from_dict(cls, d: dict) -> RunConfig:
         """Read ``config.json``; refuses a format or protocol version this madbench cannot
         continue or re-score the same way."""
-        found = (d.get("format", 1), d.get("protocol", {}).get("version"))
+        if not isinstance(d, dict) or not isinstance(d.get("protocol"), dict):
+            raise InputError("config.json is not a run configuration (no protocol)")
+        found = (d.get("format", 1), d["protocol"].get("version"))
         if found != (RUN_FORMAT, PROTOCOL_VERSION):
             raise InputError(
                 f"this run was written by an older madbench (run format {found[0]}, protocol "

@@ -195,9 +195,9 @@ class Loop:
         """Generation t's failed row; the adapter's full traceback goes to its error log."""
         exc = failed.exc
         log = self.run_dir.error_log(t)
-        atomic_write_text(log, "".join(traceback.format_exception(exc)))
         what = str(exc) if isinstance(exc, AdapterError) else f"{failed.step}() raised {exc!r}"
         error = f"generation {t} (seed {seed}): {what} (traceback: {log})"
+        atomic_write_text(log, f"{error}\n\n" + "".join(traceback.format_exception(exc)))
         return {**row, "status": "failed", "error": error, **self._constants()}
 
     def _draw(self, model, t: int, purpose: int, n: int):

@@ -11,7 +11,6 @@ Accepted inputs:
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from madbench.errors import DataFileError
 from madbench.metrics.features import InceptionFeatures
 from madbench.metrics.frechet import GaussianStats, fit_gaussian, load_stats
 from madbench.metrics.validate import as_features
+from madbench.npfiles import load_npy, load_npz
 
 NPY_MAGIC = b"\x93NUMPY"
 NPZ_MAGIC = b"PK"
@@ -30,13 +30,9 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
         head = handle.read(6)
     if not head.startswith(NPY_MAGIC if path.suffix == ".npy" else NPZ_MAGIC):
         raise DataFileError(f"{path}: not a {path.suffix} file (its header is {head!r})")
-    try:
-        if path.suffix == ".npy":
-            return {"features": np.load(path, allow_pickle=False)}
-        with np.load(path, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataFileError(f"{path}: not a readable {path.suffix} array file ({exc})") from None
+    if path.suffix == ".npy":
+        return {"features": load_npy(path)}
+    return load_npz(path)
 
 
 def _check_path(path) -> Path:

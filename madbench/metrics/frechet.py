@@ -24,6 +24,7 @@ import numpy as np
 
 from madbench.errors import DataFileError, InputError
 from madbench.metrics.validate import as_features, check_no_overflow
+from madbench.npfiles import load_npz
 
 
 @dataclass(frozen=True)
@@ -149,11 +150,7 @@ def load_stats(path) -> GaussianStats:
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise DataFileError(f"{path}: no such statistics file")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError) as exc:
-        raise DataFileError(f"{path}: cannot be read as .npz statistics ({exc})") from None
+    arrays = load_npz(path)
     missing = {"mu", "sigma"} - set(arrays)
     if missing:
         raise DataFileError(

@@ -44,6 +44,7 @@ import numpy as np
 
 from madbench import __version__
 from madbench.errors import DataFileError
+from madbench.npfiles import load_npy
 from madbench.runs.grid import save_grid
 from madbench.runs.schema import COLUMNS
 from madbench.runs.threads import thread_report
@@ -277,12 +278,7 @@ class RunDir:
     def load_array(self, t: int, name: str) -> np.ndarray:
         """``gen-<t>/<name>.npy``: a plain numeric array (never unpickled)."""
         path = self.gen_dir(t) / f"{name}.npy"
-        try:
-            array = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            raise DataFileError(f"{path} is missing") from None
-        except (ValueError, OSError, EOFError) as exc:
-            raise DataFileError(f"{path}: not a plain numeric array ({exc})") from None
+        array = load_npy(path)
         if array.dtype.kind not in "biuf":
             raise DataFileError(f"{path}: holds {array.dtype} values, not numbers")
         return array

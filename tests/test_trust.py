@@ -1,0 +1,420 @@
+"""Run directories and inputs probed as an attacker and as a careless user would (issue 10).
+
+Each test reproduces one reported attack or fault and checks that it is now refused by name,
+with one line and a non-zero exit, and that nothing is executed, deleted or half-written.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from madbench.cli import main
+from madbench.loops.config import RunConfig
+from madbench.loops.engine import Loop
+from madbench.loops.protocol import make_protocol
+from madbench.runs.lock import locked
+from madbench.runs.rundir import RunDir, config_sha256
+
+SMALL = {"n_ini": 200, "n_synth": 200, "eval_n": 100}
+
+
+def start(path, generations=5, model="gaussian", model_args=None, data="gaussian-2", **params):
+    config = RunConfig(
+        model,
+        model_args or {},
+        data,
+        make_protocol("fully-synthetic", generations=generations, **{**SMALL, **params}),
+    )
+    Loop(config, RunDir(path), echo=lambda line: None).start()
+    return Path(path)
+
+
+def cut_to(run: Path, generations: int) -> None:
+    """Make a finished run look interrupted after ``generations`` (as a kill would leave it)."""
+    for gen in sorted(run.glob("gen-*")):
+        if gen.is_dir() and int(gen.name[4:]) > generations:
+            shutil.rmtree(gen)
+    lines = (run / "results.csv").read_text().splitlines(keepends=True)
+    (run / "results.csv").write_text("".join(lines[: generations + 2]))
+
+
+def reseal(run: Path, t: int, name: str) -> None:
+    """What a forger does after editing gen-t/name: put its new sha256 in the manifest."""
+    manifest = run / f"gen-{t:03d}" / "manifest.json"
+    entry = json.loads(manifest.read_text())
+    entry["files"][name] = hashlib.sha256((run / f"gen-{t:03d}" / name).read_bytes()).hexdigest()
+    manifest.write_text(json.dumps(entry))
+
+
+def tree(path: Path) -> dict:
+    return {
+        p.relative_to(path).as_posix(): p.read_bytes()
+        for p in sorted(path.rglob("*"))
+        if p.is_file() and p.name != ".lock"
+    }
+
+
+def resume(run, capsys) -> tuple[int, str]:
+    code = main(["evaluate", "--resume", str(run)])
+    return code, capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    return start(tmp_path_factory.mktemp("trust") / "run")
+
+
+@pytest.fixture
+def half(finished, tmp_path):
+    """A copy of a 5-generation run cut back to generation 3."""
+    run = shutil.copytree(finished, tmp_path / "half")
+    cut_to(run, 3)
+    return run
+
+
+# -- no code from data ----------------------------------------------------------------------
+class Payload:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_crafted_checkpoint_never_runs(tmp_path, capsys):
+    """The reported attack: a checkpoint whose pickle calls os.system."""
+    from madbench.errors import DataFileError
+    from madbench.generators.flow import FlowGenerator
+
+    marker = tmp_path / "pwned"
+    flow = FlowGenerator(steps=5).fit(np.random.default_rng(0).standard_normal((50, 2)), seed=0)
+    flow.save(tmp_path)
+    saved = torch.load(tmp_path / "flow.pt", weights_only=True)
+    torch.save({**saved, "state": Payload(marker)}, tmp_path / "flow.pt")
+    with pytest.raises(DataFileError, match="not a plain checkpoint of tensors and values"):
+        FlowGenerator().load(tmp_path)
+    assert not marker.exists()
+
+
+def test_crafted_checkpoint_in_a_run_never_runs_on_resume(tmp_path, capsys):
+    args = {"steps": 5, "T": 10, "sample_steps": 5, "width": 8}
+    run = start(
+        tmp_path / "ddpm", 2, "ddpm", args, "digits", retrain="warm", n_ini=100, n_synth=100
+    )
+    cut_to(run, 1)
+    marker = tmp_path / "pwned"
+    checkpoint = run / "gen-001" / "model" / "ddpm.pt"
+    saved = torch.load(checkpoint, weights_only=True)
+    torch.save({**saved, "net": Payload(marker)}, checkpoint)
+    code, err = resume(run, capsys)
+    assert code == 2 and "gen-001/model/ddpm.pt differs from the file" in err
+    reseal(run, 1, "model/ddpm.pt")  # the forger updates the manifest too
+    code, err = resume(run, capsys)
+    assert code == 2 and "not a plain checkpoint of tensors and values, refused" in err
+    assert not marker.exists()
+
+
+def test_model_spec_must_name_an_adapter_class(half, tmp_path, capsys):
+    marker = tmp_path / "pwned"
+    config = json.loads((half / "config.json").read_text())
+    config.update(model="os:system", model_args={"command": f"touch {marker}"})
+    config["config_sha256"] = config_sha256(config)  # a consistent forgery
+    (half / "config.json").write_text(json.dumps(config))
+    code, err = resume(half, capsys)
+    assert code == 2 and "names a builtin_function_or_method, not an adapter class" in err
+    assert main(["evaluate", "--model", "os:system", "--data", "gaussian-2"]) == 2
+    assert not marker.exists()
+
+
+# -- verified resume --------------------------------------------------------------------------
+def test_edited_config_is_refused(half, capsys):
+    before = tree(half)
+    config = json.loads((half / "config.json").read_text())
+    config["protocol"]["k"], config["protocol"]["bias"] = 3, 0.5
+    (half / "config.json").write_text(json.dumps(config))
+    code, err = resume(half, capsys)
+    assert code == 2 and "config.json was edited after the run started" in err
+    config["config_sha256"] = config_sha256(config)  # hash recomputed: the rows still differ
+    (half / "config.json").write_text(json.dumps(config))
+    code, err = resume(half, capsys)
+    assert code == 2 and "config.json does not match the configuration" in err
+    (half / "config.json").write_bytes(before["config.json"])
+    assert {k: v for k, v in tree(half).items() if k != "config.json"} == {
+        k: v for k, v in before.items() if k != "config.json"
+    }
+
+
+def test_altered_samples_are_refused(finished, tmp_path, capsys):
+    run = shutil.copytree(finished, tmp_path / "r")
+    cut_to(run, 5)
+    samples = np.load(run / "gen-003" / "samples.npy")
+    np.save(run / "gen-003" / "samples.npy", samples + 1e-6)
+    code, err = resume(run, capsys)
+    assert code == 2 and "gen-003/samples.npy differs from the file generation 3 wrote" in err
+    (run / "gen-003" / "notes.txt").write_text("x")
+    np.save(run / "gen-003" / "samples.npy", samples)
+    code, err = resume(run, capsys)
+    assert code == 2 and "notes.txt is not in its manifest" in err
+
+
+def test_edited_row_is_refused(half, capsys):
+    text = (half / "results.csv").read_text()
+    rows = text.splitlines()
+    cells = rows[3].split(",")
+    cells[2] = "0.999"  # precision of generation 2
+    (half / "results.csv").write_text("\n".join([*rows[:3], ",".join(cells), *rows[4:]]) + "\n")
+    code, err = resume(half, capsys)
+    assert code == 2 and "generation 2's precision is '0.999'" in err
+
+
+def test_garbage_results_stop_the_resume_and_delete_nothing(half, capsys):
+    (half / "results.csv").write_bytes(os.urandom(3000))
+    before = tree(half)
+    code, err = resume(half, capsys)
+    assert code == 2 and "results.csv" in err and "nothing was deleted" in err
+    assert tree(half) == before  # every checkpoint is still there
+    (half / "results.csv").rename(half / "results.csv.broken")
+    assert main(["evaluate", "--resume", str(half)]) == 0
+    out = capsys.readouterr().out
+    assert "4 rows restored from the manifests" in out and "resuming after generation 3" in out
+
+
+def test_stray_folder_does_not_break_resume(half, capsys):
+    shutil.copytree(half / "gen-002", half / "gen-002.bak")
+    (half / ".gen-004.tmp-99999999").mkdir()  # a dead writer's leftover
+    assert main(["evaluate", "--resume", str(half)]) == 0
+    assert (half / "gen-002.bak").is_dir() and not (half / ".gen-004.tmp-99999999").exists()
+
+
+def test_resumed_run_equals_the_uninterrupted_one(finished, half):
+    Loop(RunConfig.from_dict(RunDir(half).config()), RunDir(half), echo=lambda line: None).resume()
+    timing = ("fit_seconds", "sample_seconds", "metric_seconds")
+    strip = [{k: v for k, v in r.items() if k not in timing} for r in RunDir(half).rows()]
+    whole = [{k: v for k, v in r.items() if k not in timing} for r in RunDir(finished).rows()]
+    assert strip == whole
+
+
+# -- one writer -------------------------------------------------------------------------------
+def test_second_writer_is_refused_until_the_first_dies(half, capsys):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from madbench.runs.lock import locked\n"
+            "with locked(sys.argv[1]):\n    print('held', flush=True); time.sleep(60)",
+            str(half),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for command in (["evaluate", "--resume", str(half)], ["rescore", str(half)]):
+            assert main(command) == 2
+            assert f"is in use by process {holder.pid}" in capsys.readouterr().err
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+    assert main(["evaluate", "--resume", str(half)]) == 0  # the kernel released the lock
+
+
+def test_lock_is_shared_by_readers_and_exclusive_for_writers(tmp_path):
+    with locked(tmp_path, shared=True), locked(tmp_path, shared=True):
+        pass
+    with locked(tmp_path):
+        with pytest.raises(Exception, match="in use by process"):
+            with locked(tmp_path, shared=True):
+                pass
+
+
+# -- adapters that fail -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "cls, message",
+    [
+        ("SaveRaises", "save() raised OSError('disk quota exceeded')"),
+        ("MetaRaises", "meta() raised AttributeError"),
+        ("Huge", "samples beyond 1e+30 in magnitude overflow the metrics"),
+    ],
+)
+def test_adapter_failures_are_failed_rows_with_a_traceback_log(tmp_path, capsys, cls, message):
+    out = tmp_path / "r"
+    args = ["--generations", "2", "--n-ini", "200", "--n-synth", "200", "--eval-n", "100"]
+    code = main(
+        ["evaluate", "--model", f"toy_adapters:{cls}", "--data", "gaussian-2", "--out", str(out)]
+        + args
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and f"traceback: {out}/gen-001.error.log" in err
+    assert len(err.strip().splitlines()) == 1
+    rows = RunDir(out).rows()
+    assert [r["status"] for r in rows] == ["ok", "failed"] and message in rows[1]["error"]
+    log = (out / "gen-001.error.log").read_text()
+    assert message in log and ("toy_adapters.py" in log) == (cls != "Huge")  # its own frames
+    assert not (out / "gen-001").exists() and not list(out.glob(".gen-*"))
+
+
+def test_madbench_own_errors_are_not_adapter_failures(tmp_path, monkeypatch, capsys):
+    from madbench.loops.scoring import Scorer
+
+    def broken(self, generated, seed):
+        raise ZeroDivisionError("a bug in madbench")
+
+    monkeypatch.setattr(Scorer, "score", broken)
+    with pytest.raises(ZeroDivisionError):
+        start(tmp_path / "r", generations=2)
+    assert RunDir(tmp_path / "r").rows() is None  # no row blames the adapter
+
+    def no_memory(self, generated, seed):
+        raise MemoryError
+
+    monkeypatch.setattr(Scorer, "score", no_memory)
+    out = str(tmp_path / "x")
+    assert main(["evaluate", "--model", "gaussian", "--data", "gaussian-2", "--out", out]) == 2
+    assert "out of memory" in capsys.readouterr().err
+
+
+def test_bad_model_args_refused_before_the_run_directory_exists(tmp_path, capsys):
+    out = tmp_path / "r"
+    command = ["evaluate", "--model", "flow", "--data", "gaussian-2", "--out", str(out)]
+    assert main([*command, "--model-args", "depth=3"]) == 2
+    assert "unknown flow options ['depth']" in capsys.readouterr().err and not out.exists()
+    assert main([*command, "--k", "150", "--eval-n", "100"]) == 2
+    assert "too few for k = 150" in capsys.readouterr().err and not out.exists()
+
+
+def test_default_run_directory_names_the_model_args(tmp_path, monkeypatch):
+    from madbench.runs.rundir import default_run_dir
+
+    def config(args):
+        return RunConfig("gmm", args, "gaussian-2", make_protocol("fully-synthetic"))
+
+    plain, two, three = (default_run_dir(config(a)) for a in ({}, {"k": 2}, {"k": 3}))
+    assert plain.startswith("runs/gaussian-2-gmm-fully-synthetic-")
+    assert len({plain, two, three}) == 3 and two.startswith(plain + "-")
+
+
+# -- leaderboards ---------------------------------------------------------------------------
+def test_leaderboard_inputs_that_escape_or_hold_nothing(finished, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    header = "data,model\n"
+    (tmp_path / "empty.csv").write_text(header)
+    assert main(["leaderboard", "verify", str(tmp_path / "empty.csv")]) == 2
+    assert "holds no rows" in capsys.readouterr().err
+    assert main(["leaderboard", "build", str(finished), "--out", "."]) == 2
+    assert "name a leaderboard folder" in capsys.readouterr().err
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("years of work")
+    assert main(["leaderboard", "build", str(finished), "--out", str(precious)]) == 2
+    assert "is not a leaderboard" in capsys.readouterr().err
+    assert (precious / "thesis.tex").exists()
+    board = tmp_path / "boards" / "b"
+    assert main(["leaderboard", "build", str(finished), "--out", str(board)]) == 0
+    # The finished run lies outside the working folder: verify will not read it.
+    assert main(["leaderboard", "verify", str(board / "leaderboard.csv")]) == 1
+    assert "lies outside" in capsys.readouterr().out
+    root = str(finished.parent.parent)
+    assert main(["leaderboard", "verify", str(board / "leaderboard.csv"), "--runs-root", root]) == 0
+
+
+def test_killed_leaderboard_build_keeps_the_old_folder(finished, tmp_path):
+    board = tmp_path / "board"
+    assert main(["leaderboard", "build", str(finished), "--out", str(board)]) == 0
+    before = tree(board)
+    script = (
+        "import sys, time\n"
+        "import madbench.leaderboard.publish as p\n"
+        "slow = p.markdown\n"
+        "def stall(rows):\n"
+        "    print('writing', flush=True); time.sleep(60); return slow(rows)\n"
+        "p.markdown = stall\n"
+        "p.build([sys.argv[1]], sys.argv[2])\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(finished), str(board)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "writing"  # the temporary folder is half-written
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert tree(board) == before
+    assert [p.name for p in tmp_path.glob(".board.tmp-*")] == [f".board.tmp-{proc.pid}"]
+    time.sleep(0.01)
+    assert main(["leaderboard", "build", str(finished), "--out", str(board)]) == 0
+    assert not list(tmp_path.glob(".board.*-*")) and tree(board) == before
+
+
+def test_suite_names_cannot_escape_the_runs_folder(tmp_path, capsys):
+    suite = tmp_path / "s.yaml"
+    for experiments, message in [
+        (
+            "[{name: ../../x, model: gaussian, data: gaussian-2, protocol: fully-synthetic}]",
+            "no paths",
+        ),
+        ("[just-a-string]", "expected a mapping"),
+        (
+            "[{model: gaussian, data: gaussian-2, protocol: fully-synthetic, seeds: 3}]",
+            "seeds must",
+        ),
+    ]:
+        suite.write_text(f"name: s\nexperiments: {experiments}\n")
+        assert main(["reproduce", str(suite), "--runs", str(tmp_path / "runs")]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists() and not (tmp_path.parent / "x").exists()
+
+
+# -- data files -----------------------------------------------------------------------------
+def test_gzip_bomb_is_refused_with_bounded_memory(tmp_path):
+    import gzip
+    import tracemalloc
+
+    from madbench.data.idx import read_bytes
+    from madbench.errors import DataFileError
+
+    bomb = tmp_path / "bomb.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as handle:
+        block = bytes(2**20)
+        for _ in range(256):  # 256 MiB of zeros in about 256 KB
+            handle.write(block)
+    tracemalloc.start()
+    with pytest.raises(DataFileError, match="holds more than the 1000 bytes"):
+        read_bytes(bomb, limit=1000)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 4 * 2**20
+
+
+def test_manifest_paths_cannot_leave_the_data_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MADBENCH_MANIFESTS", str(tmp_path))
+    (tmp_path / "evil.yaml").write_text(
+        "name: evil\nkind: image\nsource: x\nlicence: x\nfiles:\n"
+        "  train-images: {path: ../../../../etc/passwd, bytes: 10, sha256: ab, shape: [1]}\n"
+    )
+    assert main(["data", "verify", "evil"]) == 2
+    assert "must be a plain file name inside the data folder" in capsys.readouterr().err
+
+
+def test_idx_sizes_that_overflow_int64_are_refused():
+    from madbench.data.idx import parse_idx
+    from madbench.errors import DataFileError
+
+    header = bytes([0, 0, 0x08, 4]) + (2**31).to_bytes(4, "big") * 4  # 2^124 values
+    with pytest.raises(DataFileError, match="needs .* bytes but the file has"):
+        parse_idx(header + bytes(16))
+
+
+def test_unknown_device_is_one_line(tmp_path, capsys):
+    np.save(tmp_path / "a.npy", np.random.default_rng(0).standard_normal((30, 2)))
+    assert (
+        main(["metrics", str(tmp_path / "a.npy"), str(tmp_path / "a.npy"), "--device", "foo"]) == 2
+    )
+    assert "unknown torch device 'foo'" in capsys.readouterr().err
