@@ -4,4 +4,4 @@ The metrics live in :mod:`madbench.metrics`; every function takes the *real* set
 *generated* (fake) set second, as arrays with samples in rows.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

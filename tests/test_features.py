@@ -136,5 +136,5 @@ def test_feature_files(tmp_path, rng):
     with pytest.raises(DataFileError, match="unsupported file type .csv"):
         load_features(tmp_path / "x.csv")
     (tmp_path / "trunc.npy").write_bytes((tmp_path / "a.npy").read_bytes()[:100])
-    with pytest.raises(DataFileError, match="not a readable .npy"):
+    with pytest.raises(DataFileError, match="not a plain numeric .npy"):
         load_features(tmp_path / "trunc.npy")

@@ -124,7 +124,7 @@ def test_bad_statistics(tmp_path):
     with pytest.raises(DataFileError, match="lacks"):
         load_stats(tmp_path / "x.npz")
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
-    with pytest.raises(DataFileError, match="cannot be read"):
+    with pytest.raises(DataFileError, match="not a readable .npz file"):
         load_stats(tmp_path / "bad.npz")
     with pytest.raises(DataFileError, match="no such"):
         load_stats(tmp_path / "missing.npz")

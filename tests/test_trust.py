@@ -418,3 +418,30 @@ def test_unknown_device_is_one_line(tmp_path, capsys):
         main(["metrics", str(tmp_path / "a.npy"), str(tmp_path / "a.npy"), "--device", "foo"]) == 2
     )
     assert "unknown torch device 'foo'" in capsys.readouterr().err
+
+
+def test_corrupt_image_in_a_folder_is_one_line(tmp_path):
+    from PIL import Image
+
+    from madbench.errors import FeatureError
+    from madbench.metrics.features import InceptionFeatures
+
+    class Stub(torch.nn.Module):  # stands in for Inception (no weights offline)
+        def forward(self, x):
+            return torch.zeros(x.shape[0], 2048)
+
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "ok.png")
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    features = InceptionFeatures(device="cpu")
+    features.model = Stub
+    with pytest.raises(FeatureError, match="broken.png'\\); fix or remove it"):
+        features.folder(tmp_path)
+
+
+def test_edited_provenance_is_refused_by_the_build(finished, tmp_path, capsys):
+    run = shutil.copytree(finished, tmp_path / "r")
+    prov = json.loads((run / "provenance.json").read_text())
+    prov["data_sha256"] = {"digits": "0" * 64}
+    (run / "provenance.json").write_text(json.dumps(prov))
+    assert main(["leaderboard", "build", str(run), "--out", str(tmp_path / "b")]) == 2
+    assert "provenance.json differs from the one the run wrote" in capsys.readouterr().err
