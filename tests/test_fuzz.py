@@ -68,6 +68,15 @@ def paths(value, prefix=()):
         yield from paths(item, (*prefix, key))
 
 
+def bytes_or_mutation(data, valid, dump) -> bytes:
+    """Random bytes, or ``valid`` with one item (at any depth) replaced by any JSON value,
+    written out by ``dump``."""
+    if data.draw(st.booleans()):
+        return data.draw(st.binary(max_size=200))
+    where = data.draw(st.sampled_from(list(paths(valid))))
+    return dump(mutate(valid, where, data.draw(JSON))).encode()
+
+
 # -- IDX ------------------------------------------------------------------------------------
 @FUZZ
 @given(st.binary(max_size=200))
@@ -135,12 +144,7 @@ def test_manifests_any_content(tmp_path, monkeypatch, data):
     from madbench.data.datasets import get_dataset
 
     monkeypatch.setenv("MADBENCH_MANIFESTS", str(tmp_path))
-    if data.draw(st.booleans()):
-        text = data.draw(st.binary(max_size=200))
-    else:
-        where = data.draw(st.sampled_from(list(paths(MANIFEST))))
-        text = yaml.safe_dump(mutate(MANIFEST, where, data.draw(JSON))).encode()
-    (tmp_path / "fuzzed.yaml").write_bytes(text)
+    (tmp_path / "fuzzed.yaml").write_bytes(bytes_or_mutation(data, MANIFEST, yaml.safe_dump))
     madbench_or_result(lambda: get_dataset("fuzzed", data_dir=str(tmp_path)))
 
 
@@ -160,15 +164,14 @@ def run_files(tmp_path_factory):
 @given(st.data())
 def test_config_json_any_content(tmp_path, run_files, data):
     original = json.loads((run_files / "config.json").read_text())
-    if data.draw(st.booleans()):
-        text = data.draw(st.binary(max_size=200))
-    else:
-        where = data.draw(st.sampled_from(list(paths(original))))
-        changed = mutate(original, where, data.draw(JSON))
-        if isinstance(changed, dict) and data.draw(st.booleans()):
-            changed["config_sha256"] = config_sha256(changed)  # a consistent edit
-        text = json.dumps(changed).encode()
-    (tmp_path / "config.json").write_bytes(text)
+    reseal = data.draw(st.booleans())
+
+    def dump(config):
+        if reseal and isinstance(config, dict):  # a consistent edit: the hash recomputed
+            config = {**config, "config_sha256": config_sha256(config)}
+        return json.dumps(config)
+
+    (tmp_path / "config.json").write_bytes(bytes_or_mutation(data, original, dump))
     run_dir = RunDir(tmp_path)
     madbench_or_result(lambda: RunConfig.from_dict(run_dir.config()))
 
@@ -225,10 +228,5 @@ SUITE = {
 def test_suite_yaml_any_content(tmp_path, data):
     from madbench.suites import load_suite
 
-    if data.draw(st.booleans()):
-        text = data.draw(st.binary(max_size=200))
-    else:
-        where = data.draw(st.sampled_from(list(paths(SUITE))))
-        text = yaml.safe_dump(mutate(SUITE, where, data.draw(JSON))).encode()
-    (tmp_path / "s.yaml").write_bytes(text)
+    (tmp_path / "s.yaml").write_bytes(bytes_or_mutation(data, SUITE, yaml.safe_dump))
     madbench_or_result(lambda: load_suite(str(tmp_path / "s.yaml")))
