@@ -96,7 +96,7 @@ def load_suite(suite: str) -> Suite:
     path = suite_path(suite)
     try:
         spec = yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
+    except (yaml.YAMLError, UnicodeDecodeError, OSError, RecursionError) as exc:
         raise DataFileError(f"{path}: not a readable YAML file ({one_line(exc)})") from None
     if not isinstance(spec, dict) or not isinstance(spec.get("experiments"), list):
         raise InputError(f"{path}: a suite needs 'name' and a list of 'experiments'")

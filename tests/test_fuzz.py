@@ -230,3 +230,22 @@ def test_suite_yaml_any_content(tmp_path, data):
 
     (tmp_path / "s.yaml").write_bytes(bytes_or_mutation(data, SUITE, yaml.safe_dump))
     madbench_or_result(lambda: load_suite(str(tmp_path / "s.yaml")))
+
+
+def test_deeply_nested_files_are_refused_in_one_line(tmp_path, monkeypatch):
+    """Nesting deep enough to exhaust the parsers' recursion is a madbench error too."""
+    from madbench.data.manifest import load_manifest
+    from madbench.suites import load_suite
+
+    deep = "[" * 100_000
+    (tmp_path / "config.json").write_text(deep)
+    (tmp_path / "s.yaml").write_text(deep)
+    (tmp_path / "m.yaml").write_text(deep)
+    monkeypatch.setenv("MADBENCH_MANIFESTS", str(tmp_path))
+    for call in (
+        lambda: RunDir(tmp_path).config(),
+        lambda: load_suite(str(tmp_path / "s.yaml")),
+        lambda: load_manifest("m"),
+    ):
+        with pytest.raises(MadbenchError):
+            call()

@@ -177,7 +177,7 @@ def load_manifest(stem: str) -> Manifest:
         )
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such manifest") from None
-    except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
         raise DataFileError(f"{path}: malformed manifest ({one_line(repr(exc))})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DataFileError(f"{path}: unreadable manifest ({exc})") from None

@@ -5,6 +5,12 @@ random numbers from seeds derived from (run seed, t, purpose) (:mod:`madbench.lo
 brings image samples into the data's domain (:mod:`madbench.data.domain`) and keeps both its
 training draw and the exact array it scored, so a run is repeatable bit for bit on one machine,
 resumable after any generation, and re-scorable without its model (``madbench rescore``).
+
+Every adapter call (build, fit, partial_fit, sample, save, meta, load) is guarded: whatever it
+raises, or a contract violation in what it returns, becomes the generation's failed row and
+its traceback goes to ``gen-NNN.error.log``. madbench's own errors, and running out of memory,
+are not the adapter's: they propagate, and nothing is recorded for the generation. A resume
+first verifies the run directory (:meth:`~madbench.runs.rundir.RunDir.verify`).
 """
 
 from __future__ import annotations
@@ -156,7 +162,7 @@ class Loop:
                 model = self._warm_model(t, previous_model)
                 _guarded("partial_fit", lambda: model.partial_fit(train, seed=seed, **extra))
             else:
-                model = build_adapter(self.config.model, self.config.model_args)
+                model = _guarded("build", self._build)
                 _guarded("fit", lambda: model.fit(train, seed=seed, **extra))
             row["fit_seconds"] = time.perf_counter() - t0
             t0 = time.perf_counter()
@@ -181,6 +187,9 @@ class Loop:
         row = {**row, **self._score(t, evaluation)}
         self.run_dir.commit(t, tmp, row)
         return row, model
+
+    def _build(self):
+        return build_adapter(self.config.model, self.config.model_args)
 
     def _save_model(self, model, tmp) -> None:
         """The adapter's checkpoint (``model/``) and ``meta.json``, when it offers them."""
@@ -215,7 +224,7 @@ class Loop:
         if previous_model is not None:
             return previous_model
         # Resumed: rebuild generation t-1 from its verified checkpoint.
-        model = build_adapter(self.config.model, self.config.model_args)
+        model = _guarded("build", self._build)
         _guarded("load", lambda: model.load(str(self.run_dir.gen_dir(t - 1) / "model")))
         return model
 

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from madbench import __version__
-from madbench.errors import DataFileError
+from madbench.errors import DataFileError, one_line
 from madbench.npfiles import load_npy
 from madbench.runs.grid import save_grid
 from madbench.runs.schema import COLUMNS
@@ -107,8 +107,8 @@ def read_json(path: Path, what: str) -> dict:
         value = json.loads(path.read_text())
     except FileNotFoundError:
         raise DataFileError(f"{path} is missing ({what})") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise DataFileError(f"{path} is corrupt ({what}): {exc}") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise DataFileError(f"{path} is corrupt ({what}): {one_line(exc)}") from None
     if not isinstance(value, dict):
         raise DataFileError(f"{path} is corrupt ({what}): not a JSON object")
     return value
@@ -354,10 +354,13 @@ class RunDir:
         present = {
             path.relative_to(folder).as_posix()
             for path in folder.rglob("*")
-            if path.is_file() and path.name != MANIFEST
+            if path.is_file() and path != folder / MANIFEST
         }
-        for name in sorted(present - set(files)):
-            raise DataFileError(f"{folder}/{name} is not in its manifest (added later); remove it")
+        added = sorted(present - set(files))
+        if added:
+            raise DataFileError(
+                f"{folder}/{added[0]} is not in its manifest (added later); remove it"
+            )
         for name, digest in sorted(files.items()):
             path = folder / name
             if name not in present:
