@@ -16,12 +16,14 @@ Then it builds ``leaderboards/<suite>`` from exactly those runs.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from madbench.adapters import build_adapter
 from madbench.errors import DataFileError, InputError, one_line
 from madbench.leaderboard.claims import Claim
 from madbench.loops.config import RunConfig, ScoringSettings
@@ -171,6 +173,9 @@ def _quiet(line: str) -> None:
 def run_suite(runs: list[PlannedRun], runs_dir: Path, echo=print) -> list[Path]:
     """Run (or resume, or keep) every planned run; return their directories. The runs folder
     is locked for the whole suite: two suites never write one folder."""
+    models = {json.dumps([r.config.model, r.config.model_args], sort_keys=True) for r in runs}
+    for model, model_args in map(json.loads, sorted(models)):
+        build_adapter(model, model_args)  # a bad model or args fail before any run starts
     with locked(runs_dir, create=True):
         return _run_all(runs, runs_dir, echo)
 

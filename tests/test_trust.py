@@ -445,3 +445,16 @@ def test_edited_provenance_is_refused_by_the_build(finished, tmp_path, capsys):
     (run / "provenance.json").write_text(json.dumps(prov))
     assert main(["leaderboard", "build", str(run), "--out", str(tmp_path / "b")]) == 2
     assert "provenance.json differs from the one the run wrote" in capsys.readouterr().err
+
+
+def test_suite_with_bad_model_args_fails_before_any_run(tmp_path, capsys):
+    suite = tmp_path / "s.yaml"
+    suite.write_text(
+        "name: s\nexperiments:\n"
+        "  - {name: good, model: gaussian, data: gaussian-2, protocol: fully-synthetic}\n"
+        "  - {name: bad, model: gmm, model_args: {colours: 3}, data: gaussian-2,"
+        " protocol: fully-synthetic}\n"
+    )
+    assert main(["reproduce", str(suite), "--runs", str(tmp_path / "runs")]) == 2
+    assert "model 'gmm' cannot be built" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
