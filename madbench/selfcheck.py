@@ -39,7 +39,8 @@ class Check:
     reference: str
     madbench: float
     expected: float
-    ok: bool
+    ok: bool | None  # None: skipped, its reference is not installed (see ``skipped``)
+    skipped: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -98,7 +99,20 @@ def run(n: int = 800, k: int = 5, seed: int = 0) -> list[Check]:
                     expected[key],
                     TOLERANCE["knn"],
                 )
-            if strict and compute_prdc is not None:
+            if strict and compute_prdc is None:
+                for key in KNN_KEYS:
+                    checks.append(
+                        Check(
+                            name,
+                            f"{key} (<)",
+                            "prdc",
+                            getattr(ours, key),
+                            np.nan,
+                            None,
+                            "prdc is not installed: pip install prdc",
+                        )
+                    )
+            elif strict:
                 with contextlib.redirect_stdout(io.StringIO()):  # prdc prints its sizes
                     theirs = compute_prdc(real, fake, nearest_k=k)
                 for key in KNN_KEYS:

@@ -1,12 +1,13 @@
 """Reproduction suites: YAML lists of experiments, run as loops, then built into a leaderboard.
 
-A suite file (``benchmarks/suites/<name>.yaml``, or any path) holds ``name``, ``description``,
-``experiments`` and optionally ``claims``; each experiment gives ``model``, optional
-``model_args``, ``data``, ``protocol``, ``params`` (protocol fields), ``vary`` (field -> list
-of values; any of ``data``, ``protocol`` or a protocol field), ``seeds`` and ``scoring``
-(:class:`~madbench.loops.config.ScoringSettings` fields, e.g. ``{bootstrap: 0}``). It expands into
-one run per combination of its ``vary`` values and seeds. The claims are the hypothesis tests
-the suite's leaderboard must pass (:mod:`madbench.leaderboard.claims`).
+A suite file (shipped as ``madbench/resources/suites/<name>.yaml``, or any path) holds
+``name``, ``description``, ``experiments`` and optionally ``claims``; each experiment gives
+``model``, optional ``model_args``, ``data``, ``protocol``, ``params`` (protocol fields),
+``vary`` (field -> list of values; any of ``data``, ``protocol`` or a protocol field),
+``seeds`` and ``scoring`` (:class:`~madbench.loops.config.ScoringSettings` fields, e.g.
+``{bootstrap: 0}``). It expands into one run per combination of its ``vary`` values and
+seeds. The claims are the hypothesis tests the suite's leaderboard must pass
+(:mod:`madbench.leaderboard.claims`).
 
 ``madbench reproduce SUITE`` runs every run into ``runs/<suite>/<run name>``: a complete run is
 kept, an interrupted one is resumed, so the command itself can be re-run after any crash.
@@ -25,6 +26,7 @@ import yaml
 
 from madbench.adapters import build_adapter
 from madbench.errors import DataFileError, InputError, one_line
+from madbench.home import shipped
 from madbench.leaderboard.claims import Claim
 from madbench.loops.config import RunConfig, ScoringSettings
 from madbench.loops.engine import Loop
@@ -32,7 +34,6 @@ from madbench.loops.protocol import make_protocol
 from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir
 
-SUITES_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "suites"
 EXPERIMENT_KEYS = {
     "name",
     "model",
@@ -60,14 +61,14 @@ class Suite:
 
 
 def suite_path(suite: str) -> Path:
-    """A suite's file: ``suite`` itself if it is a file, else ``benchmarks/suites/<suite>.yaml``."""
+    """A suite's file: ``suite`` itself if it is a file, else the shipped ``<suite>.yaml``."""
     path = Path(suite)
     if path.is_file():
         return path
-    named = SUITES_DIR / f"{suite}.yaml"
+    named = shipped("suites") / f"{suite}.yaml"
     if named.is_file():
         return named
-    known = sorted(p.stem for p in SUITES_DIR.glob("*.yaml")) if SUITES_DIR.is_dir() else []
+    known = sorted(p.stem for p in shipped("suites").glob("*.yaml"))
     raise InputError(f"unknown suite {suite!r}; known: {', '.join(known) or 'none'}, or a path")
 
 

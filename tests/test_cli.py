@@ -144,3 +144,14 @@ def test_unwritable_statistics_path_and_warnings_are_one_line(files, capsys):
     code, out, err = run(["fid", tmp / "few.npy", tmp / "real.npy"], capsys)
     assert code == 0 and float(out) > 0
     assert err.startswith("madbench: warning: ") and "singular" in err and err.count("\n") == 1
+
+
+def test_selfcheck_says_which_checks_it_skipped(capsys, monkeypatch):
+    """Without prdc (a dev extra) its checks are reported as skipped, never as agreeing."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "prdc", None)  # import prdc raises ImportError
+    code, out, _ = run(["selfcheck", "--n", "100"], capsys)
+    last = out.strip().splitlines()[-1]
+    assert code == 0 and "12 skipped (prdc is not installed: pip install prdc)" in last
+    assert out.count(" skipped\n") == 12

@@ -118,16 +118,16 @@ def tiny_fashion(tmp_path, monkeypatch):
             "sha256": hashlib.sha256(raw).hexdigest(),
             "shape": list(array.shape),
         }
-    real = yaml.safe_load((manifests.manifest_dir() / "fashion-mnist.yaml").read_text())
-    real["files"] = entries
-    (tmp_path / "manifests").mkdir()
-    (tmp_path / "manifests" / "fashion-mnist.yaml").write_text(yaml.safe_dump(real))
-    monkeypatch.setenv(manifests.MANIFEST_ENV, str(tmp_path / "manifests"))
+    real = yaml.safe_load(manifests.manifest_path("fashion-mnist").read_text())
+    real["files"], real["name"] = entries, "tiny-fashion"
+    (tmp_path / "home" / "manifests").mkdir(parents=True)
+    (tmp_path / "home" / "manifests" / "tiny-fashion.yaml").write_text(yaml.safe_dump(real))
+    monkeypatch.setenv("MADBENCH_HOME", str(tmp_path / "home"))
     return files
 
 
 def test_fashion_reader_on_tiny_files(tiny_fashion):
-    data = get_dataset("fashion-mnist", data_dir=str(tiny_fashion))
+    data = get_dataset("tiny-fashion", data_dir=str(tiny_fashion))
     train, test = data.split("train"), data.split("test")
     assert train.x.shape == (5, 28, 28) and train.x.dtype == np.float32
     np.testing.assert_allclose(train.x[0, 0, :3], np.array([0, 1, 2]) / 255.0)
@@ -139,10 +139,10 @@ def test_a_changed_file_is_refused_by_name(tiny_fashion):
     with pytest.raises(
         manifests.VerificationError, match=r"test-labels.gz does not match its manifest"
     ):
-        get_dataset("fashion-mnist", data_dir=str(tiny_fashion)).split("train")
+        get_dataset("tiny-fashion", data_dir=str(tiny_fashion)).split("train")
     (tiny_fashion / "train-images.gz").unlink()
     with pytest.raises(manifests.VerificationError) as info:
-        get_dataset("fashion-mnist", data_dir=str(tiny_fashion)).verify()
+        get_dataset("tiny-fashion", data_dir=str(tiny_fashion)).verify()
     assert "train-images.gz is missing" in str(info.value)
     assert "test-labels.gz does not match" in str(info.value)
 
@@ -179,9 +179,7 @@ def test_cli_data_commands(capsys, tmp_path):
 
 def test_user_idx_set_added_trained_and_evaluated(tmp_path, monkeypatch, capsys):
     """MNIST-style files a user points at: manifest written, verified, LeNet trained, run."""
-    manifests_copy = tmp_path / "manifests"
-    shutil.copytree(manifests.manifest_dir(), manifests_copy)
-    monkeypatch.setenv(manifests.MANIFEST_ENV, str(manifests_copy))
+    monkeypatch.setenv("MADBENCH_HOME", str(tmp_path / "home"))
     rng = np.random.default_rng(0)
     files = tmp_path / "mnist-like"
     files.mkdir()

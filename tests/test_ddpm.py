@@ -50,6 +50,7 @@ def test_samples_are_of_the_asked_class_more_so_under_guidance(fitted, digits):
     assert lenet.accuracy(images[0.5], labels) > 0.9  # 0.99: guidance w = 1 sharpens the class
 
 
+@pytest.mark.slow  # CI runs it in its own step: pytest -m slow
 def test_guidance_trades_recall_for_precision(fitted, digits):
     """The paper's trade-off: lambda = 0.5 (w = 1) against lambda = 1, in LeNet features."""
     lenet = lenet_for(digits)
@@ -132,6 +133,7 @@ def test_bad_sampling_requests_and_settings(digits):
         DDPMGenerator(depth=2)
 
 
+@pytest.mark.slow  # CI runs it in its own step: pytest -m slow
 def test_three_generations_fully_synthetic_on_digits(tmp_path, capsys):
     """Issue 4's loop: `ddpm` tiny, fully synthetic, 3 generations, through `madbench evaluate`
     (200 training steps and 20 DDIM steps, so that the test suite stays within minutes)."""

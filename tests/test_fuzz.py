@@ -143,8 +143,11 @@ MANIFEST = {
 def test_manifests_any_content(tmp_path, monkeypatch, data):
     from madbench.data.datasets import get_dataset
 
-    monkeypatch.setenv("MADBENCH_MANIFESTS", str(tmp_path))
-    (tmp_path / "fuzzed.yaml").write_bytes(bytes_or_mutation(data, MANIFEST, yaml.safe_dump))
+    monkeypatch.setenv("MADBENCH_HOME", str(tmp_path))
+    (tmp_path / "manifests").mkdir(exist_ok=True)
+    (tmp_path / "manifests" / "fuzzed.yaml").write_bytes(
+        bytes_or_mutation(data, MANIFEST, yaml.safe_dump)
+    )
     madbench_or_result(lambda: get_dataset("fuzzed", data_dir=str(tmp_path)))
 
 
@@ -240,8 +243,9 @@ def test_deeply_nested_files_are_refused_in_one_line(tmp_path, monkeypatch):
     deep = "[" * 100_000
     (tmp_path / "config.json").write_text(deep)
     (tmp_path / "s.yaml").write_text(deep)
-    (tmp_path / "m.yaml").write_text(deep)
-    monkeypatch.setenv("MADBENCH_MANIFESTS", str(tmp_path))
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests" / "m.yaml").write_text(deep)
+    monkeypatch.setenv("MADBENCH_HOME", str(tmp_path))
     for call in (
         lambda: RunDir(tmp_path).config(),
         lambda: load_suite(str(tmp_path / "s.yaml")),

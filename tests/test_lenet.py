@@ -51,9 +51,9 @@ def test_shipped_fashion_weights_match_manifest_and_classify():
 def test_tampered_or_missing_weights(tmp_path):
     data = get_dataset("digits")
     spec = data.manifest.feature_weights
-    from madbench.metrics.lenet import WEIGHTS_DIR
+    from madbench.metrics.lenet import weights_path
 
-    state = torch.load(WEIGHTS_DIR / spec["file"], weights_only=True)
+    state = torch.load(weights_path(spec["file"]), weights_only=True)
     state["head.bias"] = state["head.bias"] + 1e-3
     torch.save(state, tmp_path / "tampered.pt")
     assert weights_digest(state) != spec["digest"]

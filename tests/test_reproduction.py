@@ -1,6 +1,6 @@
 """The paper's trends hold, as hypothesis tests over seeds (madbench.leaderboard.claims).
 
-The small suite's claims (``benchmarks/suites/small.yaml``) are tested on the committed
+The small suite's claims (``madbench/resources/suites/small.yaml``) are tested on the committed
 ``leaderboards/small`` per-seed values, which ``madbench leaderboard verify`` ties to the runs.
 The same test functions then run on a fresh re-run of the reduced suite ``ci`` (same kinds of
 claims, runs of seconds), so a code change that breaks a trend fails here.

@@ -394,8 +394,9 @@ def test_gzip_bomb_is_refused_with_bounded_memory(tmp_path):
 
 
 def test_manifest_paths_cannot_leave_the_data_folder(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("MADBENCH_MANIFESTS", str(tmp_path))
-    (tmp_path / "evil.yaml").write_text(
+    monkeypatch.setenv("MADBENCH_HOME", str(tmp_path))
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests" / "evil.yaml").write_text(
         "name: evil\nkind: image\nsource: x\nlicence: x\nfiles:\n"
         "  train-images: {path: ../../../../etc/passwd, bytes: 10, sha256: ab, shape: [1]}\n"
     )

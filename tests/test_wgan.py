@@ -47,6 +47,7 @@ def test_bad_settings():
         WGANGenerator(depth=2)
 
 
+@pytest.mark.slow  # CI runs it in its own step: pytest -m slow
 def test_truncation_trades_recall_for_precision():
     """The paper's trade-off at the tiny preset, measured in the digits' LeNet features."""
     digits = get_dataset("digits")

@@ -1,4 +1,4 @@
-"""The data sets madbench runs on, by name, each described by a manifest in data_manifests/.
+"""The data sets madbench runs on, by name, each described by a manifest (madbench.data.manifest).
 
 - ``gaussian-<d>``: N(0, I_d), any d >= 1 (generated; unlimited fresh draws);
 - ``gmm-25``: the MAD paper's 2-D mixture of 25 modes on a 5x5 grid (generated);

@@ -1,4 +1,7 @@
-"""Data-set manifests (``data_manifests/*.yaml``) and verification against them.
+"""Data-set manifests and verification against them.
+
+The shipped manifests are package data (``madbench/resources/manifests/``); the ones a user
+adds with ``madbench data add`` live in ``$MADBENCH_HOME/manifests/`` (:mod:`madbench.home`).
 
 A manifest names a data set's files with the size and sha256 of their *uncompressed* bytes
 (so any gzip packaging of the same data verifies), their shapes, the splits, the source and
@@ -19,19 +22,11 @@ import yaml
 from madbench.data.domain import Domain
 from madbench.data.idx import read_bytes
 from madbench.errors import DataFileError, one_line
-
-#: Where the manifests live: ``$MADBENCH_MANIFESTS``, else ``data_manifests/`` beside the package.
-MANIFEST_ENV = "MADBENCH_MANIFESTS"
+from madbench.home import find, shipped, user
 
 
 class VerificationError(DataFileError):
     """A data file that is missing or differs from its manifest."""
-
-
-def manifest_dir() -> Path:
-    return Path(
-        os.environ.get(MANIFEST_ENV) or Path(__file__).resolve().parents[2] / "data_manifests"
-    )
 
 
 @dataclass(frozen=True)
@@ -70,8 +65,22 @@ IDX_FILES = {
 
 
 def stored_names() -> list[str]:
-    """Names of the stored data sets that have a manifest."""
-    return sorted(p.stem for p in manifest_dir().glob("*.yaml") if p.stem not in GENERATED)
+    """Names of the stored data sets that have a manifest, shipped or added by the user."""
+    found = {
+        p.stem for kind in (shipped("manifests"), user("manifests")) for p in kind.glob("*.yaml")
+    }
+    return sorted(found - set(GENERATED))
+
+
+def manifest_path(name: str) -> Path:
+    """Where data set ``name``'s manifest is: shipped, else the user's."""
+    path = find("manifests", f"{name}.yaml")
+    if path is None:
+        raise DataFileError(
+            f"no manifest for data set {name!r} (shipped: {shipped('manifests')}; yours: "
+            f"{user('manifests')})"
+        )
+    return path
 
 
 def write_idx_manifest(name: str, directory: str | os.PathLike, *, classes: int = 10) -> Path:
@@ -87,9 +96,9 @@ def write_idx_manifest(name: str, directory: str | os.PathLike, *, classes: int 
         raise DataFileError(
             f"{name!r} cannot name a data set: use lower-case letters, digits and '-'"
         )
-    path = manifest_dir() / f"{name}.yaml"
-    if path.exists():
-        raise DataFileError(f"{path} exists already; choose another name")
+    if find("manifests", f"{name}.yaml") is not None:
+        raise DataFileError(f"a data set {name!r} exists already; choose another name")
+    path = user("manifests", create=True) / f"{name}.yaml"
     files = {}
     for key, stem in IDX_FILES.items():
         found = sorted(directory.glob(f"{stem}*"))
@@ -132,8 +141,8 @@ def write_idx_manifest(name: str, directory: str | os.PathLike, *, classes: int 
 
 
 def set_feature_weights(name: str, entry: dict) -> Path:
-    """Record the LeNet weights of data set ``name`` in its manifest."""
-    path = manifest_dir() / f"{name}.yaml"
+    """Record the LeNet weights of data set ``name`` in its manifest (a user's data set)."""
+    path = user("manifests") / f"{name}.yaml"
     raw = yaml.safe_load(path.read_text())
     raw["feature_weights"] = entry
     atomic = path.with_name(f".{path.name}.tmp")
@@ -150,8 +159,8 @@ def _file_name(name) -> str:
 
 
 def load_manifest(stem: str) -> Manifest:
-    """Read ``data_manifests/<stem>.yaml``."""
-    path = manifest_dir() / f"{stem}.yaml"
+    """Read data set ``stem``'s manifest (:func:`manifest_path`)."""
+    path = manifest_path(stem)
     try:
         raw = yaml.safe_load(path.read_text())
         if not isinstance(raw, dict):

@@ -1,7 +1,7 @@
 """Claims: the paper's trends as hypothesis tests over seeds, run on a leaderboard's per-seed
 values.
 
-A suite file lists its claims (``claims:`` in ``benchmarks/suites/<name>.yaml``); each names
+A suite file lists its claims (``claims:`` in ``madbench/resources/suites/<name>.yaml``); each names
 one leaderboard row (an *arm*: data, model, protocol, lambda and any protocol field), a metric,
 a test and a direction:
 

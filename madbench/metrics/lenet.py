@@ -1,15 +1,13 @@
 """LeNet-type features for small grayscale images (the MAD paper's FID space for MNIST).
 
-A small convolutional classifier is trained on a data set's train split by
-``madbench features train-lenet`` with a fixed seed, deterministically on one CPU thread; its
-weights ship in ``madbench/weights/`` and their digest is recorded in the data set's manifest
+A small convolutional classifier is trained on a data set's train split by ``madbench features
+train-lenet`` with a fixed seed, deterministically on one CPU thread; its weights ship in
+``madbench/resources/weights/`` and their digest is recorded in the data set's manifest
 (``feature_weights``), so that every user scores in the same feature space. The digest is the
 sha256 of the parameters themselves (names, dtypes, shapes, bytes), not of the file: torch
-writes a random id into every file it saves. The features are
-the 84 activations of the penultimate layer.
-
-Images come in as float arrays (n, height, width) in [0, 1]; any height and width >= 4 work
-(an adaptive pooling fixes the size before the dense layers).
+writes a random id into every file it saves. The features are the 84 activations of the
+penultimate layer. Images come in as float arrays (n, height, width) in [0, 1]; any height and
+width >= 4 work (an adaptive pooling fixes the size before the dense layers).
 """
 
 from __future__ import annotations
@@ -23,9 +21,9 @@ import torch
 from torch import nn
 
 from madbench.errors import DataFileError, FeatureError
+from madbench.home import find, user
 
 FEATURE_DIM = 84
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 
 
 class LeNet(nn.Module):
@@ -147,4 +145,13 @@ def lenet_for(dataset) -> LeNetFeatures:
     spec = dataset.manifest.feature_weights
     if not spec:
         raise FeatureError(f"{dataset.name}: its manifest names no LeNet feature weights")
-    return LeNetFeatures(WEIGHTS_DIR / spec["file"], spec["digest"], dataset.classes or 10)
+    return LeNetFeatures(weights_path(spec["file"]), spec["digest"], dataset.classes or 10)
+
+
+def weights_path(file: str) -> Path:
+    """A manifest's weights file: a path as given, or a name among the shipped weights, else
+    the user's (:mod:`madbench.home`)."""
+    path = Path(file)
+    if path.is_absolute() or len(path.parts) > 1:
+        return path
+    return find("weights", file) or user("weights") / file

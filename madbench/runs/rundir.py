@@ -49,7 +49,7 @@ from madbench.runs.grid import save_grid
 from madbench.runs.schema import COLUMNS
 from madbench.runs.threads import thread_report
 
-PACKAGES = ("numpy", "scipy", "torch", "faiss-cpu", "scikit-learn", "clean-fid")
+PACKAGES = ("numpy", "scipy", "torch", "faiss-gpu", "faiss-cpu", "scikit-learn", "clean-fid")
 MANIFEST = "manifest.json"
 GENERATION = re.compile(r"gen-(\d{3,})")
 #: Temporary names of this module and of madbench.leaderboard.publish: ``.NAME.tmp-PID``.
@@ -114,24 +114,34 @@ def read_json(path: Path, what: str) -> dict:
     return value
 
 
+def source_commit() -> dict:
+    """The git commit of madbench's own checkout and whether it has uncommitted changes; both
+    None when madbench is installed (not run from its checkout), even inside another repo."""
+    root = Path(__file__).resolve().parents[2]
+
+    def git(*args):
+        return subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=5
+        )
+
+    try:
+        top = git("rev-parse", "--show-toplevel")
+        if top.returncode or Path(top.stdout.strip()).resolve() != root:
+            return {"git_commit": None, "git_dirty": None}
+        status = git("status", "--porcelain", "--untracked-files=no")
+        return {
+            "git_commit": git("rev-parse", "HEAD").stdout.strip() or None,
+            "git_dirty": bool(status.stdout.strip()),
+        }
+    except (OSError, subprocess.SubprocessError):
+        return {"git_commit": None, "git_dirty": None}
+
+
 def provenance(data_hashes: dict) -> dict:
     """Where and with what a run was computed (call it inside the run's pinned threads, so
     that the thread pools it records are the ones the run used)."""
     import torch
 
-    try:
-        commit = (
-            subprocess.run(
-                ["git", "rev-parse", "HEAD"],
-                capture_output=True,
-                text=True,
-                timeout=5,
-                cwd=Path(__file__).resolve().parent,
-            ).stdout.strip()
-            or None
-        )
-    except (OSError, subprocess.SubprocessError):
-        commit = None
     packages = {}
     for name in PACKAGES:
         try:
@@ -140,7 +150,7 @@ def provenance(data_hashes: dict) -> dict:
             packages[name] = None
     return {
         "madbench_version": __version__,
-        "git_commit": commit,
+        **source_commit(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": packages,
