@@ -1,7 +1,27 @@
 """madbench: benchmark suite and metrics toolkit for self-consuming generative loops.
 
-The metrics live in :mod:`madbench.metrics`; every function takes the *real* set first and the
-*generated* (fake) set second, as arrays with samples in rows.
+One call each (:mod:`madbench.api`)::
+
+    import madbench
+    madbench.compute_metrics(real, fake, metrics="prdc,fid")     # arrays, tensors, files, folders
+    run = madbench.evaluate("gmm", "digits", generations=5)      # or a class, or an instance
+    run.results                                                  # a pandas DataFrame
+    madbench.load_run("runs/...")                                # verified
+    madbench.build_leaderboard(["runs/a", "runs/b"], "leaderboards/mine")
+
+Every function takes the *real* set first and the *generated* (fake) set second, as arrays
+with samples in rows. The adapter contract is :class:`madbench.adapters.GenerativeModel`.
 """
 
 __version__ = "0.3.0"
+
+API = ("compute_metrics", "evaluate", "load_run", "build_leaderboard", "Run")
+__all__ = [*API, "__version__"]
+
+
+def __getattr__(name):  # the API loads torch and friends only when first used
+    if name in API:
+        from madbench import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'madbench' has no attribute {name!r}")

@@ -34,7 +34,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from madbench.errors import InputError, MadbenchError
+from madbench.errors import AdapterError, InputError
 
 ENTRY_POINT_GROUP = "madbench.adapters"
 #: Largest sample magnitude accepted: the metrics are exact up to 1e30 (k-NN scale-invariance,
@@ -50,15 +50,20 @@ ALIASES = {
 }
 
 
-class AdapterError(MadbenchError):
-    """An adapter that cannot be found, built, or that breaks the contract."""
-
-
 @runtime_checkable
-class Generator(Protocol):
-    def fit(self, X, *, seed: int): ...
+class GenerativeModel(Protocol):
+    """The adapter contract (module docstring), as a type. Required: ``fit`` and ``sample``.
 
-    def sample(self, n: int, *, bias: float = 1.0, seed: int): ...
+    Optional, used when present: ``save(directory)`` and ``load(directory) -> self``
+    (checkpoints, resume), ``partial_fit(X, *, seed) -> self`` (warm-start protocols),
+    ``meta() -> dict`` (recorded in each generation's meta.json), the class attributes
+    ``conditional = True`` (then ``labels=`` is passed to fit, partial_fit and sample) and
+    ``data_kinds = ("image",)`` or ``("vector",)``.
+    """
+
+    def fit(self, X: np.ndarray, *, seed: int) -> GenerativeModel: ...
+
+    def sample(self, n: int, *, bias: float = 1.0, seed: int) -> np.ndarray: ...
 
 
 def parse_model_args(text: str | None) -> dict:

@@ -13,7 +13,7 @@ import warnings
 
 import click
 
-from madbench import __version__
+from madbench import __version__, defaults
 from madbench.errors import MadbenchError, one_line
 
 MIB = 2**20
@@ -38,7 +38,9 @@ def cli():
 @cli.command()
 @click.argument("real")
 @click.argument("fake")
-@click.option("--k", "k", default=5, show_default=True, type=int, help="Neighbours per ball.")
+@click.option(
+    "--k", "k", default=defaults.K, show_default=True, type=int, help="Neighbours per ball."
+)
 @click.option(
     "--backend",
     type=click.Choice(["auto", "torch", "faiss"]),
@@ -55,13 +57,20 @@ def cli():
 @click.option("--device", default=None, help="cpu or cuda (default: cuda when available).")
 @click.option(
     "--memory-budget",
-    default=512,
+    default=defaults.MEMORY_BUDGET // MIB,
     show_default=True,
     type=click.IntRange(min=1),
     help="MiB for one distance block; sets block sizes, not results.",
 )
-@click.option("--kid-subsets", default=100, show_default=True, type=click.IntRange(min=1))
-@click.option("--kid-subset-size", default=1000, show_default=True, type=click.IntRange(min=2))
+@click.option(
+    "--kid-subsets", default=defaults.KID_SUBSETS, show_default=True, type=click.IntRange(min=1)
+)
+@click.option(
+    "--kid-subset-size",
+    default=defaults.KID_SUBSET_SIZE,
+    show_default=True,
+    type=click.IntRange(min=2),
+)
 @click.option(
     "--kid-scale",
     type=click.Choice(["none", "real-norm"]),
@@ -76,10 +85,19 @@ def cli():
     default=None,
     help="Inception weights file for image folders (or set MADBENCH_INCEPTION_WEIGHTS).",
 )
+@click.option(
+    "--metrics",
+    "which",
+    default="all",
+    show_default=True,
+    help="Which to compute: any of prdc (precision, recall, density, coverage), fid, kid, "
+    "comma-separated.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def metrics(
     real,
     fake,
+    which,
     k,
     backend,
     strict,
@@ -93,20 +111,23 @@ def metrics(
     inception_weights,
     as_json,
 ):
-    """Precision, recall, density, coverage, FID and KID of FAKE against REAL.
+    """Precision, recall, density, coverage, FID and KID of FAKE against REAL (or those
+    --metrics names).
 
     REAL and FAKE are .npy/.npz feature files (rows are samples) or folders of RGB images
     (Inception-v3 features through clean-fid).
     """
     from madbench.metrics.files import load_features
     from madbench.metrics.kid import real_norm_scale
-    from madbench.metrics.report import METRIC_KEYS, all_metrics
+    from madbench.metrics.report import METRIC_KEYS, all_metrics, parse_metrics
 
+    wanted = parse_metrics(which)
     inception = _inception(inception_weights, device)
     real_features = load_features(real, inception=inception)
     report = all_metrics(
         real_features,
         load_features(fake, inception=inception),
+        metrics=wanted,
         k=k,
         backend=backend,
         strict=strict,
@@ -122,8 +143,9 @@ def metrics(
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
-    width = max(len(key) for key in METRIC_KEYS)
-    for key in METRIC_KEYS:
+    keys = [key for key in METRIC_KEYS if key in report]
+    width = max(len(key) for key in keys)
+    for key in keys:
         click.echo(f"{key:<{width}}  {_fmt(report[key])}")
     settings = ", ".join(f"{key}={_fmt(report[key])}" for key in report if key not in METRIC_KEYS)
     click.echo(f"({settings})")
@@ -173,7 +195,7 @@ def fid(first, second, inception_weights, device):
     type=click.IntRange(min=20),
     help="Samples per side of each built-in data set.",
 )
-@click.option("--k", "k", default=5, show_default=True, type=click.IntRange(min=1))
+@click.option("--k", "k", default=defaults.K, show_default=True, type=click.IntRange(min=1))
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def selfcheck(n, k, seed, as_json):
@@ -575,7 +597,9 @@ def features():
 @features.command("train-lenet")
 @click.option("--data", required=True, help="An image data set (digits, fashion-mnist).")
 @click.option("--data-dir", default=None, help="Folder holding the data set's files.")
-@click.option("--epochs", default=8, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--epochs", default=defaults.LENET_EPOCHS, show_default=True, type=click.IntRange(min=1)
+)
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option(
     "--out", default=None, help="Weights file (default $MADBENCH_HOME/weights/lenet-DATA.pt)."

@@ -22,6 +22,11 @@ class FeatureError(MadbenchError, RuntimeError):
     """A feature extractor that cannot run (missing weights, offline download, no images)."""
 
 
+class AdapterError(MadbenchError):
+    """An adapter (a generative model plugged into madbench) that cannot be found or built,
+    or that breaks the adapter contract (:class:`madbench.adapters.GenerativeModel`)."""
+
+
 class BackendError(MadbenchError, RuntimeError):
     """A neighbour-search back end that is unknown or unavailable on this machine."""
 

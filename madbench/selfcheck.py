@@ -24,7 +24,7 @@ import numpy as np
 from madbench import references
 from madbench.metrics.frechet import fid_from_features
 from madbench.metrics.kid import kid
-from madbench.metrics.knn import knn_metrics
+from madbench.metrics.knn import DEFAULT_K, knn_metrics
 
 KNN_KEYS = ("precision", "recall", "density", "coverage")
 #: Agreement required: k-NN metrics are exact; FID and KID are float64 computations that
@@ -69,7 +69,7 @@ def _close(a: float, b: float, tol: float, relative: bool) -> bool:
     return bool(abs(a - b) <= tol * scale)
 
 
-def run(n: int = 800, k: int = 5, seed: int = 0) -> list[Check]:
+def run(n: int = 800, k: int = DEFAULT_K, seed: int = 0) -> list[Check]:
     """Compute every metric both ways on every built-in data set; one Check per comparison."""
     try:
         from prdc import compute_prdc

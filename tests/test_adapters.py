@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from madbench.adapters import (
-    AdapterError,
     Generator,
     build_adapter,
     check_adapter,
@@ -13,7 +12,7 @@ from madbench.adapters import (
     resolve_adapter,
 )
 from madbench.cli import main
-from madbench.errors import InputError
+from madbench.errors import AdapterError, InputError
 from madbench.generators.gaussian import GaussianGenerator
 
 

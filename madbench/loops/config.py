@@ -14,6 +14,7 @@ import numpy as np
 from madbench.errors import InputError
 from madbench.loops.protocol import PROTOCOL_VERSION, Protocol
 from madbench.metrics.bootstrap import DEFAULT_REPLICATES
+from madbench.metrics.kid import DEFAULT_KID_SUBSET_SIZE, DEFAULT_KID_SUBSETS
 from madbench.runs.threads import DEFAULT_THREADS
 
 #: The purposes a generation draws random numbers for.
@@ -40,8 +41,8 @@ class ScoringSettings:
     intervals (0: none). ``strict``: the ``<`` ball rule instead of ``<=``.
     """
 
-    kid_subsets: int = 100
-    kid_subset_size: int = 1000
+    kid_subsets: int = DEFAULT_KID_SUBSETS
+    kid_subset_size: int = DEFAULT_KID_SUBSET_SIZE
     kid_scale: str = "real-norm"
     bootstrap: int = DEFAULT_REPLICATES
     strict: bool = False

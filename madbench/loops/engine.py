@@ -22,8 +22,8 @@ import traceback
 
 import numpy as np
 
-from madbench.adapters import AdapterError, build_adapter, check_samples, resolve_adapter
-from madbench.errors import InputError
+from madbench.adapters import build_adapter, check_samples, resolve_adapter
+from madbench.errors import AdapterError, InputError
 from madbench.loops.config import (
     BOOTSTRAP,
     EVAL_SAMPLES,
@@ -62,15 +62,22 @@ def _guarded(step: str, call):
 class Loop:
     """One run of ``config`` into ``run_dir``; ``echo`` receives one progress line per step.
 
-    Everything that can be checked before the run directory exists is: the model spec, its
-    arguments (the adapter is built once), the data, and whether k fits the evaluation set.
+    ``factory`` builds a fresh adapter for each generation that trains from scratch; by default
+    ``config.model`` built with ``config.model_args`` (the Python API passes one for a class
+    or an instance a notebook holds). Everything that can be checked before the run directory
+    exists is: the model, its arguments (the adapter is built once), the data, and whether k
+    fits the evaluation set.
     """
 
-    def __init__(self, config: RunConfig, run_dir: RunDir, echo=print):
+    def __init__(self, config: RunConfig, run_dir: RunDir, echo=print, *, factory=None):
         self.config, self.run_dir, self.echo = config, run_dir, echo
         self.p = config.protocol
-        adapter = resolve_adapter(config.model)
-        build_adapter(config.model, config.model_args)  # bad model args fail here
+        if factory is None:
+            resolve_adapter(config.model)  # a spec that names no adapter class fails here
+            self._factory = lambda: build_adapter(config.model, config.model_args)
+        else:
+            self._factory = factory
+        adapter = type(self._factory())  # bad model args fail here
         if self.p.retrain == "warm" and not callable(getattr(adapter, "partial_fit", None)):
             raise AdapterError(f"{config.model} has no partial_fit(): it cannot warm-start")
         self.conditional = bool(getattr(adapter, "conditional", False))
@@ -189,7 +196,7 @@ class Loop:
         return row, model
 
     def _build(self):
-        return build_adapter(self.config.model, self.config.model_args)
+        return self._factory()
 
     def _save_model(self, model, tmp) -> None:
         """The adapter's checkpoint (``model/``) and ``meta.json``, when it offers them."""

@@ -39,6 +39,7 @@ import re
 from dataclasses import dataclass
 
 from madbench.errors import InputError
+from madbench.metrics.knn import DEFAULT_K
 
 #: Bumped whenever the meaning of a field changes; part of the hash. 2: one real pool order
 #: for every protocol, generated images brought into the data's domain.
@@ -56,7 +57,7 @@ class Protocol:
     source: str = "previous"  # previous | accumulate | last-K
     retrain: str = "scratch"  # scratch | warm
     bias: float = 1.0  # sampling bias lambda in (0, 1]
-    k: int = 5  # neighbours of the k-NN metrics
+    k: int = DEFAULT_K  # neighbours of the k-NN metrics
     eval_n: int = 1000  # generated and held-out real samples per evaluation
     seed: int = 0
     version: int = PROTOCOL_VERSION

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from madbench import defaults
 from madbench.errors import InputError
 from madbench.metrics.validate import as_features, check_no_overflow, check_same_dim
 
@@ -52,6 +53,11 @@ class KidResult:
 #: Up to this many samples per set, KID computes the three kernel matrices once (at most
 #: 3 x 128 MB) and every subset's sums from them, instead of three products per subset.
 WHOLE_KERNEL_MAX = 4096
+
+
+#: KID's defaults (clean-fid's): subsets, and samples per subset.
+DEFAULT_KID_SUBSETS = defaults.KID_SUBSETS
+DEFAULT_KID_SUBSET_SIZE = defaults.KID_SUBSET_SIZE
 
 
 def _cubic_kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -111,8 +117,8 @@ def kid(
     real,
     fake,
     *,
-    n_subsets: int = 100,
-    subset_size: int = 1000,
+    n_subsets: int = DEFAULT_KID_SUBSETS,
+    subset_size: int = DEFAULT_KID_SUBSET_SIZE,
     seed: int = 0,
     feature_scale: float = 1.0,
 ) -> KidResult:

@@ -29,13 +29,14 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from tqdm import tqdm
 
+from madbench import defaults
 from madbench.errors import InputError
 from madbench.metrics import exact
 from madbench.metrics.neighbours import DEFAULT_MEMORY_BUDGET, get_backend
 from madbench.metrics.validate import as_features, check_k, check_same_dim
 
 #: The MAD paper's neighbour count (also prdc's README and dgm-eval).
-DEFAULT_K = 5
+DEFAULT_K = defaults.K
 #: Queries searched at once by the approximate mode (bounds its memory).
 APPROX_QUERY_CHUNK = 65_536
 

@@ -27,11 +27,12 @@ import faiss
 import numpy as np
 import torch
 
+from madbench import defaults
 from madbench.devices import pick_device
 from madbench.errors import BackendError
 
 #: Default memory budget of one distance block and its temporaries, in bytes.
-DEFAULT_MEMORY_BUDGET = 512 * 2**20
+DEFAULT_MEMORY_BUDGET = defaults.MEMORY_BUDGET
 #: Bytes held per element of a distance block at most: the float32 distance (4), three boolean
 #: masks (3), two float32 temporaries of the realism score (8), and slack for the allocator.
 BYTES_PER_BLOCK_ELEMENT = 24

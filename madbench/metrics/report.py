@@ -11,82 +11,124 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from madbench.errors import InputError
 from madbench.metrics.frechet import fid_from_features
-from madbench.metrics.kid import KidResult, kid
+from madbench.metrics.kid import DEFAULT_KID_SUBSET_SIZE, DEFAULT_KID_SUBSETS, KidResult, kid
 from madbench.metrics.knn import DEFAULT_K, KnnMetrics, knn_metrics
 from madbench.metrics.neighbours import DEFAULT_MEMORY_BUDGET
 
 #: The metric keys, in the order tables print them.
 METRIC_KEYS = ("precision", "recall", "density", "coverage", "fid", "kid", "kid_std")
+#: The metrics one can ask for, and the keys each fills.
+METRICS = {
+    "prdc": ("precision", "recall", "density", "coverage"),
+    "fid": ("fid",),
+    "kid": ("kid", "kid_std"),
+}
+
+
+def parse_metrics(metrics) -> tuple[str, ...]:
+    """``metrics`` (a comma-separated string or names from :data:`METRICS`) as a tuple in
+    canonical order; None or "all" means every metric."""
+    if metrics is None or metrics == "all":
+        return tuple(METRICS)
+    names = metrics.split(",") if isinstance(metrics, str) else list(metrics)
+    names = [str(name).strip() for name in names if str(name).strip()]
+    unknown = sorted(set(names) - set(METRICS))
+    if unknown or not names:
+        raise InputError(
+            f"unknown metrics {unknown or names}; choose any of {', '.join(METRICS)} "
+            "(comma-separated), or all"
+        )
+    return tuple(name for name in METRICS if name in names)
 
 
 @dataclass(frozen=True)
 class MetricReport:
-    knn: KnnMetrics
-    fid: float
-    kid: KidResult
+    """The metrics asked for (the others are None) and how they were computed."""
+
+    knn: KnnMetrics | None
+    fid: float | None
+    kid: KidResult | None
 
     def as_dict(self) -> dict:
-        """Metric values under METRIC_KEYS, then the settings that produced them."""
-        return {
-            "precision": self.knn.precision,
-            "recall": self.knn.recall,
-            "density": self.knn.density,
-            "coverage": self.knn.coverage,
-            "fid": self.fid,
-            "kid": self.kid.mean,
-            "kid_std": self.kid.std,
-            "k": self.knn.k,
-            "rule": self.knn.rule,
-            "backend": self.knn.backend,
-            "exact": self.knn.exact,
-            "n_real": self.knn.n_real,
-            "n_fake": self.knn.n_fake,
-            "dim": self.knn.dim,
-            "kid_subsets": self.kid.n_subsets,
-            "kid_subset_size": self.kid.subset_size,
-            "kid_scale": self.kid.scale,
-            "seed": self.kid.seed,
-        }
+        """The computed metric values under METRIC_KEYS, then the settings that made them."""
+        out = {}
+        if self.knn is not None:
+            knn = self.knn
+            out.update(
+                precision=knn.precision,
+                recall=knn.recall,
+                density=knn.density,
+                coverage=knn.coverage,
+            )
+        if self.fid is not None:
+            out["fid"] = self.fid
+        if self.kid is not None:
+            out.update(kid=self.kid.mean, kid_std=self.kid.std)
+        if self.knn is not None:
+            out.update(
+                k=knn.k,
+                rule=knn.rule,
+                backend=knn.backend,
+                exact=knn.exact,
+                n_real=knn.n_real,
+                n_fake=knn.n_fake,
+                dim=knn.dim,
+            )
+        if self.kid is not None:
+            out.update(
+                kid_subsets=self.kid.n_subsets,
+                kid_subset_size=self.kid.subset_size,
+                kid_scale=self.kid.scale,
+                seed=self.kid.seed,
+            )
+        return out
 
 
 def all_metrics(
     real: np.ndarray,
     fake: np.ndarray,
     *,
+    metrics=None,
     k: int = DEFAULT_K,
     backend: str = "auto",
     strict: bool = False,
     approximate: bool = False,
     device: str | None = None,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
-    kid_subsets: int = 100,
-    kid_subset_size: int = 1000,
+    kid_subsets: int = DEFAULT_KID_SUBSETS,
+    kid_subset_size: int = DEFAULT_KID_SUBSET_SIZE,
     kid_feature_scale: float = 1.0,
     seed: int = 0,
     progress: bool = False,
     per_sample: bool = False,
 ) -> MetricReport:
-    """k-NN metrics, FID and KID of ``fake`` against ``real`` (feature arrays, real first).
+    """The k-NN metrics (``prdc``), FID and KID of ``fake`` against ``real`` (feature arrays,
+    real first), or those of them ``metrics`` names (:func:`parse_metrics`); only those are
+    computed.
 
     ``kid_feature_scale`` divides both sets before KID's kernel (1: clean-fid's KID, right
     for Inception features; :func:`madbench.metrics.kid.real_norm_scale` for others);
     ``per_sample`` keeps the k-NN ball memberships (``report.knn.per_sample``)."""
-    knn = knn_metrics(
-        real,
-        fake,
-        k=k,
-        backend=backend,
-        strict=strict,
-        approximate=approximate,
-        device=device,
-        memory_budget=memory_budget,
-        progress=progress,
-        per_sample=per_sample,
-    )
+    wanted = parse_metrics(metrics)
+    knn = None
+    if "prdc" in wanted:
+        knn = knn_metrics(
+            real,
+            fake,
+            k=k,
+            backend=backend,
+            strict=strict,
+            approximate=approximate,
+            device=device,
+            memory_budget=memory_budget,
+            progress=progress,
+            per_sample=per_sample,
+        )
     return MetricReport(
         knn=knn,
-        fid=fid_from_features(real, fake),
+        fid=fid_from_features(real, fake) if "fid" in wanted else None,
         kid=kid(
             real,
             fake,
@@ -94,5 +136,7 @@ def all_metrics(
             subset_size=kid_subset_size,
             seed=seed,
             feature_scale=kid_feature_scale,
-        ),
+        )
+        if "kid" in wanted
+        else None,
     )

@@ -1,0 +1,191 @@
+"""madbench in one call each, for notebooks and scripts (re-exported by ``import madbench``).
+
+- :func:`compute_metrics`: metrics of a generated set against a real one, from arrays, torch
+  tensors, .npy/.npz files or image folders; a plain dict under the CLI's JSON keys.
+- :func:`evaluate`: a self-consuming loop of a model given as an alias, a ``module:Class``
+  string, a class or an already-built instance; returns a :class:`Run`.
+- :func:`load_run`: a run directory, verified, as a :class:`Run`.
+- :func:`build_leaderboard`: a leaderboard folder from run directories; its rows as a
+  DataFrame.
+
+Real data first, generated second, always; rows are samples.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from madbench import defaults
+from madbench.errors import AdapterError, InputError
+
+
+def _features(x, name: str, inception):
+    """An array or tensor as it is; a path as the features it holds (or its images')."""
+    if isinstance(x, str | os.PathLike):
+        from madbench.metrics.files import load_features
+
+        return load_features(x, inception=inception)
+    return x
+
+
+def compute_metrics(
+    real,
+    fake,
+    *,
+    metrics="all",
+    k: int = defaults.K,
+    strict: bool = False,
+    kid_scale: str = "none",
+    kid_subsets: int = defaults.KID_SUBSETS,
+    kid_subset_size: int = defaults.KID_SUBSET_SIZE,
+    seed: int = 0,
+    backend: str = "auto",
+    device: str | None = None,
+    memory_budget: int = defaults.MEMORY_BUDGET,
+    inception_weights: str | None = None,
+) -> dict:
+    """Metrics of ``fake`` against ``real``, as ``madbench metrics --json`` prints them.
+
+    ``real`` and ``fake``: feature arrays (n, d), torch tensors, .npy/.npz files, or folders of
+    RGB images (Inception-v3 features through clean-fid; ``inception_weights`` names the
+    weights file offline). ``metrics``: ``"all"`` or any of ``prdc`` (precision, recall,
+    density, coverage), ``fid``, ``kid`` (a list or a comma-separated string); only those are
+    computed. ``kid_scale``: ``"none"`` (clean-fid's KID, for Inception features) or
+    ``"real-norm"`` (for other feature spaces). ``memory_budget`` in bytes.
+    """
+    from madbench.metrics.features import InceptionFeatures
+    from madbench.metrics.kid import real_norm_scale
+    from madbench.metrics.report import all_metrics
+
+    if kid_scale not in ("none", "real-norm"):
+        raise InputError(f"kid_scale must be 'none' or 'real-norm', got {kid_scale!r}")
+    inception = InceptionFeatures(inception_weights, device=device)
+    real = _features(real, "real", inception)
+    fake = _features(fake, "fake", inception)
+    return all_metrics(
+        real,
+        fake,
+        metrics=metrics,
+        k=k,
+        backend=backend,
+        strict=strict,
+        device=device,
+        memory_budget=memory_budget,
+        kid_subsets=kid_subsets,
+        kid_subset_size=kid_subset_size,
+        kid_feature_scale=real_norm_scale(real) if kid_scale == "real-norm" else 1.0,
+        seed=seed,
+    ).as_dict()
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run directory, verified: its configuration and its rows, one per generation."""
+
+    path: Path
+    config: dict
+    rows: list[dict]
+
+    @property
+    def results(self):
+        """The rows as a pandas DataFrame, numbers as numbers (empty cells: NaN)."""
+        import pandas as pd
+
+        from madbench.runs.schema import COLUMNS
+
+        frame = pd.DataFrame(self.rows, columns=list(COLUMNS))
+        for column in frame.columns:
+            try:
+                frame[column] = pd.to_numeric(frame[column].replace("", None))
+            except (ValueError, TypeError):
+                pass
+        return frame
+
+
+def load_run(path) -> Run:
+    """The run directory at ``path``, verified (:meth:`madbench.runs.rundir.RunDir.verify`)."""
+    from madbench.runs.lock import locked
+    from madbench.runs.rundir import RunDir
+
+    run_dir = RunDir(path)
+    with locked(run_dir.path, shared=True):
+        found = run_dir.verify()
+    return Run(run_dir.path, found.config, found.rows)
+
+
+def _model_factory(model, model_args: dict):
+    """``(spec, factory)``: the spec config.json records, and what builds a fresh adapter."""
+    if isinstance(model, str):
+        return model, None
+    if isinstance(model, type):
+        spec = f"{model.__module__}:{model.__qualname__}"
+
+        def build():
+            try:
+                return model(**model_args)
+            except Exception as exc:
+                raise AdapterError(
+                    f"model {spec!r} cannot be built with {model_args}: {exc!r}"
+                ) from None
+
+        return spec, build
+    if not (callable(getattr(model, "fit", None)) and callable(getattr(model, "sample", None))):
+        raise AdapterError(
+            f"{type(model).__name__} is not an adapter: it needs fit() and sample() "
+            "(see madbench.adapters.GenerativeModel)"
+        )
+    if model_args:
+        raise InputError("model_args apply to a model name or class, not to an instance")
+    kind = type(model)
+    return f"{kind.__module__}:{kind.__qualname__}", lambda: copy.deepcopy(model)
+
+
+def evaluate(
+    model,
+    data: str,
+    protocol: str = "fully-synthetic",
+    *,
+    model_args: dict | None = None,
+    out=None,
+    data_dir: str | None = None,
+    threads: int = 1,
+    echo=None,
+    **params,
+) -> Run:
+    """Run ``model`` through a self-consuming loop on ``data`` and score every generation.
+
+    ``model``: an alias (``"gmm"``), ``"package.module:Class"``, a class (built with
+    ``model_args``), or an instance (each generation that trains from scratch gets a deep copy
+    of it, untrained as given). ``params``: protocol fields (``generations``, ``bias``,
+    ``seed``, ``n_ini``, ``n_real``, ``n_synth``, ``source``, ``retrain``, ``k``, ``eval_n``).
+    ``out``: the run directory (default as ``madbench evaluate``). ``echo``: called with each
+    progress line (default: silent). A class or instance is recorded in config.json as
+    ``module:Class``: resuming from the command line needs that class importable.
+    """
+    from madbench.loops.config import RunConfig
+    from madbench.loops.engine import Loop
+    from madbench.loops.protocol import make_protocol
+    from madbench.runs.rundir import RunDir, default_run_dir
+
+    model_args = dict(model_args or {})
+    spec, factory = _model_factory(model, model_args)
+    config = RunConfig(
+        spec, model_args, data, make_protocol(protocol, **params), data_dir, threads=threads
+    )
+    run_dir = RunDir(out or default_run_dir(config))
+    loop = Loop(config, run_dir, echo=echo or (lambda line: None), factory=factory)
+    loop.start()
+    return load_run(run_dir.path)
+
+
+def build_leaderboard(run_dirs, out, *, alpha: float = 0.05):
+    """Build the leaderboard folder ``out`` from ``run_dirs`` (as ``madbench leaderboard
+    build``); return its rows as a pandas DataFrame."""
+    import pandas as pd
+
+    from madbench.leaderboard.publish import build
+
+    return pd.DataFrame(build([str(d) for d in run_dirs], out, alpha))
