@@ -25,6 +25,11 @@ def _inception(weights, device):
     return InceptionFeatures(weights, device=device)
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 row``, ``2 rows``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _fmt(value) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
 
@@ -35,7 +40,7 @@ def cli():
     """madbench: metrics and benchmarks for self-consuming generative loops."""
 
 
-@cli.command()
+@cli.command(short_help="All metrics of FAKE against REAL (features or images).")
 @click.argument("real")
 @click.argument("fake")
 @click.option(
@@ -151,7 +156,7 @@ def metrics(
     click.echo(f"({settings})")
 
 
-@cli.command()
+@cli.command(short_help="Save the Gaussian statistics of a feature set.")
 @click.argument("features")
 @click.argument("out")
 @click.option("--inception-weights", default=None, help="Weights file for image folders.")
@@ -168,7 +173,7 @@ def stats(features, out, inception_weights, device):
     click.echo(f"wrote {out} ({feats.shape[0]} samples, {feats.shape[1]} features)")
 
 
-@cli.command()
+@cli.command(short_help="FID between two feature, statistics or image sets.")
 @click.argument("first")
 @click.argument("second")
 @click.option("--inception-weights", default=None, help="Weights file for image folders.")
@@ -186,7 +191,7 @@ def fid(first, second, inception_weights, device):
     click.echo(_fmt(value))
 
 
-@cli.command()
+@cli.command(short_help="Check every metric against independent references.")
 @click.option(
     "--n",
     "n",
@@ -230,17 +235,18 @@ def selfcheck(n, k, seed, as_json):
         raise SystemExit(1)
 
 
-@cli.group()
+@cli.group(short_help="Data sets: list, add and verify them.")
 def data():
     """Data sets: list them, verify their files against the manifests."""
 
 
-@data.command("list")
+@data.command("list", short_help="List the data sets.")
 def data_list():
     """List the data sets with their kind, sample shape, splits, source and licence."""
     from madbench.data.datasets import NAMES, get_dataset
     from madbench.data.manifest import stored_names
 
+    click.echo(f"{'name':<14} {'kind':<6} {'shape':<6} {'splits':<30} licence; source")
     for name in [*NAMES, *(s for s in stored_names() if s not in NAMES)]:
         dataset = get_dataset(name.replace("<d>", "2"))
         m = dataset.manifest
@@ -249,7 +255,7 @@ def data_list():
         click.echo(f"{name:<14} {dataset.kind:<6} {shape:<6} {splits:<30} {m.licence}; {m.source}")
 
 
-@data.command("add")
+@data.command("add", short_help="Add an MNIST-style IDX image set.")
 @click.argument("name")
 @click.option(
     "--data-dir",
@@ -267,27 +273,35 @@ def data_add(name, data_dir, classes):
     )
 
 
-@data.command("verify")
+@data.command("verify", short_help="Check data files against their manifests.")
 @click.argument("names", nargs=-1)
 @click.option("--data-dir", default=None, help="Folder holding the files (default: manifest's).")
 def data_verify(names, data_dir):
-    """Check the files of data sets NAMES (default: all stored ones) against their manifests."""
+    """Check the files of data sets NAMES (default: all stored ones) against their manifests.
+
+    A set none of whose files is found is reported as not installed, with how to install it;
+    only files that are there but differ make the command fail (exit status 2).
+    """
     from madbench.data.datasets import get_dataset
-    from madbench.data.manifest import stored_names
+    from madbench.data.manifest import NotInstalledError, stored_names
 
     for name in names or stored_names():
         dataset = get_dataset(name, data_dir=data_dir)
-        dataset.verify()
+        try:
+            dataset.verify()
+        except NotInstalledError as exc:
+            click.echo(f"{name}: {exc}")
+            continue
         count = len(dataset.manifest.files)
         click.echo(f"{name}: {count} of {count} files match the manifest")
 
 
-@cli.group()
+@cli.group(short_help="Build, verify, compare and test leaderboards.")
 def leaderboard():
     """Leaderboards built from run directories, and their verification."""
 
 
-@leaderboard.command("build")
+@leaderboard.command("build", short_help="Build a leaderboard from run directories.")
 @click.argument("run_dirs", nargs=-1, required=True)
 @click.option("--out", required=True, help="Leaderboard folder, e.g. leaderboards/NAME.")
 @click.option(
@@ -303,10 +317,10 @@ def leaderboard_build(run_dirs, out, alpha):
     from madbench.leaderboard.publish import build
 
     rows = build(run_dirs, out, alpha)
-    click.echo(f"{out}: {len(rows)} rows from {len(run_dirs)} runs")
+    click.echo(f"{out}: {_count(len(rows), 'row')} from {_count(len(run_dirs), 'run')}")
 
 
-@leaderboard.command("verify")
+@leaderboard.command("verify", short_help="Re-derive a leaderboard's rows from its runs.")
 @click.argument("csv_file")
 @click.option(
     "--runs-root",
@@ -335,7 +349,7 @@ def _exit_on_problems(problems: list[str], failed: str, passed) -> None:
     click.echo(passed())
 
 
-@leaderboard.command("compare")
+@leaderboard.command("compare", short_help="Compare a re-run with a published leaderboard.")
 @click.argument("published")
 @click.argument("rerun")
 @click.option("--alpha", default=0.05, show_default=True, type=float, help="Family-wise level.")
@@ -371,7 +385,7 @@ def _print_comparison(published, rerun, alpha, what) -> bool:
     return not bad
 
 
-@leaderboard.command("claims")
+@leaderboard.command("claims", short_help="Test a suite's claims on a leaderboard.")
 @click.argument("folder")
 @click.option("--suite", required=True, help="The suite whose claims to test (name or file).")
 def leaderboard_claims(folder, suite):
@@ -403,7 +417,7 @@ def _print_claims(claims, folder) -> bool:
     return not failed
 
 
-@cli.command()
+@cli.command(short_help="Run a reproduction suite, build and test it.")
 @click.argument("suite")
 @click.option("--runs", "runs_dir", default=None, help="Run folder (default: runs/SUITE).")
 @click.option("--out", default=None, help="Leaderboard folder (default: leaderboards/SUITE).")
@@ -440,7 +454,7 @@ def reproduce(suite, runs_dir, out, only_list, check, against):
     paths = run_suite(loaded.runs, Path(runs_dir or f"runs/{name}"), echo=click.echo)
     out = out or f"leaderboards/{name}"
     rows = build(paths, out)
-    click.echo(f"{out}: {len(rows)} rows from {len(paths)} runs")
+    click.echo(f"{out}: {_count(len(rows), 'row')} from {_count(len(paths), 'run')}")
     ok = _print_claims(loaded.claims, out) if loaded.claims else True
     if check:
         what = f"{out}/leaderboard.csv against {against or f'leaderboards/{name}/leaderboard.csv'}"
@@ -449,7 +463,7 @@ def reproduce(suite, runs_dir, out, only_list, check, against):
         sys.exit(1)
 
 
-@cli.command()
+@cli.command(short_help="List the loop protocols and their defaults.")
 def protocols():
     """List the loop protocols with their parameters and defaults."""
     from madbench.loops.protocol import NAMES, make_protocol
@@ -460,7 +474,7 @@ def protocols():
         click.echo(f"{name:<23} hash {p.content_hash()}  {fields}")
 
 
-@cli.command()
+@cli.command(short_help="Run a model through a self-consuming loop.")
 @click.option(
     "--model",
     default=None,
@@ -536,7 +550,7 @@ def evaluate(model, model_args, protocol, data, data_dir, resume_dir, out, threa
     _print_results(rows)
 
 
-@cli.command()
+@cli.command(short_help="Score a run's kept samples again.")
 @click.argument("run_dir")
 @click.option("--k", "k", type=click.IntRange(min=1), default=None, help="Neighbours (run's k).")
 @click.option("--strict", is_flag=True, default=None, help="Ball membership with <.")
@@ -589,12 +603,12 @@ def _print_results(rows: list[dict]) -> None:
         click.echo(" ".join(cells))
 
 
-@cli.group()
+@cli.group(short_help="Feature spaces for scoring.")
 def features():
     """Feature spaces for scoring."""
 
 
-@features.command("train-lenet")
+@features.command("train-lenet", short_help="Train a LeNet feature network.")
 @click.option("--data", required=True, help="An image data set (digits, fashion-mnist).")
 @click.option("--data-dir", default=None, help="Folder holding the data set's files.")
 @click.option(
@@ -636,7 +650,7 @@ def train_lenet_command(data, data_dir, epochs, seed, out):
         click.echo(f"manifest entry: feature_weights: {json.dumps(entry)}")
 
 
-@cli.command("check-adapter")
+@cli.command("check-adapter", short_help="Check a model against the adapter contract.")
 @click.argument("spec")
 @click.option("--model-args", default=None, help="Constructor arguments: key=value,key=value.")
 @click.option(

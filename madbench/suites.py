@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from madbench.adapters import build_adapter
+from madbench.data.datasets import get_dataset
 from madbench.errors import DataFileError, InputError, one_line
 from madbench.home import shipped
 from madbench.leaderboard.claims import Claim
@@ -174,11 +175,19 @@ def _quiet(line: str) -> None:
 def run_suite(runs: list[PlannedRun], runs_dir: Path, echo=print) -> list[Path]:
     """Run (or resume, or keep) every planned run; return their directories. The runs folder
     is locked for the whole suite: two suites never write one folder."""
-    models = {json.dumps([r.config.model, r.config.model_args], sort_keys=True) for r in runs}
-    for model, model_args in map(json.loads, sorted(models)):
-        build_adapter(model, model_args)  # a bad model or args fail before any run starts
+    _check_up_front(runs)
     with locked(runs_dir, create=True):
         return _run_all(runs, runs_dir, echo)
+
+
+def _check_up_front(runs: list[PlannedRun]) -> None:
+    """Build every distinct model once and verify every data set's files, so that a suite
+    stops before its first run, not at its 48th, on a bad model argument or a missing set."""
+    models = {json.dumps([r.config.model, r.config.model_args], sort_keys=True) for r in runs}
+    for model, model_args in map(json.loads, sorted(models)):
+        build_adapter(model, model_args)
+    for data, data_dir in sorted({(r.config.data, r.config.data_dir) for r in runs}, key=str):
+        get_dataset(data, data_dir=data_dir).verify()
 
 
 def _run_all(runs: list[PlannedRun], runs_dir: Path, echo) -> list[Path]:

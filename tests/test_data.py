@@ -172,9 +172,17 @@ def test_cli_data_commands(capsys, tmp_path):
     assert "fashion-mnist" in out and "gmm-25" in out and "train: 1437, test: 360" in out
     assert main(["data", "verify", "digits"]) == 0
     assert "digits: 1 of 1 files match" in capsys.readouterr().out
+    assert main(["data", "verify", "digits", "--data-dir", str(tmp_path)]) == 0
+    assert "digits is not installed (none of its files is in" in capsys.readouterr().out
+    (tmp_path / "digits.csv.gz").write_bytes(b"damaged")
     assert main(["data", "verify", "digits", "--data-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "digits.csv.gz is missing" in err
+    assert err.count("\n") == 1 and "digits.csv.gz" in err
+
+
+def test_a_set_not_installed_says_how_to_install_it(tmp_path, capsys):
+    assert main(["data", "verify", "fashion-mnist", "--data-dir", str(tmp_path)]) == 0
+    assert "apt-get install dataset-fashion-mnist" in capsys.readouterr().out
 
 
 def test_user_idx_set_added_trained_and_evaluated(tmp_path, monkeypatch, capsys):

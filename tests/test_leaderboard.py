@@ -290,3 +290,14 @@ def test_reproduce_runs_resumes_and_builds(tmp_path, capsys):
     (tmp_path / "edited.csv").write_text(csv_text(published))
     assert main([*check, "--against", str(tmp_path / "edited.csv")]) == 1
     assert "fid_last: published" in capsys.readouterr().out
+
+
+def test_verify_without_any_of_its_runs_says_to_reproduce_first(runs, tmp_path, capsys):
+    board = tmp_path / "small"
+    build(runs[:2], board)
+    lonely = tmp_path / "elsewhere" / "small"
+    shutil.copytree(board, lonely)
+    assert main(["leaderboard", "verify", str(lonely / "leaderboard.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "none of the 2 runs behind" in err and "madbench reproduce small" in err
+    assert err.count("\n") == 1

@@ -459,3 +459,28 @@ def test_suite_with_bad_model_args_fails_before_any_run(tmp_path, capsys):
     assert main(["reproduce", str(suite), "--runs", str(tmp_path / "runs")]) == 2
     assert "model 'gmm' cannot be built" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
+
+
+def test_suite_with_a_missing_data_set_fails_before_any_run(tmp_path, capsys):
+    suite = tmp_path / "s.yaml"
+    suite.write_text(
+        "name: s\nexperiments:\n"
+        "  - {name: a, model: gaussian, data: gaussian-2, protocol: fully-synthetic}\n"
+        "  - {name: b, model: gmm, data: fashion-mnist, protocol: fully-synthetic}\n"
+    )
+    monkey_dir = tmp_path / "empty"
+    monkey_dir.mkdir()
+    from madbench.suites import load_suite, run_suite
+
+    runs = load_suite(str(suite)).runs
+    for planned in runs:  # point fashion-mnist at an empty folder: not installed
+        object.__setattr__(planned.config, "data_dir", str(monkey_dir))
+    with pytest.raises(Exception, match="fashion-mnist is not installed"):
+        run_suite(runs, tmp_path / "runs", echo=lambda line: None)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_resuming_a_finished_run_says_so(finished, tmp_path, capsys):
+    run = shutil.copytree(finished, tmp_path / "r")
+    assert main(["evaluate", "--resume", str(run)]) == 0
+    assert "the run is complete (generations 0 to 5); nothing to do" in capsys.readouterr().out

@@ -29,6 +29,15 @@ class VerificationError(DataFileError):
     """A data file that is missing or differs from its manifest."""
 
 
+class NotInstalledError(VerificationError):
+    """A stored data set none of whose files is there: not installed, rather than damaged."""
+
+
+def installed(manifest: Manifest, directory) -> bool:
+    """Whether any of the manifest's files is in ``directory`` (else: not installed)."""
+    return any((Path(directory) / entry.path).exists() for entry in manifest.files.values())
+
+
 @dataclass(frozen=True)
 class FileEntry:
     key: str
@@ -51,6 +60,7 @@ class Manifest:
     classes: int | None = None
     feature_weights: dict | None = None  # image sets: the LeNet weights {file, digest, ...}
     domain: dict | None = None  # image sets: {range: [low, high], levels: L} (data.domain)
+    install: str | None = None  # how to get the files, said when none of them is found
 
 
 #: Manifests of generated data sets (no files); every other manifest describes stored files.
@@ -182,6 +192,7 @@ def load_manifest(stem: str) -> Manifest:
             shape=tuple(raw["shape"]) if raw.get("shape") else None,
             classes=raw.get("classes"),
             feature_weights=raw.get("feature_weights"),
+            install=raw.get("install"),
             domain=raw.get("domain"),
         )
     except FileNotFoundError:
@@ -198,6 +209,11 @@ def verify(manifest: Manifest, directory: str | os.PathLike) -> dict[str, bytes]
     Raises :class:`VerificationError` naming every file that is missing or whose size or
     sha256 differs from the manifest.
     """
+    if not installed(manifest, directory):
+        raise NotInstalledError(
+            f"{manifest.name} is not installed (none of its files is in {directory}): "
+            + (manifest.install or f"get it from {manifest.source} and pass --data-dir DIR")
+        )
     contents, problems = {}, []
     for key, entry in manifest.files.items():
         path = Path(directory) / entry.path

@@ -261,8 +261,16 @@ def verify(csv_path, runs_root=None) -> list[str]:
     csv_path = Path(csv_path)
     base = csv_path.parent
     root = Path(runs_root or Path.cwd()).resolve()
+    rows = read_csv(csv_path)
+    named = [base / d for row in rows for d in row["run_dirs"].split(";")]
+    if not any(path.exists() for path in named):
+        raise DataFileError(
+            f"none of the {len(named)} runs behind {csv_path} is here (they are not committed: "
+            "they hold every generation's samples); re-create them first, e.g. madbench "
+            f"reproduce {base.name}, then verify"
+        )
     problems, verified = [], []
-    for number, row in enumerate(read_csv(csv_path), start=1):
+    for number, row in enumerate(rows, start=1):
         where = (
             f"row {number} ({row['data']}, {row['model']}, {row['protocol']}, lambda {row['bias']})"
         )

@@ -117,7 +117,9 @@ class Loop:
                 self.echo(
                     f"generation {len(rows)} failed before ({found.failed['error']}); retrying"
                 )
-            if rows:
+            if len(rows) == self.p.generations + 1:
+                self.echo(f"the run is complete (generations 0 to {len(rows) - 1}); nothing to do")
+            elif rows:
                 self.echo(f"resuming after generation {len(rows) - 1}")
             return self._run(rows)
 
