@@ -29,6 +29,7 @@ import ast
 import difflib
 import importlib
 import tempfile
+import warnings
 from importlib.metadata import entry_points
 from typing import Protocol, runtime_checkable
 
@@ -170,18 +171,30 @@ def check_samples(samples, n: int, data_shape: tuple[int, ...], where: str) -> n
     return arr
 
 
-def check_adapter(spec: str, model_args: dict | None = None, *, data_shape=(2,), n=64) -> list[str]:
-    """Run the contract on tiny data; return every violation found (empty: the adapter passes)."""
+def check_adapter(
+    spec: str, model_args: dict | None = None, *, data_shape=(2,), n=64, data=None, labels=None
+) -> list[str]:
+    """Run the contract on tiny data; return every violation found, each once (empty: the
+    adapter passes). ``data``: the samples to fit on (e.g. a data set's images, for an
+    image-only adapter), else ``n`` standard normal samples shaped ``data_shape``; ``labels``
+    for a conditional adapter, else every third class. Warns (does not fail) when the bias
+    lambda changes nothing."""
     problems: list[str] = []
     try:
         model = build_adapter(spec, model_args)
     except AdapterError as exc:
         return [str(exc)]
-    x = np.random.default_rng(0).standard_normal((n, *data_shape))
+    if data is None:
+        x = np.random.default_rng(0).standard_normal((n, *data_shape))
+    else:
+        x = np.asarray(data)
+        n, data_shape = len(x), x.shape[1:]
     conditional = bool(getattr(model, "conditional", False))
 
     def labelled(count):  # the keyword a conditional adapter takes
-        return {"labels": np.arange(count) % 3} if conditional else {}
+        if not conditional:
+            return {}
+        return {"labels": labels[:count] if labels is not None else np.arange(count) % 3}
 
     def attempt(what, fn):
         try:
@@ -205,6 +218,13 @@ def check_adapter(spec: str, model_args: dict | None = None, *, data_shape=(2,),
     again = attempt("sample", lambda: draw(model, n, 1.0, 1))
     if first is not None and again is not None and not np.array_equal(first, again):
         problems.append("sample() with the same seed gave different samples; draw from the seed")
+    biased = attempt("sample", lambda: draw(model, n, 0.5, 1))
+    if first is not None and biased is not None and np.array_equal(first, biased):
+        warnings.warn(
+            f"{spec}: sample(bias=0.5) equals sample(bias=1.0) with the same seed: lambda "
+            "changes nothing, so the sampling-bias protocols will not bias this model",
+            stacklevel=2,
+        )
     attempt("sample", lambda: draw(model, 3, 0.5, 2))
     can_save = callable(getattr(model, "save", None)) and callable(getattr(model, "load", None))
     if can_save and first is not None:
@@ -220,4 +240,4 @@ def check_adapter(spec: str, model_args: dict | None = None, *, data_shape=(2,),
                     problems.append(
                         "save() then load() changed the samples drawn with the same seed"
                     )
-    return problems
+    return list(dict.fromkeys(problems))  # each violation once, in the order found

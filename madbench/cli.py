@@ -658,16 +658,31 @@ def train_lenet_command(data, data_dir, epochs, seed, out):
     default=2,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Dimension of the tiny vector data the contract runs on.",
+    help="Dimension of the tiny vector data the contract runs on (without --data).",
 )
-def check_adapter_command(spec, model_args, dim):
+@click.option(
+    "--data",
+    default=None,
+    help="Run the contract on 64 training samples of this data set instead (e.g. digits, "
+    "for an image model).",
+)
+def check_adapter_command(spec, model_args, dim, data):
     """Run the adapter contract on SPEC (alias, package.module:Class or entry point).
 
-    Lists every violation and exits 1 if there is any.
+    Lists every violation once and exits 1 if there is any; warns when the bias lambda
+    changes nothing.
     """
     from madbench.adapters import check_adapter, parse_model_args
 
-    problems = check_adapter(spec, parse_model_args(model_args), data_shape=(dim,))
+    samples = labels = None
+    if data is not None:
+        from madbench.data.datasets import get_dataset
+
+        split = get_dataset(data).split("train", n=64, seed=0)
+        samples, labels = split.x, split.y
+    problems = check_adapter(
+        spec, parse_model_args(model_args), data_shape=(dim,), data=samples, labels=labels
+    )
     if not problems:
         click.echo(f"{spec}: honours the adapter contract")
         return

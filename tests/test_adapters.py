@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from madbench.adapters import (
-    Generator,
+    GenerativeModel,
     build_adapter,
     check_adapter,
     check_samples,
@@ -61,7 +61,7 @@ def test_unknown_and_broken_specs():
 
 def test_outside_class_honours_contract_without_importing_madbench():
     assert check_adapter("toy_adapters:Honest", {"scale": 0.5}) == []
-    assert isinstance(build_adapter("toy_adapters:Honest"), Generator)
+    assert isinstance(build_adapter("toy_adapters:Honest"), GenerativeModel)
 
 
 @pytest.mark.parametrize(
@@ -96,3 +96,13 @@ def test_cli_check_adapter(capsys):
     assert "violation" in out and "NaN" in out
     assert main(["check-adapter", "gmm", "--model-args", "oops"]) == 2
     assert capsys.readouterr().err.startswith("madbench: error: --model-args")
+
+
+def test_check_adapter_on_a_data_set_lists_once_and_warns_on_bias(capsys):
+    assert main(["check-adapter", "toy_adapters:ImagesOnly"]) == 1
+    assert "images only" in capsys.readouterr().out
+    assert main(["check-adapter", "toy_adapters:ImagesOnly", "--data", "digits"]) == 0
+    assert main(["check-adapter", "toy_adapters:IgnoresBias"]) == 0
+    assert "lambda changes nothing" in capsys.readouterr().err
+    problems = check_adapter("toy_adapters:WrongShape")
+    assert len(problems) == len(set(problems))

@@ -122,3 +122,17 @@ class MetaRaises(Honest):
 class Huge(Honest):
     def sample(self, n, *, bias=1.0, seed):
         return super().sample(n, bias=bias, seed=seed) * 1e300
+
+
+class IgnoresBias(Honest):
+    def sample(self, n, *, bias=1.0, seed):
+        return super().sample(n, bias=1.0, seed=seed)
+
+
+class ImagesOnly(Honest):
+    data_kinds = ("image",)
+
+    def fit(self, X, *, seed):
+        if np.asarray(X).ndim != 3:
+            raise ValueError("images only")
+        return super().fit(X, seed=seed)
