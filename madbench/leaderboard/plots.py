@@ -23,23 +23,55 @@ from PIL import Image  # noqa: E402
 
 from madbench.leaderboard.build import Run  # noqa: E402
 
-
-def label(runs: list[Run], with_protocol: bool = True) -> str:
-    config = runs[0].config
-    p = config["protocol"]
-    sizes = f"n_ini={p['n_ini']}" + (f" n_real={p['n_real']}" if p["name"] == "fresh-data" else "")
-    name = f"{config['model']} {p['name']} " if with_protocol else f"{config['model']} "
-    return f"{name}lambda={p['bias']:g} {sizes}"
+#: Line styles: every setting in a plot gets its own colour and marker.
+COLOURS = plt.get_cmap("tab20").colors
+MARKERS = ("o", "s", "^", "v", "D", "P", "X", "*", "<", ">", "h", "p")
 
 
-def _band(ax, runs: list[Run], metric: str) -> None:
+def _flat(setting: dict, prefix: str = "") -> dict:
+    """A setting's fields, nested ones as ``protocol.bias``."""
+    out = {}
+    for key, value in setting.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def labels(groups: list[list[Run]]) -> list[str]:
+    """One label per setting, naming only what differs between the settings (the model and
+    lambda when nothing does)."""
+    flat = [_flat(runs[0].setting()) for runs in groups]
+    differ = [k for k in flat[0] if len({repr(f.get(k)) for f in flat}) > 1]
+    shown = differ or ["model", "protocol.bias"]
+    short = {"protocol.bias": "lambda", "protocol.name": "protocol"}
+
+    def part(f, key):
+        name = short.get(key, key.split(".")[-1])
+        return f"{f.get(key)}" if key in ("model", "protocol.name") else f"{name}={f.get(key)}"
+
+    return [" ".join(part(f, key) for key in shown) for f in flat]
+
+
+def _style(index: int) -> dict:
+    return {"color": COLOURS[index % len(COLOURS)], "marker": MARKERS[index % len(MARKERS)]}
+
+
+def _band(ax, runs: list[Run], metric: str, name: str, style: dict) -> None:
     series = np.array([run.series(metric) for run in runs])
     t = np.arange(1, series.shape[1] + 1)
     mean = series.mean(axis=0)
-    line = ax.plot(t, mean, marker=".", label=label(runs, with_protocol=False))[0]
+    ax.plot(t, mean, markersize=3, linewidth=1, label=name, **style)
     if len(runs) > 1:
         std = series.std(axis=0, ddof=1)
-        ax.fill_between(t, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+        ax.fill_between(t, mean - std, mean + std, color=style["color"], alpha=0.15)
+
+
+def _legend_beside(ax) -> None:
+    """The legend outside the axes, on the right, so that it never hides a curve."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
 
 
 def metric_plot(groups: list[list[Run]], path: Path) -> None:
@@ -47,23 +79,25 @@ def metric_plot(groups: list[list[Run]], path: Path) -> None:
     metrics = ["fid", "precision", "recall"]
     if not np.isnan(groups[0][0].series("w2")).all():
         metrics.append("w2")
+    names = dict(zip(map(id, groups), labels(groups), strict=True))
+    styles = {id(runs): _style(i) for i, runs in enumerate(groups)}
     by_protocol: dict[str, list[list[Run]]] = {}
     for runs in groups:
         by_protocol.setdefault(runs[0].config["protocol"]["name"], []).append(runs)
     fig, axes = plt.subplots(
         len(by_protocol),
         len(metrics),
-        figsize=(4.2 * len(metrics), 3.2 * len(by_protocol)),
+        figsize=(4.2 * len(metrics) + 3.0, 3.2 * len(by_protocol)),
         squeeze=False,
     )
     for row, (protocol, protocol_groups) in zip(axes, sorted(by_protocol.items()), strict=True):
         for ax, metric in zip(row, metrics, strict=True):
             for runs in protocol_groups:
-                _band(ax, runs, metric)
+                _band(ax, runs, metric, names[id(runs)], styles[id(runs)])
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_title(f"{protocol}: {metric}", fontsize=10)
             ax.grid(alpha=0.3)
-        row[0].legend(fontsize=6)
+        _legend_beside(row[-1])
     for ax in axes[-1]:
         ax.set_xlabel("generation")
     fig.suptitle(f"{groups[0][0].config['data']}: mean +- std over seeds")
@@ -73,18 +107,19 @@ def metric_plot(groups: list[list[Run]], path: Path) -> None:
 
 
 def precision_recall_plot(groups: list[list[Run]], path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(5.5, 5))
-    for runs in groups:
+    fig, ax = plt.subplots(figsize=(8.5, 5))
+    for index, (runs, name) in enumerate(zip(groups, labels(groups), strict=True)):
         p = np.mean([run.series("precision") for run in runs], axis=0)
         r = np.mean([run.series("recall") for run in runs], axis=0)
-        line = ax.plot(r, p, marker=".", label=label(runs))[0]
-        ax.plot(r[0], p[0], "o", color=line.get_color())
-        ax.plot(r[-1], p[-1], "s", color=line.get_color())
+        style = _style(index)
+        ax.plot(r, p, markersize=3, linewidth=1, label=name, **style)
+        ax.plot(r[0], p[0], "o", color=style["color"], markersize=6, fillstyle="none")
+        ax.plot(r[-1], p[-1], "s", color=style["color"], markersize=6)
     ax.set_xlabel("recall")
     ax.set_ylabel("precision")
-    ax.set_title(f"{groups[0][0].config['data']}: generation 1 (o) to last (s)")
+    ax.set_title(f"{groups[0][0].config['data']}: generation 1 (open circle) to last (square)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=6)
+    _legend_beside(ax)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -104,7 +139,11 @@ def samples_plot(runs: list[Run], path: Path) -> bool:
             ax.imshow(np.asarray(png), cmap="gray", vmin=0, vmax=255)
         ax.set_title(f"generation {t}")
         ax.axis("off")
-    fig.suptitle(label(runs))
+    p = run.config["protocol"]
+    fig.suptitle(
+        f"{run.config['data']}: {run.config['model']} {p['name']} lambda={p['bias']:g}, "
+        f"seed {p['seed']}"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)

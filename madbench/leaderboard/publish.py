@@ -133,8 +133,15 @@ def html_page(name: str, rows: list[dict], plots: list[str]) -> str:
         "<tr>" + "".join(f"<td>{html.escape(cell(row))}</td>" for cell in HEADLINE.values())
         for row in rows
     )
+    anchors = [f"plot-{i}" for i in range(len(plots))]
     figures = "".join(
-        f'<figure><img src="plots/{html.escape(p)}" alt="{html.escape(p)}"></figure>' for p in plots
+        f'<figure id="{a}"><img src="plots/{html.escape(p)}" alt="{html.escape(p)}">'
+        f'<figcaption>{html.escape(p)} <a href="#top">(top)</a></figcaption></figure>'
+        for a, p in zip(anchors, plots, strict=True)
+    )
+    contents = "".join(
+        f'<li><a href="#{a}">{html.escape(p.removesuffix(".png"))}</a></li>'
+        for a, p in zip(anchors, plots, strict=True)
     )
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -149,12 +156,13 @@ img {{ max-width: 100%; }}
 </style>
 </head>
 <body>
-<h1>madbench leaderboard: {html.escape(name)}</h1>
+<h1 id="top">madbench leaderboard: {html.escape(name)}</h1>
 <p>Built by <code>madbench leaderboard build</code> from run directories; every row can be
 re-derived with <code>madbench leaderboard verify leaderboard.csv</code>. All columns, with
 provenance: <a href="leaderboard.csv">leaderboard.csv</a> (what each column means:
 <a href="columns.md">columns.md</a>).</p>
-<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
+<nav><h2>Contents</h2><ul><li><a href="#table">The table</a></li>{contents}</ul></nav>
+<table id="table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
 {figures}
 </body>
 </html>

@@ -187,7 +187,7 @@ class Loop:
             tmp = self.run_dir.stage(t)
             arrays = {"samples": samples, "labels": labels}
             arrays.update(eval_samples=evaluation, eval_labels=eval_labels)
-            self.run_dir.save_arrays(tmp, arrays)
+            self.run_dir.save_arrays(tmp, t, arrays)
             self._save_model(model, tmp)
         except _StepFailed as failed:
             if tmp is not None:

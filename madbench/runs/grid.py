@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 #: Grids show at most this many samples (the first ones), and are at least this wide.
 GRID_SAMPLES = 64
@@ -28,9 +28,18 @@ def image_grid(images: np.ndarray, columns: int = 8) -> np.ndarray:
     return (grid * 255).round().astype(np.uint8)
 
 
-def save_grid(path: str | os.PathLike, images: np.ndarray) -> None:
-    """Write the grid of ``images`` as a PNG (through a temporary file)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    Image.fromarray(image_grid(images)).save(tmp, format="PNG")
-    os.replace(tmp, path)
+#: Height in pixels of the title strip above a grid.
+TITLE_HEIGHT = 14
+
+
+def save_grid(path: str | os.PathLike, images: np.ndarray, title: str = "") -> None:
+    """Write the grid of ``images`` as a PNG, with ``title`` (say, the run and generation) in
+    a strip above it. Callers write into a staged folder, so the file needs no renaming."""
+    grid = image_grid(images)
+    if title:
+        strip = np.full((TITLE_HEIGHT, grid.shape[1]), 255, dtype=np.uint8)
+        grid = np.vstack([strip, grid])
+    picture = Image.fromarray(grid)
+    if title:
+        ImageDraw.Draw(picture).text((2, 1), title, fill=0)
+    picture.save(Path(path), format="PNG")

@@ -257,16 +257,15 @@ class RunDir:
         tmp.mkdir()
         return tmp
 
-    @staticmethod
-    def save_arrays(tmp: Path, arrays: dict) -> None:
-        """The generation's arrays as ``<name>.npy`` (None: skipped), and for grayscale images
-        (n, height, width) a PNG grid of the evaluation samples."""
+    def save_arrays(self, tmp: Path, t: int, arrays: dict) -> None:
+        """Generation t's arrays as ``<name>.npy`` (None: skipped), and for grayscale images
+        (n, height, width) a PNG grid of the evaluation samples, titled with run and t."""
         for name, array in arrays.items():
             if array is not None:
                 np.save(tmp / f"{name}.npy", array)
         evaluation = arrays.get("eval_samples")
         if evaluation is not None and evaluation.ndim == 3:
-            save_grid(tmp / "samples.png", evaluation)
+            save_grid(tmp / "samples.png", evaluation, f"{self.path.name}, generation {t}")
 
     def commit(self, t: int, tmp: Path, row: dict) -> None:
         """Seal the staged folder with its manifest (every file's sha256 and the row) and
