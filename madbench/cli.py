@@ -208,7 +208,7 @@ def selfcheck(n, k, seed, as_json):
 
     Exits with status 1 if any metric disagrees with its reference.
     """
-    from madbench.selfcheck import run
+    from madbench.checks.selfcheck import run
 
     checks = run(n=n, k=k, seed=seed)
     if as_json:

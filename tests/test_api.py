@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import madbench
+from madbench.checks.references import knn_reference
 from madbench.errors import AdapterError, InputError
-from madbench.references import knn_reference
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
+from madbench.checks.references import knn_reference
 from madbench.cli import main
 from madbench.metrics.report import METRIC_KEYS
-from madbench.references import knn_reference
 
 
 @pytest.fixture
@@ -117,7 +117,7 @@ def test_selfcheck_agrees_on_builtin_data(capsys):
 
 
 def test_selfcheck_fails_when_a_metric_is_wrong(capsys, monkeypatch):
-    from madbench import references
+    from madbench.checks import references
 
     true_fid = references.fid_reference
     monkeypatch.setattr(references, "fid_reference", lambda r, f: true_fid(r, f) + 1.0)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from cleanfid.fid import kernel_distance
 
+from madbench.checks.references import kid_reference
 from madbench.errors import InputError
 from madbench.metrics.kid import kid, mmd2_unbiased, real_norm_scale
-from madbench.references import kid_reference
 
 
 def test_mmd_equals_double_loop_reference(rng):

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from prdc import compute_prdc
 from scipy.spatial.distance import cdist
 
+from madbench.checks.references import knn_reference, realism_reference
 from madbench.metrics.knn import knn_metrics, knn_radii
-from madbench.references import knn_reference, realism_reference
 
 KEYS = ("precision", "recall", "density", "coverage")
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from prdc import compute_prdc
 
+from madbench.checks.references import fid_reference
 from madbench.cli import main
 from madbench.data.datasets import get_dataset
 from madbench.loops.config import RunConfig, ScoringSettings
@@ -20,7 +21,6 @@ from madbench.loops.protocol import make_protocol
 from madbench.loops.realdata import RealData
 from madbench.loops.rescore import differences, rescore
 from madbench.metrics.lenet import lenet_for
-from madbench.references import fid_reference
 from madbench.runs.rundir import RunDir
 
 TIMING = {"fit_seconds", "sample_seconds", "metric_seconds"}

@@ -64,9 +64,18 @@ class SyntheticDataset:
 
     domain = None  # vectors: no range, no levels
 
-    def __init__(self, name: str, manifest: manifests.Manifest, sampler, shape: tuple[int, ...]):
+    def __init__(
+        self,
+        name: str,
+        manifest: manifests.Manifest,
+        sampler,
+        shape: tuple[int, ...],
+        true_gaussian: tuple[np.ndarray, np.ndarray] | None = None,
+    ):
         self.name, self.manifest, self._sampler = name, manifest, sampler
         self.kind, self.shape, self.classes = "vector", shape, manifest.classes
+        #: (mean, covariance) when the data is exactly Gaussian, else None.
+        self.true_gaussian = true_gaussian
 
     def split(self, name: str = "train", n: int | None = None, seed: int = 0) -> Split:
         """``n`` draws of split ``name``; the same seed gives the same samples, and a draw of
@@ -185,7 +194,11 @@ def get_dataset(name: str, *, data_dir: str | None = None):
     if match and int(match.group(1)) >= 1:
         dim = int(match.group(1))
         return SyntheticDataset(
-            name, manifests.load_manifest("gaussian"), _gaussian_sampler(dim), (dim,)
+            name,
+            manifests.load_manifest("gaussian"),
+            _gaussian_sampler(dim),
+            (dim,),
+            true_gaussian=(np.zeros(dim), np.eye(dim)),
         )
     if name == "gmm-25":
         return SyntheticDataset(name, manifests.load_manifest("gmm-25"), _gmm_sampler, (2,))

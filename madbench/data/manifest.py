@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from madbench.atomic import atomic_write_text
 from madbench.data.domain import Domain
 from madbench.data.idx import read_bytes
 from madbench.errors import DataFileError, one_line
@@ -144,9 +145,7 @@ def write_idx_manifest(name: str, directory: str | os.PathLike, *, classes: int 
         "classes": classes,
         "domain": Domain().as_manifest(),  # 8-bit values in [0, 1], as the reader maps them
     }
-    atomic = path.with_name(f".{path.name}.tmp")
-    atomic.write_text(yaml.safe_dump(raw, sort_keys=False))
-    os.replace(atomic, path)
+    atomic_write_text(path, yaml.safe_dump(raw, sort_keys=False))
     return path
 
 
@@ -155,9 +154,7 @@ def set_feature_weights(name: str, entry: dict) -> Path:
     path = user("manifests") / f"{name}.yaml"
     raw = yaml.safe_load(path.read_text())
     raw["feature_weights"] = entry
-    atomic = path.with_name(f".{path.name}.tmp")
-    atomic.write_text(yaml.safe_dump(raw, sort_keys=False))
-    os.replace(atomic, path)
+    atomic_write_text(path, yaml.safe_dump(raw, sort_keys=False))
     return path
 
 

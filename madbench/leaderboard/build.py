@@ -41,7 +41,11 @@ STATS = {
     "ci_high": "high end of that interval",
 }
 
+#: Version of the leaderboard.csv and per_seed.csv schemas. 1: madbench 0.2 (no
+#: schema_version column); 2: madbench 0.3 on, the column first in both files.
+SCHEMA_VERSION = 2
 COLUMNS = {
+    "schema_version": "version of this file's columns (readers accept every earlier one)",
     "model": "model spec as given to --model",
     "model_args": "its constructor arguments (JSON)",
     "data": "data set",
@@ -172,6 +176,7 @@ def setting_row(runs: list[Run], base: Path, alpha: float = DEFAULT_ALPHA) -> di
     first = runs[0]
     protocol = first.config["protocol"]
     row = {
+        "schema_version": str(SCHEMA_VERSION),
         "model": first.config["model"],
         "model_args": json.dumps(first.config["model_args"], sort_keys=True),
         "data": first.config["data"],
@@ -240,6 +245,7 @@ def build_rows(groups: list[list[Run]], base: Path, alpha: float = DEFAULT_ALPHA
 
 #: ``per_seed.csv``: every run's metric values at every generation, as results.csv has them.
 SEED_COLUMNS = {
+    "schema_version": COLUMNS["schema_version"],
     "setting_hash": "the leaderboard row (setting) the run belongs to",
     "seed": "the run's seed",
     "generation": "t (0: the noise floor)",
@@ -253,7 +259,11 @@ def seed_rows(groups: list[list[Run]]) -> list[dict]:
     for runs in groups:
         for run in sorted(runs, key=lambda r: r.config["protocol"]["seed"]):
             for result in run.rows:
-                row = {"setting_hash": run.setting_hash(), "seed": run.config["protocol"]["seed"]}
+                row = {
+                    "schema_version": SCHEMA_VERSION,
+                    "setting_hash": run.setting_hash(),
+                    "seed": run.config["protocol"]["seed"],
+                }
                 row.update({c: result.get(c, "") for c in SEED_COLUMNS if c not in row})
                 out.append(row)
     return out

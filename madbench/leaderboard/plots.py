@@ -102,7 +102,7 @@ def metric_plot(groups: list[list[Run]], path: Path) -> None:
         ax.set_xlabel("generation")
     fig.suptitle(f"{groups[0][0].config['data']}: mean +- std over seeds")
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=90, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -121,7 +121,7 @@ def precision_recall_plot(groups: list[list[Run]], path: Path) -> None:
     ax.grid(alpha=0.3)
     _legend_beside(ax)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -145,7 +145,7 @@ def samples_plot(runs: list[Run], path: Path) -> bool:
         f"seed {p['seed']}"
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=80, bbox_inches="tight")
     plt.close(fig)
     return True
 

@@ -26,10 +26,12 @@ import re
 import shutil
 from pathlib import Path
 
+from madbench.atomic import fsync_path, fsync_tree
 from madbench.errors import DataFileError, InputError
 from madbench.leaderboard.build import (
     COLUMNS,
     DEFAULT_ALPHA,
+    SCHEMA_VERSION,
     SEED_COLUMNS,
     build_rows,
     group_runs,
@@ -37,7 +39,6 @@ from madbench.leaderboard.build import (
 )
 from madbench.leaderboard.plots import all_plots
 from madbench.runs.lock import locked
-from madbench.runs.rundir import fsync_path, fsync_tree
 
 
 def _number(value: str) -> str:
@@ -103,10 +104,19 @@ def read_csv(path, columns=COLUMNS) -> list[dict]:
         raise DataFileError(f"{path}: not a CSV file ({exc})") from None
     if not rows:
         raise DataFileError(f"{path}: holds no rows (empty or header only); nothing to check")
+    if "schema_version" not in rows[0]:  # schema 1 (madbench 0.2): the same columns but this
+        rows = [{"schema_version": "1", **row} for row in rows]
+    versions = {row["schema_version"] for row in rows}
+    newer = [v for v in versions if not v.isdigit() or int(v) > SCHEMA_VERSION]
+    if newer:
+        raise DataFileError(
+            f"{path}: written by a newer madbench (schema version {newer[0]}; this one reads "
+            f"1 to {SCHEMA_VERSION}): upgrade madbench to read it"
+        )
     if any(set(row) != set(columns) or None in row.values() for row in rows):
         raise DataFileError(
-            f"{path}: not a madbench leaderboard file of this version (its columns differ; "
-            "rebuild it with madbench leaderboard build)"
+            f"{path}: not a madbench leaderboard file (its columns are not those of schema "
+            f"version {min(versions)}); rebuild it with madbench leaderboard build"
         )
     return rows
 

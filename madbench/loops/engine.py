@@ -23,6 +23,7 @@ import traceback
 import numpy as np
 
 from madbench.adapters import build_adapter, check_samples, resolve_adapter
+from madbench.atomic import atomic_write_text
 from madbench.errors import AdapterError, InputError
 from madbench.loops.config import (
     BOOTSTRAP,
@@ -36,7 +37,7 @@ from madbench.loops.realdata import RealData
 from madbench.loops.scoring import Scorer
 from madbench.metrics.validate import check_k
 from madbench.runs.lock import locked
-from madbench.runs.rundir import RunDir, atomic_write_text, provenance
+from madbench.runs.rundir import RunDir, provenance
 from madbench.runs.threads import pinned_threads
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from madbench.loops.config import ScoringSettings
 from madbench.loops.realdata import RealData
 from madbench.metrics.bootstrap import fid_interval, knn_intervals
-from madbench.metrics.frechet import GaussianStats, fit_gaussian, frechet_distance
+from madbench.metrics.frechet import GaussianStats, fit_gaussian, wasserstein2
 from madbench.metrics.kid import real_norm_scale
 from madbench.metrics.lenet import lenet_for
 from madbench.metrics.report import all_metrics
@@ -93,14 +93,15 @@ class Scorer:
                 out[f"{metric}_ci_low"], out[f"{metric}_ci_high"] = low, high
         if self.truth is not None:
             stats = fit_gaussian(gen_f, "generated")
-            out["w2"] = float(np.sqrt(frechet_distance(stats, self.truth)))
+            out["w2"] = wasserstein2(stats, self.truth)
             out["trace_cov"] = float(np.trace(stats.sigma))
         out["metric_seconds"] = time.perf_counter() - t0
         return out
 
     def _true_gaussian(self) -> GaussianStats:
-        """W2's reference: N(0, I) for gaussian-<d>, else the held-out samples' Gaussian."""
-        if self.real.name.startswith("gaussian-"):
-            d = self.real_features.shape[1]
-            return GaussianStats(np.zeros(d), np.eye(d), 0)
+        """W2's reference: the data's true Gaussian when it has one (gaussian-<d>), else the
+        held-out samples' fitted Gaussian."""
+        if getattr(self.real.dataset, "true_gaussian", None) is not None:
+            mean, cov = self.real.dataset.true_gaussian
+            return GaussianStats(mean, cov, 0)
         return fit_gaussian(self.real_features, "held-out real")

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from madbench.atomic import atomic_path
 from madbench.devices import pick_device
 from madbench.errors import FeatureError
 from madbench.metrics.validate import as_features
@@ -59,16 +60,12 @@ def cache_dir() -> Path:
 def _download(url: str, dest: Path) -> None:
     """Download ``url`` to ``dest`` through a temporary file (no half-written weights)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + f".part-{os.getpid()}")
-    try:
-        with (
-            urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response,
-            open(tmp, "wb") as out,
-        ):
-            shutil.copyfileobj(response, out)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with (
+        atomic_path(dest) as tmp,
+        urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response,
+        open(tmp, "wb") as out,
+    ):
+        shutil.copyfileobj(response, out)
 
 
 def resolve_inception_weights(weights: str | os.PathLike | None = None) -> Path:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from madbench.atomic import atomic_path
 from madbench.errors import DataFileError, InputError
 from madbench.metrics.validate import as_features, check_no_overflow
 from madbench.npfiles import load_npz
@@ -133,16 +134,11 @@ def save_stats(path, stats: GaussianStats) -> None:
 
     The file is written to a temporary name and renamed, so a crash leaves no half-written file.
     """
-    path = os.fspath(path)
-    tmp = f"{path}.tmp-{os.getpid()}.npz"
     try:
-        np.savez(tmp, mu=stats.mu, sigma=stats.sigma, n=np.int64(stats.n))
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, mu=stats.mu, sigma=stats.sigma, n=np.int64(stats.n))
     except OSError as exc:
         raise DataFileError(f"{path}: cannot write statistics ({exc.strerror or exc})") from None
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def load_stats(path) -> GaussianStats:

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from madbench.atomic import atomic_path
 from madbench.errors import DataFileError, FeatureError
 from madbench.home import find, user
 
@@ -96,10 +97,8 @@ def weights_digest(state: dict) -> str:
 
 def save_weights(model: LeNet, path: str | os.PathLike) -> str:
     """Save the weights (atomically); return their digest, for the manifest."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(model.state_dict(), tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(model.state_dict(), tmp)
     return weights_digest(model.state_dict())
 
 

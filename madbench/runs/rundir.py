@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from madbench import __version__
+from madbench.atomic import atomic_write_text, fsync_path, fsync_tree
 from madbench.errors import DataFileError, one_line
 from madbench.npfiles import load_npy
 from madbench.runs.grid import save_grid
@@ -57,34 +58,6 @@ TEMPORARY = re.compile(r"\..+\.tmp-\d+")
 RESTORE_HINT = "restore it, or start a new run with --out"
 #: The fields config.json adds to the configuration: hashes of itself and of provenance.json.
 SEALS = ("config_sha256", "provenance_sha256")
-
-
-def fsync_path(path: Path) -> None:
-    """Flush ``path`` (a file, or a folder's entries) to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_tree(folder: Path) -> None:
-    """Flush every file under ``folder``, then every folder's entries."""
-    for root, _, files in os.walk(folder):
-        for name in files:
-            fsync_path(Path(root) / name)
-        fsync_path(Path(root))
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a fsynced temporary file and a rename."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    fsync_path(path.parent)
 
 
 def sha256_file(path: Path) -> str:

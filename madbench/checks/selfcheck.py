@@ -1,7 +1,7 @@
 """``madbench selfcheck``: madbench's metrics against independent references, on built-in data.
 
 A regression check any user (or CI job) can run in seconds: every metric is computed by
-madbench and by an independent implementation (:mod:`madbench.references`; ``prdc`` and
+madbench and by an independent implementation (:mod:`madbench.checks.references`; ``prdc`` and
 clean-fid when installed) on data that ships with the package, and every pair must agree.
 
 Data sets (``real`` first, ``fake`` second):
@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from madbench import references
+from madbench.checks import references
 from madbench.metrics.frechet import fid_from_features
 from madbench.metrics.kid import kid
 from madbench.metrics.knn import DEFAULT_K, knn_metrics
