@@ -12,7 +12,7 @@ import pytest
 import scipy.stats
 
 from madbench.cli import main
-from madbench.errors import InputError
+from madbench.errors import DataFileError, InputError
 from madbench.leaderboard.build import COLUMNS, SEED_COLUMNS
 from madbench.leaderboard.publish import build, csv_text, read_csv, verify
 from madbench.loops.config import RunConfig
@@ -301,3 +301,20 @@ def test_verify_without_any_of_its_runs_says_to_reproduce_first(runs, tmp_path, 
     err = capsys.readouterr().err
     assert "none of the 2 runs behind" in err and "madbench reproduce small" in err
     assert err.count("\n") == 1
+
+
+def test_leaderboard_files_carry_a_schema_version(board, tmp_path):
+    from madbench.leaderboard.build import SCHEMA_VERSION
+
+    text = (board / "leaderboard.csv").read_text()
+    assert text.startswith("schema_version,") and read_csv(board / "leaderboard.csv")[0][
+        "schema_version"
+    ] == str(SCHEMA_VERSION)
+    lines = text.splitlines()
+    old = tmp_path / "v1.csv"  # schema 1 (madbench 0.2): the same columns, no schema_version
+    old.write_text("\n".join(line.split(",", 1)[1] for line in lines) + "\n")
+    assert [row["schema_version"] for row in read_csv(old)] == ["1"] * (len(lines) - 1)
+    newer = tmp_path / "v9.csv"
+    newer.write_text("\n".join([lines[0], *("9," + line.split(",", 1)[1] for line in lines[1:])]))
+    with pytest.raises(DataFileError, match="written by a newer madbench \\(schema version 9"):
+        read_csv(newer)

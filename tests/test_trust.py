@@ -484,3 +484,12 @@ def test_resuming_a_finished_run_says_so(finished, tmp_path, capsys):
     run = shutil.copytree(finished, tmp_path / "r")
     assert main(["evaluate", "--resume", str(run)]) == 0
     assert "the run is complete (generations 0 to 5); nothing to do" in capsys.readouterr().out
+
+
+def test_a_run_from_a_newer_madbench_is_refused_by_name(half, capsys):
+    config = json.loads((half / "config.json").read_text())
+    config["format"] = 99
+    config["config_sha256"] = config_sha256(config)
+    (half / "config.json").write_text(json.dumps(config))
+    code, err = resume(half, capsys)
+    assert code == 2 and "written by a newer madbench (run format 99" in err

@@ -97,11 +97,19 @@ class RunConfig:
             raise InputError("config.json is not a run configuration (no protocol)")
         found = (d.get("format", 1), d["protocol"].get("version"))
         if found != (RUN_FORMAT, PROTOCOL_VERSION):
+            newer = any(
+                isinstance(v, int) and v > mine
+                for v, mine in zip(found, (RUN_FORMAT, PROTOCOL_VERSION), strict=True)
+            )
             raise InputError(
-                f"this run was written by an older madbench (run format {found[0]}, protocol "
-                f"version {found[1]}; this one writes {RUN_FORMAT} and {PROTOCOL_VERSION}): "
-                "its leaderboard rows still build, but resume or re-score it with the madbench "
-                "that wrote it (its provenance.json names the version)"
+                f"this run was written by {'a newer' if newer else 'an older'} madbench (run "
+                f"format {found[0]}, protocol version {found[1]}; this one reads format "
+                f"{RUN_FORMAT} and protocol {PROTOCOL_VERSION}): "
+                + (
+                    "upgrade madbench to use it"
+                    if newer
+                    else "use it with the madbench that wrote it (provenance.json names it)"
+                )
             )
         try:
             config = cls(
