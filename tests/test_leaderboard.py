@@ -184,7 +184,11 @@ def test_image_runs_get_sample_grids_across_generations(tmp_path):
 def test_page_renders_in_headless_chromium_without_console_errors(board, tmp_path):
     proc = headless_chromium((board / "index.html").as_uri(), tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "<table>" in proc.stdout and proc.stdout.count("<img") == 2
+    assert (
+        '<table id="table">' in proc.stdout
+        and "<nav>" in proc.stdout
+        and proc.stdout.count("<img") == 2
+    )
     console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line]
     assert console == []
     # The check can fail: the same page with a script error logs it on the console.
