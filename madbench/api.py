@@ -149,6 +149,7 @@ def evaluate(
     protocol: str = "fully-synthetic",
     *,
     model_args: dict | None = None,
+    metrics="all",
     out=None,
     data_dir: str | None = None,
     threads: int = 1,
@@ -161,11 +162,12 @@ def evaluate(
     ``model_args``), or an instance (each generation that trains from scratch gets a deep copy
     of it, untrained as given). ``params``: protocol fields (``generations``, ``bias``,
     ``seed``, ``n_ini``, ``n_real``, ``n_synth``, ``source``, ``retrain``, ``k``, ``eval_n``).
+    ``metrics``: what each generation computes (any of prdc, fid, kid; default all).
     ``out``: the run directory (default as ``madbench evaluate``). ``echo``: called with each
     progress line (default: silent). A class or instance is recorded in config.json as
     ``module:Class``: resuming from the command line needs that class importable.
     """
-    from madbench.loops.config import RunConfig
+    from madbench.loops.config import RunConfig, ScoringSettings
     from madbench.loops.engine import Loop
     from madbench.loops.protocol import make_protocol
     from madbench.runs.rundir import RunDir, default_run_dir
@@ -173,7 +175,13 @@ def evaluate(
     model_args = dict(model_args or {})
     spec, factory = _model_factory(model, model_args)
     config = RunConfig(
-        spec, model_args, data, make_protocol(protocol, **params), data_dir, threads=threads
+        spec,
+        model_args,
+        data,
+        make_protocol(protocol, **params),
+        data_dir,
+        threads=threads,
+        scoring=ScoringSettings(metrics=metrics),
     )
     run_dir = RunDir(out or default_run_dir(config))
     loop = Loop(config, run_dir, echo=echo or (lambda line: None), factory=factory)

@@ -516,12 +516,20 @@ def protocols():
     help="Threads of every numeric pool (pinned, recorded: results do not depend on the "
     "environment's thread settings).",
 )
+@click.option(
+    "--metrics",
+    default="all",
+    show_default=True,
+    help="What each generation computes: any of prdc, fid, kid, comma-separated.",
+)
 @click.option("--out", default=None, help="Run directory (default runs/DATA-MODEL-PROTOCOL-HASH).")
 @click.option("--resume", "resume_dir", default=None, help="Continue the run in this directory.")
-def evaluate(model, model_args, protocol, data, data_dir, resume_dir, out, threads, **params):
+def evaluate(
+    model, model_args, protocol, data, data_dir, resume_dir, out, threads, metrics, **params
+):
     """Run a generator through a self-consuming loop and score every generation."""
     from madbench.adapters import parse_model_args
-    from madbench.loops.config import RunConfig
+    from madbench.loops.config import RunConfig, ScoringSettings
     from madbench.loops.engine import Loop
     from madbench.loops.protocol import make_protocol
     from madbench.runs.rundir import RunDir, default_run_dir
@@ -540,6 +548,7 @@ def evaluate(model, model_args, protocol, data, data_dir, resume_dir, out, threa
             make_protocol(protocol, **params),
             data_dir,
             threads=threads,
+            scoring=ScoringSettings(metrics=metrics),
         )
         run_dir = RunDir(out or default_run_dir(config))
         loop = Loop(config, run_dir, echo=click.echo)  # checks model, args, data; writes nothing
@@ -594,9 +603,9 @@ def rescore(run_dir, k, out, **scoring):
 
 
 def _print_results(rows: list[dict]) -> None:
-    keys = ["generation", "fid", "precision", "recall", "density", "coverage"]
-    if rows and rows[0].get("w2") not in (None, ""):
-        keys.append("w2")
+    """The run's table: the metrics computed (a column with no value anywhere is left out)."""
+    keys = ["generation", "fid", "precision", "recall", "density", "coverage", "w2"]
+    keys = [k for k in keys if any(row.get(k) not in (None, "") for row in rows)]
     click.echo(" ".join(f"{key:>10}" for key in keys))
     for row in rows:
         cells = [f"{row['generation']:>10}"] + [f"{float(row[key]):>10.4g}" for key in keys[1:]]

@@ -69,3 +69,22 @@ def test_evaluate_refuses_what_is_not_a_model(tmp_path):
     with pytest.raises(AdapterError, match="cannot be built with"):
         madbench.evaluate(Mean, "gaussian-2", model_args={"depth": 2}, out=tmp_path / "b")
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_a_loop_computes_only_the_metrics_asked_for(tmp_path, capsys):
+    from madbench.cli import main
+    from madbench.loops.rescore import differences, rescore
+
+    run = madbench.evaluate(
+        "gaussian", "gaussian-2", generations=2, n_ini=200, eval_n=100, metrics="prdc", out=tmp_path
+    )
+    frame = run.results
+    assert frame["precision"].notna().all() and frame["precision_ci_low"].notna().all()
+    assert frame[["fid", "kid", "fid_ci_low"]].isna().all().all()
+    assert run.config["scoring"]["metrics"] == ["prdc"]
+    recorded, rows, same = rescore(tmp_path)
+    assert same and differences(recorded, rows) == []
+    whole = madbench.evaluate("gaussian", "gaussian-2", generations=1, out=tmp_path / "all")
+    assert "metrics" not in whole.config["scoring"]  # all: recorded as before, same hash
+    assert main(["evaluate", "--resume", str(tmp_path)]) == 0
+    assert "fid" not in capsys.readouterr().out.splitlines()[-4]

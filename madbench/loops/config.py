@@ -15,7 +15,10 @@ from madbench.errors import InputError
 from madbench.loops.protocol import PROTOCOL_VERSION, Protocol
 from madbench.metrics.bootstrap import DEFAULT_REPLICATES
 from madbench.metrics.kid import DEFAULT_KID_SUBSET_SIZE, DEFAULT_KID_SUBSETS
+from madbench.metrics.report import METRICS, parse_metrics
 from madbench.runs.threads import DEFAULT_THREADS
+
+ALL_METRICS = tuple(METRICS)
 
 #: The purposes a generation draws random numbers for.
 FIT, TRAIN_SAMPLES, EVAL_SAMPLES, EVAL_REAL, BOOTSTRAP = range(5)
@@ -38,7 +41,9 @@ class ScoringSettings:
     ``kid_scale``: ``real-norm`` divides features by the real features' mean norm over
     sqrt(d) before KID's kernel (madbench.metrics.kid; every feature space a loop uses is
     non-Inception), ``none`` leaves them. ``bootstrap``: replicates of the per-generation 95 %
-    intervals (0: none). ``strict``: the ``<`` ball rule instead of ``<=``.
+    intervals (0: none). ``strict``: the ``<`` ball rule instead of ``<=``. ``metrics``: which
+    metrics each generation computes (:data:`madbench.metrics.report.METRICS`; default all);
+    config.json records it only when it is not all, so runs of every metric read the same.
     """
 
     kid_subsets: int = DEFAULT_KID_SUBSETS
@@ -46,8 +51,10 @@ class ScoringSettings:
     kid_scale: str = "real-norm"
     bootstrap: int = DEFAULT_REPLICATES
     strict: bool = False
+    metrics: tuple[str, ...] = ALL_METRICS
 
     def __post_init__(self):
+        object.__setattr__(self, "metrics", parse_metrics(self.metrics))
         problems = []
         for name, least in (("kid_subsets", 1), ("kid_subset_size", 2), ("bootstrap", 0)):
             value = getattr(self, name)
@@ -59,7 +66,12 @@ class ScoringSettings:
             raise InputError("; ".join(problems))
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        if self.metrics == ALL_METRICS:
+            del out["metrics"]
+        else:
+            out["metrics"] = list(self.metrics)
+        return out
 
 
 @dataclass(frozen=True)

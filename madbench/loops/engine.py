@@ -261,12 +261,12 @@ class Loop:
         if row["status"] != "ok":
             self.echo(f"generation {row['generation']}: FAILED: {row['error']}")
             return
-        parts = [
-            f"{key} {float(row[key]):.4g}"
-            for key in ("fid", "precision", "recall", "density", "coverage")
-        ]
-        if row.get("fid_ci_low") not in (None, ""):
-            parts[0] += f" [{float(row['fid_ci_low']):.4g}, {float(row['fid_ci_high']):.4g}]"
-        if row.get("w2") not in (None, ""):
-            parts.append(f"w2 {float(row['w2']):.4g}")
+        parts = []
+        for key in ("fid", "precision", "recall", "density", "coverage", "w2"):
+            if row.get(key) in (None, ""):
+                continue  # not computed (--metrics) or not applicable (w2 for images)
+            part = f"{key} {float(row[key]):.4g}"
+            if key == "fid" and row.get("fid_ci_low") not in (None, ""):
+                part += f" [{float(row['fid_ci_low']):.4g}, {float(row['fid_ci_high']):.4g}]"
+            parts.append(part)
         self.echo(f"generation {row['generation']}: " + ", ".join(parts))

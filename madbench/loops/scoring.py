@@ -82,13 +82,19 @@ class Scorer:
             kid_feature_scale=self.kid_scale,
             seed=self.seed,
             per_sample=s.bootstrap > 0,
+            metrics=s.metrics,
         )
         out = {key: value for key, value in report.as_dict().items() if key in SCORE_KEYS}
         if s.bootstrap:
-            intervals = knn_intervals(report.knn.per_sample, self.k, s.bootstrap, bootstrap_seed)
-            intervals["fid"] = fid_interval(
-                self.real_features, gen_f, report.fid, s.bootstrap, bootstrap_seed
-            )
+            intervals = {}
+            if report.knn is not None:
+                intervals = knn_intervals(
+                    report.knn.per_sample, self.k, s.bootstrap, bootstrap_seed
+                )
+            if report.fid is not None:
+                intervals["fid"] = fid_interval(
+                    self.real_features, gen_f, report.fid, s.bootstrap, bootstrap_seed
+                )
             for metric, (low, high) in intervals.items():
                 out[f"{metric}_ci_low"], out[f"{metric}_ci_high"] = low, high
         if self.truth is not None:
