@@ -192,11 +192,7 @@ def ball_scan(
     counts = torch.zeros(fake.n, dtype=torch.int64, device=dev)
     covered = torch.zeros(real.n, dtype=torch.bool, device=dev)
     recalled = torch.zeros(real.n, dtype=torch.bool, device=dev)
-    if realism:
-        # Kynkaanniemi et al.: only real balls with a radius below the median take part.
-        pruned = np.flatnonzero(real_thr < np.median(real_thr))
-        best_ratio = torch.full((fake.n,), -1.0, device=dev)
-        best_real = torch.zeros(fake.n, dtype=torch.int64, device=dev)
+    tracker = _Realism(real, fake, real_thr, dev) if realism else None
 
     rows, cols = block_shape(real.n, fake.n, backend.memory_budget)
     for i0 in range(0, real.n, rows):
@@ -218,34 +214,53 @@ def ball_scan(
             band = rounding_bound(real.norms[i0:i1].max(), fake.norms[j0:j1], real.dim)
             inside = block.inside(fake_thr[j0:j1], band, along="cols", rows_known=recalled[i0:i1])
             recalled[i0:i1] |= inside.any(dim=1)
-            if realism:
-                sel = pruned[(pruned >= i0) & (pruned < i1)]
-                if sel.size:
-                    t = torch.from_numpy(real_thr[sel].astype(np.float32)).to(dev)
-                    ratio = t[:, None] / d[torch.from_numpy(sel - i0).to(dev)].clamp_min_(0.0)
-                    val, arg = ratio.max(dim=0)
-                    arg = torch.from_numpy(sel).to(dev)[arg]
-                    better = val > best_ratio[j0:j1]
-                    best_ratio[j0:j1] = torch.where(better, val, best_ratio[j0:j1])
-                    best_real[j0:j1] = torch.where(better, arg, best_real[j0:j1])
+            if tracker is not None:
+                tracker.update(d, i0, i1, j0, j1)
             if tick is not None:
                 tick(d.numel() / (real.n * fake.n))
             del d, block, inside
 
-    realism_scores = None
-    if realism and pruned.size == 0:  # all radii equal: no ball is below the median
-        realism_scores = np.full(fake.n, np.nan)
-    elif realism:
-        arg = best_real.cpu().numpy()
-        ex = exact_sqdist(real.original, fake.original, arg, np.arange(fake.n))
-        with np.errstate(divide="ignore"):
-            realism_scores = real_thr[arg] / ex
     return BallScan(
         fake_in_real_balls=counts.cpu().numpy(),
         real_covered=covered.cpu().numpy(),
         real_in_fake_balls=recalled.cpu().numpy(),
-        realism=realism_scores,
+        realism=tracker.scores() if tracker is not None else None,
     )
+
+
+class _Realism:
+    """Kynkaanniemi et al.'s realism score of every fake sample, followed block by block: the
+    largest ratio (real ball radius^2 / distance^2) over the real balls whose radius is below
+    the median, its arg-max found in float32 and the ratio re-evaluated in float64."""
+
+    def __init__(self, real: Prepared, fake: Prepared, real_thr: np.ndarray, device):
+        self.real, self.fake, self.real_thr, self.device = real, fake, real_thr, device
+        self.pruned = np.flatnonzero(real_thr < np.median(real_thr))
+        self.best_ratio = torch.full((fake.n,), -1.0, device=device)
+        self.best_real = torch.zeros(fake.n, dtype=torch.int64, device=device)
+
+    def update(self, d, i0: int, i1: int, j0: int, j1: int) -> None:
+        """Take the block ``d`` of real rows i0..i1 and fake columns j0..j1 into account."""
+        sel = self.pruned[(self.pruned >= i0) & (self.pruned < i1)]
+        if not sel.size:
+            return
+        dev = self.device
+        t = torch.from_numpy(self.real_thr[sel].astype(np.float32)).to(dev)
+        ratio = t[:, None] / d[torch.from_numpy(sel - i0).to(dev)].clamp_min_(0.0)
+        val, arg = ratio.max(dim=0)
+        arg = torch.from_numpy(sel).to(dev)[arg]
+        better = val > self.best_ratio[j0:j1]
+        self.best_ratio[j0:j1] = torch.where(better, val, self.best_ratio[j0:j1])
+        self.best_real[j0:j1] = torch.where(better, arg, self.best_real[j0:j1])
+
+    def scores(self) -> np.ndarray:
+        """The scores (NaN for all when every radius is the same: none is below the median)."""
+        if self.pruned.size == 0:
+            return np.full(self.fake.n, np.nan)
+        arg = self.best_real.cpu().numpy()
+        ex = exact_sqdist(self.real.original, self.fake.original, arg, np.arange(self.fake.n))
+        with np.errstate(divide="ignore"):
+            return self.real_thr[arg] / ex
 
 
 def _slices(a_sq, b_sq, i0, i1, j0, j1):

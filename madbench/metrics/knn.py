@@ -24,6 +24,7 @@ index is asked for (``approximate=True``).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -32,7 +33,7 @@ from tqdm import tqdm
 from madbench import defaults
 from madbench.errors import InputError
 from madbench.metrics import exact
-from madbench.metrics.neighbours import DEFAULT_MEMORY_BUDGET, get_backend
+from madbench.metrics.neighbours import DEFAULT_MEMORY_BUDGET, Backend, get_backend
 from madbench.metrics.validate import as_features, check_k, check_same_dim
 
 #: The MAD paper's neighbour count (also prdc's README and dgm-eval).
@@ -119,14 +120,34 @@ def knn_metrics(
     engine = get_backend(
         backend, approximate=approximate, device=device, memory_budget=memory_budget
     )
-    scale = exact.common_scale(real, fake)  # exact; the metrics do not change
+    r, g = _prepare_pair(engine, real, fake)
+    with _pair_progress(r.n, g.n, progress) as tick:
+        real_thr = exact.kth_neighbour_sqdist(engine, r, k, tick("real"))
+        fake_thr = exact.kth_neighbour_sqdist(engine, g, k, tick("fake"))
+        if engine.exact:
+            scan = exact.ball_scan(
+                engine, r, g, real_thr, fake_thr, strict=strict, realism=realism, tick=tick("cross")
+            )
+        else:
+            scan = _candidate_scan(engine, r, g, real_thr, fake_thr, k, strict=strict)
+    return _summarise(scan, k, strict, engine, real.shape, fake.shape[0], realism, per_sample)
+
+
+def _prepare_pair(engine: Backend, real: np.ndarray, fake: np.ndarray):
+    """Both sets scaled by one exact power of two when their magnitude needs it (the metrics
+    do not change), centred on the real mean (distances do not change, float32 rounding
+    shrinks) and placed on the back end's device."""
+    scale = exact.common_scale(real, fake)
     if scale != 1.0:
         real, fake = real * scale, fake * scale
-    # Centre both sets on the real mean: distances do not change, float32 rounding shrinks.
     origin = real.mean(axis=0, dtype=np.float64)
-    r = exact.Prepared.make(engine, real, origin)
-    g = exact.Prepared.make(engine, fake, origin)
-    n, m = r.n, g.n
+    return exact.Prepared.make(engine, real, origin), exact.Prepared.make(engine, fake, origin)
+
+
+@contextlib.contextmanager
+def _pair_progress(n: int, m: int, progress: bool):
+    """A progress bar in distance pairs over the three phases (real-real, fake-fake, cross);
+    yields ``tick(phase)``, which makes the callback one phase reports fractions to."""
     phases = {"real": n * (n + 1) // 2, "fake": m * (m + 1) // 2, "cross": n * m}
     with tqdm(
         total=sum(phases.values()),
@@ -137,7 +158,6 @@ def knn_metrics(
     ) as bar:
 
         def tick(phase):
-            """Progress callback of one phase: takes fractions, moves the bar in whole pairs."""
             done = {"fraction": 0.0, "pairs": 0}
 
             def update(fraction):
@@ -148,26 +168,23 @@ def knn_metrics(
 
             return update
 
-        real_thr = exact.kth_neighbour_sqdist(engine, r, k, tick("real"))
-        fake_thr = exact.kth_neighbour_sqdist(engine, g, k, tick("fake"))
-        if engine.exact:
-            scan = exact.ball_scan(
-                engine, r, g, real_thr, fake_thr, strict=strict, realism=realism, tick=tick("cross")
-            )
-        else:
-            scan = _candidate_scan(engine, r, g, real_thr, fake_thr, k, strict=strict)
+        yield tick
+
+
+def _summarise(scan, k, strict, engine, real_shape, n_fake, realism, per_sample) -> KnnMetrics:
+    """The four metrics from the ball memberships of one scan."""
     return KnnMetrics(
         precision=float(np.mean(scan.fake_in_real_balls > 0)),
         recall=float(np.mean(scan.real_in_fake_balls)),
-        density=float(scan.fake_in_real_balls.sum() / (k * fake.shape[0])),
+        density=float(scan.fake_in_real_balls.sum() / (k * n_fake)),
         coverage=float(np.mean(scan.real_covered)),
         k=k,
         rule="<" if strict else "<=",
         backend=engine.name,
         exact=engine.exact,
-        n_real=real.shape[0],
-        n_fake=fake.shape[0],
-        dim=real.shape[1],
+        n_real=real_shape[0],
+        n_fake=n_fake,
+        dim=real_shape[1],
         realism=scan.realism if realism else None,
         per_sample=scan if per_sample else None,
     )

@@ -22,6 +22,7 @@ Back ends:
 from __future__ import annotations
 
 import contextlib
+from typing import Protocol
 
 import faiss
 import numpy as np
@@ -42,6 +43,24 @@ PANEL_ROWS = 2048
 SELF_PANELS = 8
 #: ... but no panel is thinner than this many rows, unless the budget demands it.
 SELF_PANEL_MIN_ROWS = 256
+
+
+class Backend(Protocol):
+    """What :mod:`madbench.metrics.exact` and :mod:`madbench.metrics.knn` ask of a back end
+    (the module docstring says what each operation computes)."""
+
+    name: str  # e.g. "torch:cpu", "faiss:flat"
+    exact: bool  # False: search returns approximate neighbours (FAISS IVF)
+    device: torch.device  # where sqdist's blocks live
+    memory_budget: int  # bytes for one distance block and its temporaries
+
+    def prepare(self, x: np.ndarray): ...
+
+    def sqdist(self, a, b, a_sq=None, b_sq=None) -> torch.Tensor: ...
+
+    def search(self, base, queries, kk: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def search_self(self, x, kk: int, tick=None) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 def block_rows(n_cols: int, memory_budget: int) -> int:
@@ -242,7 +261,7 @@ def get_backend(
     device: str | None = None,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     **faiss_options,
-):
+) -> Backend:
     """Build a back end by name.
 
     ``auto`` picks ``torch`` (on the GPU when torch sees one) for exact metrics, and FAISS's IVF
