@@ -18,6 +18,7 @@ import numpy as np
 from madbench.loops.config import ScoringSettings
 from madbench.loops.realdata import RealData
 from madbench.metrics.bootstrap import fid_interval, knn_intervals
+from madbench.metrics.features import IdentityFeatures
 from madbench.metrics.frechet import GaussianStats, fit_gaussian, wasserstein2
 from madbench.metrics.kid import real_norm_scale
 from madbench.metrics.lenet import lenet_for
@@ -45,7 +46,7 @@ class Scorer:
 
     def __init__(self, real: RealData, k: int, settings: ScoringSettings, seed: int):
         self.real, self.k, self.settings, self.seed = real, k, settings, seed
-        self.lenet = None if real.is_vector else lenet_for(real.dataset)
+        self.extractor = IdentityFeatures() if real.is_vector else lenet_for(real.dataset)
         self.real_features = self.features(real.eval_real)
         self.kid_scale = (
             real_norm_scale(self.real_features) if settings.kid_scale == "real-norm" else 1.0
@@ -54,12 +55,12 @@ class Scorer:
 
     def features(self, x: np.ndarray) -> np.ndarray:
         """Identity for vectors; the data set's LeNet features for images."""
-        return x.reshape(len(x), -1) if self.lenet is None else self.lenet(x)
+        return self.extractor(x)
 
     def settings_columns(self) -> dict:
         """The result-row cells that say how a score was computed."""
         return {
-            "features": "identity" if self.lenet is None else "lenet",
+            "features": self.extractor.name,
             "k": self.k,
             "rule": "<" if self.settings.strict else "<=",
             "kid_scale": self.kid_scale,
