@@ -43,9 +43,11 @@ def compute_metrics(
     kid_subset_size: int = defaults.KID_SUBSET_SIZE,
     seed: int = 0,
     backend: str = "auto",
+    approximate: bool = False,
     device: str | None = None,
     memory_budget: int = defaults.MEMORY_BUDGET,
     inception_weights: str | None = None,
+    progress: bool = False,
 ) -> dict:
     """Metrics of ``fake`` against ``real``, as ``madbench metrics --json`` prints them.
 
@@ -54,7 +56,8 @@ def compute_metrics(
     weights file offline). ``metrics``: ``"all"`` or any of ``prdc`` (precision, recall,
     density, coverage), ``fid``, ``kid`` (a list or a comma-separated string); only those are
     computed. ``kid_scale``: ``"none"`` (clean-fid's KID, for Inception features) or
-    ``"real-norm"`` (for other feature spaces). ``memory_budget`` in bytes.
+    ``"real-norm"`` (for other feature spaces). ``approximate``: FAISS's IVF index (not
+    exact). ``memory_budget`` in bytes. ``progress``: a progress bar on terminals.
     """
     from madbench.metrics.features import InceptionFeatures
     from madbench.metrics.kid import real_norm_scale
@@ -72,12 +75,14 @@ def compute_metrics(
         k=k,
         backend=backend,
         strict=strict,
+        approximate=approximate,
         device=device,
         memory_budget=memory_budget,
         kid_subsets=kid_subsets,
         kid_subset_size=kid_subset_size,
         kid_feature_scale=real_norm_scale(real) if kid_scale == "real-norm" else 1.0,
         seed=seed,
+        progress=progress,
     ).as_dict()
 
 
@@ -167,13 +172,46 @@ def evaluate(
     progress line (default: silent). A class or instance is recorded in config.json as
     ``module:Class``: resuming from the command line needs that class importable.
     """
+    model_args = dict(model_args or {})
+    spec, factory = _model_factory(model, model_args)
+    loop = new_loop(
+        spec,
+        data,
+        protocol,
+        model_args=model_args,
+        metrics=metrics,
+        out=out,
+        data_dir=data_dir,
+        threads=threads,
+        echo=echo or (lambda line: None),
+        factory=factory,
+        **params,
+    )
+    loop.start()
+    return load_run(loop.run_dir.path)
+
+
+def new_loop(
+    spec: str,
+    data: str,
+    protocol: str,
+    *,
+    model_args: dict,
+    metrics,
+    out,
+    data_dir,
+    threads: int,
+    echo,
+    factory=None,
+    **params,
+):
+    """The :class:`~madbench.loops.engine.Loop` of a new run, checked, with nothing written
+    yet (the command line's ``evaluate`` and :func:`evaluate` both start runs through it)."""
     from madbench.loops.config import RunConfig, ScoringSettings
     from madbench.loops.engine import Loop
     from madbench.loops.protocol import make_protocol
     from madbench.runs.rundir import RunDir, default_run_dir
 
-    model_args = dict(model_args or {})
-    spec, factory = _model_factory(model, model_args)
     config = RunConfig(
         spec,
         model_args,
@@ -184,9 +222,7 @@ def evaluate(
         scoring=ScoringSettings(metrics=metrics),
     )
     run_dir = RunDir(out or default_run_dir(config))
-    loop = Loop(config, run_dir, echo=echo or (lambda line: None), factory=factory)
-    loop.start()
-    return load_run(run_dir.path)
+    return Loop(config, run_dir, echo=echo, factory=factory)
 
 
 def build_leaderboard(run_dirs, out, *, alpha: float = 0.05):

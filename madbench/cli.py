@@ -122,29 +122,26 @@ def metrics(
     REAL and FAKE are .npy/.npz feature files (rows are samples) or folders of RGB images
     (Inception-v3 features through clean-fid).
     """
-    from madbench.metrics.files import load_features
-    from madbench.metrics.kid import real_norm_scale
-    from madbench.metrics.report import METRIC_KEYS, all_metrics, parse_metrics
+    from madbench.api import compute_metrics
+    from madbench.metrics.report import METRIC_KEYS
 
-    wanted = parse_metrics(which)
-    inception = _inception(inception_weights, device)
-    real_features = load_features(real, inception=inception)
-    report = all_metrics(
-        real_features,
-        load_features(fake, inception=inception),
-        metrics=wanted,
+    report = compute_metrics(
+        real,
+        fake,
+        metrics=which,
         k=k,
-        backend=backend,
         strict=strict,
+        kid_scale=kid_scale,
+        kid_subsets=kid_subsets,
+        kid_subset_size=kid_subset_size,
+        seed=seed,
+        backend=backend,
         approximate=approximate,
         device=device,
         memory_budget=memory_budget * MIB,
-        kid_subsets=kid_subsets,
-        kid_subset_size=kid_subset_size,
-        kid_feature_scale=real_norm_scale(real_features) if kid_scale == "real-norm" else 1.0,
-        seed=seed,
+        inception_weights=inception_weights,
         progress=True,
-    ).as_dict()
+    )
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -529,10 +526,10 @@ def evaluate(
 ):
     """Run a generator through a self-consuming loop and score every generation."""
     from madbench.adapters import parse_model_args
-    from madbench.loops.config import RunConfig, ScoringSettings
+    from madbench.api import new_loop
+    from madbench.loops.config import RunConfig
     from madbench.loops.engine import Loop
-    from madbench.loops.protocol import make_protocol
-    from madbench.runs.rundir import RunDir, default_run_dir
+    from madbench.runs.rundir import RunDir
 
     if resume_dir is not None:
         run_dir = RunDir(resume_dir)
@@ -541,20 +538,21 @@ def evaluate(
     else:
         if model is None or data is None:
             raise MadbenchError("evaluate needs --model and --data (or --resume DIR)")
-        config = RunConfig(
+        loop = new_loop(  # checks model, args, data; writes nothing
             model,
-            parse_model_args(model_args),
             data,
-            make_protocol(protocol, **params),
-            data_dir,
+            protocol,
+            model_args=parse_model_args(model_args),
+            metrics=metrics,
+            out=out,
+            data_dir=data_dir,
             threads=threads,
-            scoring=ScoringSettings(metrics=metrics),
+            echo=click.echo,
+            **params,
         )
-        run_dir = RunDir(out or default_run_dir(config))
-        loop = Loop(config, run_dir, echo=click.echo)  # checks model, args, data; writes nothing
-        if config.protocol.size_warning():
-            click.echo(f"madbench: warning: {config.protocol.size_warning()}", err=True)
-        click.echo(f"run directory: {run_dir.path}")
+        if loop.p.size_warning():
+            click.echo(f"madbench: warning: {loop.p.size_warning()}", err=True)
+        click.echo(f"run directory: {loop.run_dir.path}")
         rows = loop.start()
     _print_results(rows)
 
