@@ -262,6 +262,7 @@ def test_crash_between_checkpoint_and_row_then_resume(tmp_path, monkeypatch):
     assert metric_rows(tmp_path / "crash") == metric_rows(tmp_path / "ref" / "run")
 
 
+@pytest.mark.slow  # CI runs it in its own step: pytest -m slow
 def test_kill_9_then_resume_equals_uninterrupted(tmp_path):
     args = [
         "evaluate",

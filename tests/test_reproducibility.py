@@ -56,6 +56,7 @@ def tree_digest(path) -> str:
     return digest.hexdigest()
 
 
+@pytest.mark.slow  # CI runs it in its own step: pytest -m slow
 def test_thread_settings_do_not_change_results_or_samples(tmp_path):
     """The same run in two processes started with 1 and with 2 threads everywhere: identical
     metric cells and identical kept samples (gmm's k-means and EM, LeNet and FID are all
