@@ -22,7 +22,7 @@ from madbench import defaults
 from madbench.errors import AdapterError, InputError
 
 
-def _features(x, name: str, inception):
+def _features(x, inception):
     """An array or tensor as it is; a path as the features it holds (or its images')."""
     if isinstance(x, str | os.PathLike):
         from madbench.metrics.files import load_features
@@ -66,8 +66,8 @@ def compute_metrics(
     if kid_scale not in ("none", "real-norm"):
         raise InputError(f"kid_scale must be 'none' or 'real-norm', got {kid_scale!r}")
     inception = InceptionFeatures(inception_weights, device=device)
-    real = _features(real, "real", inception)
-    fake = _features(fake, "fake", inception)
+    real = _features(real, inception)
+    fake = _features(fake, inception)
     return all_metrics(
         real,
         fake,
