@@ -601,13 +601,9 @@ def rescore(run_dir, k, out, **scoring):
 
 
 def _print_results(rows: list[dict]) -> None:
-    """The run's table: the metrics computed (a column with no value anywhere is left out)."""
-    keys = ["generation", "fid", "precision", "recall", "density", "coverage", "w2"]
-    keys = [k for k in keys if any(row.get(k) not in (None, "") for row in rows)]
-    click.echo(" ".join(f"{key:>10}" for key in keys))
-    for row in rows:
-        cells = [f"{row['generation']:>10}"] + [f"{float(row[key]):>10.4g}" for key in keys[1:]]
-        click.echo(" ".join(cells))
+    from madbench.runs.table import run_table
+
+    click.echo(run_table(rows))
 
 
 @cli.group(short_help="Feature spaces for scoring.")

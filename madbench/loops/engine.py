@@ -38,6 +38,7 @@ from madbench.loops.scoring import Scorer
 from madbench.metrics.validate import check_k
 from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir, provenance
+from madbench.runs.table import generation_line
 from madbench.runs.threads import pinned_threads
 
 
@@ -258,15 +259,4 @@ class Loop:
         return {"status": "ok", **values, **self._constants()}
 
     def _report(self, row: dict) -> None:
-        if row["status"] != "ok":
-            self.echo(f"generation {row['generation']}: FAILED: {row['error']}")
-            return
-        parts = []
-        for key in ("fid", "precision", "recall", "density", "coverage", "w2"):
-            if row.get(key) in (None, ""):
-                continue  # not computed (--metrics) or not applicable (w2 for images)
-            part = f"{key} {float(row[key]):.4g}"
-            if key == "fid" and row.get("fid_ci_low") not in (None, ""):
-                part += f" [{float(row['fid_ci_low']):.4g}, {float(row['fid_ci_high']):.4g}]"
-            parts.append(part)
-        self.echo(f"generation {row['generation']}: " + ", ".join(parts))
+        self.echo(generation_line(row))
