@@ -493,3 +493,10 @@ def test_a_run_from_a_newer_madbench_is_refused_by_name(half, capsys):
     (half / "config.json").write_text(json.dumps(config))
     code, err = resume(half, capsys)
     assert code == 2 and "written by a newer madbench (run format 99" in err
+
+
+def test_results_csv_columns_are_versioned_by_the_run_format():
+    from madbench.loops.config import RUN_FORMAT
+    from madbench.runs.schema import COLUMNS, COLUMNS_BY_FORMAT
+
+    assert COLUMNS_BY_FORMAT[RUN_FORMAT] == tuple(COLUMNS)

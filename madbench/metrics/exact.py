@@ -205,14 +205,10 @@ def ball_scan(
                 *_slices(real.bulk_sq, fake.bulk_sq, i0, i1, j0, j1),
             ).to(dev)
             block = _Block(d, real, fake, i0, j0, strict)
-            # Real balls, one radius per row: which fakes lie inside.
-            band = rounding_bound(real.norms[i0:i1], fake.norms[j0:j1].max(), real.dim)
-            inside = block.inside(real_thr[i0:i1], band, along="rows")
+            inside = block.in_real_balls(real_thr)
             counts[j0:j1] += inside.sum(dim=0, dtype=torch.int32)
             covered[i0:i1] |= inside.any(dim=1)
-            # Fake balls, one radius per column: which reals lie inside.
-            band = rounding_bound(real.norms[i0:i1].max(), fake.norms[j0:j1], real.dim)
-            inside = block.inside(fake_thr[j0:j1], band, along="cols", rows_known=recalled[i0:i1])
+            inside = block.in_fake_balls(fake_thr, rows_known=recalled[i0:i1])
             recalled[i0:i1] |= inside.any(dim=1)
             if tracker is not None:
                 tracker.update(d, i0, i1, j0, j1)
@@ -276,6 +272,21 @@ class _Block:
     def __init__(self, d, real: Prepared, fake: Prepared, i0: int, j0: int, strict: bool):
         self.d, self.real, self.fake, self.i0, self.j0 = d, real, fake, i0, j0
         self.strict = strict
+        self.rows = slice(i0, i0 + d.shape[0])
+        self.cols = slice(j0, j0 + d.shape[1])
+
+    def in_real_balls(self, real_thr: np.ndarray) -> torch.Tensor:
+        """[i, j]: fake j lies in real i's ball (real radii, one per row)."""
+        norms_r, norms_f = self.real.norms[self.rows], self.fake.norms[self.cols]
+        band = rounding_bound(norms_r, norms_f.max(), self.real.dim)
+        return self.inside(real_thr[self.rows], band, along="rows")
+
+    def in_fake_balls(self, fake_thr: np.ndarray, rows_known) -> torch.Tensor:
+        """[i, j]: real i lies in fake j's ball (fake radii, one per column); rows already
+        known to lie in some fake ball are not re-decided (see :meth:`inside`)."""
+        norms_r, norms_f = self.real.norms[self.rows], self.fake.norms[self.cols]
+        band = rounding_bound(norms_r.max(), norms_f, self.real.dim)
+        return self.inside(fake_thr[self.cols], band, along="cols", rows_known=rows_known)
 
     def inside(
         self, thr: np.ndarray, band: np.ndarray, *, along: str, rows_known=None

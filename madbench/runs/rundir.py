@@ -47,7 +47,7 @@ from madbench.atomic import atomic_write_text, fsync_path, fsync_tree
 from madbench.errors import DataFileError, one_line
 from madbench.npfiles import load_npy
 from madbench.runs.grid import save_grid
-from madbench.runs.schema import COLUMNS
+from madbench.runs.schema import COLUMNS, COLUMNS_BY_FORMAT
 from madbench.runs.threads import thread_report
 
 PACKAGES = ("numpy", "scipy", "torch", "faiss-gpu", "faiss-cpu", "scikit-learn", "clean-fid")
@@ -300,14 +300,21 @@ class RunDir:
             return None
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise DataFileError(f"{path} is unreadable ({exc}); {hint}") from None
-        if header != list(COLUMNS):
+        run_format = self._sealed().get("format")
+        columns = list(COLUMNS_BY_FORMAT.get(run_format, ()))
+        if not columns:
+            raise DataFileError(
+                f"{path}: this madbench knows no results.csv columns for run format "
+                f"{run_format!r} (it reads formats {sorted(COLUMNS_BY_FORMAT)})"
+            )
+        if header != columns:
             raise DataFileError(f"{path} does not have results.csv's columns; {hint}")
         for number, cells in enumerate(body, start=2):
-            if len(cells) != len(COLUMNS):
+            if len(cells) != len(columns):
                 raise DataFileError(
-                    f"{path}, line {number}: {len(cells)} cells, not {len(COLUMNS)}; {hint}"
+                    f"{path}, line {number}: {len(cells)} cells, not {len(columns)}; {hint}"
                 )
-        return [dict(zip(COLUMNS, cells, strict=True)) for cells in body]
+        return [dict(zip(columns, cells, strict=True)) for cells in body]
 
     def write_rows(self, rows: list[dict]) -> None:
         write_results(self.path / "results.csv", rows)

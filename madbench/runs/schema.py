@@ -48,3 +48,8 @@ COLUMNS = {
     "metric_seconds": "wall time of the metrics",
     "error": "for failed generations: what failed, with the generation and its seed",
 }
+
+#: results.csv's columns by run format (config.json's ``format``), which is the file's schema
+#: version. A reader takes the columns of the run's own format; when a later format changes
+#: the columns, the earlier ones stay here, so that their runs still read.
+COLUMNS_BY_FORMAT = {3: tuple(COLUMNS)}
