@@ -62,3 +62,36 @@ def fid_reference(real, fake):
     covmean = np.real(scipy.linalg.sqrtm(s1 @ s2))
     diff = mu1 - mu2
     return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
+
+
+def copying_reference(train, test, generated, cells, min_generated, quantile, seed):
+    """C_T, authenticity and memorisation rate from full distance matrices and a pair-by-pair
+    Mann-Whitney count. The partition is scikit-learn's k-means with the same settings as
+    madbench's (the one piece shared: C_T is defined on a given partition)."""
+    from sklearn.cluster import KMeans
+
+    train = np.unique(np.asarray(train, dtype=np.float64), axis=0)
+    test = np.asarray(test, dtype=np.float64)
+    generated = np.asarray(generated, dtype=np.float64)
+    d_tt = cdist(train, train)
+    np.fill_diagonal(d_tt, np.inf)
+    radius = d_tt.min(axis=1)
+    d_gen, d_test = cdist(generated, train), cdist(test, train)
+    l_gen, l_test = d_gen.min(axis=1), d_test.min(axis=1)
+    kmeans = KMeans(n_clusters=cells, n_init=3, random_state=seed).fit(train)
+    cell_gen, cell_test = kmeans.predict(generated), kmeans.predict(test)
+    total, weight = 0.0, 0
+    for cell in range(cells):
+        g, t = l_gen[cell_gen == cell], l_test[cell_test == cell]
+        if len(g) < min_generated or len(t) == 0:
+            continue
+        u = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a in g for b in t)
+        m, n = len(g), len(t)
+        total += n * (u - m * n / 2) / np.sqrt(m * n * (m + n + 1) / 12)
+        weight += n
+    nearest = d_gen.argmin(axis=1)
+    return {
+        "ct": total / weight if weight else float("nan"),
+        "authenticity": float(np.mean([l_gen[j] > radius[nearest[j]] for j in range(len(l_gen))])),
+        "memorised": float(np.mean(l_gen < np.quantile(radius, quantile))),
+    }

@@ -146,6 +146,39 @@ def kth_neighbour_sqdist(backend, data: Prepared, k: int, tick=None) -> np.ndarr
     return kth
 
 
+def nearest_sqdist(backend, base: Prepared, queries: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """Exact squared distance from each query row to its nearest row of ``base``, and that
+    row's index (the first one on ties of exact distances).
+
+    The back end proposes ``1 + EXTRA_CANDIDATES`` candidates; all are recomputed exactly. A
+    query is settled when no row outside its candidates can be closer (the last candidate's
+    float32 distance, less the rounding bound, is not below the exact minimum); the rare
+    others are compared with every row of ``base`` exactly.
+    """
+    kk = min(base.n, 1 + EXTRA_CANDIDATES)
+    vals, idx = backend.search(base.bulk, queries.bulk, kk)
+    rows = np.repeat(np.arange(queries.n), kk)
+    exact_vals = exact_sqdist(queries.original, base.original, rows, idx.ravel()).reshape(-1, kk)
+    # Ties between exact distances go to the lower index, whatever order the search gave.
+    order = np.lexsort((idx, exact_vals), axis=1) if exact_vals.size else idx
+    first = order[:, 0]
+    best = exact_vals[np.arange(queries.n), first]
+    best_idx = idx[np.arange(queries.n), first].astype(np.int64)
+    band = rounding_bound(queries.norms, base.norms.max(), base.dim)
+    if kk >= base.n:
+        unsettled = np.array([], dtype=np.int64)
+    elif not backend.exact:
+        unsettled = np.arange(queries.n)
+    else:
+        unsettled = np.flatnonzero(vals[:, -1].astype(np.float64) - band < best)
+    everything = np.arange(base.n)
+    for q in unsettled:
+        d = exact_sqdist(queries.original, base.original, np.full(base.n, q), everything)
+        best_idx[q] = int(np.argmin(d))
+        best[q] = d[best_idx[q]]
+    return best, best_idx
+
+
 def _index(bulk, rows: np.ndarray):
     """Row indices in the type the bulk array wants (torch tensors take tensors)."""
     if isinstance(bulk, torch.Tensor):
