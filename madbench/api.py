@@ -35,6 +35,7 @@ def compute_metrics(
     real,
     fake,
     *,
+    train=None,
     metrics="all",
     k: int = defaults.K,
     strict: bool = False,
@@ -53,11 +54,14 @@ def compute_metrics(
 
     ``real`` and ``fake``: feature arrays (n, d), torch tensors, .npy/.npz files, or folders of
     RGB images (Inception-v3 features through clean-fid; ``inception_weights`` names the
-    weights file offline). ``metrics``: ``"all"`` or any of ``prdc`` (precision, recall,
-    density, coverage), ``fid``, ``kid`` (a list or a comma-separated string); only those are
-    computed. ``kid_scale``: ``"none"`` (clean-fid's KID, for Inception features) or
-    ``"real-norm"`` (for other feature spaces). ``approximate``: FAISS's IVF index (not
-    exact). ``memory_budget`` in bytes. ``progress``: a progress bar on terminals.
+    weights file offline). ``train``: the generator's training set, in the same kinds; it adds
+    the copying metrics (C_T, authenticity, memorised), ``real`` being the held-out reference.
+    ``metrics``: ``"all"`` (all but copying without ``train``) or any of ``prdc`` (precision,
+    recall, density, coverage), ``fid``, ``kid``, ``vendi``, ``copying`` (a list or a
+    comma-separated string); only those are computed. ``kid_scale``: ``"none"`` (clean-fid's
+    KID, for Inception features) or ``"real-norm"`` (for other feature spaces).
+    ``approximate``: FAISS's IVF index (not exact). ``memory_budget`` in bytes.
+    ``progress``: a progress bar on terminals.
     """
     from madbench.metrics.features import InceptionFeatures
     from madbench.metrics.kid import real_norm_scale
@@ -71,6 +75,7 @@ def compute_metrics(
     return all_metrics(
         real,
         fake,
+        train=None if train is None else _features(train, inception),
         metrics=metrics,
         k=k,
         backend=backend,
@@ -167,7 +172,8 @@ def evaluate(
     ``model_args``), or an instance (each generation that trains from scratch gets a deep copy
     of it, untrained as given). ``params``: protocol fields (``generations``, ``bias``,
     ``seed``, ``n_ini``, ``n_real``, ``n_synth``, ``source``, ``retrain``, ``k``, ``eval_n``).
-    ``metrics``: what each generation computes (any of prdc, fid, kid; default all).
+    ``metrics``: what each generation computes (any of prdc, fid, kid, vendi, copying; default
+    all).
     ``out``: the run directory (default as ``madbench evaluate``). ``echo``: called with each
     progress line (default: silent). A class or instance is recorded in config.json as
     ``module:Class``: resuming from the command line needs that class importable.

@@ -96,13 +96,20 @@ def cli():
     default="all",
     show_default=True,
     help="Which to compute: any of prdc (precision, recall, density, coverage), fid, kid, "
-    "comma-separated.",
+    "vendi, copying (C_T, authenticity, memorised: needs --train), comma-separated.",
+)
+@click.option(
+    "--train",
+    default=None,
+    help="The generator's training set (same kinds as REAL): adds the copying metrics, "
+    "with REAL as the held-out reference.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def metrics(
     real,
     fake,
     which,
+    train,
     k,
     backend,
     strict,
@@ -128,6 +135,7 @@ def metrics(
     report = compute_metrics(
         real,
         fake,
+        train=train,
         metrics=which,
         k=k,
         strict=strict,

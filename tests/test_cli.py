@@ -6,8 +6,9 @@ import sys
 
 import numpy as np
 import pytest
+from vendi_score import vendi
 
-from madbench.checks.references import knn_reference
+from madbench.checks.references import copying_reference, knn_reference
 from madbench.cli import main
 from madbench.metrics.report import METRIC_KEYS
 
@@ -29,15 +30,21 @@ def run(args, capsys):
 
 def test_metrics_json_has_all_keys_and_right_values(files, capsys):
     tmp, real, fake = files
+    train = np.random.default_rng(9).standard_normal((200, real.shape[1]))
+    np.save(tmp / "train.npy", train)
     code, out, err = run(
-        ["metrics", tmp / "real.npy", tmp / "fake.npz", "--json", "--k", 4], capsys
+        ["metrics", tmp / "real.npy", tmp / "fake.npz", "--json", "--k", 4]
+        + ["--train", tmp / "train.npy"],
+        capsys,
     )
     assert code == 0
     report = json.loads(out)
     assert set(METRIC_KEYS) <= set(report)
     expected = knn_reference(real, fake, 4)
-    for key in ("precision", "recall", "density", "coverage"):
-        assert report[key] == pytest.approx(expected[key], abs=1e-12)
+    expected.update(copying_reference(train, real, fake, 20, 20, 0.01, 0))
+    for key in ("precision", "recall", "density", "coverage", "ct", "authenticity", "memorised"):
+        assert report[key] == pytest.approx(expected[key], abs=1e-9)
+    assert report["vendi"] == pytest.approx(vendi.score_dual(fake.astype(np.float64)), rel=1e-9)
     assert report["k"] == 4 and report["rule"] == "<=" and report["fid"] > 0
 
 
@@ -48,7 +55,8 @@ def test_metrics_table(files, capsys):
     )
     assert code == 0
     lines = out.splitlines()
-    assert [line.split()[0] for line in lines[: len(METRIC_KEYS)]] == list(METRIC_KEYS)
+    keys = [key for key in METRIC_KEYS if key not in ("ct", "authenticity", "memorised")]
+    assert [line.split()[0] for line in lines[: len(keys)]] == keys
     assert "rule=<" in lines[-1] and "backend=faiss:flat" in lines[-1]
 
 

@@ -13,7 +13,7 @@ import scipy.stats
 
 from madbench.cli import main
 from madbench.errors import DataFileError, InputError
-from madbench.leaderboard.build import COLUMNS, SEED_COLUMNS
+from madbench.leaderboard.build import COLUMNS, SEED_COLUMNS, columns_of
 from madbench.leaderboard.publish import build, csv_text, read_csv, verify
 from madbench.loops.config import RunConfig
 from madbench.loops.engine import Loop
@@ -315,9 +315,19 @@ def test_leaderboard_files_carry_a_schema_version(board, tmp_path):
         "schema_version"
     ] == str(SCHEMA_VERSION)
     lines = text.splitlines()
-    old = tmp_path / "v1.csv"  # schema 1 (madbench 0.2): the same columns, no schema_version
-    old.write_text("\n".join(line.split(",", 1)[1] for line in lines) + "\n")
-    assert [row["schema_version"] for row in read_csv(old)] == ["1"] * (len(lines) - 1)
+    rows = read_csv(board / "leaderboard.csv")
+    for version in (1, 2):  # 0.2: no schema_version column; 0.3: no Vendi and copying columns
+        old = tmp_path / f"v{version}.csv"
+        columns = [c for c in columns_of(COLUMNS, version) if version > 1 or c != "schema_version"]
+        with open(old, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows({**row, "schema_version": version} for row in rows)
+        assert [row["schema_version"] for row in read_csv(old)] == [str(version)] * len(rows)
+    broken = tmp_path / "v2-with-vendi.csv"  # schema-3 columns under version 2
+    broken.write_text((board / "leaderboard.csv").read_text().replace("\n3,", "\n2,"))
+    with pytest.raises(DataFileError, match="not those of schema version 2"):
+        read_csv(broken)
     newer = tmp_path / "v9.csv"
     newer.write_text("\n".join([lines[0], *("9," + line.split(",", 1)[1] for line in lines[1:])]))
     with pytest.raises(DataFileError, match="written by a newer madbench \\(schema version 9"):

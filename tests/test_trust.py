@@ -266,7 +266,7 @@ def test_adapter_failures_are_failed_rows_with_a_traceback_log(tmp_path, capsys,
 def test_madbench_own_errors_are_not_adapter_failures(tmp_path, monkeypatch, capsys):
     from madbench.loops.scoring import Scorer
 
-    def broken(self, generated, seed):
+    def broken(self, generated, seed, train=None):
         raise ZeroDivisionError("a bug in madbench")
 
     monkeypatch.setattr(Scorer, "score", broken)
@@ -274,7 +274,7 @@ def test_madbench_own_errors_are_not_adapter_failures(tmp_path, monkeypatch, cap
         start(tmp_path / "r", generations=2)
     assert RunDir(tmp_path / "r").rows() is None  # no row blames the adapter
 
-    def no_memory(self, generated, seed):
+    def no_memory(self, generated, seed, train=None):
         raise MemoryError
 
     monkeypatch.setattr(Scorer, "score", no_memory)

@@ -93,5 +93,5 @@ def copying_reference(train, test, generated, cells, min_generated, quantile, se
     return {
         "ct": total / weight if weight else float("nan"),
         "authenticity": float(np.mean([l_gen[j] > radius[nearest[j]] for j in range(len(l_gen))])),
-        "memorised": float(np.mean(l_gen < np.quantile(radius, quantile))),
+        "memorised": float(np.mean(l_gen < np.quantile(l_test, quantile))),
     }

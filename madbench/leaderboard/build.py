@@ -29,7 +29,21 @@ from madbench.leaderboard.stats import one_sample, t_interval
 from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir
 
-METRICS = ("fid", "precision", "recall", "density", "coverage", "kid", "w2")
+#: The metrics a leaderboard summarises; those of :data:`ADDED_IN_3` came with schema 3.
+METRICS = (
+    "fid",
+    "precision",
+    "recall",
+    "density",
+    "coverage",
+    "kid",
+    "w2",
+    "vendi",
+    "ct",
+    "authenticity",
+    "memorised",
+)
+ADDED_IN_3 = ("vendi", "ct", "authenticity", "memorised")
 DEFAULT_ALPHA = 0.05
 TIMINGS = ("fit_seconds", "sample_seconds", "metric_seconds")  # differ on every machine
 WHEN = {"gen1": "generation 1", "last": "the last generation"}
@@ -42,8 +56,9 @@ STATS = {
 }
 
 #: Version of the leaderboard.csv and per_seed.csv schemas. 1: madbench 0.2 (no
-#: schema_version column); 2: madbench 0.3 on, the column first in both files.
-SCHEMA_VERSION = 2
+#: schema_version column); 2: madbench 0.3, the column first in both files; 3: madbench 0.4
+#: on, the Vendi score and the data-copying metrics (:data:`ADDED_IN_3`).
+SCHEMA_VERSION = 3
 COLUMNS = {
     "schema_version": "version of this file's columns (readers accept every earlier one)",
     "model": "model spec as given to --model",
@@ -251,6 +266,14 @@ SEED_COLUMNS = {
     "generation": "t (0: the noise floor)",
     **{m: f"{m} as in the run's results.csv" for m in (*METRICS, "trace_cov", "clipped_frac")},
 }
+
+
+def columns_of(columns: dict, version: int) -> list[str]:
+    """The columns of ``columns`` (:data:`COLUMNS` or :data:`SEED_COLUMNS`) that a file of
+    schema ``version`` has."""
+    if version >= 3:
+        return list(columns)
+    return [c for c in columns if not any(c == m or c.startswith(f"{m}_") for m in ADDED_IN_3)]
 
 
 def seed_rows(groups: list[list[Run]]) -> list[dict]:

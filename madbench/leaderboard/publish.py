@@ -34,6 +34,7 @@ from madbench.leaderboard.build import (
     SCHEMA_VERSION,
     SEED_COLUMNS,
     build_rows,
+    columns_of,
     group_runs,
     seed_rows,
 )
@@ -113,11 +114,12 @@ def read_csv(path, columns=COLUMNS) -> list[dict]:
             f"{path}: written by a newer madbench (schema version {newer[0]}; this one reads "
             f"1 to {SCHEMA_VERSION}): upgrade madbench to read it"
         )
-    if any(set(row) != set(columns) or None in row.values() for row in rows):
-        raise DataFileError(
-            f"{path}: not a madbench leaderboard file (its columns are not those of schema "
-            f"version {min(versions)}); rebuild it with madbench leaderboard build"
-        )
+    for row in rows:
+        if set(row) != set(columns_of(columns, int(row["schema_version"]))) or None in row.values():
+            raise DataFileError(
+                f"{path}: not a madbench leaderboard file (its columns are not those of schema "
+                f"version {row['schema_version']}); rebuild it with madbench leaderboard build"
+            )
     return rows
 
 

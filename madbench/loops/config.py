@@ -24,8 +24,9 @@ ALL_METRICS = tuple(METRICS)
 FIT, TRAIN_SAMPLES, EVAL_SAMPLES, EVAL_REAL, BOOTSTRAP = range(5)
 #: Version of the run-directory layout and config.json. 2: kept evaluation samples, scoring
 #: settings, thread count, bootstrap intervals, samples in the data's domain. 3: config hash,
-#: generation manifests (sha256 of every file, the generation's row), gen-000.
-RUN_FORMAT = 3
+#: generation manifests (sha256 of every file, the generation's row), gen-000. 4: the
+#: feature space chosen per run; Vendi score and data-copying columns.
+RUN_FORMAT = 4
 KID_SCALES = ("real-norm", "none")
 
 

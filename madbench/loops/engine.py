@@ -146,13 +146,11 @@ class Loop:
     def _generation(self, t: int, previous_model):
         p, real = self.p, self.real
         rows_real = real.real_part(t)
-        sources = p.synthetic_sources(t)
-        train = np.concatenate(
-            [real.pool[rows_real], *(self.run_dir.load_samples(s) for s in sources)]
-        )
+        train = real.training_set(t, self.run_dir)
         n_real = rows_real.stop - rows_real.start
         extra = {}
         if self.conditional:
+            sources = p.synthetic_sources(t)
             labels = [real.pool_labels[rows_real], *(self.run_dir.load_labels(s) for s in sources)]
             extra["labels"] = np.concatenate(labels)
         row = {
@@ -195,7 +193,7 @@ class Loop:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
             return self._failed(row, t, seed, failed), None
-        row = {**row, **self._score(t, evaluation)}
+        row = {**row, **self._score(t, evaluation, train)}
         self.run_dir.commit(t, tmp, row)
         return row, model
 
@@ -251,9 +249,10 @@ class Loop:
             "model": self.config.model,
         }
 
-    def _score(self, t: int, generated: np.ndarray) -> dict:
-        """Generation t's row cells from the array it scores (t = 0: real training samples)."""
-        values = self.scorer.score(generated, derived_seed(self.p.seed, t, BOOTSTRAP))
+    def _score(self, t: int, generated: np.ndarray, train=None) -> dict:
+        """Generation t's row cells from the array it scores (t = 0: real training samples)
+        and the set its model trained on (t = 0: none)."""
+        values = self.scorer.score(generated, derived_seed(self.p.seed, t, BOOTSTRAP), train)
         if t == 0:
             values.update(generation=0, n_train=0, n_train_real=0, n_train_synth=0)
         return {"status": "ok", **values, **self._constants()}

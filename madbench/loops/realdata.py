@@ -54,6 +54,12 @@ class RealData:
             return slice(start, start + p.n_real)
         return slice(0, 0)
 
+    def training_set(self, t: int, run_dir) -> np.ndarray:
+        """What generation t trains on: its real rows of the pool, then the kept synthetic
+        samples of the generations the protocol feeds back (``run_dir``'s, verified)."""
+        synthetic = [run_dir.load_samples(s) for s in self.protocol.synthetic_sources(t)]
+        return np.concatenate([self.pool[self.real_part(t)], *synthetic])
+
     def noise_floor_draw(self) -> np.ndarray:
         """What generation 0 scores: ``eval_n`` real training samples (seeded)."""
         seed = derived_seed(self.protocol.seed, 0, EVAL_REAL)

@@ -50,7 +50,8 @@ def rescore(path, *, k: int | None = None, **scoring) -> tuple[list[dict], list[
             for row in recorded:
                 t = int(row["generation"])
                 scored = real.noise_floor_draw() if t == 0 else _kept(run_dir, t, real)
-                values = scorer.score(scored, derived_seed(p.seed, t, BOOTSTRAP))
+                train = None if t == 0 else real.training_set(t, run_dir)
+                values = scorer.score(scored, derived_seed(p.seed, t, BOOTSTRAP), train)
                 fresh = {key: "" for key in SCORE_KEYS}
                 out.append({**row, **fresh, **values, **scorer.settings_columns()})
     return recorded, out, same

@@ -22,7 +22,7 @@ from madbench.metrics.features import IdentityFeatures
 from madbench.metrics.frechet import GaussianStats, fit_gaussian, wasserstein2
 from madbench.metrics.kid import real_norm_scale
 from madbench.metrics.lenet import lenet_for
-from madbench.metrics.report import all_metrics
+from madbench.metrics.report import MetricReport, all_metrics
 
 #: Metrics that get a bootstrap interval (columns <metric>_ci_low, <metric>_ci_high).
 INTERVAL_METRICS = ("fid", "precision", "recall", "density", "coverage")
@@ -35,6 +35,10 @@ SCORE_KEYS = (
     "fid",
     "kid",
     "kid_std",
+    "vendi",
+    "ct",
+    "authenticity",
+    "memorised",
     *(f"{m}_ci_{end}" for m in INTERVAL_METRICS for end in ("low", "high")),
     "w2",
     "trace_cov",
@@ -68,22 +72,31 @@ class Scorer:
             "eval_n": self.real.eval_n,
         }
 
-    def score(self, generated: np.ndarray, bootstrap_seed: int) -> dict:
-        """Every value of :data:`SCORE_KEYS` for ``generated``, plus ``metric_seconds``."""
+    def score(self, generated: np.ndarray, bootstrap_seed: int, train=None) -> dict:
+        """Every value of :data:`SCORE_KEYS` for ``generated``, plus ``metric_seconds``; the
+        copying metrics only with ``train``, the set the generating model was trained on."""
         t0 = time.perf_counter()
         s = self.settings
         gen_f = self.features(generated)
-        report = all_metrics(
-            self.real_features,
-            gen_f,
-            k=self.k,
-            strict=s.strict,
-            kid_subsets=s.kid_subsets,
-            kid_subset_size=s.kid_subset_size,
-            kid_feature_scale=self.kid_scale,
-            seed=self.seed,
-            per_sample=s.bootstrap > 0,
-            metrics=s.metrics,
+        copying = "copying" in s.metrics and train is not None
+        metrics = [m for m in s.metrics if m != "copying" or copying]
+        # Copying alone, at generation 0 (no model, no training set): nothing to compute.
+        report = (
+            MetricReport(None, None, None)
+            if not metrics
+            else all_metrics(
+                self.real_features,
+                gen_f,
+                train=self.features(train) if copying else None,
+                k=self.k,
+                strict=s.strict,
+                kid_subsets=s.kid_subsets,
+                kid_subset_size=s.kid_subset_size,
+                kid_feature_scale=self.kid_scale,
+                seed=self.seed,
+                per_sample=s.bootstrap > 0,
+                metrics=metrics,
+            )
         )
         out = {key: value for key, value in report.as_dict().items() if key in SCORE_KEYS}
         if s.bootstrap:

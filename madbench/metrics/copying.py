@@ -23,11 +23,12 @@ says nothing about the model).
   synthetic data?", ICML 2022): a generated sample is *authentic* when it is farther from its
   nearest training sample ``x*`` than ``x*`` is from its own nearest other training sample.
   The metric is the authentic fraction; copies of training samples score 0.
-- **Memorisation rate**: the fraction of generated samples whose distance to the training set
-  is below the ``quantile`` (default 1 %) of the training samples' distances to their nearest
-  other training sample. A sample from the data's own distribution falls below it with
-  probability about ``quantile``, which is therefore the rate's noise floor; a model that
-  returns its training samples plus small noise approaches 1.
+- **Memorisation rate**: the fraction of generated samples closer to the training set than
+  the ``quantile`` (default 1 %) of the held-out samples' distances to it. A fresh sample of the
+  data's distribution is as close as a held-out one, so it falls below with probability
+  ``quantile``, the rate's noise floor; a model that returns its training samples plus small
+  noise approaches 1. (The training set's own nearest-neighbour distances are not a safe
+  reference: in a loop, a training set of near-copies has tiny ones, and copies of it then pass.)
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ DEFAULT_CELLS = 20
 DEFAULT_MIN_GENERATED = 20
 #: Meehan et al.'s threshold: C_T below it flags data copying.
 COPYING_THRESHOLD = -3.0
-#: Quantile of the training set's nearest-neighbour distances below which a sample counts as
-#: memorised.
+#: Quantile of the held-out samples' distances to the training set below which a generated
+#: sample counts as memorised.
 DEFAULT_QUANTILE = 0.01
 
 
@@ -121,12 +122,13 @@ def training_cells(train: np.ndarray, cells: int, seed: int):
             f"C_T: cells must be an integer from 1 to the distinct training samples "
             f"({len(train)}), got {cells!r}"
         )
-    return KMeans(n_clusters=cells, n_init=3, random_state=seed).fit(train)
+    return KMeans(n_clusters=cells, n_init=3, random_state=seed).fit(train.astype(np.float64))
 
 
 def _ct(train, test, generated, l_test, l_gen, cells: int, min_generated: int, seed: int):
     kmeans = training_cells(train, cells, seed)
-    cell_test, cell_gen = kmeans.predict(test), kmeans.predict(generated)
+    cell_test = kmeans.predict(test.astype(np.float64))
+    cell_gen = kmeans.predict(generated.astype(np.float64))
     weights, scores = [], []
     for cell in range(cells):
         in_test, in_gen = l_test[cell_test == cell], l_gen[cell_gen == cell]
@@ -158,7 +160,7 @@ def copying_metrics(
     dist = _Distances(train, test, generated, device=device)
     (l_test, _), (l_gen, nearest) = dist.nearest
     ct, ct_cells = _ct(dist.train, test, generated, l_test, l_gen, cells, min_generated, seed)
-    threshold = float(np.quantile(dist.train_radius, quantile))
+    threshold = float(np.quantile(l_test, quantile))
     return CopyingMetrics(
         ct=ct,
         ct_cells=ct_cells,

@@ -2,7 +2,9 @@
 
 The dictionary keys of :meth:`MetricReport.as_dict` are the names madbench uses everywhere
 (CLI JSON output, result rows): ``precision``, ``recall``, ``density``, ``coverage``, ``fid``,
-``kid`` (mean over subsets) and ``kid_std``, plus how they were computed.
+``kid`` (mean over subsets) and ``kid_std``, ``vendi`` (of the generated set alone), ``ct``,
+``authenticity`` and ``memorised`` (of the generated set against the training set, with the
+real set as the held-out reference), plus how they were computed.
 """
 
 from __future__ import annotations
@@ -12,19 +14,25 @@ from dataclasses import dataclass
 import numpy as np
 
 from madbench.errors import InputError
+from madbench.metrics.copying import CopyingMetrics, copying_metrics
 from madbench.metrics.frechet import fid_from_features
 from madbench.metrics.kid import DEFAULT_KID_SUBSET_SIZE, DEFAULT_KID_SUBSETS, KidResult, kid
 from madbench.metrics.knn import DEFAULT_K, KnnMetrics, knn_metrics
 from madbench.metrics.neighbours import DEFAULT_MEMORY_BUDGET
+from madbench.metrics.vendi import vendi_score
 
-#: The metric keys, in the order tables print them.
-METRIC_KEYS = ("precision", "recall", "density", "coverage", "fid", "kid", "kid_std")
 #: The metrics one can ask for, and the keys each fills.
 METRICS = {
     "prdc": ("precision", "recall", "density", "coverage"),
     "fid": ("fid",),
     "kid": ("kid", "kid_std"),
+    "vendi": ("vendi",),
+    "copying": ("ct", "authenticity", "memorised"),
 }
+#: The metric keys, in the order tables print them.
+METRIC_KEYS = tuple(key for keys in METRICS.values() for key in keys)
+#: Metrics that need the generator's training set.
+NEED_TRAIN = ("copying",)
 
 
 def parse_metrics(metrics) -> tuple[str, ...]:
@@ -50,6 +58,8 @@ class MetricReport:
     knn: KnnMetrics | None
     fid: float | None
     kid: KidResult | None
+    vendi: float | None = None
+    copying: CopyingMetrics | None = None
 
     def as_dict(self) -> dict:
         """The computed metric values under METRIC_KEYS, then the settings that made them."""
@@ -66,6 +76,10 @@ class MetricReport:
             out["fid"] = self.fid
         if self.kid is not None:
             out.update(kid=self.kid.mean, kid_std=self.kid.std)
+        if self.vendi is not None:
+            out["vendi"] = self.vendi
+        if self.copying is not None:
+            out.update(self.copying.as_dict())
         if self.knn is not None:
             out.update(
                 k=knn.k,
@@ -83,6 +97,8 @@ class MetricReport:
                 kid_scale=self.kid.scale,
                 seed=self.kid.seed,
             )
+        if self.copying is not None:
+            out.update(ct_cells=self.copying.ct_cells)
         return out
 
 
@@ -90,6 +106,7 @@ def all_metrics(
     real: np.ndarray,
     fake: np.ndarray,
     *,
+    train: np.ndarray | None = None,
     metrics=None,
     k: int = DEFAULT_K,
     backend: str = "auto",
@@ -104,14 +121,24 @@ def all_metrics(
     progress: bool = False,
     per_sample: bool = False,
 ) -> MetricReport:
-    """The k-NN metrics (``prdc``), FID and KID of ``fake`` against ``real`` (feature arrays,
-    real first), or those of them ``metrics`` names (:func:`parse_metrics`); only those are
-    computed.
+    """The k-NN metrics (``prdc``), FID, KID, the Vendi score and the data-copying metrics
+    (``copying``: :mod:`madbench.metrics.copying`) of ``fake`` against ``real`` (feature
+    arrays, real first), or those of them ``metrics`` names (:func:`parse_metrics`); only
+    those are computed. ``copying`` needs ``train``, the generator's training set (features),
+    with ``real`` as the held-out reference; without it, "all" leaves ``copying`` out and
+    naming it is refused.
 
     ``kid_feature_scale`` divides both sets before KID's kernel (1: clean-fid's KID, right
     for Inception features; :func:`madbench.metrics.kid.real_norm_scale` for others);
     ``per_sample`` keeps the k-NN ball memberships (``report.knn.per_sample``)."""
     wanted = parse_metrics(metrics)
+    if train is None and "copying" in wanted:
+        if metrics not in (None, "all"):
+            raise InputError(
+                "the copying metrics compare the samples with the generator's training set: "
+                "give it (train=..., CLI --train PATH), or leave copying out of the metrics"
+            )
+        wanted = tuple(name for name in wanted if name not in NEED_TRAIN)
     knn = None
     if "prdc" in wanted:
         knn = knn_metrics(
@@ -138,5 +165,9 @@ def all_metrics(
             feature_scale=kid_feature_scale,
         )
         if "kid" in wanted
+        else None,
+        vendi=vendi_score(fake) if "vendi" in wanted else None,
+        copying=copying_metrics(train, real, fake, seed=seed, device=device)
+        if "copying" in wanted
         else None,
     )

@@ -15,6 +15,16 @@ COLUMNS = {
     "kid": "KID mean over seeded subsets, features divided by kid_scale",
     "kid_std": "KID standard deviation over subsets (at least 2 distinct subsets: a subset "
     "holds half of a set no larger than the subset size)",
+    "vendi": "Vendi score (order 1, cosine kernel) of the generation's scored samples: their "
+    "effective number of distinct samples (madbench.metrics.vendi)",
+    "ct": "Meehan et al.'s data-copying statistic C_T of the scored samples against the "
+    "generation's training set, the held-out samples as reference; near 0: neither copying nor "
+    "underfitting, below -3: data copying (madbench.metrics.copying); empty at generation 0",
+    "authenticity": "fraction of the scored samples farther from their nearest training sample "
+    "than it is from its own nearest other (Alaa et al. 2022); empty at generation 0",
+    "memorised": "fraction of the scored samples closer to the training set than the 1 % "
+    "quantile of the held-out samples' distances to it (about 0.01 for fresh samples); empty "
+    "at generation 0",
     **{
         f"{metric}_ci_{end}": f"{end} end of the bootstrap 95 % interval of {metric} over the "
         "evaluation sample (madbench.metrics.bootstrap)"
@@ -26,8 +36,8 @@ COLUMNS = {
     "trace_cov": "vector data: trace of the generated samples' covariance (MAD's total variance)",
     "clipped_frac": "image data: fraction of the scored sample's values outside the data's "
     "range before every sample was clipped and quantised to its levels; empty for vectors",
-    "features": "feature space of the metrics: identity (vectors) or lenet (images: the data "
-    "set's shipped LeNet, penultimate layer)",
+    "features": "feature space of the metrics (madbench.metrics.spaces): identity, lenet, "
+    "inception, dinov2-vit<size>14 or a module:Class spec",
     "kid_scale": "KID's features were divided by this (the real features' mean norm / sqrt(d), "
     "or 1 with kid_scale none)",
     "bootstrap": "bootstrap replicates of the 95 % intervals (0: none)",
@@ -52,4 +62,5 @@ COLUMNS = {
 #: results.csv's columns by run format (config.json's ``format``), which is the file's schema
 #: version. A reader takes the columns of the run's own format; when a later format changes
 #: the columns, the earlier ones stay here, so that their runs still read.
-COLUMNS_BY_FORMAT = {3: tuple(COLUMNS)}
+FORMAT_3 = tuple(c for c in COLUMNS if c not in ("vendi", "ct", "authenticity", "memorised"))
+COLUMNS_BY_FORMAT = {3: FORMAT_3, 4: tuple(COLUMNS)}
