@@ -83,8 +83,8 @@ def parse_model_args(text: str | None) -> dict:
     return args
 
 
-def _entry_points() -> dict:
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+def _entry_points(group: str = ENTRY_POINT_GROUP) -> dict:
+    return {ep.name: ep for ep in entry_points(group=group)}
 
 
 def resolve_adapter(spec: str) -> type:
@@ -95,7 +95,7 @@ def resolve_adapter(spec: str) -> type:
     Resolving imports the named module, which runs its top-level code: resuming or
     reproducing someone else's run runs the model code its config names.
     """
-    found = _lookup(spec)
+    found = lookup(spec, aliases=ALIASES)
     if not isinstance(found, type):
         raise AdapterError(
             f"model {spec!r} names a {type(found).__name__}, not an adapter class; "
@@ -110,31 +110,39 @@ def resolve_adapter(spec: str) -> type:
     return found
 
 
-def _lookup(spec: str):
-    """What an alias, ``package.module:attr`` or entry point names, unchecked."""
-    target = ALIASES.get(spec, spec)
+def lookup(
+    spec: str,
+    *,
+    aliases: dict | None = None,
+    group: str = ENTRY_POINT_GROUP,
+    what: str = "model",
+    error: type[Exception] = AdapterError,
+):
+    """What an alias, ``package.module:attr`` or entry point of ``group`` names, unchecked;
+    failures raise ``error`` naming the ``what``."""
+    aliases = aliases or {}
+    target = aliases.get(spec, spec)
     if ":" in target:
         module_name, _, attr = target.partition(":")
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:
-            raise AdapterError(f"cannot import {module_name!r} for model {spec!r}: {exc}") from None
+            raise error(f"cannot import {module_name!r} for {what} {spec!r}: {exc}") from None
         try:
             return getattr(module, attr)
         except AttributeError:
-            raise AdapterError(f"module {module_name!r} has no {attr!r} (model {spec!r})") from None
-    points = _entry_points()
+            raise error(f"module {module_name!r} has no {attr!r} ({what} {spec!r})") from None
+    points = _entry_points(group)
     if spec in points:
         try:
             return points[spec].load()
         except Exception as exc:  # a broken third-party package: say which
-            raise AdapterError(f"entry point {spec!r} failed to load: {exc!r}") from None
-    known = [*ALIASES, *points]
+            raise error(f"entry point {spec!r} failed to load: {exc!r}") from None
+    known = [*aliases, *points]
     close = difflib.get_close_matches(spec, known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise AdapterError(
-        f"unknown model {spec!r}{hint} (aliases: {', '.join(known)}; or give package.module:Class)"
-    )
+    named = f" (known: {', '.join(known)}; or give package.module:Class)" if known else ""
+    raise error(f"unknown {what} {spec!r}{hint}{named or ' (give package.module:Class)'}")
 
 
 def build_adapter(spec: str, model_args: dict | None = None):

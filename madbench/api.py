@@ -22,12 +22,12 @@ from madbench import defaults
 from madbench.errors import AdapterError, InputError
 
 
-def _features(x, inception):
+def _features(x, extractor):
     """An array or tensor as it is; a path as the features it holds (or its images')."""
     if isinstance(x, str | os.PathLike):
         from madbench.metrics.files import load_features
 
-        return load_features(x, inception=inception)
+        return load_features(x, extractor=extractor)
     return x
 
 
@@ -47,14 +47,16 @@ def compute_metrics(
     approximate: bool = False,
     device: str | None = None,
     memory_budget: int = defaults.MEMORY_BUDGET,
-    inception_weights: str | None = None,
+    features: str = "inception",
+    feature_weights: str | None = None,
     progress: bool = False,
 ) -> dict:
     """Metrics of ``fake`` against ``real``, as ``madbench metrics --json`` prints them.
 
     ``real`` and ``fake``: feature arrays (n, d), torch tensors, .npy/.npz files, or folders of
-    RGB images (Inception-v3 features through clean-fid; ``inception_weights`` names the
-    weights file offline). ``train``: the generator's training set, in the same kinds; it adds
+    images, turned into features by the network ``features`` (``inception``, through
+    clean-fid, or ``dinov2``/``dinov2-<variant>``; ``feature_weights`` names its weights file
+    offline). ``train``: the generator's training set, in the same kinds; it adds
     the copying metrics (C_T, authenticity, memorised), ``real`` being the held-out reference.
     ``metrics``: ``"all"`` (all but copying without ``train``) or any of ``prdc`` (precision,
     recall, density, coverage), ``fid``, ``kid``, ``vendi``, ``copying`` (a list or a
@@ -63,19 +65,20 @@ def compute_metrics(
     ``approximate``: FAISS's IVF index (not exact). ``memory_budget`` in bytes.
     ``progress``: a progress bar on terminals.
     """
-    from madbench.metrics.features import InceptionFeatures
     from madbench.metrics.kid import real_norm_scale
     from madbench.metrics.report import all_metrics
 
     if kid_scale not in ("none", "real-norm"):
         raise InputError(f"kid_scale must be 'none' or 'real-norm', got {kid_scale!r}")
-    inception = InceptionFeatures(inception_weights, device=device)
-    real = _features(real, inception)
-    fake = _features(fake, inception)
+    from madbench.metrics.spaces import pretrained
+
+    extractor = pretrained(features, weights=feature_weights, device=device)
+    real = _features(real, extractor)
+    fake = _features(fake, extractor)
     return all_metrics(
         real,
         fake,
-        train=None if train is None else _features(train, inception),
+        train=None if train is None else _features(train, extractor),
         metrics=metrics,
         k=k,
         backend=backend,
@@ -160,6 +163,8 @@ def evaluate(
     *,
     model_args: dict | None = None,
     metrics="all",
+    features: str | None = None,
+    feature_weights: str | None = None,
     out=None,
     data_dir: str | None = None,
     threads: int = 1,
@@ -173,7 +178,8 @@ def evaluate(
     of it, untrained as given). ``params``: protocol fields (``generations``, ``bias``,
     ``seed``, ``n_ini``, ``n_real``, ``n_synth``, ``source``, ``retrain``, ``k``, ``eval_n``).
     ``metrics``: what each generation computes (any of prdc, fid, kid, vendi, copying; default
-    all).
+    all). ``features``: the feature space (:mod:`madbench.metrics.spaces`; default the data
+    set's), ``feature_weights`` its weights file where it cannot be found otherwise.
     ``out``: the run directory (default as ``madbench evaluate``). ``echo``: called with each
     progress line (default: silent). A class or instance is recorded in config.json as
     ``module:Class``: resuming from the command line needs that class importable.
@@ -186,6 +192,8 @@ def evaluate(
         protocol,
         model_args=model_args,
         metrics=metrics,
+        features=features,
+        feature_weights=feature_weights,
         out=out,
         data_dir=data_dir,
         threads=threads,
@@ -208,6 +216,8 @@ def new_loop(
     data_dir,
     threads: int,
     echo,
+    features: str | None = None,
+    feature_weights=None,
     factory=None,
     **params,
 ):
@@ -225,10 +235,10 @@ def new_loop(
         make_protocol(protocol, **params),
         data_dir,
         threads=threads,
-        scoring=ScoringSettings(metrics=metrics),
+        scoring=ScoringSettings(metrics=metrics, features=features),
     )
     run_dir = RunDir(out or default_run_dir(config))
-    return Loop(config, run_dir, echo=echo, factory=factory)
+    return Loop(config, run_dir, echo=echo, factory=factory, feature_weights=feature_weights)
 
 
 def build_leaderboard(run_dirs, out, *, alpha: float = 0.05):

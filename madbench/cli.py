@@ -19,10 +19,30 @@ from madbench.errors import MadbenchError, one_line
 MIB = 2**20
 
 
-def _inception(weights, device):
-    from madbench.metrics.features import InceptionFeatures
+def _image_network(network, weights, device):
+    from madbench.metrics.spaces import pretrained
 
-    return InceptionFeatures(weights, device=device)
+    return pretrained(network, weights=weights, device=device)
+
+
+#: The weights file of a pretrained feature network (--inception-weights: its former name).
+feature_weights_option = click.option(
+    "--feature-weights",
+    "--inception-weights",
+    "feature_weights",
+    default=None,
+    help="Weights file of the feature network (Inception, DINOv2), where it cannot be found "
+    "otherwise (see README: Feature spaces).",
+)
+#: The network that turns image folders into features.
+image_network_option = click.option(
+    "--features",
+    "network",
+    default="inception",
+    show_default=True,
+    help="Network for image folders: inception, dinov2 (ViT-L/14) or dinov2-vits14|vitb14|"
+    "vitl14|vitg14.",
+)
 
 
 def _count(n: int, noun: str) -> str:
@@ -85,11 +105,8 @@ def cli():
     "kernel (for non-Inception features); none: as clean-fid.",
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the KID subsets.")
-@click.option(
-    "--inception-weights",
-    default=None,
-    help="Inception weights file for image folders (or set MADBENCH_INCEPTION_WEIGHTS).",
-)
+@image_network_option
+@feature_weights_option
 @click.option(
     "--metrics",
     "which",
@@ -120,7 +137,8 @@ def metrics(
     kid_subset_size,
     kid_scale,
     seed,
-    inception_weights,
+    network,
+    feature_weights,
     as_json,
 ):
     """Precision, recall, density, coverage, FID and KID of FAKE against REAL (or those
@@ -147,7 +165,8 @@ def metrics(
         approximate=approximate,
         device=device,
         memory_budget=memory_budget * MIB,
-        inception_weights=inception_weights,
+        features=network,
+        feature_weights=feature_weights,
         progress=True,
     )
     if as_json:
@@ -164,16 +183,17 @@ def metrics(
 @cli.command(short_help="Save the Gaussian statistics of a feature set.")
 @click.argument("features")
 @click.argument("out")
-@click.option("--inception-weights", default=None, help="Weights file for image folders.")
+@image_network_option
+@feature_weights_option
 @click.option("--device", default=None, help="cpu or cuda, for image folders.")
-def stats(features, out, inception_weights, device):
+def stats(features, out, network, feature_weights, device):
     """Save the Gaussian statistics (mu, sigma, n) of FEATURES to OUT (.npz)."""
     from madbench.metrics.files import load_features
     from madbench.metrics.frechet import fit_gaussian, save_stats
 
     if not out.endswith(".npz"):
         raise MadbenchError(f"{out}: statistics are written as .npz; name the file *.npz")
-    feats = load_features(features, inception=_inception(inception_weights, device))
+    feats = load_features(features, extractor=_image_network(network, feature_weights, device))
     save_stats(out, fit_gaussian(feats, features))
     click.echo(f"wrote {out} ({feats.shape[0]} samples, {feats.shape[1]} features)")
 
@@ -181,17 +201,18 @@ def stats(features, out, inception_weights, device):
 @cli.command(short_help="FID between two feature, statistics or image sets.")
 @click.argument("first")
 @click.argument("second")
-@click.option("--inception-weights", default=None, help="Weights file for image folders.")
+@image_network_option
+@feature_weights_option
 @click.option("--device", default=None, help="cpu or cuda, for image folders.")
-def fid(first, second, inception_weights, device):
+def fid(first, second, network, feature_weights, device):
     """FID between FIRST and SECOND: feature files, statistics files (.npz), or image folders."""
     from madbench.metrics.files import load_stats_or_features
     from madbench.metrics.frechet import frechet_distance
 
-    inception = _inception(inception_weights, device)
+    extractor = _image_network(network, feature_weights, device)
     value = frechet_distance(
-        load_stats_or_features(first, inception=inception),
-        load_stats_or_features(second, inception=inception),
+        load_stats_or_features(first, extractor=extractor),
+        load_stats_or_features(second, extractor=extractor),
     )
     click.echo(_fmt(value))
 
@@ -260,22 +281,53 @@ def data_list():
         click.echo(f"{name:<14} {dataset.kind:<6} {shape:<6} {splits:<30} {m.licence}; {m.source}")
 
 
-@data.command("add", short_help="Add an MNIST-style IDX image set.")
+@data.command("add", short_help="Add a data set from images, an array or IDX files.")
 @click.argument("name")
 @click.option(
+    "--from",
     "--data-dir",
+    "source",
     required=True,
-    help="Folder with train-images*, train-labels*, t10k-images*, t10k-labels* IDX files.",
+    help="A folder of images (class sub-folders become labels), a .npy/.npz array file, or a "
+    "folder of MNIST-style IDX files.",
 )
-@click.option("--classes", default=10, show_default=True, type=click.IntRange(min=2))
-def data_add(name, data_dir, classes):
-    """Add an MNIST-style IDX image set (MNIST, KMNIST...) as NAME, writing its manifest."""
-    from madbench.data.manifest import write_idx_manifest
+@click.option(
+    "--test-fraction",
+    default=0.1,
+    show_default=True,
+    type=float,
+    help="Share of the samples held out for scoring (seeded).",
+)
+@click.option("--test-from", default=None, help="Take the held-out split from this source instead.")
+@click.option(
+    "--size", default=None, type=click.IntRange(min=4), help="Resize images to SIZE x SIZE."
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the held-out split.")
+def data_add(name, source, test_fraction, test_from, size, seed):
+    """Add the images or arrays at --from as data set NAME: its manifest (files, sha256,
+    shapes, splits, domain) goes to $MADBENCH_HOME/manifests, its files to
+    $MADBENCH_HOME/data/NAME; then it works like any built-in set (--data NAME)."""
+    from madbench.data.datasets import get_dataset
+    from madbench.data.imports import add_dataset
 
-    path = write_idx_manifest(name, data_dir, classes=classes)
-    click.echo(
-        f"wrote {path}; train its feature network: madbench features train-lenet --data {name}"
+    path = add_dataset(
+        name, source, test_fraction=test_fraction, test_from=test_from, size=size, seed=seed
     )
+    dataset = get_dataset(name)
+    splits = ", ".join(f"{s}: {spec.get('n')}" for s, spec in dataset.manifest.splits.items())
+    shape = "x".join(map(str, dataset.shape))
+    labels = f"{dataset.classes} classes" if dataset.classes else "no labels"
+    click.echo(f"added {name}: {dataset.kind} {shape}, {labels}, {splits} (manifest: {path})")
+
+
+@data.command("remove", short_help="Remove a data set you added.")
+@click.argument("name")
+def data_remove(name):
+    """Remove data set NAME added with data add: its manifest and stored files."""
+    from madbench.data.imports import remove_dataset
+
+    remove_dataset(name)
+    click.echo(f"removed {name}")
 
 
 @data.command("verify", short_help="Check data files against their manifests.")
@@ -525,12 +577,30 @@ def protocols():
     "--metrics",
     default="all",
     show_default=True,
-    help="What each generation computes: any of prdc, fid, kid, comma-separated.",
+    help="What each generation computes: any of prdc, fid, kid, vendi, copying, comma-separated.",
 )
+@click.option(
+    "--features",
+    default=None,
+    help="Feature space of the metrics: identity, lenet, inception, dinov2[-vits14|vitb14|"
+    "vitl14|vitg14] or package.module:Class (default: the data set's; see README).",
+)
+@feature_weights_option
 @click.option("--out", default=None, help="Run directory (default runs/DATA-MODEL-PROTOCOL-HASH).")
 @click.option("--resume", "resume_dir", default=None, help="Continue the run in this directory.")
 def evaluate(
-    model, model_args, protocol, data, data_dir, resume_dir, out, threads, metrics, **params
+    model,
+    model_args,
+    protocol,
+    data,
+    data_dir,
+    resume_dir,
+    out,
+    threads,
+    metrics,
+    features,
+    feature_weights,
+    **params,
 ):
     """Run a generator through a self-consuming loop and score every generation."""
     from madbench.adapters import parse_model_args
@@ -541,7 +611,8 @@ def evaluate(
 
     if resume_dir is not None:
         run_dir = RunDir(resume_dir)
-        loop = Loop(RunConfig.from_dict(run_dir.config()), run_dir, echo=click.echo)
+        config = RunConfig.from_dict(run_dir.config())
+        loop = Loop(config, run_dir, echo=click.echo, feature_weights=feature_weights)
         rows = loop.resume()
     else:
         if model is None or data is None:
@@ -552,6 +623,8 @@ def evaluate(
             protocol,
             model_args=parse_model_args(model_args),
             metrics=metrics,
+            features=features,
+            feature_weights=feature_weights,
             out=out,
             data_dir=data_dir,
             threads=threads,
@@ -573,8 +646,10 @@ def evaluate(
 @click.option("--kid-subset-size", type=click.IntRange(min=2), default=None)
 @click.option("--kid-scale", type=click.Choice(["real-norm", "none"]), default=None)
 @click.option("--bootstrap", type=click.IntRange(min=0), default=None, help="Replicates (0: none).")
+@click.option("--features", default=None, help="Another feature space (see evaluate --features).")
+@feature_weights_option
 @click.option("--out", default=None, help="Write the re-scored rows to this CSV file.")
-def rescore(run_dir, k, out, **scoring):
+def rescore(run_dir, k, out, feature_weights, **scoring):
     """Score RUN_DIR's kept samples again; compare with its results.csv, or write new rows.
 
     With the run's own settings, every metric must equal results.csv (exit status 1 if any
@@ -589,7 +664,7 @@ def rescore(run_dir, k, out, **scoring):
     scoring = {key: value for key, value in scoring.items() if value is not None}
     if out is not None and Path(run_dir).resolve() in Path(out).resolve().parents:
         raise MadbenchError(f"--out {out}: choose a file outside the run directory {run_dir}")
-    recorded, rows, same = rescore(run_dir, k=k, **scoring)
+    recorded, rows, same = rescore(run_dir, k=k, feature_weights=feature_weights, **scoring)
     if out is not None:
         write_results(out, rows)
         click.echo(f"wrote {out}: {len(rows)} re-scored rows")
@@ -617,6 +692,24 @@ def _print_results(rows: list[dict]) -> None:
 @cli.group(short_help="Feature spaces for scoring.")
 def features():
     """Feature spaces for scoring."""
+
+
+@features.command("stand-in", short_help="Write stand-in weights for offline tests.")
+@click.argument(
+    "network",
+    type=click.Choice(
+        ["inception", "dinov2-vits14", "dinov2-vitb14", "dinov2-vitl14", "dinov2-vitg14"]
+    ),
+)
+@click.argument("out")
+@click.option("--seed", default=0, show_default=True, type=int)
+def stand_in_command(network, out, seed):
+    """Write randomly initialised weights of NETWORK's real architecture to OUT, in the
+    published file's layout: for testing a pipeline offline, never for numbers."""
+    from madbench.metrics.standins import save
+
+    digest = save(network, out, seed)
+    click.echo(f"wrote {out} (sha256 {digest}); stand-in weights: never publish scores from them")
 
 
 @features.command("train-lenet", short_help="Train a LeNet feature network.")

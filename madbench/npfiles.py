@@ -26,12 +26,14 @@ def load_npy(path: str | os.PathLike) -> np.ndarray:
         raise DataFileError(f"{path}: not a plain numeric .npy array ({one_line(exc)})") from None
 
 
-def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Every array in a .npz file, by name; object arrays (pickles) are refused."""
+def load_npz(path, *, name: str | None = None) -> dict[str, np.ndarray]:
+    """Every array in a .npz file (a path, or a binary file object called ``name`` in
+    messages), by name; object arrays (pickles) are refused."""
+    name = name or str(path)
     try:
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}
     except FileNotFoundError:
-        raise DataFileError(f"{path} is missing") from None
+        raise DataFileError(f"{name} is missing") from None
     except DAMAGED as exc:
-        raise DataFileError(f"{path}: not a readable .npz file ({one_line(exc)})") from None
+        raise DataFileError(f"{name}: not a readable .npz file ({one_line(exc)})") from None

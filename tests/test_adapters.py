@@ -42,7 +42,7 @@ def test_resolve_by_alias_module_and_entry_point(monkeypatch):
 
     import madbench.adapters as adapters
 
-    monkeypatch.setattr(adapters, "_entry_points", lambda: {"outside": FakeEntryPoint()})
+    monkeypatch.setattr(adapters, "_entry_points", lambda group: {"outside": FakeEntryPoint()})
     assert resolve_adapter("outside") is GaussianGenerator
     with pytest.raises(AdapterError, match="did you mean 'outside'"):
         resolve_adapter("outsid")

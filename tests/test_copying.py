@@ -64,6 +64,14 @@ def test_exact_copies_and_duplicated_training_rows():
     assert result.memorised_threshold > 0  # duplicates do not drive the threshold to 0
 
 
+def test_collapsed_training_sets():
+    train, test, _ = _sets(7, n_train=30, n=30)
+    collapsed = copying_metrics(np.ones((5, 5)), test, test)  # one distinct sample
+    assert np.isnan([collapsed.ct, collapsed.authenticity, collapsed.memorised]).all()
+    few = copying_metrics(train[:3], test, test, cells=20, min_generated=1)  # 3 cells at most
+    assert few.ct_cells <= 3 and np.isfinite(few.ct)
+
+
 def test_nearest_is_exact_and_prefers_the_lower_index_on_ties():
     rng = np.random.default_rng(5)
     base = rng.standard_normal((300, 4)) * 1e4  # large offsets: float32 distances are coarse
@@ -82,11 +90,9 @@ def test_nearest_is_exact_and_prefers_the_lower_index_on_ties():
 def test_bad_inputs_are_refused():
     train, test, _ = _sets(6, n_train=30, n=30)
     with pytest.raises(InputError, match="cells"):
-        copying_metrics(train, test, test, cells=31)
+        copying_metrics(train, test, test, cells=0)
     with pytest.raises(InputError, match="same extractor"):
         copying_metrics(train, test, test[:, :3])
-    with pytest.raises(InputError, match="distinct"):
-        copying_metrics(np.ones((5, 5)), test, test)
     with pytest.raises(InputError, match="quantile"):
         copying_metrics(train, test, test, quantile=1.5)
     with pytest.raises(InputError, match="NaN"):

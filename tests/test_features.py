@@ -1,13 +1,15 @@
 """Feature extraction: identity, and the Inception path through clean-fid (with a stand-in
 TorchScript network, since the real weights cannot be downloaded here)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 from madbench.errors import DataFileError, FeatureError
-from madbench.metrics import features
+from madbench.metrics import features, weights
 from madbench.metrics.features import IdentityFeatures, InceptionFeatures, resolve_inception_weights
 from madbench.metrics.files import load_features, load_stats_or_features
 
@@ -54,10 +56,14 @@ def image_folder(tmp_path, images):
 @pytest.fixture
 def offline(tmp_path, monkeypatch):
     """No weights anywhere, and a download URL that refuses at once."""
-    monkeypatch.delenv(features.INCEPTION_ENV, raising=False)
-    monkeypatch.setenv(features.CACHE_ENV, str(tmp_path / "cache"))
-    monkeypatch.setattr(features, "CLEANFID_COPY", tmp_path / "absent.pt")
-    monkeypatch.setattr(features, "INCEPTION_URL", "http://127.0.0.1:9/inception-2015-12-05.pt")
+    monkeypatch.delenv(features.INCEPTION.env, raising=False)
+    monkeypatch.setenv(weights.CACHE_ENV, str(tmp_path / "cache"))
+    refusing = dataclasses.replace(
+        features.INCEPTION,
+        url="http://127.0.0.1:9/inception-2015-12-05.pt",
+        also=(tmp_path / "absent.pt",),
+    )
+    monkeypatch.setattr(features, "INCEPTION", refusing)
 
 
 def test_identity_returns_validated_array(rng):
@@ -78,12 +84,19 @@ def test_folder_features_through_clean_fid(stand_in_weights, image_folder):
 def test_image_array_equals_folder(stand_in_weights, image_folder, images):
     extractor = InceptionFeatures(stand_in_weights, device="cpu", batch_size=4)
     np.testing.assert_allclose(extractor(images), extractor(str(image_folder)), rtol=1e-6)
-    with pytest.raises(FeatureError, match=r"uint8 RGB images .* float64 \(6, 32, 32\)"):
-        extractor(np.zeros((6, 32, 32)))
+    # A loop's float images in [0, 1]: 8-bit values, grayscale repeated over the channels.
+    gray = images[..., 0]
+    np.testing.assert_array_equal(
+        extractor(gray / np.float32(255)), extractor(np.repeat(gray[..., None], 3, axis=-1))
+    )
+    with pytest.raises(FeatureError, match=r"lie in \[0, 1\]"):
+        extractor(np.full((2, 32, 32), 2.0))
+    with pytest.raises(FeatureError, match=r"\(n, height, width, 1 or 3\), got \(6, 32, 32, 2\)"):
+        extractor(np.zeros((6, 32, 32, 2)))
 
 
 def test_weights_from_environment(stand_in_weights, monkeypatch):
-    monkeypatch.setenv(features.INCEPTION_ENV, str(stand_in_weights))
+    monkeypatch.setenv(features.INCEPTION.env, str(stand_in_weights))
     assert resolve_inception_weights() == stand_in_weights
 
 
@@ -91,7 +104,7 @@ def test_offline_without_weights_says_what_to_do(offline, image_folder):
     with pytest.raises(FeatureError) as info:
         InceptionFeatures(device="cpu").folder(image_folder)
     message = str(info.value)
-    assert "--inception-weights" in message and features.INCEPTION_ENV in message
+    assert "--feature-weights" in message and features.INCEPTION.env in message
     assert "inception-2015-12-05.pt" in message
 
 

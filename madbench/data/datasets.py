@@ -29,8 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from madbench.data import manifest as manifests
+from madbench.data import shapes
 from madbench.data.domain import Domain
 from madbench.data.idx import parse_idx
+from madbench.data.imports import read_npz_splits
 from madbench.errors import InputError
 
 SPLITS = ("train", "test")
@@ -60,9 +62,10 @@ def _check_split(name: str) -> None:
 
 
 class SyntheticDataset:
-    """A generated data set: each split is a seeded stream of fresh draws."""
+    """A generated data set: each split is a seeded stream of fresh draws (as many as asked
+    for: ``unlimited``). Vectors, or images when it has a ``domain``."""
 
-    domain = None  # vectors: no range, no levels
+    unlimited = True
 
     def __init__(
         self,
@@ -71,9 +74,11 @@ class SyntheticDataset:
         sampler,
         shape: tuple[int, ...],
         true_gaussian: tuple[np.ndarray, np.ndarray] | None = None,
+        domain: Domain | None = None,
     ):
         self.name, self.manifest, self._sampler = name, manifest, sampler
-        self.kind, self.shape, self.classes = "vector", shape, manifest.classes
+        self.shape, self.classes, self.domain = shape, manifest.classes, domain
+        self.kind = "vector" if domain is None else "image"
         #: (mean, covariance) when the data is exactly Gaussian, else None.
         self.true_gaussian = true_gaussian
 
@@ -109,6 +114,10 @@ def _gaussian_sampler(dim: int):
     return sample
 
 
+def _shapes_sampler(n, rng):
+    return Split(*shapes.render(n, rng))
+
+
 def _gmm_sampler(n, rng):
     means = np.array([(a, b) for a in GMM_GRID for b in GMM_GRID])
     modes = rng.integers(0, len(means), size=n)
@@ -118,12 +127,13 @@ def _gmm_sampler(n, rng):
 class FileDataset:
     """A stored data set, verified against its manifest before every load."""
 
-    kind = "image"
+    true_gaussian = None
+    unlimited = False
 
     def __init__(self, name: str, manifest: manifests.Manifest, directory: Path, reader):
         self.name, self.manifest, self.directory, self._reader = name, manifest, directory, reader
-        self.shape, self.classes = manifest.shape, manifest.classes
-        self.domain = Domain.from_manifest(manifest.domain)
+        self.kind, self.shape, self.classes = manifest.kind, manifest.shape, manifest.classes
+        self.domain = Domain.from_manifest(manifest.domain) if self.kind == "image" else None
         self._cache: dict[str, Split] | None = None
 
     def verify(self) -> dict[str, bytes]:
@@ -185,7 +195,9 @@ def _location(manifest: manifests.Manifest, data_dir) -> Path:
     return Path(manifest.location)
 
 
-NAMES = ("gaussian-<d>", "gmm-25", "digits", "fashion-mnist")
+NAMES = ("gaussian-<d>", "gmm-25", "shapes", "digits", "fashion-mnist")
+#: How each manifest ``format`` is read into splits.
+READERS = {"idx": _read_idx_images, "csv": _read_digits, "npz": read_npz_splits}
 
 
 def get_dataset(name: str, *, data_dir: str | None = None):
@@ -202,11 +214,16 @@ def get_dataset(name: str, *, data_dir: str | None = None):
         )
     if name == "gmm-25":
         return SyntheticDataset(name, manifests.load_manifest("gmm-25"), _gmm_sampler, (2,))
+    if name == "shapes":
+        size = (shapes.SIZE, shapes.SIZE, 3)
+        manifest = manifests.load_manifest("shapes")
+        return SyntheticDataset(name, manifest, _shapes_sampler, size, domain=Domain())
     stored = manifests.stored_names()
     if name in stored:
         manifest = manifests.load_manifest(name)
-        reader = _read_digits if name == "digits" else _read_idx_images
-        return FileDataset(name, manifest, _location(manifest, data_dir), reader)
+        if manifest.format not in READERS:
+            raise InputError(f"{name}: unknown file format {manifest.format!r} in its manifest")
+        return FileDataset(name, manifest, _location(manifest, data_dir), READERS[manifest.format])
     known = [*NAMES, *(s for s in stored if s not in NAMES)]
     close = difflib.get_close_matches(name, [*known, "gaussian-2", "gaussian-100"], n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""

@@ -62,10 +62,12 @@ class Manifest:
     feature_weights: dict | None = None  # image sets: the LeNet weights {file, digest, ...}
     domain: dict | None = None  # image sets: {range: [low, high], levels: L} (data.domain)
     install: str | None = None  # how to get the files, said when none of them is found
+    format: str = "idx"  # how the files are read: idx, csv (digits) or npz (madbench data add)
+    class_names: tuple[str, ...] | None = None  # labelled image folders: label i's folder
 
 
 #: Manifests of generated data sets (no files); every other manifest describes stored files.
-GENERATED = ("gaussian", "gmm-25")
+GENERATED = ("gaussian", "gmm-25", "shapes")
 #: The four files of an IDX image set, as MNIST names them (t10k = the held-out test split).
 IDX_FILES = {
     "train-images": "train-images",
@@ -94,21 +96,27 @@ def manifest_path(name: str) -> Path:
     return path
 
 
+#: Names a user's data set may not take: the built-in ones and their patterns.
+RESERVED = re.compile(r"gaussian.*|gmm-25|digits|fashion-mnist|shapes")
+
+
+def check_new_name(name: str) -> None:
+    """A user's data set name: lower-case letters, digits and '-', not built in, not taken."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name) or RESERVED.fullmatch(name):
+        raise DataFileError(
+            f"{name!r} cannot name a data set: use lower-case letters, digits and '-', and no "
+            "built-in name (gaussian-*, gmm-25, digits, fashion-mnist, shapes)"
+        )
+    if find("manifests", f"{name}.yaml") is not None:
+        raise DataFileError(f"a data set {name!r} exists already; choose another name")
+
+
 def write_idx_manifest(name: str, directory: str | os.PathLike, *, classes: int = 10) -> Path:
     """Describe the four MNIST-style IDX files in ``directory`` by a new manifest ``name``."""
     from madbench.data.idx import parse_idx
 
     directory = Path(directory).resolve()
-    if (
-        not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name)
-        or name.startswith("gaussian")
-        or name in GENERATED
-    ):
-        raise DataFileError(
-            f"{name!r} cannot name a data set: use lower-case letters, digits and '-'"
-        )
-    if find("manifests", f"{name}.yaml") is not None:
-        raise DataFileError(f"a data set {name!r} exists already; choose another name")
+    check_new_name(name)
     path = user("manifests", create=True) / f"{name}.yaml"
     files = {}
     for key, stem in IDX_FILES.items():
@@ -191,6 +199,8 @@ def load_manifest(stem: str) -> Manifest:
             feature_weights=raw.get("feature_weights"),
             install=raw.get("install"),
             domain=raw.get("domain"),
+            format=str(raw.get("format", "idx")),
+            class_names=tuple(map(str, raw["class_names"])) if raw.get("class_names") else None,
         )
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such manifest") from None

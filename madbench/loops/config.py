@@ -45,6 +45,8 @@ class ScoringSettings:
     intervals (0: none). ``strict``: the ``<`` ball rule instead of ``<=``. ``metrics``: which
     metrics each generation computes (:data:`madbench.metrics.report.METRICS`; default all);
     config.json records it only when it is not all, so runs of every metric read the same.
+    ``features``: the feature space (:mod:`madbench.metrics.spaces`; None: the data set's
+    default, and config.json leaves it out).
     """
 
     kid_subsets: int = DEFAULT_KID_SUBSETS
@@ -53,10 +55,13 @@ class ScoringSettings:
     bootstrap: int = DEFAULT_REPLICATES
     strict: bool = False
     metrics: tuple[str, ...] = ALL_METRICS
+    features: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "metrics", parse_metrics(self.metrics))
         problems = []
+        if self.features is not None and (not isinstance(self.features, str) or not self.features):
+            problems.append(f"features must name a feature space, got {self.features!r}")
         for name, least in (("kid_subsets", 1), ("kid_subset_size", 2), ("bootstrap", 0)):
             value = getattr(self, name)
             if not isinstance(value, int) or value < least:
@@ -72,6 +77,8 @@ class ScoringSettings:
             del out["metrics"]
         else:
             out["metrics"] = list(self.metrics)
+        if self.features is None:
+            del out["features"]
         return out
 
 

@@ -35,9 +35,10 @@ from madbench.loops.config import (
 )
 from madbench.loops.realdata import RealData
 from madbench.loops.scoring import Scorer
+from madbench.metrics.spaces import digest, feature_space
 from madbench.metrics.validate import check_k
 from madbench.runs.lock import locked
-from madbench.runs.rundir import RunDir, provenance
+from madbench.runs.rundir import RunDir, check_features, provenance
 from madbench.runs.table import generation_line
 from madbench.runs.threads import pinned_threads
 
@@ -71,7 +72,9 @@ class Loop:
     fits the evaluation set.
     """
 
-    def __init__(self, config: RunConfig, run_dir: RunDir, echo=print, *, factory=None):
+    def __init__(
+        self, config: RunConfig, run_dir: RunDir, echo=print, *, factory=None, feature_weights=None
+    ):
         self.config, self.run_dir, self.echo = config, run_dir, echo
         self.p = config.protocol
         if factory is None:
@@ -93,6 +96,10 @@ class Loop:
         if self.conditional and self.real.pool_labels is None:
             raise InputError(f"{config.model} is conditional but {config.data} has no labels")
         check_k(self.p.k, self.real.eval_n, self.real.eval_n)
+        self.extractor = feature_space(
+            config.scoring.features, self.real.dataset, weights=feature_weights
+        )
+        self.features = {"name": self.extractor.name, "sha256": digest(self.extractor)}
         self.scorer: Scorer | None = None  # built inside the pinned threads: features are numeric
 
     def balanced_labels(self, n: int, seed: int) -> np.ndarray:
@@ -102,7 +109,7 @@ class Loop:
     # -- running ----------------------------------------------------------------------------
     def start(self) -> list[dict]:
         with locked(self.run_dir.path, create=True), pinned_threads(self.config.threads):
-            self.run_dir.create(self.config.as_dict(), provenance(self.real.hashes))
+            self.run_dir.create(self.config.as_dict(), provenance(self.real.hashes, self.features))
             return self._run(rows=[])
 
     def resume(self) -> list[dict]:
@@ -110,6 +117,7 @@ class Loop:
         with locked(self.run_dir.path), pinned_threads(self.config.threads):
             self.run_dir.clean_temporary()
             found = self.run_dir.verify()
+            check_features(self.run_dir.provenance(), self.features)
             rows = found.rows
             if found.missing_rows or found.failed:
                 self.run_dir.write_rows(rows)
@@ -126,7 +134,7 @@ class Loop:
             return self._run(rows)
 
     def _run(self, rows: list[dict]) -> list[dict]:
-        self.scorer = Scorer(self.real, self.p.k, self.config.scoring, self.p.seed)
+        self.scorer = Scorer(self.real, self.p.k, self.config.scoring, self.p.seed, self.extractor)
         if not rows:
             row = self._score(0, self.real.noise_floor_draw())
             self.run_dir.commit(0, self.run_dir.stage(0), row)

@@ -38,7 +38,8 @@ class RealData:
             ) from None
         self.pool, self.pool_labels = pool.x, pool.y
         self.data_shape = self.pool.shape[1:]
-        test_size = p.eval_n if self.is_vector else len(self.dataset.split("test").x)
+        unlimited = getattr(self.dataset, "unlimited", False)
+        test_size = p.eval_n if unlimited else len(self.dataset.split("test").x)
         self.eval_n = min(p.eval_n, test_size)
         if self.eval_n < p.eval_n:
             echo(f"note: {config.data} holds {test_size} held-out samples; eval_n = {self.eval_n}")

@@ -20,15 +20,20 @@ from madbench.errors import DataFileError
 from madbench.loops.config import BOOTSTRAP, RunConfig, derived_seed
 from madbench.loops.realdata import RealData
 from madbench.loops.scoring import SCORE_KEYS, Scorer
+from madbench.metrics.spaces import digest, feature_space
 from madbench.runs.lock import locked
-from madbench.runs.rundir import RunDir, cell_text
+from madbench.runs.rundir import RunDir, cell_text, check_features
 from madbench.runs.threads import pinned_threads
 
 
-def rescore(path, *, k: int | None = None, **scoring) -> tuple[list[dict], list[dict], bool]:
+def rescore(
+    path, *, k: int | None = None, feature_weights=None, **scoring
+) -> tuple[list[dict], list[dict], bool]:
     """The run at ``path``, verified (:meth:`RunDir.verify`), scored again from its kept
     arrays with neighbour count ``k`` and the :class:`~madbench.loops.config.ScoringSettings`
-    fields in ``scoring`` (both default to the run's own).
+    fields in ``scoring`` (both default to the run's own; ``features`` too, whose pretrained
+    weights ``feature_weights`` may locate). In the run's own feature space the weights must
+    be the ones the run used (their sha256 is in its provenance).
 
     Returns results.csv's rows of the complete generations, their re-scored rows, and whether
     the settings are the run's own (only then can the two be compared).
@@ -46,7 +51,11 @@ def rescore(path, *, k: int | None = None, **scoring) -> tuple[list[dict], list[
         out = []
         with pinned_threads(config.threads):
             real = RealData(config, echo=lambda line: None)
-            scorer = Scorer(real, k, settings, p.seed)
+            extractor = feature_space(settings.features, real.dataset, weights=feature_weights)
+            if settings.features == config.scoring.features:
+                features = {"name": extractor.name, "sha256": digest(extractor)}
+                check_features(run_dir.provenance(), features)
+            scorer = Scorer(real, k, settings, p.seed, extractor)
             for row in recorded:
                 t = int(row["generation"])
                 scored = real.noise_floor_draw() if t == 0 else _kept(run_dir, t, real)

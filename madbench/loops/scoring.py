@@ -1,11 +1,13 @@
 """Scoring one generation: metrics of its evaluation samples against the held-out real set.
 
-Vectors are scored as they are (``features = identity``), images in their data set's LeNet
-feature space (``lenet``). Every score has k-NN precision, recall, density and coverage, FID,
-KID (features scaled as :class:`~madbench.loops.config.ScoringSettings` says), and bootstrap
-95 % intervals of FID and the k-NN metrics over the evaluation sample
-(:mod:`madbench.metrics.bootstrap`); vector data adds W2 and the covariance's trace. The
-loop engine and ``madbench rescore`` both score through :class:`Scorer`, so a re-score computes
+Samples are scored in the run's feature space (:mod:`madbench.metrics.spaces`: by default
+``identity`` for vectors, the data set's LeNet for grayscale images, Inception for colour
+ones). Every score has k-NN precision, recall, density and coverage, FID, KID (features scaled
+as :class:`~madbench.loops.config.ScoringSettings` says), the Vendi score, the data-copying
+metrics against the generation's training set (from generation 1 on), and bootstrap 95 %
+intervals of FID and the k-NN metrics over the evaluation sample
+(:mod:`madbench.metrics.bootstrap`); vector data adds W2 and the covariance's trace. The loop
+engine and ``madbench rescore`` both score through :class:`Scorer`, so a re-score computes
 exactly what the run computed.
 """
 
@@ -18,10 +20,8 @@ import numpy as np
 from madbench.loops.config import ScoringSettings
 from madbench.loops.realdata import RealData
 from madbench.metrics.bootstrap import fid_interval, knn_intervals
-from madbench.metrics.features import IdentityFeatures
 from madbench.metrics.frechet import GaussianStats, fit_gaussian, wasserstein2
 from madbench.metrics.kid import real_norm_scale
-from madbench.metrics.lenet import lenet_for
 from madbench.metrics.report import MetricReport, all_metrics
 
 #: Metrics that get a bootstrap interval (columns <metric>_ci_low, <metric>_ci_high).
@@ -46,11 +46,12 @@ SCORE_KEYS = (
 
 
 class Scorer:
-    """Scores arrays of samples against ``real``'s evaluation set with neighbour count ``k``."""
+    """Scores arrays of samples against ``real``'s evaluation set with neighbour count ``k``,
+    in the feature space of ``extractor`` (:func:`madbench.metrics.spaces.feature_space`)."""
 
-    def __init__(self, real: RealData, k: int, settings: ScoringSettings, seed: int):
+    def __init__(self, real: RealData, k: int, settings: ScoringSettings, seed: int, extractor):
         self.real, self.k, self.settings, self.seed = real, k, settings, seed
-        self.extractor = IdentityFeatures() if real.is_vector else lenet_for(real.dataset)
+        self.extractor = extractor
         self.real_features = self.features(real.eval_real)
         self.kid_scale = (
             real_norm_scale(self.real_features) if settings.kid_scale == "real-norm" else 1.0
@@ -58,7 +59,7 @@ class Scorer:
         self.truth = self._true_gaussian() if real.is_vector else None
 
     def features(self, x: np.ndarray) -> np.ndarray:
-        """Identity for vectors; the data set's LeNet features for images."""
+        """``x``'s features in the run's feature space."""
         return self.extractor(x)
 
     def settings_columns(self) -> dict:

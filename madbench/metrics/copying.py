@@ -79,8 +79,6 @@ class _Distances:
     def __init__(self, train: np.ndarray, *others: np.ndarray, device=None):
         engine = TorchBackend(device=device)
         self.train = np.unique(train, axis=0)
-        if self.train.shape[0] < 2:
-            raise InputError("train: at least 2 distinct training samples are needed")
         scale = exact.common_scale(self.train, *others)
         origin = self.train.mean(axis=0, dtype=np.float64) * scale
         base = exact.Prepared.make(engine, self.train * scale, origin)
@@ -114,14 +112,11 @@ def mann_whitney_z(generated: np.ndarray, test: np.ndarray) -> float:
 
 
 def training_cells(train: np.ndarray, cells: int, seed: int):
-    """C_T's partition: k-means with ``cells`` centres fitted to ``train`` (seeded)."""
+    """C_T's partition: k-means with ``cells`` centres (at most one per distinct training
+    sample) fitted to the distinct training samples ``train`` (seeded)."""
     from sklearn.cluster import KMeans
 
-    if not isinstance(cells, int) or not 1 <= cells <= len(train):
-        raise InputError(
-            f"C_T: cells must be an integer from 1 to the distinct training samples "
-            f"({len(train)}), got {cells!r}"
-        )
+    cells = min(cells, len(train))
     return KMeans(n_clusters=cells, n_init=3, random_state=seed).fit(train.astype(np.float64))
 
 
@@ -153,10 +148,16 @@ def copying_metrics(
 ) -> CopyingMetrics:
     """C_T, authenticity and the memorisation rate of ``generated`` (see the module docstring);
     the nearest-neighbour distances are computed once for all three. C_T is NaN when no cell
-    holds ``min_generated`` generated samples and a test sample."""
+    holds ``min_generated`` generated samples and a test sample; all three are NaN when the
+    training set has fewer than 2 distinct samples (a collapsed loop)."""
     train, generated, test = _check(train, generated, test)
     if not 0 < quantile < 1:
         raise InputError(f"quantile must lie in (0, 1), got {quantile}")
+    if isinstance(cells, bool) or not isinstance(cells, int) or cells < 1:
+        raise InputError(f"C_T: cells must be an integer >= 1, got {cells!r}")
+    if len(np.unique(train, axis=0)) < 2:  # a collapsed loop: nothing to measure against
+        nan = float("nan")
+        return CopyingMetrics(nan, 0, nan, nan, nan)
     dist = _Distances(train, test, generated, device=device)
     (l_test, _), (l_gen, nearest) = dist.nearest
     ct, ct_cells = _ct(dist.train, test, generated, l_test, l_gen, cells, min_generated, seed)

@@ -8,88 +8,75 @@ Every extractor has a ``name`` and is called on its input, returning a float fea
   folder or as a uint8 array ``(n, height, width, 3)``, through clean-fid's "clean" resizing
   and its TorchScript port of the TensorFlow network.
 
-clean-fid downloads its weights to a fixed path and cannot be pointed elsewhere. madbench looks
-for the weights file, in order: the ``weights`` argument (CLI ``--inception-weights``), the
-environment variable ``MADBENCH_INCEPTION_WEIGHTS``, madbench's cache
-(``~/.cache/madbench/inception-2015-12-05.pt``, or ``$MADBENCH_CACHE``), clean-fid's own copy
-(``/tmp/inception-2015-12-05.pt``); only then does it download into its cache, and offline it
-stops with a message that says where to get the file and how to pass it.
+clean-fid downloads its weights to a fixed path and cannot be pointed elsewhere; madbench finds
+the file by the rules of :mod:`madbench.metrics.weights` (``--feature-weights PATH``,
+``MADBENCH_INCEPTION_WEIGHTS``, madbench's cache, clean-fid's own copy in the temporary folder)
+and hands it to clean-fid.
+
+Images from a loop (float arrays in [0, 1], grayscale (n, h, w) or colour (n, h, w, 3)) become
+8-bit RGB through :func:`as_uint8_rgb` first: grayscale is repeated over the three channels.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 
-from madbench.atomic import atomic_path
 from madbench.devices import pick_device
 from madbench.errors import FeatureError
 from madbench.metrics.validate import as_features
+from madbench.metrics.weights import Network, file_sha256, resolve
 
 INCEPTION_FILENAME = "inception-2015-12-05.pt"
 INCEPTION_URL = (
     "https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/"
     + INCEPTION_FILENAME
 )
-INCEPTION_ENV = "MADBENCH_INCEPTION_WEIGHTS"
-CACHE_ENV = "MADBENCH_CACHE"
-CLEANFID_COPY = Path(tempfile.gettempdir()) / INCEPTION_FILENAME
+INCEPTION = Network(
+    "Inception",
+    INCEPTION_FILENAME,
+    INCEPTION_URL,
+    "MADBENCH_INCEPTION_WEIGHTS",
+    also=(Path(tempfile.gettempdir()) / INCEPTION_FILENAME,),  # clean-fid's own copy
+)
 IMAGE_EXTENSIONS = ("png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff")
-DOWNLOAD_TIMEOUT_S = 30
 
 
 class IdentityFeatures:
-    """Vectors as their own features: returns the validated 2-D array."""
+    """Samples as their own features: vectors as they are, images flattened to their pixels."""
 
     name = "identity"
 
     def __call__(self, source) -> np.ndarray:
-        return as_features(source, "features")
+        x = np.asarray(source) if not hasattr(source, "detach") else source
+        if getattr(x, "ndim", 2) > 2:
+            x = x.reshape(len(x), -1)
+        return as_features(x, "features")
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "madbench")
-
-
-def _download(url: str, dest: Path) -> None:
-    """Download ``url`` to ``dest`` through a temporary file (no half-written weights)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        atomic_path(dest) as tmp,
-        urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response,
-        open(tmp, "wb") as out,
-    ):
-        shutil.copyfileobj(response, out)
+def as_uint8_rgb(images) -> np.ndarray:
+    """Images as uint8 RGB (n, h, w, 3): uint8 RGB as it is; float images in [0, 1], grayscale
+    (n, h, w) or (n, h, w, 1) or colour (n, h, w, 3), scaled to 0..255 and rounded."""
+    x = np.asarray(images)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[-1] not in (1, 3):
+        raise FeatureError(
+            f"images must be shaped (n, height, width) or (n, height, width, 1 or 3), got {x.shape}"
+        )
+    if x.dtype != np.uint8:
+        if not np.isfinite(x).all() or x.min() < 0 or x.max() > 1:
+            raise FeatureError("float images must be finite and lie in [0, 1]")
+        x = np.rint(x.astype(np.float64) * 255).astype(np.uint8)
+    return np.repeat(x, 3, axis=-1) if x.shape[-1] == 1 else x
 
 
 def resolve_inception_weights(weights: str | os.PathLike | None = None) -> Path:
-    """Path of the Inception weights file; downloads it only when no local copy exists."""
-    if weights is None:
-        weights = os.environ.get(INCEPTION_ENV) or None
-    if weights is not None:
-        path = Path(weights)
-        if not path.is_file():
-            raise FeatureError(f"Inception weights file {path} does not exist")
-        return path
-    for candidate in (cache_dir() / INCEPTION_FILENAME, CLEANFID_COPY):
-        if candidate.is_file():
-            return candidate
-    target = cache_dir() / INCEPTION_FILENAME
-    try:
-        _download(INCEPTION_URL, target)
-    except (urllib.error.URLError, OSError) as exc:
-        raise FeatureError(
-            f"Inception weights are not available offline and the download failed ({exc}). "
-            f"Download {INCEPTION_URL} on a machine with internet access, then pass it with "
-            f"--inception-weights PATH or set {INCEPTION_ENV}=PATH"
-        ) from None
-    return target
+    """Path of the Inception weights file (:func:`madbench.metrics.weights.resolve`)."""
+    return resolve(INCEPTION, weights)
 
 
 def list_images(folder: str | os.PathLike) -> list[str]:
@@ -120,12 +107,20 @@ class InceptionFeatures:
         self.num_workers = num_workers
         self._model = None
 
+    def path(self) -> Path:
+        """The weights file this extractor uses (found by the rules of the module)."""
+        return resolve_inception_weights(self.weights)
+
+    def digest(self) -> str:
+        """sha256 of the weights file, for a run's provenance."""
+        return file_sha256(self.path())
+
     def model(self):
         """clean-fid's InceptionV3W wrapper, loaded from the resolved weights file."""
         if self._model is None:
             from cleanfid.inception_torchscript import InceptionV3W
 
-            path = resolve_inception_weights(self.weights)
+            path = self.path()
             with tempfile.TemporaryDirectory() as tmp:
                 # clean-fid loads <dir>/inception-2015-12-05.pt: give it a directory with a link.
                 os.symlink(path.resolve(), os.path.join(tmp, INCEPTION_FILENAME))
@@ -139,10 +134,10 @@ class InceptionFeatures:
         return self._model
 
     def __call__(self, source) -> np.ndarray:
-        """Features of an image folder (path) or of an image array (n, height, width, 3)."""
+        """Features of an image folder (path) or of an image array (:func:`as_uint8_rgb`)."""
         if isinstance(source, (str, os.PathLike)):
             return self.folder(source)
-        return self.images(source)
+        return self.images(as_uint8_rgb(source))
 
     def images(self, images) -> np.ndarray:
         """Features (n, 2048) of RGB images ``(n, height, width, 3)``, uint8 in [0, 255].

@@ -5,7 +5,8 @@ Accepted inputs:
 - ``.npy``: one 2-D array ``(n_samples, n_features)``;
 - ``.npz``: an array named ``features``, or a single array of any name; a file holding
   ``mu`` and ``sigma`` is a statistics file (FID only; see :func:`load_stats_or_features`);
-- a folder of RGB images: Inception-v3 features through clean-fid (needs the weights file).
+- a folder of images: the features of a pretrained network (an extractor with ``folder()``:
+  Inception-v3 through clean-fid by default, or DINOv2; :mod:`madbench.metrics.spaces`).
 """
 
 from __future__ import annotations
@@ -47,11 +48,12 @@ def _check_path(path) -> Path:
     return path
 
 
-def load_features(path, *, inception: InceptionFeatures | None = None) -> np.ndarray:
-    """A validated 2-D feature array from a .npy/.npz file or an image folder."""
+def load_features(path, *, extractor=None) -> np.ndarray:
+    """A validated 2-D feature array from a .npy/.npz file or an image folder (features of
+    ``extractor``, default Inception)."""
     path = _check_path(path)
     if path.is_dir():
-        return (inception or InceptionFeatures()).folder(path)
+        return (extractor or InceptionFeatures()).folder(path)
     arrays = _read_arrays(path)
     if "features" in arrays:
         array = arrays["features"]
@@ -69,9 +71,9 @@ def load_features(path, *, inception: InceptionFeatures | None = None) -> np.nda
     return as_features(array, str(path))
 
 
-def load_stats_or_features(path, *, inception: InceptionFeatures | None = None) -> GaussianStats:
+def load_stats_or_features(path, *, extractor=None) -> GaussianStats:
     """Gaussian statistics from a statistics .npz, or fitted to the features of ``path``."""
     path = _check_path(path)
     if path.is_file() and path.suffix == ".npz" and {"mu", "sigma"} <= set(_read_arrays(path)):
         return load_stats(path)
-    return fit_gaussian(load_features(path, inception=inception), str(path))
+    return fit_gaussian(load_features(path, extractor=extractor), str(path))

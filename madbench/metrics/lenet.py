@@ -117,13 +117,18 @@ class LeNetFeatures:
             state = torch.load(path, weights_only=True)
         except Exception as exc:
             raise DataFileError(f"{path}: not a LeNet weights file ({exc})") from None
-        if sha256 is not None and weights_digest(state) != sha256:
+        self._digest = weights_digest(state)
+        if sha256 is not None and self._digest != sha256:
             raise DataFileError(
                 f"{path}: weights differ from the manifest's digest; corrupt or another version"
             )
         self.model = LeNet(n_classes)
         self.model.load_state_dict(state)
         self.model.eval()
+
+    def digest(self) -> str:
+        """sha256 of the parameters (:func:`weights_digest`)."""
+        return self._digest
 
     def __call__(self, images) -> np.ndarray:
         x = _as_batch(images)

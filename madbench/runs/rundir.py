@@ -110,9 +110,10 @@ def source_commit() -> dict:
         return {"git_commit": None, "git_dirty": None}
 
 
-def provenance(data_hashes: dict) -> dict:
+def provenance(data_hashes: dict, features: dict | None = None) -> dict:
     """Where and with what a run was computed (call it inside the run's pinned threads, so
-    that the thread pools it records are the ones the run used)."""
+    that the thread pools it records are the ones the run used); ``features``: the feature
+    space's name and the sha256 of its weights (None for identity)."""
     import torch
 
     packages = {}
@@ -130,18 +131,35 @@ def provenance(data_hashes: dict) -> dict:
         "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
         "threads": thread_report(),
         "data_sha256": data_hashes,
+        "features": features,
     }
+
+
+def check_features(recorded: dict, features: dict) -> None:
+    """Refuse to continue or re-score a run in other feature weights than it was scored in
+    (``recorded``: its provenance; ``features``: name and sha256 of the weights at hand)."""
+    before = recorded.get("features")
+    if before is not None and before != features:
+        raise DataFileError(
+            f"the run was scored in {before['name']} with weights sha256 "
+            f"{str(before['sha256'])[:12]}...; these are {features['name']}, sha256 "
+            f"{str(features['sha256'])[:12]}...: pass the weights file the run used "
+            "(--feature-weights PATH)"
+        )
 
 
 def default_run_dir(config) -> str:
     """``runs/DATA-MODEL-PROTOCOL-HASH`` for a :class:`~madbench.loops.config.RunConfig`:
     HASH is the protocol's content hash, followed by a hash of the model arguments when there
-    are any, so runs that differ only in them never share a folder."""
+    are any and by the feature space when it is not the data set's default, so runs that differ
+    only in them never share a folder."""
     slug = config.model.replace(":", "-").replace(".", "-").replace("/", "-")
     name = f"{config.data}-{slug}-{config.protocol.name}-{config.protocol.content_hash()}"
     if config.model_args:
         text = json.dumps(config.model_args, sort_keys=True, default=str)
         name += "-" + hashlib.sha256(text.encode()).hexdigest()[:8]
+    if config.scoring.features:
+        name += "-" + re.sub(r"[^A-Za-z0-9]+", "-", config.scoring.features)
     return f"runs/{name}"
 
 

@@ -1,0 +1,145 @@
+"""Feature spaces: what a run's metrics compare, chosen per run (``--features``).
+
+- ``identity``: the samples themselves (vectors; images flattened to their pixels);
+- ``lenet``: the data set's shipped LeNet (grayscale image sets with ``feature_weights`` in
+  their manifest: digits, fashion-mnist, and IDX sets after ``features train-lenet``);
+- ``inception``: Inception-v3 pool3 through clean-fid (:mod:`madbench.metrics.features`);
+- ``dinov2`` (ViT-L/14) or ``dinov2-vits14`` / ``-vitb14`` / ``-vitl14`` / ``-vitg14``: DINOv2
+  class tokens through timm (:mod:`madbench.metrics.dinov2`);
+- ``package.module:Class`` or the name of an entry point in the group ``madbench.features``:
+  a class built with no arguments whose instances are called as ``extractor(samples) -> (n, d)``
+  on the samples as the loop holds them (vectors (n, d); images float32 in [0, 1], (n, h, w)
+  or (n, h, w, 3)). It may offer ``digest() -> str`` (e.g. its weights' sha256), which the run's
+  provenance records.
+
+The default (:func:`default_space`) is ``identity`` for vectors, ``lenet`` for grayscale image
+sets that have one, and ``inception`` for every other image set. Pretrained networks find their
+weights by the rules of :mod:`madbench.metrics.weights` (``weights`` argument, CLI
+``--feature-weights``); an extractor's :func:`digest` goes into the run's provenance.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from madbench.errors import FeatureError
+from madbench.metrics.validate import as_features
+
+ENTRY_POINT_GROUP = "madbench.features"
+PRETRAINED = ("inception", "dinov2")
+BUILT_IN = (
+    "identity",
+    "lenet",
+    "inception",
+    "dinov2",
+    "dinov2-vits14",
+    "dinov2-vitb14",
+    "dinov2-vitl14",
+    "dinov2-vitg14",
+)
+
+
+@runtime_checkable
+class FeatureExtractor(Protocol):
+    """What a feature space offers: a name, and features (n, d) of n samples."""
+
+    name: str
+
+    def __call__(self, samples: np.ndarray) -> np.ndarray: ...
+
+
+def default_space(dataset) -> str:
+    """``identity`` for vectors, ``lenet`` for grayscale images with LeNet weights, else
+    ``inception``."""
+    if dataset.kind == "vector":
+        return "identity"
+    grayscale = len(dataset.shape) == 2
+    return "lenet" if grayscale and dataset.manifest.feature_weights else "inception"
+
+
+class _Custom:
+    """A user's extractor, its output checked: one finite feature row per sample."""
+
+    def __init__(self, spec: str, extractor):
+        self.name, self._extractor = spec, extractor
+
+    def __call__(self, samples) -> np.ndarray:
+        try:
+            out = self._extractor(samples)
+        except Exception as exc:
+            raise FeatureError(f"feature extractor {self.name} raised {exc!r}") from None
+        features = as_features(out, f"features from {self.name}")
+        if len(features) != len(samples):
+            raise FeatureError(
+                f"feature extractor {self.name} returned {len(features)} rows for "
+                f"{len(samples)} samples"
+            )
+        return features
+
+    def digest(self) -> str | None:
+        digest = getattr(self._extractor, "digest", None)
+        return str(digest()) if callable(digest) else None
+
+
+def _custom(spec: str) -> _Custom:
+    from madbench.adapters import lookup
+
+    found = lookup(spec, group=ENTRY_POINT_GROUP, what="feature extractor", error=FeatureError)
+    if not isinstance(found, type):
+        raise FeatureError(f"--features {spec!r} names a {type(found).__name__}, not a class")
+    try:
+        extractor = found()
+    except Exception as exc:
+        raise FeatureError(f"feature extractor {spec!r} cannot be built: {exc!r}") from None
+    if not callable(extractor):
+        raise FeatureError(f"feature extractor {spec!r}: its instances are not callable")
+    return _Custom(spec, extractor)
+
+
+def feature_space(spec: str | None, dataset, *, weights=None, device=None):
+    """The extractor ``spec`` names (None: :func:`default_space`) for ``dataset``; ``weights``
+    overrides where a pretrained network's weights file is."""
+    from madbench.metrics.features import IdentityFeatures
+
+    spec = spec or default_space(dataset)
+    if spec == "identity":
+        return IdentityFeatures()
+    if spec == "lenet":
+        if dataset.kind != "image" or len(dataset.shape) != 2:
+            raise FeatureError(
+                f"{dataset.name}: LeNet features need grayscale images; choose --features "
+                "inception, dinov2, identity or module:Class"
+            )
+        from madbench.metrics.lenet import lenet_for
+
+        return lenet_for(dataset)
+    if spec in PRETRAINED or spec.startswith("dinov2-"):
+        if dataset.kind != "image":
+            raise FeatureError(f"{dataset.name} holds vectors: --features {spec} needs images")
+        return pretrained(spec, weights=weights, device=device)
+    return _custom(spec)
+
+
+def pretrained(spec: str = "inception", *, weights=None, device=None):
+    """The pretrained image network ``spec`` (``inception``, ``dinov2``, ``dinov2-<variant>``),
+    with ``folder()`` for image folders and a call for image arrays."""
+    from madbench.metrics.features import InceptionFeatures
+
+    if spec == "inception":
+        return InceptionFeatures(weights, device=device)
+    if spec == "dinov2" or spec.startswith("dinov2-"):
+        from madbench.metrics.dinov2 import DEFAULT_VARIANT, DinoV2Features
+
+        return DinoV2Features(spec.partition("-")[2] or DEFAULT_VARIANT, weights, device=device)
+    raise FeatureError(
+        f"unknown image feature network {spec!r}; choose inception, dinov2 or dinov2-<variant>"
+    )
+
+
+def digest(extractor) -> str | None:
+    """What identifies an extractor's weights: a file's sha256, LeNet's parameter digest, or
+    None (identity; custom extractors without ``digest()``)."""
+    method = getattr(extractor, "digest", None)
+    return method() if callable(method) else None
