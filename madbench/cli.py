@@ -272,13 +272,13 @@ def data_list():
     from madbench.data.datasets import NAMES, get_dataset
     from madbench.data.manifest import stored_names
 
-    click.echo(f"{'name':<14} {'kind':<6} {'shape':<6} {'splits':<30} licence; source")
+    click.echo(f"{'name':<14} {'kind':<6} {'shape':<8} {'splits':<33} licence; source")
     for name in [*NAMES, *(s for s in stored_names() if s not in NAMES)]:
         dataset = get_dataset(name.replace("<d>", "2"))
         m = dataset.manifest
         splits = ", ".join(f"{s}: {spec.get('n', 'unlimited')}" for s, spec in m.splits.items())
         shape = "d" if name == "gaussian-<d>" else "x".join(map(str, dataset.shape))
-        click.echo(f"{name:<14} {dataset.kind:<6} {shape:<6} {splits:<30} {m.licence}; {m.source}")
+        click.echo(f"{name:<14} {dataset.kind:<6} {shape:<8} {splits:<33} {m.licence}; {m.source}")
 
 
 @data.command("add", short_help="Add a data set from images, an array or IDX files.")

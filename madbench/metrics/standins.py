@@ -11,6 +11,7 @@ Never score with them.
 from __future__ import annotations
 
 import os
+import warnings
 
 import torch
 
@@ -51,7 +52,9 @@ class _InceptionFile(torch.nn.Module):
 def inception(path: str | os.PathLike, seed: int = 0) -> str:
     """A stand-in ``inception-2015-12-05.pt`` (TorchScript); returns its sha256."""
     torch.manual_seed(seed)
-    torch.jit.script(_InceptionFile().eval()).save(str(path))
+    with warnings.catch_warnings():  # TorchScript is deprecated, but it is what clean-fid loads
+        warnings.simplefilter("ignore")
+        torch.jit.script(_InceptionFile().eval()).save(str(path))
     return file_sha256(path)
 
 

@@ -249,13 +249,16 @@ class RunDir:
         return tmp
 
     def save_arrays(self, tmp: Path, t: int, arrays: dict) -> None:
-        """Generation t's arrays as ``<name>.npy`` (None: skipped), and for grayscale images
-        (n, height, width) a PNG grid of the evaluation samples, titled with run and t."""
+        """Generation t's arrays as ``<name>.npy`` (None: skipped), and for images (n, height,
+        width) or (n, height, width, 3) a PNG grid of the evaluation samples, titled with run
+        and t."""
         for name, array in arrays.items():
             if array is not None:
                 np.save(tmp / f"{name}.npy", array)
         evaluation = arrays.get("eval_samples")
-        if evaluation is not None and evaluation.ndim == 3:
+        if evaluation is not None and (
+            evaluation.ndim == 3 or (evaluation.ndim == 4 and evaluation.shape[-1] == 3)
+        ):
             save_grid(tmp / "samples.png", evaluation, f"{self.path.name}, generation {t}")
 
     def commit(self, t: int, tmp: Path, row: dict) -> None:
