@@ -93,13 +93,13 @@ def test_identical_sets_get_a_fid_interval_from_zero(rng):
 
 @pytest.mark.parametrize("n, m, d", [(60, 50, 200), (40, 45, 30), (30, 80, 100)])
 def test_sample_space_fid_equals_the_covariance_route(n, m, d):
-    from madbench.metrics.bootstrap import _counts, _resampled_stats, _SampleSpaceFid
-    from madbench.metrics.frechet import frechet_distance
+    from madbench.metrics.bootstrap import _counts, _resampled_stats
+    from madbench.metrics.frechet import SampleSpaceFid, frechet_distance
 
     rng = np.random.default_rng(d)
     real = 0.5 * rng.standard_normal((n, d)) + 3.0  # a large common offset
     fake = rng.standard_normal((m, d)) + 3.2
-    gram = _SampleSpaceFid(real, fake)
+    gram = SampleSpaceFid(real, fake)
     for cr, cf in zip(next(_counts(rng, n, 4)), next(_counts(rng, m, 4)), strict=True):
         expected = frechet_distance(_resampled_stats(real, cr), _resampled_stats(fake, cf))
         assert gram(cr, cf) == pytest.approx(expected, rel=1e-6)

@@ -156,3 +156,17 @@ def test_fid_refuses_features_whose_squares_overflow(rng):
     real = rng.standard_normal((50, 3)) * 1e160
     with pytest.raises(InputError, match="overflows float64"):
         fid_from_features(real, real[::-1] * 0.5)
+
+
+def test_wide_features_take_the_sample_space_route_with_the_same_value():
+    from madbench.metrics.frechet import fid_from_features, fit_gaussian, frechet_distance
+
+    rng = np.random.default_rng(11)
+    real, fake = rng.standard_normal((40, 300)) + 2.0, 1.3 * rng.standard_normal((35, 300))
+    by_covariances = frechet_distance(fit_gaussian(real, "r"), fit_gaussian(fake, "f"))
+    assert fid_from_features(real, fake) == pytest.approx(by_covariances, rel=1e-7)
+    # Exact powers of two scale FID by their square, far from 1 in both directions.
+    for power in (-400, 400):
+        scaled = fid_from_features(np.ldexp(real, power), np.ldexp(fake, power))
+        assert scaled == pytest.approx(np.ldexp(fid_from_features(real, fake), 2 * power))
+    assert fid_from_features(real, real.copy()) == 0.0

@@ -23,8 +23,8 @@ seeded, so an interval is as reproducible as the metric.
   (tests/test_bootstrap.py). It does not cover the population FID (infinite samples), which
   lies below by FID's bias. When the features are wider than the samples are many (Inception:
   2048, DINOv2: up to 1536), each replicate's FID is computed from the samples' Gram matrices
-  instead of d x d covariances (:class:`_SampleSpaceFid`): the same value, at a cost set by
-  the sample size rather than by d^3.
+  instead of d x d covariances (:class:`~madbench.metrics.frechet.SampleSpaceFid`): the same
+  value, at a cost set by the sample size rather than by d^3.
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from madbench.metrics.exact import BallScan
-from madbench.metrics.frechet import GaussianStats, frechet_distance
-from madbench.metrics.validate import check_no_overflow
+from madbench.metrics.frechet import GaussianStats, SampleSpaceFid, frechet_distance
 
 #: Replicates per interval unless asked otherwise (a 95 % interval from 200: each tail is
 #: the 5th of 200 values).
@@ -79,47 +78,6 @@ def _resampled_stats(x: np.ndarray, counts: np.ndarray) -> GaussianStats:
     return GaussianStats(mu, sigma, int(n))
 
 
-class _SampleSpaceFid:
-    """FID of two row-weighted sets from the Gram matrices of their rows, for d > n.
-
-    With counts ``w`` (n = sum w), mean ``mu = w X / n`` and centred rows ``C = X - mu``, the
-    unbiased covariance is ``C^T diag(w) C / (n - 1)``, so that ``tr S = (w . |x_i|^2 -
-    n |mu|^2) / (n - 1)`` and ``tr((S_r S_f)^(1/2))`` is the nuclear norm of
-    ``diag(w_r)^(1/2) C_r C_f^T diag(w_f)^(1/2)`` over ``sqrt((n_r - 1)(n_f - 1))`` (the
-    eigenvalues of ``S_r S_f`` are the squared singular values of that matrix). Every term
-    comes from the three Gram matrices of the rows, formed once; both sets are first centred
-    on the real mean (FID does not change), so that the Grams hold no large common offset.
-    """
-
-    def __init__(self, real: np.ndarray, fake: np.ndarray):
-        origin = real.mean(axis=0)
-        r, f = real - origin, fake - origin
-        self.g_rr, self.g_ff, self.g_rf = r @ r.T, f @ f.T, r @ f.T
-
-    def __call__(self, w_r: np.ndarray, w_f: np.ndarray) -> float:
-        w_r, w_f = w_r.astype(np.float64), w_f.astype(np.float64)
-        n_r, n_f = w_r.sum(), w_f.sum()
-        m_rr = w_r @ self.g_rr @ w_r / n_r**2  # |mu_r|^2
-        m_ff = w_f @ self.g_ff @ w_f / n_f**2
-        m_rf = w_r @ self.g_rf @ w_f / (n_r * n_f)  # mu_r . mu_f
-        trace_r = (w_r @ np.diag(self.g_rr) - n_r * m_rr) / (n_r - 1)
-        trace_f = (w_f @ np.diag(self.g_ff) - n_f * m_ff) / (n_f - 1)
-        rows, cols = np.flatnonzero(w_r), np.flatnonzero(w_f)
-        g = self.g_rf[np.ix_(rows, cols)]
-        centred = (
-            g
-            - (w_r @ self.g_rf)[cols][None, :] / n_r
-            - (self.g_rf @ w_f)[rows][:, None] / n_f
-            + m_rf
-        )
-        scaled = np.sqrt(w_r[rows])[:, None] * centred * np.sqrt(w_f[cols])[None, :]
-        nuclear = np.linalg.svd(scaled, compute_uv=False).sum()
-        cross = nuclear / np.sqrt((n_r - 1) * (n_f - 1))
-        value = m_rr + m_ff - 2 * m_rf + trace_r + trace_f - 2 * cross
-        check_no_overflow(value, "the Frechet distance")
-        return max(float(value), 0.0)
-
-
 def fid_interval(
     real: np.ndarray, fake: np.ndarray, fid: float, replicates: int, seed: int
 ) -> tuple[float, float]:
@@ -127,7 +85,7 @@ def fid_interval(
     rng = np.random.default_rng([seed, 2])
     r, f = np.asarray(real, dtype=np.float64), np.asarray(fake, dtype=np.float64)
     if r.shape[1] > min(len(r), len(f)):
-        replicate_fid = _SampleSpaceFid(r, f)
+        replicate_fid = SampleSpaceFid(r, f)
     else:
 
         def replicate_fid(cr, cf):
