@@ -71,7 +71,8 @@ def resolve(network: Network, weights: str | os.PathLike | None = None) -> Path:
     except (urllib.error.URLError, OSError) as exc:
         raise FeatureError(
             f"{network.name} weights are not available offline and the download failed "
-            f"({exc}). Download {network.url} on a machine with internet access, then pass it "
+            f"({exc}). Download {network.filename} from {network.url} on a machine with internet "
+            "access, then pass it "
             f"with --feature-weights PATH or set {network.env}=PATH (or put it in {cache_dir()})"
         ) from None
     return target
