@@ -140,7 +140,9 @@ def test_array_files(tmp_path):
     assert (img.kind, img.shape, img.classes) == ("image", (8, 8, 3), None)
     both = np.concatenate([vec.split("train").x, vec.split("test").x])
     assert sorted(map(tuple, both)) == sorted(map(tuple, vectors))  # stored exactly
-    run = madbench.evaluate("gaussian", "vec-a", generations=1, n_ini=100, eval_n=20, k=3)
+    run = madbench.evaluate(
+        "gaussian", "vec-a", generations=1, n_ini=100, eval_n=20, k=3, out=tmp_path / "run"
+    )
     assert run.results.iloc[1]["features"] == "identity" and np.isfinite(run.results.iloc[1]["w2"])
 
 
