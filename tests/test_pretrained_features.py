@@ -1,7 +1,8 @@
 """Pretrained feature networks on stand-in weights: the real architectures (torchvision's
 Inception-v3 behind clean-fid's file interface, timm's DINOv2 ViT in Meta's checkpoint layout),
 randomly initialised, so that finding, loading, resizing and normalisation run as they would on
-the published weights, which cannot be downloaded here."""
+the published weights, which cannot be downloaded here. The networks are slow on a CPU: the
+tests that run them are marked slow (CI runs them in their own step)."""
 
 import dataclasses
 import json
@@ -33,6 +34,7 @@ def images():
     return shapes.render(6, np.random.default_rng(0))[0]
 
 
+@pytest.mark.slow
 def test_dinov2_arrays_and_folders_give_the_same_features(stand_ins, images, tmp_path):
     extractor = DinoV2Features("vits14", stand_ins["dinov2-vits14"][0], device="cpu", batch_size=4)
     features = extractor(images)
@@ -43,6 +45,7 @@ def test_dinov2_arrays_and_folders_give_the_same_features(stand_ins, images, tmp
     assert extractor.digest() == stand_ins["dinov2-vits14"][1]
 
 
+@pytest.mark.slow
 def test_inception_stand_in_has_the_real_interface(stand_ins, images):
     extractor = InceptionFeatures(stand_ins["inception"][0], device="cpu")
     features = extractor(images)
@@ -50,6 +53,7 @@ def test_inception_stand_in_has_the_real_interface(stand_ins, images):
     assert len(np.unique(features[:, :50], axis=0)) == 6  # distinct images, distinct features
 
 
+@pytest.mark.slow
 def test_wrong_dinov2_file_is_refused(stand_ins, images, tmp_path):
     with pytest.raises(DataFileError, match="not a DINOv2 vitb14 checkpoint"):
         DinoV2Features("vitb14", stand_ins["dinov2-vits14"][0], device="cpu")(images)
