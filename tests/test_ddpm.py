@@ -103,8 +103,8 @@ def test_partial_fit_goes_on_from_the_current_weights(digits):
 @pytest.mark.parametrize(
     "shape,labels,message",
     [
-        ((10, 64), np.zeros(10, int), "grayscale images"),
-        ((10, 9, 9), np.zeros(10, int), "grayscale images"),
+        ((10, 64), np.zeros(10, int), "needs images"),
+        ((10, 9, 9), np.zeros(10, int), "needs images"),
         ((10, 8, 8), None, "conditional: pass labels="),
         ((10, 8, 8), np.zeros(9, int), "labels must be 10 integers"),
         ((10, 8, 8), np.zeros(10), "labels must be 10 integers"),
@@ -161,3 +161,17 @@ def test_image_models_refuse_vector_data_before_writing(model, tmp_path, capsys)
     err = capsys.readouterr().err
     assert f"{model} takes image data; gmm-25 is vector data" in err and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_colour_images_keep_their_channels(tmp_path):
+    from madbench.data.shapes import render
+
+    x, y = render(64, np.random.default_rng(0))
+    model = DDPMGenerator(steps=3, width=8, T=10, sample_steps=3, sampler="ddim")
+    model.fit(x, labels=y, seed=0)
+    samples = model.sample(6, seed=1)
+    assert samples.shape == (6, 32, 32, 3) and 0 <= samples.min() and samples.max() <= 1
+    assert model.net.inp.in_channels == 3 and model.net.out[-1].out_channels == 3
+    model.save(tmp_path)
+    again = DDPMGenerator(steps=3, width=8, T=10, sample_steps=3, sampler="ddim").load(tmp_path)
+    np.testing.assert_array_equal(again.sample(6, seed=1), samples)

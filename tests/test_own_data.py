@@ -234,3 +234,17 @@ def test_broken_extractors_are_one_line_errors(tmp_path, capsys, spec, message):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("model", ["wgan", "ddpm"])
+def test_rgb_reference_generators_run_a_loop(tmp_path, model):
+    args = {
+        "wgan": {"steps": 2, "width": 8},
+        "ddpm": {"steps": 2, "width": 8, "T": 10, "sample_steps": 5},
+    }[model]
+    run = madbench.evaluate(
+        model, "shapes", model_args=args, generations=1, n_ini=64, eval_n=40, k=3,
+        features="identity", metrics="prdc,fid", out=tmp_path / model,
+    )  # fmt: skip
+    assert list(run.results["status"]) == ["ok", "ok"]
+    assert RunDir(tmp_path / model).load_array(1, "eval_samples").shape == (40, 32, 32, 3)

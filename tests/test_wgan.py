@@ -34,9 +34,9 @@ def test_truncation_collapses_toward_the_mean_latent(digits):
     assert spread[0.01] < 0.2 * spread[1.0]
 
 
-@pytest.mark.parametrize("shape", [(10, 64), (10, 9, 9), (1, 8, 8)])
+@pytest.mark.parametrize("shape", [(10, 64), (10, 9, 9), (1, 8, 8), (10, 8, 8, 5)])
 def test_wrong_shapes(shape):
-    with pytest.raises(InputError, match="grayscale images"):
+    with pytest.raises(InputError, match="needs images"):
         WGANGenerator(steps=1).fit(np.zeros(shape), seed=0)
 
 
@@ -69,3 +69,16 @@ def test_save_load_sample_reproduces(digits, tmp_path):
     np.testing.assert_array_equal(
         loaded.sample(30, bias=0.7, seed=2), gan.sample(30, bias=0.7, seed=2)
     )
+
+
+def test_colour_images_keep_their_channels(tmp_path):
+    from madbench.data.shapes import render
+
+    x, _ = render(64, np.random.default_rng(0))
+    gan = WGANGenerator(steps=3, width=8).fit(x, seed=0)
+    samples = gan.sample(5, seed=1)
+    assert samples.shape == (5, 32, 32, 3) and np.isfinite(samples).all()
+    assert gan.net[-2].out_channels == 3 and gan.meta()["width"] == 8
+    gan.save(tmp_path)
+    again = WGANGenerator().load(tmp_path).sample(5, seed=1)
+    np.testing.assert_array_equal(again, samples)

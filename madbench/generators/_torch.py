@@ -40,16 +40,35 @@ def progress_bar(iterable, desc: str, progress: bool | None):
 
 
 def check_images(X, model: str) -> np.ndarray:
-    """``X`` as float32 grayscale images (n, height, width), sides divisible by 4."""
+    """``X`` as float32 images, channels first (n, C, height, width): grayscale images
+    (n, height, width) get one channel, colour ones (n, height, width, C) keep theirs (C <= 4).
+    Height and width must be divisible by 4."""
     x = np.asarray(X, dtype=np.float32)
-    if x.ndim != 3 or x.shape[1] % 4 or x.shape[2] % 4 or x.shape[0] < 2:
+    if x.ndim == 3:
+        x = x[:, None]
+    elif x.ndim == 4 and 1 <= x.shape[3] <= 4:
+        x = x.transpose(0, 3, 1, 2)
+    else:
+        x = None
+    if x is None or x.shape[2] % 4 or x.shape[3] % 4 or x.shape[0] < 2:
         raise InputError(
-            f"{model}: needs grayscale images (n, height, width) with height and width divisible "
-            f"by 4, got shape {x.shape}"
+            f"{model}: needs images (n, height, width) or (n, height, width, channels) with "
+            f"height and width divisible by 4, got shape {np.shape(X)}"
         )
     if not np.isfinite(x).all():
         raise InputError(f"{model}: training data contains NaN or Inf")
-    return x
+    return np.ascontiguousarray(x)
+
+
+def image_layout(shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """(channels, height, width) of a sample shape (height, width) or (height, width, C)."""
+    return (1, *shape) if len(shape) == 2 else (shape[2], shape[0], shape[1])
+
+
+def to_samples(images: torch.Tensor, shape: tuple[int, ...]) -> np.ndarray:
+    """Channels-first images (n, C, h, w) as float64 samples of the data's ``shape``."""
+    out = images.double().cpu().numpy()
+    return out[:, 0] if len(shape) == 2 else out.transpose(0, 2, 3, 1)
 
 
 def check_labels(labels, n: int, model: str, n_classes: int | None = None) -> np.ndarray:

@@ -1,12 +1,14 @@
 """``ddpm``: a class-conditional DDPM (Ho et al. 2020) with classifier-free guidance.
 
-Images (n, height, width) in [0, 1], height and width divisible by 4 (8x8 digits, 28x28
-MNIST-type), with one class label per image. Pixels are mapped to [-1, 1]. A small U-Net
-(two resolution levels below the input, one residual block each, time and class embeddings
-added in every block) predicts the noise; the noise schedule is linear, beta from 1e-4 to 0.02
-rescaled by 1000 / T so that any T reaches pure noise. Training drops the label (replaced by a
-"no label" token) for ``label_dropout`` of the samples (10 %, as in the paper), and keeps an
-exponential moving average (``ema``) of the weights, which is what samples.
+Images in [0, 1], grayscale (n, height, width) or with C channels (n, height, width, C: RGB
+sets such as ``shapes``, the paper's FFHQ/AFHQ class), height and width divisible by 4 (8x8
+digits, 28x28 MNIST-type, 32x32 RGB), with one class label per image. Pixels are mapped to
+[-1, 1]. A small U-Net (two resolution levels below the input, one residual block each, time and
+class embeddings added in every block) predicts the noise; the noise schedule is linear, beta
+from 1e-4 to 0.02 rescaled by 1000 / T so that any T reaches pure noise. Training drops the
+label (replaced by a "no label" token) for ``label_dropout`` of the samples (10 %, as in the
+paper), and keeps an exponential moving average (``ema``) of the weights, which is what
+samples.
 
 Sampling bias: classifier-free guidance eps = (1 + w) eps(x, y) - w eps(x, no label) with
 w = 1 / lambda - 1, so lambda = 1 is plain conditional sampling and lambda = 0.5 is w = 1.
@@ -14,8 +16,9 @@ w = 1 / lambda - 1, so lambda = 1 is plain conditional sampling and lambda = 0.5
 ``sampler="ddim"`` runs ``sample_steps`` deterministic DDIM steps (eta = 0), much faster.
 
 Presets (``preset=``): ``tiny`` (width 16, T = 50, 400 steps of 64 images: about 20 s on two
-CPU cores for 8x8 digits, and a second per 100 samples) and ``paper`` (width 64, T = 500 as in
-the paper, 30000 steps of 128). Any field can be overridden, e.g.
+CPU cores for 8x8 digits, and a second per 100 samples), ``paper`` (width 64, T = 500 as in
+the paper, 30000 steps of 128) and ``rgb32`` (width 128, T = 1000, 50000 steps of 128: sized
+for 32x32 colour images, on a GPU). Any field can be overridden, e.g.
 ``--model-args preset=tiny,T=200,sampler=ddim,sample_steps=25``. ``device``: ``cpu``,
 ``cuda`` or None (CUDA when available). Same seed, same device, same model and samples.
 """
@@ -36,8 +39,10 @@ from madbench.generators._torch import (
     TorchGenerator,
     check_images,
     check_labels,
+    image_layout,
     progress_bar,
     seeded,
+    to_samples,
 )
 
 PRESETS = {
@@ -64,6 +69,18 @@ PRESETS = {
         "sampler": "ddpm",
         "sample_steps": 100,
         "sample_batch": 2000,
+    },
+    "rgb32": {
+        "width": 128,
+        "T": 1000,
+        "steps": 50000,
+        "batch_size": 128,
+        "lr": 2e-4,
+        "ema": 0.9999,
+        "label_dropout": 0.1,
+        "sampler": "ddim",
+        "sample_steps": 100,
+        "sample_batch": 1000,
     },
 }
 SAMPLERS = ("ddpm", "ddim")
@@ -94,18 +111,18 @@ class _UNet(nn.Module):
     ``y == n_classes`` is the "no label" token of classifier-free guidance.
     """
 
-    def __init__(self, width: int, n_classes: int):
+    def __init__(self, width: int, n_classes: int, channels: int = 1):
         super().__init__()
         c1, c2, emb = width, 2 * width, 4 * width
         self.width = width
         self.time = nn.Sequential(nn.Linear(width, emb), nn.SiLU(), nn.Linear(emb, emb))
         self.label = nn.Embedding(n_classes + 1, emb)
-        self.inp = nn.Conv2d(1, c1, 3, padding=1)
+        self.inp = nn.Conv2d(channels, c1, 3, padding=1)
         self.down1, self.pool1 = _Block(c1, c1, emb), nn.Conv2d(c1, c1, 3, stride=2, padding=1)
         self.down2, self.pool2 = _Block(c1, c2, emb), nn.Conv2d(c2, c2, 3, stride=2, padding=1)
         self.mid = _Block(c2, c2, emb)
         self.up2, self.up1 = _Block(2 * c2, c2, emb), _Block(c2 + c1, c1, emb)
-        self.out = nn.Sequential(_norm(c1), nn.SiLU(), nn.Conv2d(c1, 1, 3, padding=1))
+        self.out = nn.Sequential(_norm(c1), nn.SiLU(), nn.Conv2d(c1, channels, 3, padding=1))
 
     def _time_features(self, t):
         half = self.width // 2
@@ -168,9 +185,9 @@ class DDPMGenerator(TorchGenerator):
         """Train from scratch on images ``X`` with class ``labels`` (int, one per image)."""
         x = check_images(X, "ddpm")
         y = check_labels(labels, len(x), "ddpm")
-        self.shape_, self.n_classes_ = x.shape[1:], int(y.max()) + 1
+        self.shape_, self.n_classes_ = tuple(np.shape(X)[1:]), int(y.max()) + 1
         with seeded(seed, self.device):
-            self.net = _UNet(self.settings["width"], self.n_classes_).to(self.device)
+            self.net = _UNet(self.settings["width"], self.n_classes_, x.shape[1]).to(self.device)
         self.ema_net = copy.deepcopy(self.net).requires_grad_(False)
         self.losses_ = []
         return self._train(x, y, seed, progress)
@@ -180,13 +197,13 @@ class DDPMGenerator(TorchGenerator):
         if self.net is None:
             return self.fit(X, seed=seed, labels=labels, progress=progress)
         x = check_images(X, "ddpm")
-        if x.shape[1:] != self.shape_:
-            raise InputError(f"ddpm: was trained on {self.shape_} images, got {x.shape[1:]}")
+        if tuple(np.shape(X)[1:]) != self.shape_:
+            raise InputError(f"ddpm: was trained on {self.shape_} images, got {np.shape(X)[1:]}")
         return self._train(x, check_labels(labels, len(x), "ddpm", self.n_classes_), seed, progress)
 
     def _train(self, x: np.ndarray, y: np.ndarray, seed: int, progress) -> DDPMGenerator:
         s, dev = self.settings, self.device
-        data = torch.as_tensor(2 * x - 1, device=dev)[:, None]
+        data = torch.as_tensor(2 * x - 1, device=dev)
         classes = torch.as_tensor(y, device=dev)
         batch = min(s["batch_size"], len(data))
         optimiser = torch.optim.Adam(self.net.parameters(), lr=s["lr"])
@@ -227,8 +244,8 @@ class DDPMGenerator(TorchGenerator):
         generator = torch.Generator(device=self.device).manual_seed(seed)
         size = self.settings["sample_batch"]
         out = [self._denoise(y[i : i + size], w, generator) for i in range(0, n, size)]
-        images = torch.cat(out) if out else torch.empty(0, 1, *self.shape_)
-        return ((images[:, 0].double().cpu().numpy() + 1) / 2).clip(0.0, 1.0)
+        images = torch.cat(out) if out else torch.empty(0, *image_layout(self.shape_))
+        return ((to_samples(images, self.shape_) + 1) / 2).clip(0.0, 1.0)
 
     def _guided_noise(self, x, t, y, w: float):
         steps = torch.full((len(x),), t, device=self.device)
@@ -242,7 +259,8 @@ class DDPMGenerator(TorchGenerator):
     @torch.no_grad()
     def _denoise(self, y, w: float, generator) -> torch.Tensor:
         s, sched = self.settings, self.schedule
-        x = torch.randn(len(y), 1, *self.shape_, generator=generator, device=self.device)
+        layout = image_layout(self.shape_)
+        x = torch.randn(len(y), *layout, generator=generator, device=self.device)
         if s["sampler"] == "ddim":
             times = np.linspace(s["T"] - 1, 0, s["sample_steps"]).round().astype(int)
         else:
@@ -280,7 +298,8 @@ class DDPMGenerator(TorchGenerator):
         saved = self._read_checkpoint(directory)
         self.shape_, self.n_classes_ = tuple(saved["shape"]), saved["n_classes"]
         self.schedule = _Schedule(self.settings["T"], self.device)
-        self.net = _UNet(self.settings["width"], self.n_classes_).to(self.device)
+        channels = image_layout(self.shape_)[0]
+        self.net = _UNet(self.settings["width"], self.n_classes_, channels).to(self.device)
         self.net.load_state_dict(saved["net"])
         self.net.eval()
         self.ema_net = copy.deepcopy(self.net).requires_grad_(False)

@@ -1,8 +1,10 @@
-"""``wgan``: WGAN-GP (Gulrajani et al. 2017) with DCGAN-type networks, for grayscale images.
+"""``wgan``: WGAN-GP (Gulrajani et al. 2017) with DCGAN-type networks, for images.
 
-Images (n, height, width) in [0, 1], height and width divisible by 4 (8x8 digits, 28x28
-MNIST-type). The generator maps a latent z ~ N(0, I) through a dense layer to a
-(height/4 x width/4) map and two transposed convolutions; the critic mirrors it. Training:
+Images in [0, 1], grayscale (n, height, width) or with C channels (n, height, width, C: RGB
+sets such as ``shapes``, or the paper's FFHQ/AFHQ class), height and width divisible by 4
+(8x8 digits, 28x28 MNIST-type, 32x32 RGB). The generator maps a latent z ~ N(0, I) through a
+dense layer to a (height/4 x width/4) map and two transposed convolutions; the critic mirrors
+it. Training:
 ``critic_steps`` critic updates (gradient penalty 10) per generator update, Adam(lr, 0.5, 0.9).
 Sampling bias: the latent is truncated toward its mean, z <- lambda z.
 
@@ -12,8 +14,9 @@ lambda = 0.5 leaves it and *lowers* precision on digits; at latent 8 precision r
 as lambda falls (0.82, 0.87, 0.89, 0.91 at lambda 1, 0.7, 0.5, 0.3; recall 0.83 -> 0.14).
 
 Presets (``preset=``): ``tiny`` (width 32, latent 8, 300 generator steps: about 30 s on two CPU
-cores) and ``paper`` (width 64, latent 128, 20000 steps; the paper's WGAN-GP runs use lambda
-= 1). Any field can be overridden.
+cores for 8x8 digits), ``paper`` (width 64, latent 128, 20000 steps; the paper's WGAN-GP runs
+use lambda = 1) and ``rgb32`` (width 128, latent 128, 20000 steps: sized for 32x32 colour
+images, on a GPU). Any field can be overridden.
 ``device``: ``cpu``, ``cuda`` or None (CUDA when available). Same seed, same device, same model.
 """
 
@@ -24,7 +27,14 @@ import torch
 from torch import nn
 
 from madbench.generators._flat import check_bias, check_fitted
-from madbench.generators._torch import TorchGenerator, check_images, progress_bar, seeded
+from madbench.generators._torch import (
+    TorchGenerator,
+    check_images,
+    image_layout,
+    progress_bar,
+    seeded,
+    to_samples,
+)
 
 PRESETS = {
     "tiny": {
@@ -43,11 +53,19 @@ PRESETS = {
         "batch_size": 64,
         "lr": 1e-4,
     },
+    "rgb32": {
+        "width": 128,
+        "latent": 128,
+        "steps": 20000,
+        "critic_steps": 5,
+        "batch_size": 64,
+        "lr": 1e-4,
+    },
 }
 GP_WEIGHT = 10.0
 
 
-def _generator(h: int, w: int, width: int, latent: int) -> nn.Module:
+def _generator(c: int, h: int, w: int, width: int, latent: int) -> nn.Module:
     return nn.Sequential(
         nn.Linear(latent, 2 * width * (h // 4) * (w // 4)),
         nn.ReLU(),
@@ -55,14 +73,14 @@ def _generator(h: int, w: int, width: int, latent: int) -> nn.Module:
         nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1),
         nn.BatchNorm2d(width),
         nn.ReLU(),
-        nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1),
+        nn.ConvTranspose2d(width, c, 4, stride=2, padding=1),
         nn.Sigmoid(),
     )
 
 
-def _critic(h: int, w: int, width: int) -> nn.Module:
+def _critic(c: int, h: int, w: int, width: int) -> nn.Module:
     return nn.Sequential(
-        nn.Conv2d(1, width, 4, stride=2, padding=1),
+        nn.Conv2d(c, width, 4, stride=2, padding=1),
         nn.LeakyReLU(0.2),
         nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),
         nn.LeakyReLU(0.2),
@@ -83,13 +101,13 @@ class WGANGenerator(TorchGenerator):
 
     def fit(self, X, *, seed: int = 0, progress: bool | None = None) -> WGANGenerator:
         x = check_images(X, "wgan")
-        self.shape_ = x.shape[1:]
-        h, w = self.shape_
+        self.shape_ = tuple(np.shape(X)[1:])
+        c, h, w = x.shape[1:]
         s = self.settings
-        data = torch.as_tensor(x, device=self.device)[:, None]
+        data = torch.as_tensor(x, device=self.device)
         with seeded(seed, self.device):
-            self.net = _generator(h, w, s["width"], s["latent"]).to(self.device)
-            critic = _critic(h, w, s["width"]).to(self.device)
+            self.net = _generator(c, h, w, s["width"], s["latent"]).to(self.device)
+            critic = _critic(c, h, w, s["width"]).to(self.device)
             opt_g = torch.optim.Adam(self.net.parameters(), lr=s["lr"], betas=(0.5, 0.9))
             opt_c = torch.optim.Adam(critic.parameters(), lr=s["lr"], betas=(0.5, 0.9))
             batch = min(s["batch_size"], len(data))
@@ -120,7 +138,7 @@ class WGANGenerator(TorchGenerator):
         z = torch.randn(n, self.settings["latent"], generator=generator, device=self.device)
         with torch.no_grad():
             out = self.net(z * check_bias(bias))  # truncation toward the latent mean (0)
-        return out[:, 0].double().cpu().numpy()
+        return to_samples(out, self.shape_)
 
     def save(self, directory) -> None:
         self._write_checkpoint(directory, state=self.net.state_dict(), shape=self.shape_)
@@ -128,8 +146,9 @@ class WGANGenerator(TorchGenerator):
     def load(self, directory) -> WGANGenerator:
         saved = self._read_checkpoint(directory)
         self.shape_ = tuple(saved["shape"])
-        h, w = self.shape_
-        self.net = _generator(h, w, self.settings["width"], self.settings["latent"]).to(self.device)
+        c, h, w = image_layout(self.shape_)
+        s = self.settings
+        self.net = _generator(c, h, w, s["width"], s["latent"]).to(self.device)
         self.net.load_state_dict(saved["state"])
         self.net.eval()
         return self
