@@ -13,7 +13,7 @@ Every function takes the *real* set first and the *generated* (fake) set second,
 with samples in rows. The adapter contract is :class:`madbench.adapters.GenerativeModel`.
 """
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 API = ("compute_metrics", "evaluate", "load_run", "build_leaderboard", "Run")
 __all__ = [*API, "__version__"]

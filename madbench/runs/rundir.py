@@ -50,7 +50,16 @@ from madbench.runs.grid import save_grid
 from madbench.runs.schema import COLUMNS, COLUMNS_BY_FORMAT
 from madbench.runs.threads import thread_report
 
-PACKAGES = ("numpy", "scipy", "torch", "faiss-gpu", "faiss-cpu", "scikit-learn", "clean-fid")
+PACKAGES = (
+    "numpy",
+    "scipy",
+    "torch",
+    "faiss-gpu",
+    "faiss-cpu",
+    "scikit-learn",
+    "clean-fid",
+    "timm",
+)
 MANIFEST = "manifest.json"
 GENERATION = re.compile(r"gen-(\d{3,})")
 #: Temporary names of this module and of madbench.leaderboard.publish: ``.NAME.tmp-PID``.
