@@ -42,8 +42,13 @@ def test_copies_count_once():
     assert vendi_score(np.vstack([x[:20]] * 10)) <= 20 + 1e-9
 
 
+def test_zero_rows_are_copies_of_one_sample_unlike_every_other():
+    assert vendi_score(np.zeros((3, 2))) == pytest.approx(1.0)
+    # Two orthogonal directions and a block of zero rows: three equally weighted "samples".
+    x = np.vstack([np.tile([1.0, 0.0], (4, 1)), np.tile([0.0, 2.0], (4, 1)), np.zeros((4, 2))])
+    assert vendi_score(x) == pytest.approx(3.0)
+
+
 def test_bad_input():
-    with pytest.raises(InputError, match="all zeros"):
-        vendi_score(np.zeros((3, 2)))
     with pytest.raises(InputError, match="q must be"):
         vendi_score(np.eye(3), q=0)

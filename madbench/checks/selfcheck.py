@@ -1,8 +1,10 @@
 """``madbench selfcheck``: madbench's metrics against independent references, on built-in data.
 
 A regression check any user (or CI job) can run in seconds: every metric is computed by
-madbench and by an independent implementation (:mod:`madbench.checks.references`; ``prdc`` and
-clean-fid when installed) on data that ships with the package, and every pair must agree.
+madbench and by an independent implementation (:mod:`madbench.checks.references`; ``prdc``,
+``vendi-score`` and clean-fid when installed) on data that ships with the package, and every
+pair must agree. The copying metrics take the real set's even rows as the training set and its
+odd rows as the held-out set.
 
 Data sets (``real`` first, ``fake`` second):
 
@@ -22,14 +24,21 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from madbench.checks import references
+from madbench.metrics.copying import (
+    DEFAULT_CELLS,
+    DEFAULT_MIN_GENERATED,
+    DEFAULT_QUANTILE,
+    copying_metrics,
+)
 from madbench.metrics.frechet import fid_from_features
 from madbench.metrics.kid import kid
 from madbench.metrics.knn import DEFAULT_K, knn_metrics
+from madbench.metrics.vendi import vendi_score
 
 KNN_KEYS = ("precision", "recall", "density", "coverage")
 #: Agreement required: k-NN metrics are exact; FID and KID are float64 computations that
 #: differ from their references only in rounding.
-TOLERANCE = {"knn": 1e-12, "fid": 1e-6, "kid": 1e-9}
+TOLERANCE = {"knn": 1e-12, "fid": 1e-6, "kid": 1e-9, "copying": 1e-9, "vendi": 1e-9}
 
 
 @dataclass(frozen=True)
@@ -65,8 +74,22 @@ def builtin_datasets(n: int, seed: int) -> dict[str, tuple[np.ndarray, np.ndarra
 
 
 def _close(a: float, b: float, tol: float, relative: bool) -> bool:
+    if np.isnan(a) and np.isnan(b):  # undefined both ways (C_T with too few samples a cell)
+        return True
     scale = max(abs(b), 1.0) if relative else 1.0
     return bool(abs(a - b) <= tol * scale)
+
+
+def _copying_checks(add, real, fake, seed: int) -> None:
+    """C_T, authenticity and memorisation rate of ``fake`` against the even rows of ``real`` as
+    the training set and the odd rows as the held-out set, both ways."""
+    train, held_out = real[0::2], real[1::2]
+    ours = copying_metrics(train, held_out, fake, seed=seed).as_dict()
+    expected = references.copying_reference(
+        train, held_out, fake, DEFAULT_CELLS, DEFAULT_MIN_GENERATED, DEFAULT_QUANTILE, seed
+    )
+    for key in ("ct", "authenticity", "memorised"):
+        add(key, "brute force", ours[key], expected[key], TOLERANCE["copying"], relative=True)
 
 
 def run(n: int = 800, k: int = DEFAULT_K, seed: int = 0) -> list[Check]:
@@ -79,6 +102,10 @@ def run(n: int = 800, k: int = DEFAULT_K, seed: int = 0) -> list[Check]:
         from cleanfid.fid import kernel_distance
     except ImportError:
         kernel_distance = None
+    try:
+        from vendi_score import vendi
+    except ImportError:  # a dev extra, as prdc
+        vendi = None
 
     checks = []
     for name, (real, fake) in builtin_datasets(n, seed).items():
@@ -125,6 +152,17 @@ def run(n: int = 800, k: int = DEFAULT_K, seed: int = 0) -> list[Check]:
             TOLERANCE["fid"],
             relative=True,
         )
+        _copying_checks(add, real, fake, seed)
+        # Rows with a direction only: the package has no convention for rows of zeros.
+        directed = fake[np.linalg.norm(fake, axis=1) > 0]
+        if vendi is None:
+            checks.append(
+                Check(name, "vendi", "vendi-score", vendi_score(directed), np.nan, None,
+                      "vendi-score is not installed: pip install vendi-score")
+            )  # fmt: skip
+        else:
+            theirs = vendi.score_dual(directed)
+            add("vendi", "vendi-score", vendi_score(directed), theirs, TOLERANCE["vendi"], True)
         if kernel_distance is not None:
             size = min(len(real), len(fake))
             ours = kid(real, fake, n_subsets=1, subset_size=size, seed=seed).mean

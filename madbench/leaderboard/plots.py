@@ -1,6 +1,7 @@
 """Leaderboard plots (PNG, matplotlib's Agg back end), one set per data set.
 
-- ``<data>-metrics.png``: FID, precision and recall (and W2 for vector data) against generation,
+- ``<data>-metrics.png``: FID, precision and recall (and W2 for vector data, the Vendi score,
+  C_T and the memorisation rate where the runs computed them) against generation,
   a row of panels per protocol, one line per model x lambda x sizes, the seed mean with a band
   of +- one std over seeds;
 - ``<data>-precision-recall.png``: each setting's (recall, precision) trajectory over
@@ -77,8 +78,9 @@ def _legend_beside(ax) -> None:
 def metric_plot(groups: list[list[Run]], path: Path) -> None:
     """One row of panels per protocol, one column per metric, one line per setting."""
     metrics = ["fid", "precision", "recall"]
-    if not np.isnan(groups[0][0].series("w2")).all():
-        metrics.append("w2")
+    for extra in ("w2", "vendi", "ct", "memorised"):  # where the runs have them
+        if any(not np.isnan(runs[0].series(extra)).all() for runs in groups):
+            metrics.append(extra)
     names = dict(zip(map(id, groups), labels(groups), strict=True))
     styles = {id(runs): _style(i) for i, runs in enumerate(groups)}
     by_protocol: dict[str, list[list[Run]]] = {}

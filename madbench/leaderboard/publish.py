@@ -52,8 +52,10 @@ def _number(value: str) -> str:
 def _with_interval(metric: str):
     """A headline cell: the mean over seeds and its 95 % t interval."""
 
-    def cell(row: dict) -> str:
-        mean, low, high = (row[f"{metric}_{stat}"] for stat in ("mean", "ci_low", "ci_high"))
+    def cell(row: dict) -> str:  # (a metric older schemas lack: "—")
+        mean, low, high = (
+            row.get(f"{metric}_{stat}", "") for stat in ("mean", "ci_low", "ci_high")
+        )
         return _number(mean) + (f" ({_number(low)}–{_number(high)})" if low else "")
 
     return cell
@@ -82,6 +84,8 @@ HEADLINE = {
     "FID last (95 % CI)": _with_interval("fid_last"),
     "precision last": _with_interval("precision_last"),
     "recall last": _with_interval("recall_last"),
+    "Vendi last": _with_interval("vendi_last"),
+    "C_T last": _with_interval("ct_last"),
     "MAD onset": _onset,
 }
 

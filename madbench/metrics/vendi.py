@@ -34,16 +34,16 @@ def _entropy_exp(eigenvalues: np.ndarray, q: float) -> float:
 
 def vendi_score(features, *, q: float = 1.0) -> float:
     """The Vendi score of order ``q`` (> 0, or ``inf``) of the rows of ``features`` (n, d)
-    under the cosine similarity. Rows of zeros have no direction and are refused."""
+    under the cosine similarity. Rows of zeros have no direction: they are similar to each
+    other (1) and to nothing else (0), as copies of one sample unlike every other (a blank
+    image whose ReLU features are all 0 must not stop a loop)."""
     x = as_features(features, "features").astype(np.float64)
     if not (q == np.inf or (np.isfinite(q) and q > 0)):
         raise InputError(f"q must be > 0 (or inf), got {q}")
     norms = np.linalg.norm(x, axis=1)
-    if (norms == 0).any():
-        raise InputError(
-            f"features: {int((norms == 0).sum())} rows are all zeros; the cosine similarity "
-            "needs a direction for every sample"
-        )
+    if (norms == 0).any():  # one more direction, shared by the zero rows only
+        x = np.hstack([x, (norms == 0)[:, None].astype(np.float64)])
+        norms = np.linalg.norm(x, axis=1)
     x = x / norms[:, None]
     n, d = x.shape
     gram = x @ x.T if n <= d else x.T @ x  # same non-zero eigenvalues
