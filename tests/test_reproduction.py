@@ -32,6 +32,7 @@ def test_small_suite_states_claims_of_every_kind_and_not_the_unsupported_ones():
         assert not result.holds, describe(result)  # once supported, state it
 
 
+@pytest.mark.slow  # about 35 s: CI runs it in the slow step
 def test_claims_hold_on_a_fresh_run_of_the_reduced_suite(tmp_path):
     from madbench.leaderboard.publish import build
 
