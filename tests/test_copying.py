@@ -39,6 +39,17 @@ def test_equals_the_reference(case):
     assert got.as_dict() == pytest.approx(want, rel=1e-9, abs=1e-12)
 
 
+def test_cells_shrink_so_that_they_can_count():
+    from madbench.metrics.copying import cell_count
+
+    assert [cell_count(20, m, 20) for m in (1000, 250, 150, 19)] == [20, 12, 7, 1]
+    train, test, rng = _sets(8, n_train=200, n=150)
+    generated = rng.standard_normal((150, 5))
+    got = copying_metrics(train, test, generated, seed=1)  # 20 cells asked, 7 used
+    want = copying_reference(train, test, generated, 7, 20, DEFAULT_QUANTILE, 1)
+    assert got.as_dict() == pytest.approx(want, rel=1e-9) and got.ct_cells <= 7
+
+
 def test_mann_whitney_u_matches_scipy():
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, 5, 40).astype(float), rng.integers(0, 5, 30).astype(float)

@@ -85,6 +85,9 @@ def test_rows_equal_a_hand_derivation_from_results_csv(runs, board):
         p = tests[onset - 2].pvalue if onset else min(test.pvalue for test in tests)
         assert float(row["mad_onset_p"]) == pytest.approx(p, rel=1e-9)
         assert row["kid_gen1_mean"] != "" and row["w2_last_mean"] != ""
+        for metric in ("vendi", "ct", "memorised"):  # the diversity and copying columns
+            last = [float(results(run)[-1][metric]) for run in group]
+            assert float(row[f"{metric}_last_mean"]) == pytest.approx(np.mean(last), rel=1e-12)
         assert json.loads(row["protocol_params"])["n_ini"] == 150
         assert row["run_dirs"].split(";")[0].startswith("../../")  # relative to the board
     assert list(rows[0]) == list(COLUMNS)
@@ -106,6 +109,7 @@ def test_folder_holds_csv_markdown_page_and_plots(runs, board):
     assert plots == ["gaussian-4-metrics.png", "gaussian-4-precision-recall.png"]
     markdown = (board / "leaderboard.md").read_text().splitlines()
     assert markdown[0].startswith("| data | model | protocol | lambda |") and len(markdown) == 4
+    assert "| Vendi last | C_T last |" in markdown[0] and "—" not in markdown[2]
     page = (board / "index.html").read_text()
     assert page.count("<tr>") == 3 and "plots/gaussian-4-metrics.png" in page
     for source in re.findall(r'<img src="([^"]+)"', page):

@@ -67,7 +67,8 @@ def fid_reference(real, fake):
 def copying_reference(train, test, generated, cells, min_generated, quantile, seed):
     """C_T, authenticity and memorisation rate from full distance matrices and a pair-by-pair
     Mann-Whitney count. The partition is scikit-learn's k-means with the same settings as
-    madbench's (the one piece shared: C_T is defined on a given partition)."""
+    madbench's (the one piece shared: C_T is defined on a given partition), with exactly
+    ``cells`` cells (give madbench's :func:`~madbench.metrics.copying.cell_count`)."""
     from sklearn.cluster import KMeans
 
     train = np.unique(np.asarray(train, dtype=np.float64), axis=0)

@@ -9,7 +9,9 @@ says nothing about the model).
 
 - **C_T** (Meehan, Chaudhuri and Dasgupta, "A non-parametric test to detect data-copying in
   generative models", AISTATS 2020). ``L(x)`` is the distance from ``x`` to its nearest
-  training sample. The training set is cut into ``cells`` cells by k-means (seeded); in each
+  training sample. The training set is cut into ``cells`` cells by k-means (seeded; fewer when
+  there are fewer distinct training samples, or fewer than ``min_generated`` generated samples
+  per cell on average, so that cells can count: :func:`cell_count`); in each
   cell ``pi`` the distances of the generated samples in it are compared with those of the test
   samples in it by the Mann-Whitney U statistic (``U`` counts the pairs with
   ``L(generated) > L(test)``, ties counting one half), Z-scored under the null hypothesis of
@@ -111,6 +113,12 @@ def mann_whitney_z(generated: np.ndarray, test: np.ndarray) -> float:
     return float((u - m * n / 2) / np.sqrt(m * n * (m + n + 1) / 12))
 
 
+def cell_count(cells: int, n_generated: int, min_generated: int) -> int:
+    """C_T's number of cells: ``cells``, but no more than one per ``min_generated`` generated
+    samples (at least 1), so that the average cell holds enough of them to count."""
+    return max(1, min(cells, n_generated // min_generated))
+
+
 def training_cells(train: np.ndarray, cells: int, seed: int):
     """C_T's partition: k-means with ``cells`` centres (at most one per distinct training
     sample) fitted to the distinct training samples ``train`` (seeded)."""
@@ -121,6 +129,7 @@ def training_cells(train: np.ndarray, cells: int, seed: int):
 
 
 def _ct(train, test, generated, l_test, l_gen, cells: int, min_generated: int, seed: int):
+    cells = cell_count(cells, len(generated), min_generated)
     kmeans = training_cells(train, cells, seed)
     cell_test = kmeans.predict(test.astype(np.float64))
     cell_gen = kmeans.predict(generated.astype(np.float64))
@@ -148,7 +157,8 @@ def copying_metrics(
 ) -> CopyingMetrics:
     """C_T, authenticity and the memorisation rate of ``generated`` (see the module docstring);
     the nearest-neighbour distances are computed once for all three. C_T is NaN when no cell
-    holds ``min_generated`` generated samples and a test sample; all three are NaN when the
+    holds ``min_generated`` generated samples and a test sample (fewer than ``min_generated``
+    generated samples in all); all three are NaN when the
     training set has fewer than 2 distinct samples (a collapsed loop)."""
     train, generated, test = _check(train, generated, test)
     if not 0 < quantile < 1:
