@@ -82,33 +82,51 @@ def _image_files(folder: Path) -> tuple[list[Path], list[int] | None, tuple[str,
     return files, labels, names
 
 
-def read_image_folder(folder, *, size: int | None = None) -> Samples:
-    """Every image under ``folder`` as uint8 (n, h, w) or (n, h, w, 3); see the module."""
+def _open(path: Path, data: bytes):
+    """A PIL image of ``data`` (the bytes of ``path``), or a one-line error naming it."""
     from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+        return image
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise DataFileError(f"{path}: not a readable image ({exc}); fix or remove it") from None
+
+
+def read_image_folder(folder, *, size: int | None = None, progress: bool | None = None) -> Samples:
+    """Every image under ``folder`` as uint8 (n, h, w) or (n, h, w, 3); see the module.
+
+    Two passes: the images' modes first (headers only), then each image decoded, converted
+    and stored one at a time, so memory holds the result and one image, with a progress bar
+    on terminals (``progress=None``)."""
+    from PIL import Image, UnidentifiedImageError
+    from tqdm import tqdm
 
     folder = Path(folder)
     files, labels, names = _image_files(folder)
-    digest, images = hashlib.sha256(), []
+    colour = False
     for path in files:
-        data = path.read_bytes()
-        digest.update(f"{path.relative_to(folder)}:{len(data)};".encode() + data)
         try:
-            with Image.open(io.BytesIO(data)) as image:
-                image.load()
-                images.append(image.copy())
+            with Image.open(path) as image:
+                colour = colour or image.mode not in ("1", "L", "I", "I;16", "F")
         except (UnidentifiedImageError, OSError, ValueError) as exc:
             raise DataFileError(f"{path}: not a readable image ({exc}); fix or remove it") from None
-    colour = any(image.mode not in ("1", "L", "I", "I;16", "F") for image in images)
-    mode = "RGB" if colour else "L"
-    arrays = []
-    for path, image in zip(files, images, strict=True):
-        image = image.convert(mode)
+    mode, digest, arrays, first = "RGB" if colour else "L", hashlib.sha256(), [], None
+    bar = tqdm(
+        files, desc=f"reading {folder.name}", disable=None if progress is None else not progress
+    )
+    for path in bar:
+        data = path.read_bytes()
+        digest.update(f"{path.relative_to(folder)}:{len(data)};".encode() + data)
+        image = _open(path, data).convert(mode)
+        first = first or (path, image.size)
         if size is not None:
             image = image.resize((size, size), Image.Resampling.BICUBIC)
-        elif image.size != images[0].size:
+        elif image.size != first[1]:
             raise InputError(
-                f"{path}: {image.size[0]}x{image.size[1]} pixels, but {files[0].name} has "
-                f"{images[0].size[0]}x{images[0].size[1]}; pass --size N to resize every image"
+                f"{path}: {image.size[0]}x{image.size[1]} pixels, but {first[0].name} has "
+                f"{first[1][0]}x{first[1][1]}; pass --size N to resize every image"
             )
         arrays.append(np.asarray(image, dtype=np.uint8))
     y = None if labels is None else np.asarray(labels, dtype=np.int64)
