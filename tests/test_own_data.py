@@ -223,7 +223,7 @@ def test_custom_extractor_in_a_loop_with_its_digest(tmp_path):
     "spec, message",
     [
         ("toy_features:Raises", "raised RuntimeError"),
-        ("toy_features:OneRowShort", "returned 29 rows for 30 samples"),
+        ("toy_features:OneRowShort", "returned 1 rows for 2 samples"),
         ("toy_features:Missing", "has no 'Missing'"),
         ("os:getcwd", "not a class"),
     ],
@@ -234,6 +234,7 @@ def test_broken_extractors_are_one_line_errors(tmp_path, capsys, spec, message):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "r").exists()  # stopped before anything was written
 
 
 @pytest.mark.parametrize("model", ["wgan", "ddpm"])

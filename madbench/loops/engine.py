@@ -35,7 +35,7 @@ from madbench.loops.config import (
 )
 from madbench.loops.realdata import RealData
 from madbench.loops.scoring import Scorer
-from madbench.metrics.spaces import digest, feature_space
+from madbench.metrics.spaces import digest, feature_space, probe
 from madbench.metrics.validate import check_k
 from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir, check_features, provenance
@@ -99,6 +99,7 @@ class Loop:
         self.extractor = feature_space(
             config.scoring.features, self.real.dataset, weights=feature_weights
         )
+        probe(self.extractor, self.real.eval_real[:2])  # a broken network stops here
         self.features = {"name": self.extractor.name, "sha256": digest(self.extractor)}
         self.scorer: Scorer | None = None  # built inside the pinned threads: features are numeric
 

@@ -138,6 +138,12 @@ def pretrained(spec: str = "inception", *, weights=None, device=None):
     )
 
 
+def probe(extractor, samples: np.ndarray) -> None:
+    """Run ``extractor`` on a few samples and check what it returns, so that a missing weights
+    file or a broken network stops a run before anything is written."""
+    as_features(extractor(samples), f"features from {extractor.name}")
+
+
 def digest(extractor) -> str | None:
     """What identifies an extractor's weights: a file's sha256, LeNet's parameter digest, or
     None (identity; custom extractors without ``digest()``)."""
