@@ -198,10 +198,11 @@ def test_user_idx_set_added_trained_and_evaluated(tmp_path, monkeypatch, capsys)
     write_idx(files / "t10k-images-idx3-ubyte", images[500:])
     write_idx(files / "t10k-labels-idx1-ubyte", labels[500:])
 
-    assert main(["data", "add", "tiny", "--data-dir", str(files)]) == 0
+    assert main(["data", "add", "tiny", "--from", str(files)]) == 0
     assert main(["data", "verify", "tiny"]) == 0
     assert "tiny: 4 of 4 files match" in capsys.readouterr().out
     assert main(["data", "add", "tiny", "--data-dir", str(files)]) == 2  # no silent overwrite
+    assert "exists already" in capsys.readouterr().err  # (--data-dir: --from's former name)
     weights = tmp_path / "lenet-tiny.pt"
     assert (
         main(["features", "train-lenet", "--data", "tiny", "--epochs", "2", "--out", str(weights)])
