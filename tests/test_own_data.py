@@ -249,3 +249,23 @@ def test_rgb_reference_generators_run_a_loop(tmp_path, model):
     )  # fmt: skip
     assert list(run.results["status"]) == ["ok", "ok"]
     assert RunDir(tmp_path / model).load_array(1, "eval_samples").shape == (40, 32, 32, 3)
+
+
+def test_feature_extractor_from_an_entry_point(monkeypatch):
+    import madbench.adapters as adapters
+    from toy_features import ChannelStats
+
+    class FakeEntryPoint:
+        def load(self):
+            return ChannelStats
+
+    groups = []
+
+    def entry_points(group):
+        groups.append(group)
+        return {"channel-stats": FakeEntryPoint()}
+
+    monkeypatch.setattr(adapters, "_entry_points", entry_points)
+    extractor = feature_space("channel-stats", get_dataset("shapes"))
+    assert extractor.name == "channel-stats" and groups == ["madbench.features"]
+    assert extractor(np.zeros((3, 32, 32, 3))).shape == (3, 6)
