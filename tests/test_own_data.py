@@ -252,8 +252,9 @@ def test_rgb_reference_generators_run_a_loop(tmp_path, model):
 
 
 def test_feature_extractor_from_an_entry_point(monkeypatch):
-    import madbench.adapters as adapters
     from toy_features import ChannelStats
+
+    import madbench.adapters as adapters
 
     class FakeEntryPoint:
         def load(self):
