@@ -78,9 +78,9 @@ class _Distances:
     them to its nearest other one (``train_radius``), and each row of every other set to its
     nearest training row (``nearest``: distances and indices into ``train``)."""
 
-    def __init__(self, train: np.ndarray, *others: np.ndarray, device=None):
+    def __init__(self, distinct_train: np.ndarray, *others: np.ndarray, device=None):
         engine = TorchBackend(device=device)
-        self.train = np.unique(train, axis=0)
+        self.train = distinct_train
         scale = exact.common_scale(self.train, *others)
         origin = self.train.mean(axis=0, dtype=np.float64) * scale
         base = exact.Prepared.make(engine, self.train * scale, origin)
@@ -165,10 +165,11 @@ def copying_metrics(
         raise InputError(f"quantile must lie in (0, 1), got {quantile}")
     if isinstance(cells, bool) or not isinstance(cells, int) or cells < 1:
         raise InputError(f"C_T: cells must be an integer >= 1, got {cells!r}")
-    if len(np.unique(train, axis=0)) < 2:  # a collapsed loop: nothing to measure against
+    distinct = np.unique(train, axis=0)
+    if len(distinct) < 2:  # a collapsed loop: nothing to measure against
         nan = float("nan")
         return CopyingMetrics(nan, 0, nan, nan, nan)
-    dist = _Distances(train, test, generated, device=device)
+    dist = _Distances(distinct, test, generated, device=device)
     (l_test, _), (l_gen, nearest) = dist.nearest
     ct, ct_cells = _ct(dist.train, test, generated, l_test, l_gen, cells, min_generated, seed)
     threshold = float(np.quantile(l_test, quantile))
