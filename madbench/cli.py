@@ -490,13 +490,26 @@ def _print_claims(claims, folder) -> bool:
     default=None,
     help="Published leaderboard CSV of --check (default: leaderboards/SUITE/leaderboard.csv).",
 )
-def reproduce(suite, runs_dir, out, only_list, check, against):
+@click.option(
+    "--shard",
+    "shard_spec",
+    default=None,
+    help="Run only shard I/N (every N-th run, from the I-th), for job arrays; builds nothing.",
+)
+@click.option(
+    "--build-only", is_flag=True, help="Build the leaderboard from complete runs; run nothing."
+)
+def reproduce(suite, runs_dir, out, only_list, check, against, shard_spec, build_only):
     """Run a paper-reproduction SUITE (small, paper, or a YAML file), build its leaderboard and
-    test its claims."""
+    test its claims.
+
+    For job arrays: --shard I/N runs only every N-th run (from the I-th) and builds nothing;
+    once every shard is done, --build-only builds the leaderboard, naming any run missing.
+    """
     from pathlib import Path
 
     from madbench.leaderboard.publish import build, read_csv
-    from madbench.suites import load_suite, run_suite
+    from madbench.suites import load_suite, missing_runs, parse_shard, run_suite, shard
 
     loaded = load_suite(suite)
     name = loaded.name
@@ -504,11 +517,32 @@ def reproduce(suite, runs_dir, out, only_list, check, against):
         for planned in loaded.runs:
             click.echo(planned.name)
         return
+    if shard_spec is not None and (build_only or check):
+        raise MadbenchError("--shard runs part of a suite: give --build-only or --check alone")
     if check:
         published = read_csv(against or f"leaderboards/{name}/leaderboard.csv")
         runs_dir = runs_dir or f"runs/{name}-check"
         out = out or str(Path(runs_dir) / "leaderboard")
-    paths = run_suite(loaded.runs, Path(runs_dir or f"runs/{name}"), echo=click.echo)
+    folder = Path(runs_dir or f"runs/{name}")
+    if shard_spec is not None:
+        index, count = parse_shard(shard_spec)
+        mine = shard(loaded.runs, index, count)
+        run_suite(mine, folder, echo=click.echo, shared=True)
+        click.echo(
+            f"shard {index}/{count}: {_count(len(mine), 'run')} of {len(loaded.runs)} done; "
+            "once every shard is, build with --build-only"
+        )
+        return
+    if build_only:
+        missing = missing_runs(loaded.runs, folder)
+        if missing:
+            raise MadbenchError(
+                f"{_count(len(missing), 'run')} of {len(loaded.runs)} not complete in {folder} "
+                f"(e.g. {', '.join(missing[:3])}): finish their shards first"
+            )
+        paths = [folder / planned.name for planned in loaded.runs]
+    else:
+        paths = run_suite(loaded.runs, folder, echo=click.echo)
     out = out or f"leaderboards/{name}"
     rows = build(paths, out)
     click.echo(f"{out}: {_count(len(rows), 'row')} from {_count(len(paths), 'run')}")

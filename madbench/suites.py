@@ -172,12 +172,47 @@ def _quiet(line: str) -> None:
     """Suites print one line per run, not the loop's line per generation."""
 
 
-def run_suite(runs: list[PlannedRun], runs_dir: Path, echo=print) -> list[Path]:
+def run_suite(
+    runs: list[PlannedRun], runs_dir: Path, echo=print, *, shared: bool = False
+) -> list[Path]:
     """Run (or resume, or keep) every planned run; return their directories. The runs folder
-    is locked for the whole suite: two suites never write one folder."""
+    is locked for the whole suite: two suites never write one folder, unless both are shards
+    (``shared``), which lock it shared and rely on each run's own lock (one writer per run)."""
     _check_up_front(runs)
-    with locked(runs_dir, create=True):
+    with locked(runs_dir, shared=shared, create=True):
         return _run_all(runs, runs_dir, echo)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"I/N"`` as (I, N), 1 <= I <= N."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        index = count = 0
+    if not 1 <= index <= count:
+        raise InputError(f"--shard takes I/N with 1 <= I <= N (e.g. 2/8), got {text!r}")
+    return index, count
+
+
+def shard(runs: list[PlannedRun], index: int, count: int) -> list[PlannedRun]:
+    """Shard ``index`` of ``count``: every count-th run of the suite's order, from the
+    index-th; the shards of one count split the suite, each run in exactly one."""
+    return runs[index - 1 :: count]
+
+
+def missing_runs(runs: list[PlannedRun], runs_dir: Path) -> list[str]:
+    """The planned runs without a complete, verified run directory in ``runs_dir``."""
+    missing = []
+    for planned in runs:
+        run_dir = RunDir(runs_dir / planned.name)
+        if not (run_dir.path / "config.json").exists():
+            missing.append(planned.name)
+            continue
+        with locked(run_dir.path, shared=True):
+            found = run_dir.verify()
+        if len(found.rows) != planned.config.protocol.generations + 1 or found.missing_rows:
+            missing.append(planned.name)
+    return missing
 
 
 def _check_up_front(runs: list[PlannedRun]) -> None:

@@ -336,3 +336,32 @@ def test_leaderboard_files_carry_a_schema_version(board, tmp_path):
     newer.write_text("\n".join([lines[0], *("9," + line.split(",", 1)[1] for line in lines[1:])]))
     with pytest.raises(DataFileError, match="written by a newer madbench \\(schema version 9"):
         read_csv(newer)
+
+
+def test_shards_then_build_only_give_the_local_leaderboard(tmp_path, capsys):
+    suite = tmp_path / "mini.yaml"
+    suite.write_text(
+        "name: mini\nexperiments:\n"
+        "  - {name: g, model: gaussian, data: gaussian-2, protocol: fully-synthetic,\n"
+        "     params: {generations: 1, n_ini: 60, n_synth: 60, eval_n: 60},\n"
+        "     vary: {bias: [1.0, 0.5]}, seeds: [0, 1, 2]}\n"
+    )
+    local = ["reproduce", str(suite), "--runs", str(tmp_path / "local")]
+    assert main([*local, "--out", str(tmp_path / "lb-local")]) == 0
+    sharded = ["reproduce", str(suite), "--runs", str(tmp_path / "shared")]
+    board = ["--out", str(tmp_path / "lb-shards")]
+    capsys.readouterr()
+    assert main([*sharded, *board, "--build-only"]) == 2  # nothing run yet: names what is missing
+    assert "6 runs of 6 not complete" in capsys.readouterr().err
+    for index in (1, 2, 3):
+        assert main([*sharded, "--shard", f"{index}/3"]) == 0
+        assert f"shard {index}/3: 2 runs of 6 done" in capsys.readouterr().out
+    assert sorted(
+        p.name for p in (tmp_path / "shared").iterdir() if not p.name.startswith(".")
+    ) == [f"g-bias{b}-seed{s}" for b in ("0.5", "1") for s in (0, 1, 2)]
+    assert main([*sharded, *board, "--build-only"]) == 0
+    a, b = (read_csv(tmp_path / f"lb-{k}" / "leaderboard.csv") for k in ("local", "shards"))
+    assert [{**r, "run_dirs": ""} for r in a] == [{**r, "run_dirs": ""} for r in b]
+    for bad in ("0/3", "4/3", "x"):
+        assert main([*sharded, "--shard", bad]) == 2
+        assert "--shard takes I/N" in capsys.readouterr().err
