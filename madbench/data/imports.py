@@ -41,9 +41,8 @@ from madbench.data.domain import Domain
 from madbench.data.manifest import check_new_name, write_idx_manifest
 from madbench.errors import DataFileError, InputError
 from madbench.home import user
+from madbench.imagefiles import IMAGE_EXTENSIONS, list_images
 from madbench.npfiles import load_npy, load_npz
-
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
 
 @dataclass(frozen=True)
@@ -64,9 +63,7 @@ class Samples:
 # -- reading sources ----------------------------------------------------------------------
 def _image_files(folder: Path) -> tuple[list[Path], list[int] | None, tuple[str, ...] | None]:
     """The folder's image files (sorted) and, with class sub-folders, their labels."""
-    files = sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
-    )
+    files = list_images(folder)
     if not files:
         raise InputError(f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
     top = [p for p in files if p.parent == folder]

@@ -17,7 +17,8 @@ import numpy as np
 
 from madbench.devices import pick_device
 from madbench.errors import DataFileError, FeatureError
-from madbench.metrics.features import as_uint8_rgb, list_images
+from madbench.imagefiles import list_images
+from madbench.metrics.features import as_uint8_rgb
 from madbench.metrics.weights import Network, file_sha256, resolve
 
 RESOLUTION = 224

@@ -27,6 +27,7 @@ import numpy as np
 
 from madbench.devices import pick_device
 from madbench.errors import FeatureError
+from madbench.imagefiles import IMAGE_EXTENSIONS, list_images
 from madbench.metrics.validate import as_features
 from madbench.metrics.weights import Network, file_sha256, resolve
 
@@ -42,7 +43,6 @@ INCEPTION = Network(
     "MADBENCH_INCEPTION_WEIGHTS",
     also=(Path(tempfile.gettempdir()) / INCEPTION_FILENAME,),  # clean-fid's own copy
 )
-IMAGE_EXTENSIONS = ("png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff")
 
 
 class IdentityFeatures:
@@ -77,17 +77,6 @@ def as_uint8_rgb(images) -> np.ndarray:
 def resolve_inception_weights(weights: str | os.PathLike | None = None) -> Path:
     """Path of the Inception weights file (:func:`madbench.metrics.weights.resolve`)."""
     return resolve(INCEPTION, weights)
-
-
-def list_images(folder: str | os.PathLike) -> list[str]:
-    """Image files under ``folder`` (recursively), sorted."""
-    root = Path(folder)
-    files = [
-        str(p)
-        for p in root.rglob("*")
-        if p.is_file() and p.suffix.lower().lstrip(".") in IMAGE_EXTENSIONS
-    ]
-    return sorted(files)
 
 
 class InceptionFeatures:
@@ -169,7 +158,7 @@ class InceptionFeatures:
         """Features (n_images, 2048) of every image under ``folder``, in sorted file order."""
         from cleanfid.fid import get_files_features
 
-        files = list_images(folder)
+        files = [str(p) for p in list_images(folder)]
         if not files:
             raise FeatureError(
                 f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})"
