@@ -499,12 +499,38 @@ def _print_claims(claims, folder) -> bool:
 @click.option(
     "--build-only", is_flag=True, help="Build the leaderboard from complete runs; run nothing."
 )
-def reproduce(suite, runs_dir, out, only_list, check, against, shard_spec, build_only):
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: one run after another here; ray: each run a Ray task (pip install ray).",
+)
+@click.option("--address", default=None, help="Ray cluster to use (default: start a local one).")
+@click.option(
+    "--cpus-per-run", type=float, default=None, help="Ray: CPUs per run (default: its threads)."
+)
+@click.option("--gpus-per-run", type=float, default=0, help="Ray: GPUs per run (default 0).")
+def reproduce(
+    suite,
+    runs_dir,
+    out,
+    only_list,
+    check,
+    against,
+    shard_spec,
+    build_only,
+    executor,
+    address,
+    cpus_per_run,
+    gpus_per_run,
+):
     """Run a paper-reproduction SUITE (small, paper, or a YAML file), build its leaderboard and
     test its claims.
 
     For job arrays: --shard I/N runs only every N-th run (from the I-th) and builds nothing;
     once every shard is done, --build-only builds the leaderboard, naming any run missing.
+    On a Ray cluster: --executor ray [--address ADDR] runs each run as a Ray task.
     """
     from pathlib import Path
 
@@ -519,6 +545,15 @@ def reproduce(suite, runs_dir, out, only_list, check, against, shard_spec, build
         return
     if shard_spec is not None and (build_only or check):
         raise MadbenchError("--shard runs part of a suite: give --build-only or --check alone")
+    ray_only = {
+        "--address": address,
+        "--cpus-per-run": cpus_per_run,
+        "--gpus-per-run": gpus_per_run,
+    }
+    if executor != "ray" and any(ray_only.values()):
+        raise MadbenchError(f"{', '.join(k for k, v in ray_only.items() if v)} need --executor ray")
+    if executor == "ray" and (shard_spec is not None or build_only):
+        raise MadbenchError("--executor ray runs the whole suite: no --shard or --build-only")
     if check:
         published = read_csv(against or f"leaderboards/{name}/leaderboard.csv")
         runs_dir = runs_dir or f"runs/{name}-check"
@@ -541,6 +576,11 @@ def reproduce(suite, runs_dir, out, only_list, check, against, shard_spec, build
                 f"(e.g. {', '.join(missing[:3])}): finish their shards first"
             )
         paths = [folder / planned.name for planned in loaded.runs]
+    elif executor == "ray":
+        from madbench.ray_executor import RayOptions, run_suite_on_ray
+
+        options = RayOptions(address, cpus_per_run, gpus_per_run)
+        paths = run_suite_on_ray(loaded.runs, folder, click.echo, options)
     else:
         paths = run_suite(loaded.runs, folder, echo=click.echo)
     out = out or f"leaderboards/{name}"

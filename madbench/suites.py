@@ -178,7 +178,7 @@ def run_suite(
     """Run (or resume, or keep) every planned run; return their directories. The runs folder
     is locked for the whole suite: two suites never write one folder, unless both are shards
     (``shared``), which lock it shared and rely on each run's own lock (one writer per run)."""
-    _check_up_front(runs)
+    check_up_front(runs)
     with locked(runs_dir, shared=shared, create=True):
         return _run_all(runs, runs_dir, echo)
 
@@ -202,20 +202,15 @@ def shard(runs: list[PlannedRun], index: int, count: int) -> list[PlannedRun]:
 
 def missing_runs(runs: list[PlannedRun], runs_dir: Path) -> list[str]:
     """The planned runs without a complete, verified run directory in ``runs_dir``."""
-    missing = []
-    for planned in runs:
-        run_dir = RunDir(runs_dir / planned.name)
-        if not (run_dir.path / "config.json").exists():
-            missing.append(planned.name)
-            continue
-        with locked(run_dir.path, shared=True):
-            found = run_dir.verify()
-        if len(found.rows) != planned.config.protocol.generations + 1 or found.missing_rows:
-            missing.append(planned.name)
-    return missing
+    return [
+        planned.name
+        for planned in runs
+        if not (runs_dir / planned.name / "config.json").exists()
+        or not _complete(planned, RunDir(runs_dir / planned.name))
+    ]
 
 
-def _check_up_front(runs: list[PlannedRun]) -> None:
+def check_up_front(runs: list[PlannedRun]) -> None:
     """Build every distinct model once and verify every data set's files, so that a suite
     stops before its first run, not at its 48th, on a bad model argument or a missing set."""
     models = {json.dumps([r.config.model, r.config.model_args], sort_keys=True) for r in runs}
@@ -228,23 +223,36 @@ def _check_up_front(runs: list[PlannedRun]) -> None:
 def _run_all(runs: list[PlannedRun], runs_dir: Path, echo) -> list[Path]:
     paths = []
     for number, planned in enumerate(runs, start=1):
-        run_dir = RunDir(runs_dir / planned.name)
-        paths.append(run_dir.path)
         head = f"[{number}/{len(runs)}] {planned.name}"
-        if not (run_dir.path / "config.json").exists():
-            echo(f"{head}: running")
-            Loop(planned.config, run_dir, echo=_quiet).start()
-            continue
-        if run_dir.config() != planned.config.as_dict():
-            raise InputError(
-                f"{run_dir.path} holds a different run than the suite asks for; "
-                "move it away or use another --runs folder"
-            )
-        with locked(run_dir.path, shared=True):
-            found = run_dir.verify()
-        if len(found.rows) == planned.config.protocol.generations + 1 and not found.missing_rows:
-            echo(f"{head}: complete, kept")
-        else:
-            echo(f"{head}: resuming")
-            Loop(planned.config, run_dir, echo=_quiet).resume()
+        paths.append(
+            run_one(planned, runs_dir, lambda action, head=head: echo(f"{head}: {action}"))
+        )
     return paths
+
+
+def run_one(planned: PlannedRun, runs_dir: Path, announce=_quiet) -> Path:
+    """Bring one planned run to completion in ``runs_dir / planned.name``: start it, resume
+    it after whatever stopped it, or keep it if complete; ``announce`` hears which. The unit of
+    work of every executor; the run directory's lock keeps two of them off one run."""
+    run_dir = RunDir(runs_dir / planned.name)
+    if not (run_dir.path / "config.json").exists():
+        announce("running")
+        Loop(planned.config, run_dir, echo=_quiet).start()
+        return run_dir.path
+    if run_dir.config() != planned.config.as_dict():
+        raise InputError(
+            f"{run_dir.path} holds a different run than the suite asks for; "
+            "move it away or use another --runs folder"
+        )
+    if _complete(planned, run_dir):
+        announce("complete, kept")
+    else:
+        announce("resuming")
+        Loop(planned.config, run_dir, echo=_quiet).resume()
+    return run_dir.path
+
+
+def _complete(planned: PlannedRun, run_dir: RunDir) -> bool:
+    with locked(run_dir.path, shared=True):
+        found = run_dir.verify()
+    return len(found.rows) == planned.config.protocol.generations + 1 and not found.missing_rows
