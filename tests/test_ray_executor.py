@@ -14,7 +14,7 @@ ray = pytest.importorskip("ray")
 
 #: An adapter whose process kills itself (SIGKILL, as the OOM killer or a lost node would) at
 #: its second sample(), once in the whole test: the marker file makes the kill happen once.
-VICTIM = '''
+VICTIM = """
 import os, signal
 from madbench.generators.gaussian import GaussianGenerator
 
@@ -32,7 +32,7 @@ class Victim(GaussianGenerator):
             else:
                 os.kill(os.getpid(), signal.SIGKILL)
         return super().sample(n, bias=bias, seed=seed)
-'''
+"""
 
 
 @pytest.mark.slow

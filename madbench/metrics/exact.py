@@ -18,11 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from madbench.metrics.neighbours import block_shape
+from madbench.metrics.neighbours import block_shape, squared_norms, true_entries
+from madbench.metrics.rounding import U32, U64, rounding_bound
 
-#: Unit roundoff of float32 and float64.
-U32 = 2.0**-24
-U64 = 2.0**-53
 #: Up to this many uncertain pairs per block are re-decided by plain differences; more go
 #: through a float64 matrix product first.
 DIRECT_PAIRS_PER_BLOCK = 20_000
@@ -49,20 +47,6 @@ def common_scale(*arrays: np.ndarray) -> float:
     if largest == 0.0 or 2.0**-SAFE_EXPONENT <= largest <= 2.0**SAFE_EXPONENT:
         return 1.0
     return float(np.ldexp(1.0, -np.frexp(largest)[1]))
-
-
-def rounding_bound(norm_a, norm_b, dim: int, unit: float = U32):
-    """Upper bound on ``|computed - exact|`` of one squared distance computed in floating point
-    with unit roundoff ``unit`` (float32 by default).
-
-    ``norm_a`` and ``norm_b`` are the Euclidean norms of the (centred) vectors. The expansion
-    ``||a||^2 + ||b||^2 - 2 a.b`` with ``d``-term sums errs by at most
-    ``gamma_d (||a|| + ||b||)^2`` (Higham, Accuracy and Stability, sec. 3.1); rounding the
-    inputs to the working precision adds a few ``u (||a|| + ||b||)^2``. We take
-    ``gamma_{d+8}`` and a safety factor of 2.
-    """
-    g = (dim + 8) * unit
-    return 2.0 * g / (1.0 - g) * (np.asarray(norm_a) + np.asarray(norm_b)) ** 2
 
 
 def exact_sqdist(x: np.ndarray, y: np.ndarray, rows, cols) -> np.ndarray:
@@ -93,7 +77,7 @@ class Prepared:
         # Centring in the input's own precision: a float32 origin moves every point alike.
         centred = np.subtract(x, origin.astype(x.dtype), dtype=np.float32)
         bulk = backend.prepare(centred)
-        bulk_sq = (bulk * bulk).sum(1) if isinstance(bulk, torch.Tensor) else None
+        bulk_sq = squared_norms(bulk) if isinstance(bulk, torch.Tensor) else None
         sq = np.einsum("ij,ij->i", centred, centred)
         return cls(x, bulk, bulk_sq, np.sqrt(sq.astype(np.float64)), origin)
 
@@ -106,7 +90,7 @@ class Prepared:
         return self.original.shape[1]
 
 
-def kth_neighbour_sqdist(backend, data: Prepared, k: int, tick=None) -> np.ndarray:
+def kth_neighbour_sqdist(backend, data: Prepared, k: int, tick=None, visit=None) -> np.ndarray:
     """Exact squared distance from each row to its k-th neighbour in the same set (self excluded).
 
     The back end proposes the ``k + 1 + EXTRA_CANDIDATES`` nearest rows. Candidates whose
@@ -114,7 +98,8 @@ def kth_neighbour_sqdist(backend, data: Prepared, k: int, tick=None) -> np.ndarr
     those clearly below only count. A row is settled when no row outside its candidates can be
     closer than the k-th neighbour so found; unsettled rows (near-ties, heavy duplication) are
     searched again with four times as many candidates, up to the whole set. ``tick(f)``
-    reports progress as fractions of the first search.
+    reports progress as fractions of the first search; ``visit`` sees its distance blocks
+    (``Backend.search_self``).
     """
     n = data.n
     kth = np.empty(n, dtype=np.float64)
@@ -122,7 +107,7 @@ def kth_neighbour_sqdist(backend, data: Prepared, k: int, tick=None) -> np.ndarr
     kk = min(n, k + 1 + EXTRA_CANDIDATES)
     while todo.size:
         if todo.size == n:
-            vals, idx = backend.search_self(data.bulk, kk, tick)
+            vals, idx = backend.search_self(data.bulk, kk, tick, visit)
         else:
             vals, idx = backend.search(data.bulk, data.bulk[_index(data.bulk, todo)], kk)
         vals = vals.astype(np.float64)
@@ -213,13 +198,19 @@ def ball_scan(
     strict: bool,
     realism: bool,
     tick=None,
+    visit=None,
 ) -> BallScan:
     """Stream all (real, fake) distance blocks once and answer every ball-membership question.
 
     ``real_thr`` and ``fake_thr`` are the exact squared k-NN radii. A pair is inside a ball when
     its squared distance is ``<=`` the threshold, or ``<`` with ``strict``. Pairs within the
     rounding bound of a threshold are re-decided exactly. No n x m array is ever held: blocks
-    follow the back end's memory budget. ``tick(f)`` reports each fraction f of pairs done.
+    follow the back end's memory budget. ``tick(f)`` reports each fraction f of pairs done;
+    ``visit(d, i0, j0)`` sees each block ``d`` of real rows ``i0..`` and fake columns ``j0..``.
+
+    Each block is read twice, once per kind of ball, by one comparison with the largest
+    distance that can be inside (threshold plus rounding bound): a k-NN ball holds few points,
+    so the pairs that pass are few, and only they are looked at again (:class:`_Candidates`).
     """
     dev = backend.device
     counts = torch.zeros(fake.n, dtype=torch.int64, device=dev)
@@ -228,6 +219,8 @@ def ball_scan(
     tracker = _Realism(real, fake, real_thr, dev) if realism else None
 
     rows, cols = block_shape(real.n, fake.n, backend.memory_budget)
+    scratch = torch.empty(rows * cols, dtype=torch.bool, device=dev)
+    out = backend.buffer(rows * cols)
     for i0 in range(0, real.n, rows):
         i1 = min(i0 + rows, real.n)
         for j0 in range(0, fake.n, cols):
@@ -236,18 +229,20 @@ def ball_scan(
                 real.bulk[i0:i1],
                 fake.bulk[j0:j1],
                 *_slices(real.bulk_sq, fake.bulk_sq, i0, i1, j0, j1),
+                out=out,
             ).to(dev)
-            block = _Block(d, real, fake, i0, j0, strict)
-            inside = block.in_real_balls(real_thr)
-            counts[j0:j1] += inside.sum(dim=0, dtype=torch.int32)
-            covered[i0:i1] |= inside.any(dim=1)
-            inside = block.in_fake_balls(fake_thr, rows_known=recalled[i0:i1])
-            recalled[i0:i1] |= inside.any(dim=1)
+            block = _Block(d, real, fake, i0, j0, strict, scratch)
+            ii, jj = block.in_real_balls(real_thr)
+            counts.index_add_(0, jj + j0, torch.ones_like(jj))
+            covered[ii + i0] = True
+            recalled[block.rows_in_fake_balls(fake_thr, known=recalled[i0:i1]) + i0] = True
             if tracker is not None:
                 tracker.update(d, i0, i1, j0, j1)
+            if visit is not None:
+                visit(d, i0, j0)
             if tick is not None:
                 tick(d.numel() / (real.n * fake.n))
-            del d, block, inside
+            del d, block
 
     return BallScan(
         fake_in_real_balls=counts.cpu().numpy(),
@@ -300,60 +295,64 @@ def _slices(a_sq, b_sq, i0, i1, j0, j1):
 
 
 class _Block:
-    """One block of float32 squared distances between real rows i0.. and fake columns j0.."""
+    """One block of float32 squared distances between real rows i0.. and fake columns j0..,
+    with a flat boolean scratch buffer at least its size (the comparisons write into it)."""
 
-    def __init__(self, d, real: Prepared, fake: Prepared, i0: int, j0: int, strict: bool):
+    def __init__(self, d, real: Prepared, fake: Prepared, i0: int, j0: int, strict: bool, scratch):
         self.d, self.real, self.fake, self.i0, self.j0 = d, real, fake, i0, j0
         self.strict = strict
         self.rows = slice(i0, i0 + d.shape[0])
         self.cols = slice(j0, j0 + d.shape[1])
+        self.scratch = scratch[: d.numel()].view(d.shape)
 
-    def in_real_balls(self, real_thr: np.ndarray) -> torch.Tensor:
-        """[i, j]: fake j lies in real i's ball (real radii, one per row)."""
+    def in_real_balls(self, real_thr: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """The local (rows, cols) of every pair whose fake lies in the real row's ball."""
         norms_r, norms_f = self.real.norms[self.rows], self.fake.norms[self.cols]
         band = rounding_bound(norms_r, norms_f.max(), self.real.dim)
-        return self.inside(real_thr[self.rows], band, along="rows")
+        ii, jj, inside = self._decided(real_thr[self.rows], band, along="rows")
+        return ii[inside], jj[inside]
 
-    def in_fake_balls(self, fake_thr: np.ndarray, rows_known) -> torch.Tensor:
-        """[i, j]: real i lies in fake j's ball (fake radii, one per column); rows already
-        known to lie in some fake ball are not re-decided (see :meth:`inside`)."""
+    def rows_in_fake_balls(self, fake_thr: np.ndarray, known) -> torch.Tensor:
+        """The local rows whose real sample lies in some fake ball of the block. Rows ``known``
+        to lie in one already (a boolean per row) need no exact re-decision."""
         norms_r, norms_f = self.real.norms[self.rows], self.fake.norms[self.cols]
         band = rounding_bound(norms_r.max(), norms_f, self.real.dim)
-        return self.inside(fake_thr[self.cols], band, along="cols", rows_known=rows_known)
+        ii, jj, inside = self._decided(fake_thr[self.cols], band, along="cols", known=known)
+        return ii[inside]
 
-    def inside(
-        self, thr: np.ndarray, band: np.ndarray, *, along: str, rows_known=None
-    ) -> torch.Tensor:
-        """Boolean block: pair inside its ball, decided exactly.
+    def _decided(self, thr: np.ndarray, band: np.ndarray, *, along: str, known=None):
+        """Every pair that may lie inside its ball, and whether it does, decided exactly.
 
         ``thr`` holds the exact squared radius of each row (``along="rows"``, real balls) or of
         each column (``along="cols"``, fake balls); ``band`` the rounding bound of each
-        comparison. A pair whose float32 distance is below ``thr - band`` is surely inside, one
-        above ``thr + band`` surely outside; the few in between are recomputed in float64.
-
-        ``rows_known``: rows whose "any pair inside" answer is already True. When given, the
-        caller only asks "any per row", so uncertain pairs in those rows, or in rows with a
-        sure pair, are not re-decided.
+        comparison. The pairs at most ``thr + band`` away are gathered; those below
+        ``thr - band`` are surely inside, the few in between are recomputed in float64 (only
+        in rows not already ``known`` to be inside some ball, when the caller asks "any").
         """
         dev = self.d.device
         margin = band + 2 * U32 * thr  # the float32 rounding of the threshold itself
 
         def vec(x):
-            v = torch.from_numpy(np.asarray(x, dtype=np.float32)).to(dev)
-            return v[:, None] if along == "rows" else v[None, :]
+            return torch.from_numpy(np.asarray(x, dtype=np.float32)).to(dev)
 
-        inside = self.d < vec(thr - margin)
-        unsure = (self.d <= vec(thr + margin)).logical_xor_(inside)
-        if rows_known is not None:
-            unsure[rows_known | inside.any(dim=1)] = False
-        ii, jj = torch.nonzero(unsure, as_tuple=True)
-        del unsure
-        if ii.numel():
-            ui, uj = ii.cpu().numpy(), jj.cpu().numpy()
+        upper, lower = vec(thr + margin), vec(thr - margin)
+        ii, jj = self._gather(upper[:, None] if along == "rows" else upper[None, :])
+        sure = self.d[ii, jj] < (lower[ii] if along == "rows" else lower[jj])
+        unsure = ~sure
+        if known is not None:
+            settled = known.clone()
+            settled[ii[sure]] = True
+            unsure &= ~settled[ii]
+        if unsure.any():
+            ui, uj = ii[unsure].cpu().numpy(), jj[unsure].cpu().numpy()
             t = thr[ui] if along == "rows" else thr[uj]
-            yes = torch.from_numpy(self._decide(ui, uj, t)).to(dev)
-            inside[ii[yes], jj[yes]] = True
-        return inside
+            sure[unsure] = torch.from_numpy(self._decide(ui, uj, t)).to(dev)
+        return ii, jj, sure
+
+    def _gather(self, upper) -> tuple[torch.Tensor, torch.Tensor]:
+        """Local (rows, cols) of the pairs with distance ``<= upper`` (broadcast), row-major."""
+        torch.le(self.d, upper, out=self.scratch)
+        return true_entries(self.scratch)
 
     def _decide(self, ui: np.ndarray, uj: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Exact ball membership of the local pairs (ui, uj) against thresholds t.

@@ -124,6 +124,22 @@ def kid(
 ) -> KidResult:
     """KID of ``fake`` against ``real`` (mean and std of unbiased MMD^2 over seeded subsets),
     both sets divided by ``feature_scale`` first (1: as they are; see the module docstring)."""
+    r, f, picks = kid_subsets(real, fake, n_subsets, subset_size, seed, feature_scale)
+    if feature_scale != 1.0:
+        r, f = r / feature_scale, f / feature_scale
+    with np.errstate(over="ignore", invalid="ignore"):  # refused in kid_result
+        if max(r.shape[0], f.shape[0]) <= WHOLE_KERNEL_MAX:
+            values = _subset_mmd2_from_whole_kernels(r, f, picks)
+        else:
+            values = np.array(
+                [mmd2_unbiased(r[i].astype(np.float64), f[j].astype(np.float64)) for i, j in picks]
+            )
+    return kid_result(values, len(picks[0][0]), seed, feature_scale)
+
+
+def kid_subsets(real, fake, n_subsets, subset_size, seed, feature_scale):
+    """The checked feature arrays and KID's seeded subsets: a list of (real rows, fake rows)
+    index arrays, drawn without replacement, sized by :func:`subset_size_for`."""
     r = as_features(real, "real")
     f = as_features(fake, "fake")
     check_same_dim(r, f)
@@ -137,25 +153,21 @@ def kid(
             f"least 2, got {r.shape[0]} real, {f.shape[0]} fake, subset size {subset_size}"
         )
     size = subset_size_for(r.shape[0], f.shape[0], subset_size, n_subsets)
-    if feature_scale != 1.0:
-        r, f = r / feature_scale, f / feature_scale
     rng = np.random.default_rng(seed)
     picks = [
         (rng.choice(r.shape[0], size, replace=False), rng.choice(f.shape[0], size, replace=False))
         for _ in range(n_subsets)
     ]
-    with np.errstate(over="ignore", invalid="ignore"):  # refused just below
-        if max(r.shape[0], f.shape[0]) <= WHOLE_KERNEL_MAX:
-            values = _subset_mmd2_from_whole_kernels(r, f, picks)
-        else:
-            values = np.array(
-                [mmd2_unbiased(r[i].astype(np.float64), f[j].astype(np.float64)) for i, j in picks]
-            )
+    return r, f, picks
+
+
+def kid_result(values: np.ndarray, size: int, seed: int, feature_scale: float) -> KidResult:
+    """KID from the per-subset MMD^2 ``values``; an overflowed value is refused in one line."""
     check_no_overflow(values, "KID's cubic kernel")
     return KidResult(
         mean=float(values.mean()),
         std=float(values.std()),
-        n_subsets=n_subsets,
+        n_subsets=len(values),
         subset_size=size,
         seed=seed,
         scale=float(feature_scale),

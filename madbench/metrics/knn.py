@@ -83,6 +83,7 @@ def knn_metrics(
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     progress: bool = False,
     per_sample: bool = False,
+    share_blocks=None,
 ) -> KnnMetrics:
     """Precision, recall, density and coverage of ``fake`` against ``real``, in one pass.
 
@@ -110,6 +111,13 @@ def knn_metrics(
         Show a progress bar on stderr (in distance pairs; only when stderr is a terminal).
     per_sample:
         Also return the per-sample ball memberships (``result.per_sample``).
+    share_blocks:
+        ``share_blocks(real, fake, scale)``, given the prepared sets (:class:`exact.Prepared`)
+        and the power of two they were scaled by, may return an object whose ``real_block(d,
+        i0)``, ``fake_block(d, i0)`` and ``cross_block(d, i0, j0)`` then see every float32
+        squared-distance block of the exact pass (the self blocks as upper-triangle panels),
+        so that other sums can share its products (:mod:`madbench.metrics.fused`). Asked only
+        of back ends that compute blocks (torch).
     """
     real = as_features(real, "real")
     fake = as_features(fake, "fake")
@@ -120,13 +128,23 @@ def knn_metrics(
     engine = get_backend(
         backend, approximate=approximate, device=device, memory_budget=memory_budget
     )
-    r, g = _prepare_pair(engine, real, fake)
+    r, g, scale = _prepare_pair(engine, real, fake)
+    shared = share_blocks(r, g, scale) if share_blocks is not None and engine.blocks else None
+    visits = (shared.real_block, shared.fake_block, shared.cross_block) if shared else (None,) * 3
     with _pair_progress(r.n, g.n, progress) as tick:
-        real_thr = exact.kth_neighbour_sqdist(engine, r, k, tick("real"))
-        fake_thr = exact.kth_neighbour_sqdist(engine, g, k, tick("fake"))
+        real_thr = exact.kth_neighbour_sqdist(engine, r, k, tick("real"), visits[0])
+        fake_thr = exact.kth_neighbour_sqdist(engine, g, k, tick("fake"), visits[1])
         if engine.exact:
             scan = exact.ball_scan(
-                engine, r, g, real_thr, fake_thr, strict=strict, realism=realism, tick=tick("cross")
+                engine,
+                r,
+                g,
+                real_thr,
+                fake_thr,
+                strict=strict,
+                realism=realism,
+                tick=tick("cross"),
+                visit=visits[2],
             )
         else:
             scan = _candidate_scan(engine, r, g, real_thr, fake_thr, k, strict=strict)
@@ -135,13 +153,14 @@ def knn_metrics(
 
 def _prepare_pair(engine: Backend, real: np.ndarray, fake: np.ndarray):
     """Both sets scaled by one exact power of two when their magnitude needs it (the metrics
-    do not change), centred on the real mean (distances do not change, float32 rounding
-    shrinks) and placed on the back end's device."""
+    do not change; the scale is returned third), centred on the real mean (distances do not
+    change, float32 rounding shrinks) and placed on the back end's device."""
     scale = exact.common_scale(real, fake)
     if scale != 1.0:
         real, fake = real * scale, fake * scale
     origin = real.mean(axis=0, dtype=np.float64)
-    return exact.Prepared.make(engine, real, origin), exact.Prepared.make(engine, fake, origin)
+    prepared = exact.Prepared.make(engine, real, origin), exact.Prepared.make(engine, fake, origin)
+    return *prepared, scale
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ import numpy as np
 from madbench.errors import InputError
 from madbench.metrics.copying import CopyingMetrics, copying_metrics
 from madbench.metrics.frechet import fid_from_features
+from madbench.metrics.fused import fusable, prdc_and_kid
 from madbench.metrics.kid import DEFAULT_KID_SUBSET_SIZE, DEFAULT_KID_SUBSETS, KidResult, kid
 from madbench.metrics.knn import DEFAULT_K, KnnMetrics, knn_metrics
 from madbench.metrics.neighbours import DEFAULT_MEMORY_BUDGET
@@ -130,7 +131,9 @@ def all_metrics(
 
     ``kid_feature_scale`` divides both sets before KID's kernel (1: clean-fid's KID, right
     for Inception features; :func:`madbench.metrics.kid.real_norm_scale` for others);
-    ``per_sample`` keeps the k-NN ball memberships (``report.knn.per_sample``)."""
+    ``per_sample`` keeps the k-NN ball memberships (``report.knn.per_sample``). Asked
+    together on large float32 sets, the exact k-NN metrics and KID share one pass over the
+    distance blocks (:mod:`madbench.metrics.fused`)."""
     wanted = parse_metrics(metrics)
     if train is None and "copying" in wanted:
         if metrics not in (None, "all"):
@@ -139,33 +142,33 @@ def all_metrics(
                 "give it (train=..., CLI --train PATH), or leave copying out of the metrics"
             )
         wanted = tuple(name for name in wanted if name not in NEED_TRAIN)
-    knn = None
-    if "prdc" in wanted:
-        knn = knn_metrics(
-            real,
-            fake,
-            k=k,
-            backend=backend,
-            strict=strict,
-            approximate=approximate,
-            device=device,
-            memory_budget=memory_budget,
-            progress=progress,
-            per_sample=per_sample,
-        )
+    knn_options = dict(
+        k=k,
+        backend=backend,
+        strict=strict,
+        approximate=approximate,
+        device=device,
+        memory_budget=memory_budget,
+        progress=progress,
+        per_sample=per_sample,
+    )
+    kid_options = dict(
+        n_subsets=kid_subsets,
+        subset_size=kid_subset_size,
+        seed=seed,
+        feature_scale=kid_feature_scale,
+    )
+    knn = kid_value = None
+    if "prdc" in wanted and "kid" in wanted and not approximate and fusable(real, fake):
+        knn, kid_value = prdc_and_kid(real, fake, **kid_options, **knn_options)
+    elif "prdc" in wanted:
+        knn = knn_metrics(real, fake, **knn_options)
+    if "kid" in wanted and kid_value is None:
+        kid_value = kid(real, fake, **kid_options)
     return MetricReport(
         knn=knn,
         fid=fid_from_features(real, fake) if "fid" in wanted else None,
-        kid=kid(
-            real,
-            fake,
-            n_subsets=kid_subsets,
-            subset_size=kid_subset_size,
-            seed=seed,
-            feature_scale=kid_feature_scale,
-        )
-        if "kid" in wanted
-        else None,
+        kid=kid_value,
         vendi=vendi_score(fake) if "vendi" in wanted else None,
         copying=copying_metrics(train, real, fake, seed=seed, device=device)
         if "copying" in wanted
