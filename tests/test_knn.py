@@ -2,13 +2,16 @@
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from prdc import compute_prdc
 from scipy.spatial.distance import cdist
 
 from madbench.checks.references import knn_reference, realism_reference
+from madbench.metrics import neighbours
 from madbench.metrics.knn import knn_metrics, knn_radii
+from madbench.metrics.rounding import rounding_bound
 
 KEYS = ("precision", "recall", "density", "coverage")
 
@@ -165,14 +168,19 @@ def test_large_offset_does_not_break_exactness(rng):
 def test_property_scale_invariant_from_1e_minus_30_to_1e30(exponent, dtype, ties, seed):
     """Both sets times 10^e equal float64 brute force on the same scaled arrays: float32
     blocks neither overflow (x 1e19 once gave precision 1, density 24) nor go subnormal
-    (x 1e-22 once gave precision 0.90 against 0.913)."""
+    (x 1e-22 once gave precision 0.90 against 0.913). Sets with ties are scaled by the power
+    of two nearest 10^e instead: times 10^e their ties are no longer exact, and which side of
+    a radius a pair at that radius falls on is then the last bit of whichever sum computed it
+    (scipy's and madbench's float64 sums round 6e-6 differently)."""
     rng = np.random.default_rng(seed)
     if ties:
         real, fake = integer_grid(rng, 60, 50, 3)
+        factor = 2.0 ** round(exponent * np.log2(10.0))
     else:
         real, fake = continuous(rng, 60, 50, 3)
-    real = (np.asarray(real, np.float64) * 10.0**exponent).astype(dtype)
-    fake = (np.asarray(fake, np.float64) * 10.0**exponent).astype(dtype)
+        factor = 10.0**exponent
+    real = (np.asarray(real, np.float64) * factor).astype(dtype)
+    fake = (np.asarray(fake, np.float64) * factor).astype(dtype)
     for strict in (False, True):
         expected = knn_reference(real, fake, 3, strict=strict)
         got = knn_metrics(real, fake, k=3, strict=strict)
@@ -308,3 +316,37 @@ def test_progress_bar_counts_every_pair(monkeypatch, backend):
     )
     total = 300 * 301 // 2 + 200 * 201 // 2 + 300 * 200
     assert seen and set(seen) == {(total, total)}
+
+
+# Sets beyond WHOLE_SEARCH_ROWS take the threshold self-search (seeded thresholds, gathered
+# candidates, merged lists) and many blocks of the cross scan.
+LARGE = neighbours.WHOLE_SEARCH_ROWS + 500
+
+
+@pytest.mark.parametrize("generator", [continuous, integer_grid, with_duplicates])
+@pytest.mark.parametrize("budget", [neighbours.DEFAULT_MEMORY_BUDGET, 2**20])
+def test_large_sets_equal_brute_force(rng, generator, budget):
+    real, fake = generator(rng, LARGE, LARGE - 300, 4)
+    for strict in (False, True):
+        expected = knn_reference(real, fake, 5, strict=strict)
+        got = knn_metrics(real, fake, k=5, strict=strict, memory_budget=budget)
+        for key in KEYS:
+            assert getattr(got, key) == pytest.approx(expected[key], abs=1e-12), (key, strict)
+
+
+def test_threshold_search_finds_the_smallest_distances(rng, monkeypatch):
+    """The self-search's lists hold, per row, the kk smallest float32 distances (up to their
+    rounding bound), also when copies give rows far more candidates than a merge chunk."""
+    monkeypatch.setattr(neighbours, "MERGE_SLOTS", 5000)
+    x = rng.standard_normal((LARGE, 3)).astype(np.float32)
+    x[:900] = x[0]  # 900 copies: every pair among them is at distance 0
+    kk = 22
+    vals, idx = neighbours.TorchBackend(memory_budget=2**21).search_self(torch.from_numpy(x), kk)
+    exact_d = cdist(x.astype(np.float64), x.astype(np.float64), "sqeuclidean")
+    smallest = np.sort(exact_d, axis=1)[:, :kk]
+    norms = np.linalg.norm(x, axis=1)
+    bound = rounding_bound(norms, norms.max(), 3)[:, None]
+    assert np.all(np.abs(vals - smallest) <= bound)
+    found = np.take_along_axis(exact_d, idx, axis=1)
+    assert np.all(np.abs(found - vals) <= bound)  # the indices are of those distances
+    assert all(len(set(row)) == kk for row in idx)  # no pair twice

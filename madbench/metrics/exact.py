@@ -336,7 +336,7 @@ class _Block:
             return torch.from_numpy(np.asarray(x, dtype=np.float32)).to(dev)
 
         upper, lower = vec(thr + margin), vec(thr - margin)
-        ii, jj = self._gather(upper[:, None] if along == "rows" else upper[None, :])
+        ii, jj = self._gather(upper, along)
         sure = self.d[ii, jj] < (lower[ii] if along == "rows" else lower[jj])
         unsure = ~sure
         if known is not None:
@@ -349,9 +349,10 @@ class _Block:
             sure[unsure] = torch.from_numpy(self._decide(ui, uj, t)).to(dev)
         return ii, jj, sure
 
-    def _gather(self, upper) -> tuple[torch.Tensor, torch.Tensor]:
-        """Local (rows, cols) of the pairs with distance ``<= upper`` (broadcast), row-major."""
-        torch.le(self.d, upper, out=self.scratch)
+    def _gather(self, upper: torch.Tensor, along: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Local (rows, cols) of the pairs with distance ``<= upper`` (one bound per row, or
+        per column), row-major."""
+        torch.le(self.d, upper[:, None] if along == "rows" else upper[None, :], out=self.scratch)
         return true_entries(self.scratch)
 
     def _decide(self, ui: np.ndarray, uj: np.ndarray, t: np.ndarray) -> np.ndarray:

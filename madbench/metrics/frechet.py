@@ -72,7 +72,7 @@ def fit_gaussian(features, name: str = "features") -> GaussianStats:
             stacklevel=2,
         )
     mu = x.mean(axis=0, dtype=np.float64)
-    centred = x.astype(np.float64) - mu
+    centred = np.subtract(x, mu, dtype=np.float64)  # one float64 array, not two
     with np.errstate(over="ignore", invalid="ignore"):
         sigma = centred.T @ centred / (n - 1)
     check_no_overflow(sigma, f"{name}: the covariance")

@@ -99,6 +99,7 @@ class KidSums:
         zeros = lambda: torch.zeros(len(picks), dtype=torch.float64, device=dev)  # noqa: E731
         self.real_sum, self.fake_sum, self.cross_sum = zeros(), zeros(), zeros()
         self.real_trace, self.fake_trace = zeros(), zeros()
+        self.buffer = torch.empty(0, device=dev)  # the kernel block, grown to the largest
 
     def _row_terms(self, p: Prepared) -> torch.Tensor:
         """q_i = c (||a_i||^2 / 2 + a_i . o + o . o / 2), with o the origin in the input's
@@ -112,8 +113,12 @@ class KidSums:
         return (q * self.c).float()
 
     def _kernel(self, d: torch.Tensor, q_rows: torch.Tensor, q_cols: torch.Tensor):
-        k = torch.add(q_rows[:, None], q_cols[None, :]).sub_(d, alpha=self.c / 2).add_(1.0)
-        return k.mul_(k * k)
+        """The block of kernel values (q_i + q_j - c D_ij / 2 + 1)^3, in a reused buffer."""
+        if self.buffer.numel() < d.numel():
+            self.buffer = torch.empty(d.numel(), device=d.device)
+        k = self.buffer[: d.numel()].view(d.shape)
+        torch.add(q_cols[None, :], d, alpha=-self.c / 2, out=k)
+        return k.add_(q_rows[:, None] + 1.0).pow_(3)
 
     def _self_block(self, d, i0: int, q, w):
         """Rows i0..i1 against columns i0..n: the square [i0, i1)^2 once, the rest twice."""

@@ -126,6 +126,9 @@ MERGE_SLOTS = 2**22
 def true_entries(mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The (row, column) indices of a boolean block's True entries, in row-major order,
     gathered from a quarter of its rows at a time (a dense mask stays within memory)."""
+    if mask.shape[0] == 0:
+        empty = torch.zeros(0, dtype=torch.int64, device=mask.device)
+        return empty, empty
     step = max(1, -(-mask.shape[0] // 4))
     parts = [torch.nonzero(mask[s : s + step], as_tuple=True) for s in range(0, len(mask), step)]
     rows = [ii + s for (ii, _), s in zip(parts, range(0, len(mask), step), strict=True)]
