@@ -323,8 +323,14 @@ def test_progress_bar_counts_every_pair(monkeypatch, backend):
 LARGE = neighbours.WHOLE_SEARCH_ROWS + 500
 
 
-@pytest.mark.parametrize("generator", [continuous, integer_grid, with_duplicates])
-@pytest.mark.parametrize("budget", [neighbours.DEFAULT_MEMORY_BUDGET, 2**20])
+@pytest.mark.parametrize(
+    "generator,budget",
+    [
+        (continuous, neighbours.DEFAULT_MEMORY_BUDGET),
+        (integer_grid, 2**20),  # many panels and blocks
+        (with_duplicates, 2**20),
+    ],
+)
 def test_large_sets_equal_brute_force(rng, generator, budget):
     real, fake = generator(rng, LARGE, LARGE - 300, 4)
     for strict in (False, True):
