@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 from typing import Protocol
 
-import faiss
 import numpy as np
 import torch
 
@@ -312,38 +311,41 @@ class FaissBackend:
         self.memory_budget = int(memory_budget)
         self.nlist, self.nprobe = nlist, nprobe
         self.seed = seed
+        import faiss  # here, not at the top: the torch back end's users need not load it
+
+        self.faiss = faiss
         self.use_gpu = hasattr(faiss, "get_num_gpus") and faiss.get_num_gpus() > 0
         self.name = f"faiss:{index}" + (":gpu" if self.use_gpu else "")
         self.device = torch.device("cpu")
-        self._built: dict[int, tuple[np.ndarray, faiss.Index]] = {}
+        self._built: dict[int, tuple[np.ndarray, object]] = {}  # id -> (array, faiss index)
 
     def prepare(self, x: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(x, dtype=np.float32)
 
     def sqdist(self, a: np.ndarray, b: np.ndarray, a_sq=None, b_sq=None, out=None):
         """``out`` is ignored: FAISS allocates its own."""
-        return torch.from_numpy(faiss.pairwise_distances(np.ascontiguousarray(a), b))
+        return torch.from_numpy(self.faiss.pairwise_distances(np.ascontiguousarray(a), b))
 
     def buffer(self, elements: int) -> None:
         """No buffer: :meth:`sqdist` ignores ``out``."""
         return None
 
-    def _build(self, base: np.ndarray) -> faiss.Index:
+    def _build(self, base: np.ndarray):
         # Keyed by identity; the cache holds the array too, so that its id cannot be reused.
         cached = self._built.get(id(base))
         if cached is not None and cached[0] is base:
             return cached[1]
         n, d = base.shape
         if self.index == "flat":
-            index = faiss.IndexFlatL2(d)
+            index = self.faiss.IndexFlatL2(d)
         else:
             nlist = self.nlist or max(1, min(int(4 * np.sqrt(n)), n // 39))
-            index = faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, nlist)
+            index = self.faiss.IndexIVFFlat(self.faiss.IndexFlatL2(d), d, nlist)
             index.cp.seed = self.seed
             index.train(base)
             index.nprobe = min(self.nprobe, nlist)
         if self.use_gpu:
-            index = faiss.index_cpu_to_all_gpus(index)
+            index = self.faiss.index_cpu_to_all_gpus(index)
         index.add(base)
         self._built[id(base)] = (base, index)
         return index
