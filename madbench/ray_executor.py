@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,6 +91,8 @@ def run_suite_on_ray(
     """
     ray = _ray()
     check_up_front(runs)
+    if options.address not in (None, "auto", "local"):
+        _check_reachable(options.address)
     runs_dir = Path(runs_dir).resolve()
     with locked(runs_dir, create=True):
         todo = set(missing_runs(runs, runs_dir))
@@ -108,17 +111,35 @@ def _ray_session(ray, options: RayOptions):
         yield
         return
     home = os.environ.get("MADBENCH_HOME")
-    ray.init(
-        address=options.address,
-        runtime_env={"env_vars": {"MADBENCH_HOME": home}} if home else None,
-        log_to_driver=False,
-        include_dashboard=False,
-        **options.init_args,
-    )
+    try:
+        ray.init(
+            address=options.address,
+            runtime_env={"env_vars": {"MADBENCH_HOME": home}} if home else None,
+            log_to_driver=False,
+            include_dashboard=False,
+            **options.init_args,
+        )
+    except Exception as exc:  # Ray's own errors: no cluster there, a version mismatch, ...
+        where = f"the Ray cluster at {options.address}" if options.address else "a local Ray"
+        raise InputError(f"cannot start or reach {where}: {one_line(exc)}") from None
     try:
         yield
     finally:
         ray.shutdown()
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Refuse an address where nothing listens, in one line: Ray itself would wait minutes."""
+    host, _, port = address.split("://")[-1].rpartition(":")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout).close()
+    except ValueError:
+        raise InputError(f"--address takes HOST:PORT or ray://HOST:PORT, got {address!r}") from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot reach the Ray cluster at {address} ({exc.strerror or exc}); start one with "
+            "`ray start --head` there, or check --address"
+        ) from None
 
 
 def _submit_and_wait(ray, runs, runs_dir: Path, echo, options: RayOptions) -> None:

@@ -84,3 +84,20 @@ def test_ray_options_need_the_ray_executor(tmp_path, capsys):
     assert "no --shard or --build-only" in capsys.readouterr().err
     assert main(["reproduce", str(suite), "--executor", "ray", "--cpus-per-run", "0"]) == 2
     assert "--cpus-per-run must be > 0" in capsys.readouterr().err
+
+
+def test_an_unreachable_cluster_or_no_ray_is_one_line(tmp_path, capsys, monkeypatch):
+    suite = tmp_path / "s.yaml"
+    suite.write_text(
+        "name: s\nexperiments:\n  - {model: gaussian, data: gaussian-2, protocol: fresh-data,\n"
+        "     params: {generations: 1, n_ini: 300, eval_n: 60}}\n"
+    )
+    runs = ["reproduce", str(suite), "--runs", str(tmp_path / "runs"), "--executor", "ray"]
+    assert main([*runs, "--address", "127.0.0.1:1"]) == 2
+    assert "cannot reach the Ray cluster at 127.0.0.1:1" in capsys.readouterr().err
+    assert main([*runs, "--address", "nowhere"]) == 2
+    assert "--address takes HOST:PORT" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    assert main(runs) == 2
+    assert 'pip install "madbench[ray]"' in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()  # nothing was written
