@@ -20,6 +20,7 @@ import torch
 
 from madbench.metrics.neighbours import block_shape, squared_norms, true_entries
 from madbench.metrics.rounding import U32, U64, rounding_bound
+from madbench.metrics.validate import largest_magnitude
 
 #: Up to this many uncertain pairs per block are re-decided by plain differences; more go
 #: through a float64 matrix product first.
@@ -43,7 +44,7 @@ def common_scale(*arrays: np.ndarray) -> float:
     Multiplying by a power of two is exact, and every k-NN comparison (which ball holds which
     point) is unchanged by a common scale, so the metrics of ``s * x`` are those of ``x``.
     """
-    largest = max(float(np.abs(a).max()) for a in arrays)
+    largest = max(largest_magnitude(a) for a in arrays)
     if largest == 0.0 or 2.0**-SAFE_EXPONENT <= largest <= 2.0**SAFE_EXPONENT:
         return 1.0
     return float(np.ldexp(1.0, -np.frexp(largest)[1]))

@@ -24,7 +24,7 @@ import numpy as np
 
 from madbench.atomic import atomic_path
 from madbench.errors import DataFileError, InputError
-from madbench.metrics.validate import as_features, check_no_overflow
+from madbench.metrics.validate import as_features, check_no_overflow, largest_magnitude
 from madbench.npfiles import load_npz
 
 
@@ -133,7 +133,7 @@ class SampleSpaceFid:
     def __init__(self, real: np.ndarray, fake: np.ndarray):
         origin = real.mean(axis=0)
         r, f = real - origin, fake - origin
-        largest = max(np.abs(r).max(), np.abs(f).max(), np.finfo(float).tiny)
+        largest = max(largest_magnitude(r), largest_magnitude(f), np.finfo(float).tiny)
         self.scale = float(np.ldexp(1.0, np.frexp(largest)[1]))
         r, f = r / self.scale, f / self.scale
         self.g_rr, self.g_ff, self.g_rf = r @ r.T, f @ f.T, r @ f.T

@@ -264,7 +264,7 @@ class TorchBackend:
         out = self.buffer(rows * count)
         for q0 in range(0, n, rows):
             d = self.sqdist(x[q0 : q0 + rows], x[seeds], sq[q0 : q0 + rows], sq[seeds], out)
-            tau[q0 : q0 + rows] = torch.kthvalue(d, kk, dim=1).values
+            tau[q0 : q0 + rows] = torch.topk(d, kk, dim=1, largest=False).values[:, -1]
         norms = sq.double().sqrt().cpu().numpy()
         pad = torch.from_numpy(2 * rounding_bound(norms, norms.max(), x.shape[1]))
         return (tau.double() + pad.to(x.device)).to(x.dtype)

@@ -49,6 +49,12 @@ def as_features(x, name: str) -> np.ndarray:
     return arr
 
 
+def largest_magnitude(x: np.ndarray) -> float:
+    """``max |x|`` of a finite, non-empty array, from its maximum and minimum: no temporary
+    array of absolute values (whose allocation costs more than both passes)."""
+    return max(float(x.max()), -float(x.min()))
+
+
 def check_k(k, n_real: int, n_fake: int) -> int:
     """Check the neighbour count: an integer >= 1 with at least k + 1 samples on each side."""
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
