@@ -1,6 +1,7 @@
 """The prepared GPU check (benchmarks/gpu/check.py) runs end to end at toy sizes on the CPU, so
 that it cannot rot between the sessions that have a GPU to run it on."""
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -38,3 +39,18 @@ def test_gpu_check_without_a_gpu_says_so():
     )
     assert proc.returncode == 2
     assert "no CUDA GPU is visible" in proc.stdout
+
+
+def test_gpu_check_skips_faiss_where_it_is_not_installed(monkeypatch):
+    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "benchmarks/gpu/check.py")
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    monkeypatch.setitem(sys.modules, "faiss", None)  # import faiss now raises ImportError
+    reported = {}
+    ok = check.faiss_against_torch(
+        check.SMOKE, "cpu", lambda key, values, line: reported.update({key: (values, line)})
+    )
+    assert ok and reported["faiss"] == (
+        {"skipped": "faiss is not installed"},
+        "FAISS: not installed, skipped",
+    )
