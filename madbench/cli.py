@@ -6,6 +6,7 @@ Errors a user can cause (bad files, bad arrays, bad options) are printed as one 
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -902,5 +903,16 @@ def main(argv=None) -> int:
     return 0
 
 
+def run() -> None:
+    """The console script: :func:`main`, then exit without the interpreter's last garbage
+    collections. Those walk every object torch's import created, 0.3 s of each command that
+    loads torch, to free memory the exit frees anyway. ``gc.freeze()`` moves them out of the
+    collector's sight; objects freed by reference counting are freed (and files closed) as
+    before, and exit handlers run as before."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -117,6 +117,18 @@ def test_console_script_prints_no_traceback(tmp_path):
     assert proc.stderr.strip() == f"madbench: error: {tmp_path / 'a.npy'}: no such file or folder"
 
 
+def test_console_script_exits_with_its_output_whole(tmp_path):
+    """The console script skips the interpreter's last collections (gc.freeze): the output is
+    still written in full, and the exit code is the command's."""
+    rng = np.random.default_rng(0)
+    for name in ("a", "b"):
+        np.save(tmp_path / f"{name}.npy", rng.standard_normal((60, 3)))
+    command = [sys.executable, "-m", "madbench.cli", "metrics", "a.npy", "b.npy", "--json"]
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["n_real"] == 60
+
+
 def test_selfcheck_agrees_on_builtin_data(capsys):
     code, out, _ = run(["selfcheck", "--n", "150"], capsys)
     assert code == 0
