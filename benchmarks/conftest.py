@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 TIMINGS: dict[str, float] = {}
@@ -30,6 +31,15 @@ def timed(benchmark):
         return result
 
     return run
+
+
+def gaussian_pair(n: int, m: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """The benchmarks' float32 feature sets (seed 0): ``n`` standard normal real rows and ``m``
+    fake rows from N(0.02, 1.05^2), in d dimensions."""
+    rng = np.random.default_rng(0)
+    real = rng.standard_normal((n, d), dtype=np.float32)
+    fake = (1.05 * rng.standard_normal((m, d)) + 0.02).astype(np.float32)
+    return real, fake
 
 
 def timing(name):

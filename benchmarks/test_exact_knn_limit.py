@@ -7,10 +7,9 @@ Target: the exact pass within 2x of the bare float32 products it needs, the thre
 madbench's block shape, timed in this run. (It computes about half of R R^T and G G^T.)
 """
 
-import numpy as np
 import pytest
 import torch
-from conftest import report, timing
+from conftest import gaussian_pair, report, timing
 
 from madbench.metrics.knn import knn_metrics
 from madbench.metrics.neighbours import DEFAULT_MEMORY_BUDGET, block_shape
@@ -21,10 +20,7 @@ D = 64
 
 @pytest.fixture(scope="module")
 def features():
-    rng = np.random.default_rng(0)
-    real = rng.standard_normal((N, D), dtype=np.float32)
-    fake = (1.05 * rng.standard_normal((M, D)) + 0.02).astype(np.float32)
-    return real, fake
+    return gaussian_pair(N, M, D)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import report, timing
+from conftest import gaussian_pair, report, timing
 
 from madbench.metrics.fused import prdc_and_kid
 from madbench.metrics.kid import kid
@@ -31,10 +31,10 @@ print(compute_prdc(real, fake, nearest_k=5))
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    rng = np.random.default_rng(0)
+    real, fake = gaussian_pair(N, N, D)
     folder = tmp_path_factory.mktemp("features")
-    np.save(folder / "real.npy", rng.standard_normal((N, D), dtype=np.float32))
-    np.save(folder / "fake.npy", (1.05 * rng.standard_normal((N, D)) + 0.02).astype(np.float32))
+    np.save(folder / "real.npy", real)
+    np.save(folder / "fake.npy", fake)
     return str(folder / "real.npy"), str(folder / "fake.npy")
 
 

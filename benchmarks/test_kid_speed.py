@@ -6,10 +6,9 @@ Target: at least 3x faster. The two draw different subsets, so their means agree
 the subsets' spread, not exactly; the single whole-set subset agrees exactly (tests/test_kid.py).
 """
 
-import numpy as np
 import pytest
 from cleanfid.fid import kernel_distance
-from conftest import report, timing
+from conftest import gaussian_pair, report, timing
 
 from madbench.metrics.kid import kid
 
@@ -18,10 +17,7 @@ N, D, SUBSETS, SIZE = 2000, 2048, 100, 1000
 
 @pytest.fixture(scope="module")
 def features():
-    rng = np.random.default_rng(0)
-    real = rng.standard_normal((N, D), dtype=np.float32)
-    fake = (1.05 * rng.standard_normal((N, D)) + 0.02).astype(np.float32)
-    return real, fake
+    return gaussian_pair(N, N, D)
 
 
 @pytest.fixture(scope="module")
