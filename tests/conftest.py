@@ -1,5 +1,60 @@
+"""Fixtures shared by every test, and one marker per thing a machine may lack.
+
+A test that needs Fashion-MNIST, Chromium, a GPU or a pretrained network's published weights
+carries the marker for it (``needs_fashion_mnist``, ``needs_chromium``, ``needs_gpu``,
+``needs_weights("inception")``) and is skipped, with the reason and how to install what is
+missing, on a machine without it. README's "What the full suite needs" lists the same."""
+
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
+
+FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+
+
+def _has_gpu() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _has_weights(network: str) -> bool:
+    import os
+
+    from madbench.metrics import weights
+    from madbench.metrics.features import INCEPTION
+
+    known = {"inception": INCEPTION}[network]
+    return bool(os.environ.get(known.env)) or weights.local_copy(known) is not None
+
+
+NEEDS = {
+    "needs_fashion_mnist": (
+        lambda: FASHION_MNIST.is_dir(),
+        "needs Fashion-MNIST: sudo apt-get install dataset-fashion-mnist",
+    ),
+    "needs_chromium": (
+        lambda: shutil.which("chromium") is not None,
+        "needs headless Chromium: sudo apt-get install chromium",
+    ),
+    "needs_gpu": (_has_gpu, "needs a CUDA GPU"),
+    "needs_weights": (
+        _has_weights,
+        "needs the published {0} weights: put them in madbench's cache (~/.cache/madbench) "
+        "or name them in MADBENCH_{1}_WEIGHTS",
+    ),
+}
+
+
+def pytest_runtest_setup(item):
+    for marker in item.iter_markers():
+        if marker.name not in NEEDS:
+            continue
+        available, reason = NEEDS[marker.name]
+        if not available(*marker.args):
+            pytest.skip(reason.format(*marker.args, *(a.upper() for a in marker.args)))
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from madbench.data.datasets import GMM_GRID, get_dataset
 from madbench.data.idx import read_idx, write_idx
 from madbench.errors import DataFileError, InputError
 
-FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
@@ -158,7 +157,7 @@ def test_digits_copy_verifies_and_corruption_is_caught(tmp_path):
         get_dataset("digits", data_dir=str(tmp_path)).split("train")
 
 
-@pytest.mark.skipif(not FASHION.is_dir(), reason="Debian's dataset-fashion-mnist is not installed")
+@pytest.mark.needs_fashion_mnist
 def test_real_fashion_mnist():
     data = get_dataset("fashion-mnist")
     train, test = data.split("train"), data.split("test")

@@ -8,6 +8,8 @@ from madbench.checks.references import kid_reference
 from madbench.errors import InputError
 from madbench.metrics.kid import kid, mmd2_unbiased, real_norm_scale
 
+FASHION = pytest.param("fashion-mnist", marks=pytest.mark.needs_fashion_mnist)
+
 
 def test_mmd_equals_double_loop_reference(rng):
     x = rng.standard_normal((25, 7))
@@ -62,7 +64,7 @@ def test_feature_scale_divides_both_sets(rng):
         kid(real, fake, feature_scale=0.0)
 
 
-@pytest.mark.parametrize("data", ["digits", "fashion-mnist"])
+@pytest.mark.parametrize("data", ["digits", FASHION])
 def test_noise_floor_kid_on_lenet_features_is_zero_within_its_spread(data):
     """Real against real in a LeNet space: KID within 3 kid_std of 0 once features are scaled,
     while degraded images (pixel noise) stand far above that spread."""

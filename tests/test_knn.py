@@ -88,6 +88,18 @@ def test_independent_of_block_size_and_backend(make):
     assert base == tiny_blocks == faiss_flat == faiss_tiny
 
 
+@pytest.mark.needs_gpu
+@pytest.mark.parametrize("make", [continuous, with_duplicates])
+@pytest.mark.parametrize("backend", ["torch", "faiss"])
+def test_gpu_gives_the_cpu_values_and_the_reference(make, backend):
+    real, fake = make(np.random.default_rng(5), 400, 350, 16)
+    cpu = values(knn_metrics(real, fake, k=5, backend=backend, device="cpu"))
+    gpu = values(knn_metrics(real, fake, k=5, backend=backend, device="cuda"))
+    assert gpu == cpu
+    expected = knn_reference(real, fake, 5)
+    assert all(gpu[key] == pytest.approx(expected[key], abs=1e-12) for key in KEYS)
+
+
 def test_float32_and_float64_inputs_agree(rng):
     real, fake = continuous(rng, 300, 300, 32)
     r32, f32 = real.astype(np.float32), fake.astype(np.float32)

@@ -184,7 +184,7 @@ def test_image_runs_get_sample_grids_across_generations(tmp_path):
     assert len(plots) == 3 and plots[0].endswith("-samples.png")
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+@pytest.mark.needs_chromium
 def test_page_renders_in_headless_chromium_without_console_errors(board, tmp_path):
     proc = headless_chromium((board / "index.html").as_uri(), tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -205,7 +205,7 @@ def test_page_renders_in_headless_chromium_without_console_errors(board, tmp_pat
     )
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+@pytest.mark.needs_chromium
 def test_committed_small_suite_page_renders_without_console_errors(tmp_path):
     page = Path(__file__).resolve().parent.parent / "leaderboards" / "small" / "index.html"
     for source in re.findall(r'<img src="([^"]+)"', page.read_text()):

@@ -18,7 +18,6 @@ from madbench.metrics.lenet import (
     weights_digest,
 )
 
-FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 
 def test_training_is_deterministic(tmp_path):
@@ -41,7 +40,7 @@ def test_shipped_digits_weights_match_manifest_and_classify():
     assert out.shape == (10, FEATURE_DIM) and out.dtype == np.float32
 
 
-@pytest.mark.skipif(not FASHION.is_dir(), reason="Debian's dataset-fashion-mnist is not installed")
+@pytest.mark.needs_fashion_mnist
 def test_shipped_fashion_weights_match_manifest_and_classify():
     data = get_dataset("fashion-mnist")
     test = data.split("test", n=2000, seed=0)

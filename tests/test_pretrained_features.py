@@ -114,3 +114,21 @@ def test_loop_on_an_added_rgb_folder_in_pretrained_spaces(stand_ins, tmp_path, c
     assert main(["rescore", str(tmp_path / "run"), "--feature-weights", str(other)]) == 2
     err = capsys.readouterr().err
     assert "pass the weights file the run used" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.needs_weights("inception")
+def test_published_inception_gives_clean_fids_folder_features(images, tmp_path):
+    """On the published weights, madbench's array path equals clean-fid's own file pipeline
+    (its reader, resizer and batching)."""
+    from cleanfid.fid import get_files_features
+
+    extractor = InceptionFeatures(device="cpu")
+    pixels = np.rint(images * 255).astype(np.uint8)
+    files = []
+    for i, image in enumerate(pixels):
+        files.append(str(tmp_path / f"{i}.png"))
+        Image.fromarray(image).save(files[-1])
+    theirs = get_files_features(
+        files, model=extractor.model(), num_workers=0, batch_size=4, device="cpu", verbose=False
+    )
+    np.testing.assert_allclose(extractor(pixels), theirs, rtol=1e-4, atol=1e-4)

@@ -23,6 +23,8 @@ from madbench.loops.rescore import differences, rescore
 from madbench.metrics.lenet import lenet_for
 from madbench.runs.rundir import RunDir
 
+FASHION = pytest.param("fashion-mnist", marks=pytest.mark.needs_fashion_mnist)
+
 TIMING = {"fit_seconds", "sample_seconds", "metric_seconds"}
 TESTS = Path(__file__).resolve().parent
 
@@ -191,7 +193,7 @@ def test_generation_one_is_the_same_under_every_protocol(tmp_path):
     assert len(pools[1].pool) == 500 + 100  # generation 2's fresh rows follow
 
 
-@pytest.mark.parametrize("data", ["digits", "fashion-mnist"])
+@pytest.mark.parametrize("data", ["digits", FASHION])
 def test_noise_floor_kid_is_zero_within_its_spread(tmp_path, data):
     run = start(tmp_path / "r", "gaussian", data, generations=1, n_ini=200, eval_n=500)
     floor = results(run)[0]

@@ -53,6 +53,15 @@ def _download(url: str, dest: Path) -> None:
         shutil.copyfileobj(response, out)
 
 
+def local_copy(network: Network) -> Path | None:
+    """The copy of ``network``'s weights already on disk (madbench's cache, then the other
+    known places), or None; never downloads."""
+    for candidate in (cache_dir() / network.filename, *network.also):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def resolve(network: Network, weights: str | os.PathLike | None = None) -> Path:
     """Path of ``network``'s weights file; downloads it only when no local copy exists."""
     if weights is None:
@@ -62,9 +71,9 @@ def resolve(network: Network, weights: str | os.PathLike | None = None) -> Path:
         if not path.is_file():
             raise FeatureError(f"{network.name} weights file {path} does not exist")
         return path
-    for candidate in (cache_dir() / network.filename, *network.also):
-        if candidate.is_file():
-            return candidate
+    found = local_copy(network)
+    if found is not None:
+        return found
     target = cache_dir() / network.filename
     try:
         _download(network.url, target)
