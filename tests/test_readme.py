@@ -1,5 +1,6 @@
 """README shows what the code prints: its example outputs agree with scripts/readme.py."""
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -25,3 +26,37 @@ def test_the_check_fails_on_a_readme_that_differs(tmp_path):
         [*args, "--readme", str(tmp_path / "README.md")], capture_output=True, text=True
     )
     assert proc.returncode == 1 and "-| digitz |" in proc.stdout and "+| digits |" in proc.stdout
+
+
+def readme_module():
+    spec = importlib.util.spec_from_file_location("readme_script", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_off_the_pinned_stack_numbers_need_only_lie_in_their_intervals():
+    readme = readme_module()
+    shown = (
+        "generation 1/5: training on 1000 samples (1000 real, 0 synthetic)\n"
+        "generation 1: fid 7.411 [3.712, 14.21], precision 0.9806\n"
+    )
+    moved = shown.replace("fid 7.411", "fid 9.05").replace("0.9806", "0.9722")
+    assert readme.within_noise(shown, moved) == []
+    outside = shown.replace("fid 7.411", "fid 14.3")
+    assert readme.within_noise(shown, outside) == [
+        "generation 1: fid 14.3 outside README's [3.712, 14.21]"
+    ]
+    resized = shown.replace("1000 samples", "900 samples")  # counts are not noise
+    assert any(line.startswith("+generation 1/5") for line in readme.within_noise(shown, resized))
+
+
+def test_the_stack_is_compared_with_the_lock(tmp_path):
+    readme = readme_module()
+    from importlib import metadata
+
+    lock = tmp_path / "lock.txt"
+    lock.write_text(f"# comment\nnumpy=={metadata.version('numpy')}\nnumpy-not-a-package==1.0\n")
+    assert readme.stack_differences(lock) == ["numpy-not-a-package not installed (lock: 1.0)"]
+    lock.write_text("numpy==0.0.1\n")
+    assert readme.stack_differences(lock) == [f"numpy {metadata.version('numpy')} (lock: 0.0.1)"]
