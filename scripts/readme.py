@@ -91,8 +91,9 @@ FID_LINE = re.compile(r"^generation (\d+): fid (\S+) \[(\S+), (\S+)\]", re.M)
 
 def within_noise(shown: str, fresh: str) -> list[str]:
     """Where ``fresh`` output departs from ``shown`` by more than a loop's noise: a line that
-    differs once its measured values (numbers with a decimal point) are masked, or a generation whose FID lies outside the interval
-    ``shown`` prints for it. Empty when every difference is noise."""
+    differs once its measured values (numbers with a decimal point) are masked, or a
+    generation whose FID lies outside the interval ``shown`` prints for it. Empty when every
+    difference is noise."""
     problems = []
     masked = [[NUMBER.sub("#", line) for line in text.splitlines()] for text in (shown, fresh)]
     if masked[0] != masked[1]:

@@ -3,7 +3,6 @@
 import gzip
 import hashlib
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +13,6 @@ from madbench.data import manifest as manifests
 from madbench.data.datasets import GMM_GRID, get_dataset
 from madbench.data.idx import read_idx, write_idx
 from madbench.errors import DataFileError, InputError
-
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])

@@ -14,7 +14,10 @@ from madbench.loops.protocol import make_protocol
 from madbench.runs.rundir import RunDir
 
 
-@pytest.mark.parametrize("data,levels", [("digits", 17), pytest.param("fashion-mnist", 256, marks=pytest.mark.needs_fashion_mnist)])
+@pytest.mark.parametrize(
+    "data,levels",
+    [("digits", 17), pytest.param("fashion-mnist", 256, marks=pytest.mark.needs_fashion_mnist)],
+)
 def test_stored_data_takes_exactly_the_domain_levels(data, levels):
     dataset = get_dataset(data)
     assert dataset.domain == Domain(0.0, 1.0, levels)

@@ -1,7 +1,5 @@
 """LeNet feature space: deterministic training, shipped weights verified against manifests."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -17,7 +15,6 @@ from madbench.metrics.lenet import (
     train_lenet,
     weights_digest,
 )
-
 
 
 def test_training_is_deterministic(tmp_path):
