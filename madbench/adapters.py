@@ -20,14 +20,21 @@ on another kind is refused before anything is written.
 
 It is constructed as ``Class(**model_args)`` and named on the command line by an alias
 (``gaussian``, ``gmm``, ``kde``, ``flow``, ``wgan``, ``ddpm``), by ``package.module:Class``,
-or by the name of an entry point in the group ``madbench.adapters``.
+or by the name of an entry point in the group ``madbench.adapters``. ``model_args`` are plain
+values (None, booleans, numbers, strings, and lists or string-keyed dicts of them), so that a
+run's config.json says exactly which model it ran; an instance handed to the API is recorded
+by the arguments read back from it (:func:`instance_args`).
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 import importlib
+import inspect
+import json
+import math
 import tempfile
 import warnings
 from importlib.metadata import entry_points
@@ -154,6 +161,67 @@ def build_adapter(spec: str, model_args: dict | None = None):
         raise AdapterError(
             f"model {spec!r} cannot be built with {model_args or {}}: {exc!r}"
         ) from None
+
+
+def plain_value(value, where: str):
+    """``value`` as JSON would hold it (numpy scalars as Python numbers, tuples as lists), or
+    InputError naming ``where`` when it is not a plain value."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InputError(f"{where} is {value}, not a finite number")
+        return value
+    if isinstance(value, list | tuple):
+        return [plain_value(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        return {key: plain_value(v, f"{where}[{key!r}]") for key, v in value.items()}
+    raise InputError(f"{where} is a {type(value).__name__}, not a plain value")
+
+
+def _read_back(model) -> dict:
+    """The constructor arguments of ``model``: scikit-learn's ``get_params(deep=False)``, a
+    dataclass's init fields, or each ``__init__`` parameter stored as an attribute of its name."""
+    kind = type(model)
+    if callable(getattr(model, "get_params", None)):
+        return dict(model.get_params(deep=False))
+    if dataclasses.is_dataclass(model):
+        return {f.name: getattr(model, f.name) for f in dataclasses.fields(model) if f.init}
+    if kind.__init__ is object.__init__:
+        return {}
+    args = {}
+    for name, parameter in inspect.signature(kind.__init__).parameters.items():
+        if name == "self":
+            continue
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            raise InputError(f"its __init__ takes *{name}, which cannot be read back")
+        if not hasattr(model, name):
+            raise InputError(f"its __init__ parameter {name!r} is not kept as self.{name}")
+        args[name] = getattr(model, name)
+    return args
+
+
+def instance_args(model) -> dict:
+    """The ``model_args`` that rebuild ``model``: its constructor arguments read back
+    (:func:`_read_back`), as plain values, checked by building ``type(model)(**args)`` and
+    reading the same arguments back from it. AdapterError, naming the class-plus-model_args
+    form to use instead, when they cannot be recorded."""
+    kind = type(model)
+    try:
+        args = {k: plain_value(v, f"argument {k!r}") for k, v in _read_back(model).items()}
+        rebuilt = kind(**args)
+        again = {k: plain_value(v, f"argument {k!r}") for k, v in _read_back(rebuilt).items()}
+        if json.dumps(again, sort_keys=True) != json.dumps(args, sort_keys=True):
+            raise InputError(f"{kind.__name__}(**{args}) reads back as {again}")
+    except Exception as exc:
+        raise AdapterError(
+            f"cannot record how to rebuild this {kind.__name__} instance ({exc}); pass the "
+            f"class and its arguments instead: evaluate({kind.__name__}, data, "
+            "model_args={...})"
+        ) from None
+    return args
 
 
 def check_samples(samples, n: int, data_shape: tuple[int, ...], where: str) -> np.ndarray:

@@ -13,7 +13,6 @@ Real data first, generated second, always; rows are samples.
 
 from __future__ import annotations
 
-import copy
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,30 +129,32 @@ def load_run(path) -> Run:
 
 
 def _model_factory(model, model_args: dict):
-    """``(spec, factory)``: the spec config.json records, and what builds a fresh adapter."""
+    """``(spec, model_args, factory)``: the spec and arguments config.json records, and what
+    builds a fresh adapter from them (an instance: its class with the arguments read back from
+    it, :func:`madbench.adapters.instance_args`, so a resumed run rebuilds the same model)."""
+    from madbench.adapters import instance_args, plain_value
+
+    model_args = {k: plain_value(v, f"model_args[{k!r}]") for k, v in model_args.items()}
     if isinstance(model, str):
-        return model, None
-    if isinstance(model, type):
-        spec = f"{model.__module__}:{model.__qualname__}"
+        return model, model_args, None
+    if not isinstance(model, type):
+        if not (callable(getattr(model, "fit", None)) and callable(getattr(model, "sample", None))):
+            raise AdapterError(
+                f"{type(model).__name__} is not an adapter: it needs fit() and sample() "
+                "(see madbench.adapters.GenerativeModel)"
+            )
+        if model_args:
+            raise InputError("model_args apply to a model name or class, not to an instance")
+        model_args, model = instance_args(model), type(model)
+    spec = f"{model.__module__}:{model.__qualname__}"
 
-        def build():
-            try:
-                return model(**model_args)
-            except Exception as exc:
-                raise AdapterError(
-                    f"model {spec!r} cannot be built with {model_args}: {exc!r}"
-                ) from None
+    def build():
+        try:
+            return model(**model_args)
+        except Exception as exc:
+            raise AdapterError(f"model {spec!r} cannot be built with {model_args}: {exc!r}") from None
 
-        return spec, build
-    if not (callable(getattr(model, "fit", None)) and callable(getattr(model, "sample", None))):
-        raise AdapterError(
-            f"{type(model).__name__} is not an adapter: it needs fit() and sample() "
-            "(see madbench.adapters.GenerativeModel)"
-        )
-    if model_args:
-        raise InputError("model_args apply to a model name or class, not to an instance")
-    kind = type(model)
-    return f"{kind.__module__}:{kind.__qualname__}", lambda: copy.deepcopy(model)
+    return spec, model_args, build
 
 
 def evaluate(
@@ -174,8 +175,10 @@ def evaluate(
     """Run ``model`` through a self-consuming loop on ``data`` and score every generation.
 
     ``model``: an alias (``"gmm"``), ``"package.module:Class"``, a class (built with
-    ``model_args``), or an instance (each generation that trains from scratch gets a deep copy
-    of it, untrained as given). ``params``: protocol fields (``generations``, ``bias``,
+    ``model_args``, plain values), or an instance, recorded by its constructor arguments read
+    back from it (``get_params()``, dataclass fields, or ``__init__`` parameters kept as
+    attributes of the same names; refused when they cannot be) and rebuilt from them for each
+    generation that trains from scratch, as ``--resume`` rebuilds it. ``params``: protocol fields (``generations``, ``bias``,
     ``seed``, ``n_ini``, ``n_real``, ``n_synth``, ``source``, ``retrain``, ``k``, ``eval_n``).
     ``metrics``: what each generation computes (any of prdc, fid, kid, vendi, copying; default
     all). ``features``: the feature space (:mod:`madbench.metrics.spaces`; default the data
@@ -184,8 +187,7 @@ def evaluate(
     progress line (default: silent). A class or instance is recorded in config.json as
     ``module:Class``: resuming from the command line needs that class importable.
     """
-    model_args = dict(model_args or {})
-    spec, factory = _model_factory(model, model_args)
+    spec, model_args, factory = _model_factory(model, dict(model_args or {}))
     loop = new_loop(
         spec,
         data,

@@ -88,3 +88,72 @@ def test_a_loop_computes_only_the_metrics_asked_for(tmp_path, capsys):
     assert "metrics" not in whole.config["scoring"]  # all: recorded as before, same hash
     assert main(["evaluate", "--resume", str(tmp_path)]) == 0
     assert "fid" not in capsys.readouterr().out.splitlines()[-4]
+
+
+def test_an_instance_is_recorded_by_its_arguments_and_resumes_to_the_same_rows(tmp_path, capsys):
+    """The instance's constructor arguments go to config.json; the command line's --resume,
+    after the last generation is removed, rebuilds that model and gives the same rows."""
+    import shutil
+
+    from madbench.cli import main
+    from toy_adapters import ShrunkMixture
+
+    run = madbench.evaluate(
+        ShrunkMixture(n_components=2, shrink=0.5), "digits", generations=3, n_ini=300,
+        eval_n=200, metrics="prdc,fid", out=tmp_path / "run",
+    )  # fmt: skip
+    assert run.config["model"] == "toy_adapters:ShrunkMixture"
+    assert run.config["model_args"] == {"n_components": 2, "shrink": 0.5}
+    shutil.rmtree(tmp_path / "run" / "gen-003")
+    lines = (tmp_path / "run" / "results.csv").read_text().splitlines(keepends=True)
+    (tmp_path / "run" / "results.csv").write_text("".join(lines[:-1]))
+    assert main(["evaluate", "--resume", str(tmp_path / "run")]) == 0
+    timing = {"fit_seconds", "sample_seconds", "metric_seconds"}
+    untimed = [[{k: v for k, v in row.items() if k not in timing} for row in rows] for rows in
+               (madbench.load_run(tmp_path / "run").rows, run.rows)]  # fmt: skip
+    assert untimed[0] == untimed[1]
+    default = madbench.evaluate(
+        ShrunkMixture(), "digits", generations=1, n_ini=300, eval_n=200, metrics="prdc,fid",
+        out=tmp_path / "default",
+    )  # fmt: skip
+    assert default.rows[1]["fid"] != run.rows[1]["fid"]  # the arguments matter
+
+
+@pytest.mark.parametrize(
+    "instance,reason",
+    [("HidesItsArguments", "parameter 'scale' is not kept as self.scale"),
+     ("TakesAFunction", "argument 'transform' is a ufunc, not a plain value")],
+)  # fmt: skip
+def test_an_instance_whose_arguments_cannot_be_recorded_is_refused(tmp_path, instance, reason):
+    import toy_adapters
+
+    with pytest.raises(AdapterError) as info:
+        madbench.evaluate(getattr(toy_adapters, instance)(), "gaussian-2", out=tmp_path / "r")
+    assert reason in str(info.value) and f"evaluate({instance}, data, model_args=" in str(info.value)
+    assert not (tmp_path / "r").exists()
+
+
+def test_instances_read_back_through_get_params_and_dataclass_fields():
+    from dataclasses import dataclass
+
+    from madbench.adapters import instance_args
+    from madbench.generators.gmm import GMMGenerator
+
+    @dataclass
+    class Spread:
+        width: float = 1.0
+        tags: tuple = ("a", "b")
+
+    assert instance_args(Spread(width=np.float64(2.5))) == {"width": 2.5, "tags": ["a", "b"]}
+
+    class SklearnStyle:
+        def __init__(self, alpha=0.1):
+            self.a = alpha
+
+        def get_params(self, deep=True):
+            return {"alpha": self.a}
+
+    assert instance_args(SklearnStyle(alpha=3)) == {"alpha": 3}
+    assert instance_args(GMMGenerator(n_components=3)) == {
+        "n_components": 3, "reg_covar": 1e-4, "max_iter": 200
+    }  # fmt: skip

@@ -136,3 +136,38 @@ class ImagesOnly(Honest):
         if np.asarray(X).ndim != 3:
             raise ValueError("images only")
         return super().fit(X, seed=seed)
+
+
+class ShrunkMixture:
+    """A diagonal Gaussian mixture; samples are pulled toward their component's mean by
+    ``shrink`` (and lambda). Its constructor arguments are kept as attributes of their names."""
+
+    def __init__(self, n_components=4, shrink=1.0):
+        self.n_components, self.shrink = n_components, shrink
+
+    def fit(self, X, *, seed):
+        from sklearn.mixture import GaussianMixture
+
+        self.shape = X.shape[1:]
+        self.gmm = GaussianMixture(self.n_components, covariance_type="diag", random_state=seed)
+        self.gmm.fit(X.reshape(len(X), -1))
+        return self
+
+    def sample(self, n, *, bias=1.0, seed):
+        rng = np.random.default_rng(seed)
+        component = rng.choice(self.n_components, size=n, p=self.gmm.weights_)
+        noise = rng.standard_normal((n, self.gmm.means_.shape[1]))
+        spread = self.shrink * bias * np.sqrt(self.gmm.covariances_[component])
+        return (self.gmm.means_[component] + spread * noise).reshape(n, *self.shape)
+
+
+class HidesItsArguments(Honest):
+    """Keeps its constructor argument under another name: it cannot be read back."""
+
+    def __init__(self, scale=1.0):
+        self._scale = scale
+
+
+class TakesAFunction(Honest):
+    def __init__(self, transform=np.tanh):
+        self.transform = transform
