@@ -152,7 +152,8 @@ def _model_factory(model, model_args: dict):
         try:
             return model(**model_args)
         except Exception as exc:
-            raise AdapterError(f"model {spec!r} cannot be built with {model_args}: {exc!r}") from None
+            message = f"model {spec!r} cannot be built with {model_args}: {exc!r}"
+            raise AdapterError(message) from None
 
     return spec, model_args, build
 
@@ -178,8 +179,9 @@ def evaluate(
     ``model_args``, plain values), or an instance, recorded by its constructor arguments read
     back from it (``get_params()``, dataclass fields, or ``__init__`` parameters kept as
     attributes of the same names; refused when they cannot be) and rebuilt from them for each
-    generation that trains from scratch, as ``--resume`` rebuilds it. ``params``: protocol fields (``generations``, ``bias``,
-    ``seed``, ``n_ini``, ``n_real``, ``n_synth``, ``source``, ``retrain``, ``k``, ``eval_n``).
+    generation that trains from scratch, as ``--resume`` rebuilds it. ``params``: protocol
+    fields (``generations``, ``bias``, ``seed``, ``n_ini``, ``n_real``, ``n_synth``,
+    ``source``, ``retrain``, ``k``, ``eval_n``).
     ``metrics``: what each generation computes (any of prdc, fid, kid, vendi, copying; default
     all). ``features``: the feature space (:mod:`madbench.metrics.spaces`; default the data
     set's), ``feature_weights`` its weights file where it cannot be found otherwise.

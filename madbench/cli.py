@@ -682,10 +682,11 @@ def evaluate(
     from madbench.api import new_loop
     from madbench.loops.config import RunConfig
     from madbench.loops.engine import Loop
-    from madbench.runs.rundir import RunDir
+    from madbench.runs.rundir import RunDir, check_run_data
 
     if resume_dir is not None:
         run_dir = RunDir(resume_dir)
+        check_run_data(run_dir, run_dir.config())  # before any file of it is read
         config = RunConfig.from_dict(run_dir.config())
         loop = Loop(config, run_dir, echo=click.echo, feature_weights=feature_weights)
         rows = loop.resume()

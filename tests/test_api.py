@@ -95,8 +95,9 @@ def test_an_instance_is_recorded_by_its_arguments_and_resumes_to_the_same_rows(t
     after the last generation is removed, rebuilds that model and gives the same rows."""
     import shutil
 
-    from madbench.cli import main
     from toy_adapters import ShrunkMixture
+
+    from madbench.cli import main
 
     run = madbench.evaluate(
         ShrunkMixture(n_components=2, shrink=0.5), "digits", generations=3, n_ini=300,
@@ -129,7 +130,8 @@ def test_an_instance_whose_arguments_cannot_be_recorded_is_refused(tmp_path, ins
 
     with pytest.raises(AdapterError) as info:
         madbench.evaluate(getattr(toy_adapters, instance)(), "gaussian-2", out=tmp_path / "r")
-    assert reason in str(info.value) and f"evaluate({instance}, data, model_args=" in str(info.value)
+    message = str(info.value)
+    assert reason in message and f"evaluate({instance}, data, model_args=" in message
     assert not (tmp_path / "r").exists()
 
 

@@ -164,7 +164,7 @@ def test_incomplete_runs_and_bad_input_are_refused_and_nothing_is_written(runs, 
     with pytest.raises(InputError, match="incomplete run .*madbench evaluate --resume"):
         build([runs[1], partial], out)
     assert not out.exists() and not list(tmp_path.glob(".board*"))
-    with pytest.raises(InputError, match="same setting with the same seed"):
+    with pytest.raises(InputError, match="two runs of one setting .* with the same seed"):
         build([runs[0], shutil.copytree(runs[0], tmp_path / "again")], out)
     assert main(["leaderboard", "build", str(tmp_path / "nothing"), "--out", str(out)]) == 2
     assert "no run here" in capsys.readouterr().err and not out.exists()

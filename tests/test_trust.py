@@ -500,3 +500,50 @@ def test_results_csv_columns_are_versioned_by_the_run_format():
     from madbench.runs.schema import COLUMNS, COLUMNS_BY_FORMAT
 
     assert COLUMNS_BY_FORMAT[RUN_FORMAT] == tuple(COLUMNS)
+
+
+# -- the data is what the run used -------------------------------------------------------------
+def test_data_replaced_under_its_name_is_refused_by_resume_rescore_and_leaderboards(
+    tmp_path, capsys
+):
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "first.npy", rng.standard_normal((400, 3)))
+    np.save(tmp_path / "second.npy", rng.standard_normal((400, 3)) + 0.5)
+    assert main(["data", "add", "mine", "--from", str(tmp_path / "first.npy")]) == 0
+    run = start(tmp_path / "run", generations=2, data="mine", n_ini=150, n_synth=150, eval_n=40)
+    finished = shutil.copytree(run, tmp_path / "finished")
+    cut_to(run, 1)
+    assert main(["data", "remove", "mine"]) == 0
+    assert main(["data", "add", "mine", "--from", str(tmp_path / "second.npy")]) == 0
+    capsys.readouterr()
+    before = tree(run)
+    for command in (
+        ["evaluate", "--resume", str(run)],
+        ["rescore", str(finished)],
+        ["leaderboard", "build", str(finished), "--out", str(tmp_path / "board")],
+    ):
+        assert main(command) == 2, command
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "data set 'mine' is not the data this run used" in err
+        assert "the run used sha256" in err and "the data set now has" in err
+    assert tree(run) == before and not (tmp_path / "board").exists()
+    # The old files back under the name: everything goes through again.
+    assert main(["data", "remove", "mine"]) == 0
+    assert main(["data", "add", "mine", "--from", str(tmp_path / "first.npy")]) == 0
+    assert main(["evaluate", "--resume", str(run)]) == 0
+    assert main(["rescore", str(finished)]) == 0
+
+
+def test_runs_that_differ_only_in_their_threads_are_not_pooled(tmp_path):
+    from madbench.leaderboard.build import group_runs
+
+    one = start(tmp_path / "one", generations=1)
+    two = tmp_path / "two"
+    config = RunConfig(
+        "gaussian", {}, "gaussian-2", make_protocol("fully-synthetic", generations=1, **SMALL),
+        threads=2,
+    )  # fmt: skip
+    Loop(config, RunDir(two), echo=lambda line: None).start()
+    groups = group_runs([one, two])
+    assert sorted(len(g) for g in groups) == [1, 1]
+    assert {g[0].setting()["threads"] for g in groups} == {1, 2}

@@ -1,7 +1,9 @@
 """Leaderboard rows, derived only from run directories.
 
-One row per setting: model (with its arguments) x data set x protocol (every field but the
-seed) x lambda. Runs of one setting that differ only in their seed are its seeds. Every number
+One row per setting: model (with its arguments) x data set (and its files' sha256) x protocol
+(every field but the seed) x lambda x scoring settings x feature space (and its weights'
+sha256) x thread count (:meth:`Run.setting`). Runs of one setting that differ only in their
+seed are its seeds; two runs of one setting and seed are refused. Every number
 in a row is computed here from the runs' ``results.csv``; the row also names its runs and
 fingerprints their configuration and results, so ``madbench leaderboard verify`` can re-derive
 it and notice any change. Column meanings: :data:`COLUMNS`; the per-seed values behind the
@@ -27,7 +29,7 @@ import numpy as np
 from madbench.errors import InputError
 from madbench.leaderboard.stats import one_sample, t_interval
 from madbench.runs.lock import locked
-from madbench.runs.rundir import RunDir
+from madbench.runs.rundir import RunDir, check_run_data
 
 #: The metrics a leaderboard summarises; those of :data:`ADDED_IN_3` came with schema 3.
 METRICS = (
@@ -67,8 +69,9 @@ COLUMNS = {
     "protocol": "protocol name",
     "bias": "sampling bias lambda",
     "protocol_params": "the protocol's other fields (JSON; all but name, bias and seed)",
-    "setting_hash": "sha256 (16 hex) of model, arguments, data, scoring settings and every "
-    "protocol field but the seed: rows with equal hashes ran the same experiment",
+    "setting_hash": "sha256 (16 hex) of model, arguments, data and its files' sha256, every "
+    "protocol field but the seed, scoring settings, feature space and its weights' sha256, and "
+    "thread count: rows with equal hashes ran the same experiment",
     "n_seeds": "runs (seeds) averaged in this row",
     "seeds": "their seeds, ';'-separated",
     "generations": "generations trained (t = 1..generations)",
@@ -117,6 +120,7 @@ class Run:
         with locked(run_dir.path, shared=True):
             found = run_dir.verify()
             prov = run_dir.provenance()
+            check_run_data(run_dir, found.config)
         expected = found.config["protocol"]["generations"] + 1
         if len(found.rows) != expected or found.missing_rows:
             raise InputError(
@@ -126,18 +130,32 @@ class Run:
         return cls(Path(path), found.config, prov, found.rows)
 
     def setting(self) -> dict:
-        """What makes runs seeds of one experiment: everything but the seed and the thread
-        count (which moves last bits, not distributions); scoring settings included."""
+        """What makes runs seeds of one experiment: everything that changes their numbers but
+        the seed. The model and its arguments, the data set and its files' sha256, the protocol,
+        the scoring settings, the feature space and its weights' sha256, and the thread count
+        (threads change a loop's arithmetic, and a loop amplifies the last bits)."""
         protocol = {k: v for k, v in self.config["protocol"].items() if k != "seed"}
         setting = {
             "model": self.config["model"],
             "model_args": self.config["model_args"],
             "data": self.config["data"],
+            "data_sha256": self.provenance["data_sha256"],
             "protocol": protocol,
+            "features": self.provenance.get("features"),
+            "threads": self.config.get("threads", 1),
         }
         if "scoring" in self.config:  # run format 2 on
             setting["scoring"] = self.config["scoring"]
         return setting
+
+    def described(self) -> str:
+        """The setting in words, for messages."""
+        p = self.config["protocol"]
+        args = json.dumps(self.config["model_args"], sort_keys=True)
+        return (
+            f"{self.config['model']} {args} on {self.config['data']}, {p['name']} lambda "
+            f"{p['bias']}, {self.config.get('threads', 1)} threads"
+        )
 
     def setting_hash(self) -> str:
         return _short_hash(json.dumps(self.setting(), sort_keys=True))
@@ -235,9 +253,13 @@ def group_runs(run_dirs) -> list[list[Run]]:
     for path in run_dirs:
         run = Run.read(path)
         key = json.dumps(run.setting(), sort_keys=True)
-        seeds = [r.config["protocol"]["seed"] for r in groups.get(key, [])]
-        if run.config["protocol"]["seed"] in seeds:
-            raise InputError(f"{path}: a second run of the same setting with the same seed")
+        seed = run.config["protocol"]["seed"]
+        twin = next((r for r in groups.get(key, []) if r.config["protocol"]["seed"] == seed), None)
+        if twin is not None:
+            raise InputError(
+                f"{path} and {twin.path} are two runs of one setting ({run.described()}, and "
+                f"everything else) with the same seed {seed}: keep one of them"
+            )
         groups.setdefault(key, []).append(run)
     return list(groups.values())
 

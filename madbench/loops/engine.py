@@ -38,7 +38,7 @@ from madbench.loops.scoring import Scorer
 from madbench.metrics.spaces import digest, feature_space, probe
 from madbench.metrics.validate import check_k
 from madbench.runs.lock import locked
-from madbench.runs.rundir import RunDir, check_features, provenance
+from madbench.runs.rundir import RunDir, check_data, check_features, provenance
 from madbench.runs.table import generation_line
 from madbench.runs.threads import pinned_threads
 
@@ -118,7 +118,9 @@ class Loop:
         with locked(self.run_dir.path), pinned_threads(self.config.threads):
             self.run_dir.clean_temporary()
             found = self.run_dir.verify()
-            check_features(self.run_dir.provenance(), self.features)
+            recorded = self.run_dir.provenance()
+            check_data(recorded, self.real.hashes, self.config.data)
+            check_features(recorded, self.features)
             rows = found.rows
             if found.missing_rows or found.failed:
                 self.run_dir.write_rows(rows)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from madbench.data.datasets import get_dataset
+from madbench.data.datasets import file_hashes, get_dataset
 from madbench.errors import InputError
 from madbench.loops.config import EVAL_REAL, RunConfig, derived_seed
 
@@ -27,7 +27,7 @@ class RealData:
         self.is_vector = self.dataset.kind == "vector"
         self.classes = self.dataset.classes
         # The files are verified when first read, below.
-        self.hashes = {f.path: f.sha256 for f in self.dataset.manifest.files.values()}
+        self.hashes = file_hashes(self.dataset)
         need = p.n_ini + (p.generations - 1) * p.n_real if p.name == "fresh-data" else p.n_ini
         try:
             pool = self.dataset.train_pool(need, seed=p.seed)

@@ -22,7 +22,7 @@ from madbench.loops.realdata import RealData
 from madbench.loops.scoring import SCORE_KEYS, Scorer
 from madbench.metrics.spaces import digest, feature_space
 from madbench.runs.lock import locked
-from madbench.runs.rundir import RunDir, cell_text, check_features
+from madbench.runs.rundir import RunDir, cell_text, check_features, check_run_data
 from madbench.runs.threads import pinned_threads
 
 
@@ -50,6 +50,7 @@ def rescore(
             raise DataFileError(f"{run_dir.path}: no complete generation to re-score")
         out = []
         with pinned_threads(config.threads):
+            check_run_data(run_dir, run_dir.config())  # before any file of it is read
             real = RealData(config, echo=lambda line: None)
             extractor = feature_space(settings.features, real.dataset, weights=feature_weights)
             if settings.features == config.scoring.features:

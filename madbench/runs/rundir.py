@@ -157,6 +157,40 @@ def check_features(recorded: dict, features: dict) -> None:
         )
 
 
+def check_data(recorded: dict, hashes: dict, name: str) -> None:
+    """Refuse to continue, re-score or publish a run on other data than it used
+    (``recorded``: its provenance; ``hashes``: ``{file: sha256}`` of data set ``name`` now,
+    :func:`madbench.data.datasets.file_hashes`)."""
+    before = recorded.get("data_sha256", {})
+    if before == hashes:
+        return
+    changed = [
+        f"{file}: the run used sha256 {str(before.get(file, 'no such file'))[:12]}, the data "
+        f"set now has {str(hashes.get(file, 'no such file'))[:12]}"
+        for file in sorted(set(before) | set(hashes))
+        if before.get(file) != hashes.get(file)
+    ]
+    raise DataFileError(
+        f"data set {name!r} is not the data this run used ({'; '.join(changed)}): restore "
+        "the data the run used (madbench data remove, then data add the old files), or "
+        "start a new run"
+    )
+
+
+def check_run_data(run_dir: RunDir, config: dict) -> None:
+    """:func:`check_data` for the data set ``config`` (the run's config.json) names, from its
+    manifest alone (no file is read). A data set not registered on this machine has nothing
+    to compare (a leaderboard may be built where the data is not)."""
+    from madbench.data.datasets import file_hashes, get_dataset
+    from madbench.errors import InputError
+
+    try:
+        dataset = get_dataset(config["data"], data_dir=config.get("data_dir"))
+    except InputError:
+        return
+    check_data(run_dir.provenance(), file_hashes(dataset), config["data"])
+
+
 def default_run_dir(config) -> str:
     """``runs/DATA-MODEL-PROTOCOL-HASH`` for a :class:`~madbench.loops.config.RunConfig`:
     HASH is the protocol's content hash, followed by a hash of the model arguments when there
