@@ -42,7 +42,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from madbench.errors import AdapterError, InputError
+from madbench.errors import AdapterError, InputError, MadbenchError
 
 ENTRY_POINT_GROUP = "madbench.adapters"
 #: Largest sample magnitude accepted: the metrics are exact up to 1e30 (k-NN scale-invariance,
@@ -158,8 +158,9 @@ def build_adapter(spec: str, model_args: dict | None = None):
     try:
         return cls(**(model_args or {}))
     except Exception as exc:
+        why = str(exc) if isinstance(exc, MadbenchError) else repr(exc)
         raise AdapterError(
-            f"model {spec!r} cannot be built with {model_args or {}}: {exc!r}"
+            f"model {spec!r} cannot be built with {model_args or {}}: {why}"
         ) from None
 
 

@@ -78,3 +78,38 @@ def test_bad_input(cls):
         cls().fit(np.random.default_rng(0).standard_normal((20, 2)), seed=0).sample(
             3, bias=1.5, seed=0
         )
+
+
+@pytest.mark.parametrize(
+    "model,args,message",
+    [
+        ("gmm", "n_components=abc", "gmm: n_components must be an integer >= 1, got 'abc'"),
+        ("gmm", "n_components=0", "gmm: n_components must be an integer >= 1, got 0"),
+        ("gmm", "reg_covar=-1", "gmm: reg_covar must be a number > 0, got -1"),
+        ("kde", "bandwidth=wide", "kde: bandwidth must be a number > 0, got 'wide'"),
+        ("flow", "steps=0", "flow: steps must be an integer >= 1, got 0"),
+        ("wgan", "width=2.5", "wgan: width must be an integer >= 1, got 2.5"),
+        ("ddpm", "ema=1.5", "ddpm: ema must be a number in [0, 1), got 1.5"),
+        ("ddpm", "preset=3", "unknown ddpm preset 3"),
+    ],
+)
+def test_bad_constructor_arguments_stop_before_anything_is_written(
+    tmp_path, capsys, model, args, message
+):
+    from madbench.cli import main
+
+    out = tmp_path / "run"
+    code = main(["evaluate", "--model", model, "--data", "digits", "--model-args", args,
+                 "--out", str(out)])  # fmt: skip
+    err = capsys.readouterr()
+    assert code == 2 and message in err.err and len(err.err.strip().splitlines()) == 1
+    assert not out.exists() and "run directory" not in err.out
+
+
+def test_torch_generators_read_back_their_arguments():
+    from madbench.adapters import instance_args
+    from madbench.generators.wgan import WGANGenerator
+
+    assert instance_args(WGANGenerator("tiny", device="cpu", steps=5)) == {
+        "preset": "tiny", "device": "cpu", "steps": 5
+    }  # fmt: skip

@@ -10,18 +10,24 @@ import torch
 
 from madbench.devices import pick_device
 from madbench.errors import DataFileError, InputError
+from madbench.generators import _checks as checks
 
 
-def resolve_settings(model: str, presets: dict, preset: str, overrides: dict) -> dict:
-    """The preset's settings with ``overrides`` applied; unknown names are an error."""
-    if preset not in presets:
+def resolve_settings(
+    model: str, presets: dict, preset: str, overrides: dict, fractions: tuple[str, ...] = ()
+) -> dict:
+    """The preset's settings with ``overrides`` applied; unknown names and values of the wrong
+    kind or range (:func:`madbench.generators._checks.settings`) are an error."""
+    if not isinstance(preset, str) or preset not in presets:
         raise InputError(f"unknown {model} preset {preset!r}; choose one of {', '.join(presets)}")
     unknown = set(overrides) - set(presets[preset])
     if unknown:
         raise InputError(
             f"unknown {model} options {sorted(unknown)}; known: {sorted(presets[preset])}"
         )
-    return {**presets[preset], **overrides}
+    merged = {**presets[preset], **overrides}
+    checks.settings(merged, presets[preset], model, fractions)
+    return merged
 
 
 @contextlib.contextmanager
@@ -96,11 +102,18 @@ class TorchGenerator:
     name: str
     presets: dict
     bias_meaning: str
+    #: Settings that are fractions in [0, 1) (every other number must be positive).
+    fractions: tuple[str, ...] = ()
 
     def __init__(self, preset: str = "tiny", device: str | None = None, **overrides):
         self.preset = preset
-        self.settings = resolve_settings(self.name, self.presets, preset, overrides)
+        self.settings = resolve_settings(self.name, self.presets, preset, overrides, self.fractions)
+        self._overrides, self._device = dict(overrides), device
         self.device = pick_device(device)
+
+    def get_params(self, deep: bool = False) -> dict:
+        """The constructor arguments, as given (what a run's config.json records)."""
+        return {"preset": self.preset, "device": self._device, **self._overrides}
 
     def _write_checkpoint(self, directory, **fields) -> None:
         """``fields`` plus the preset and settings, as ``<directory>/<name>.pt``.
@@ -130,7 +143,9 @@ class TorchGenerator:
         if not isinstance(saved, dict) or not {"preset", "settings"} <= set(saved):
             raise DataFileError(f"{path}: not a {self.name} checkpoint (no preset and settings)")
         self.preset = saved["preset"]
-        self.settings = resolve_settings(self.name, self.presets, self.preset, saved["settings"])
+        self.settings = resolve_settings(
+            self.name, self.presets, self.preset, saved["settings"], self.fractions
+        )
         return saved
 
     def meta(self) -> dict:

@@ -160,6 +160,7 @@ class DDPMGenerator(TorchGenerator):
 
     name, presets = "ddpm", PRESETS
     bias_meaning = "classifier-free guidance w = 1/lambda - 1"
+    fractions = ("ema", "label_dropout")
     conditional = True
     data_kinds = ("image",)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.mixture import GaussianMixture
 
+from madbench.generators import _checks as checks
 from madbench.generators._flat import check_bias, check_fitted, flatten, load_arrays, save_arrays
 
 
@@ -13,7 +14,9 @@ class GMMGenerator:
     """Mixture of ``n_components`` Gaussians fitted by EM (``reg_covar`` added to diagonals)."""
 
     def __init__(self, n_components: int = 10, reg_covar: float = 1e-4, max_iter: int = 200):
-        self.n_components, self.reg_covar, self.max_iter = n_components, reg_covar, max_iter
+        self.n_components = checks.integer(n_components, "n_components", "gmm")
+        self.reg_covar = checks.number(reg_covar, "reg_covar", "gmm")
+        self.max_iter = checks.integer(max_iter, "max_iter", "gmm")
         self.weights_ = self.means_ = self.covariances_ = self.shape_ = None
 
     def fit(self, X, *, seed: int = 0) -> GMMGenerator:

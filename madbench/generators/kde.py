@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from madbench.generators import _checks as checks
 from madbench.generators._flat import check_bias, check_fitted, flatten, load_arrays, save_arrays
 
 
 class KDEGenerator:
     def __init__(self, bandwidth: float | None = None):
-        self.bandwidth = bandwidth
+        self.bandwidth = None if bandwidth is None else checks.number(bandwidth, "bandwidth", "kde")
         self.data_ = self.h_ = self.shape_ = None
 
     def fit(self, X, *, seed: int = 0) -> KDEGenerator:
