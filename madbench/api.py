@@ -230,8 +230,10 @@ def new_loop(
     from madbench.loops.config import RunConfig, ScoringSettings
     from madbench.loops.engine import Loop
     from madbench.loops.protocol import make_protocol
+    from madbench.loops.realdata import fit_sizes
     from madbench.runs.rundir import RunDir, default_run_dir
 
+    params = fit_sizes(data, data_dir, protocol, params, echo)
     config = RunConfig(
         spec,
         model_args,

@@ -802,7 +802,12 @@ def train_lenet_command(data, data_dir, epochs, seed, out):
     """Train the LeNet feature network on a data set's train split, deterministically."""
     from madbench.data.datasets import get_dataset
     from madbench.home import user
-    from madbench.metrics.lenet import LeNetFeatures, save_weights, train_lenet
+    from madbench.metrics.lenet import (
+        LENET_MIN_ACCURACY,
+        LeNetFeatures,
+        save_weights,
+        train_lenet,
+    )
 
     dataset = get_dataset(data, data_dir=data_dir)
     if dataset.kind != "image":
@@ -815,6 +820,14 @@ def train_lenet_command(data, data_dir, epochs, seed, out):
     digest = save_weights(model, path)
     accuracy = LeNetFeatures(path, digest, dataset.classes or 10).accuracy(test.x, test.y)
     click.echo(f"wrote {path}: held-out accuracy {accuracy:.4f}")
+    if accuracy < LENET_MIN_ACCURACY:
+        click.echo(
+            f"madbench: warning: held-out accuracy {accuracy:.2f} is below "
+            f"{LENET_MIN_ACCURACY:.2f}: these features tell {data}'s classes apart poorly, so "
+            "FID and precision/recall in them say little; train longer (--epochs), add "
+            "images, or score with --features identity",
+            err=True,
+        )
     entry = {
         "file": os.path.abspath(path) if out else os.path.basename(path),
         "digest": digest,

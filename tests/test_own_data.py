@@ -270,3 +270,60 @@ def test_feature_extractor_from_an_entry_point(monkeypatch):
     extractor = feature_space("channel-stats", get_dataset("shapes"))
     assert extractor.name == "channel-stats" and groups == ["madbench.features"]
     assert extractor(np.zeros((3, 32, 32, 3))).shape == (3, 6)
+
+
+# -- a small grayscale set of one's own, first try -------------------------------------------
+@pytest.fixture
+def small_gray(tmp_path, monkeypatch):
+    """120 grayscale digits (16 x 16 PNGs, labelled) added as data set ``small-gray`` to this
+    test's own home: 108 training images, 12 held out."""
+    from sklearn.datasets import load_digits
+
+    monkeypatch.setenv("MADBENCH_HOME", str(tmp_path / "home"))
+    digits = load_digits()
+    images = np.kron(digits.images[:120], np.ones((2, 2))) / 16
+    for i, (image, label) in enumerate(zip(images, digits.target[:120], strict=True)):
+        where = tmp_path / "pngs" / str(label)
+        where.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.rint(image * 255).astype(np.uint8)).save(where / f"{i}.png")
+    assert main(["data", "add", "small-gray", "--from", str(tmp_path / "pngs")]) == 0
+    return "small-gray"
+
+
+def test_a_small_set_gets_sizes_it_holds_and_offline_hints(
+    small_gray, tmp_path, capsys, monkeypatch
+):
+    import dataclasses
+
+    from madbench.metrics import features, weights
+
+    monkeypatch.setenv(weights.CACHE_ENV, str(tmp_path / "empty-cache"))
+    monkeypatch.delenv(features.INCEPTION.env, raising=False)
+    offline = dataclasses.replace(features.INCEPTION, url="http://127.0.0.1:9/x.pt", also=())
+    monkeypatch.setattr(features, "INCEPTION", offline)
+    capsys.readouterr()
+    args = ["evaluate", "--model", "gmm", "--data", small_gray, "--generations", "1"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 2  # grayscale, no LeNet, offline
+    out, err = capsys.readouterr()
+    assert "note: small-gray holds 108 training samples; n_ini = 108" in out
+    assert "features train-lenet --data small-gray" in err and "--features identity" in err
+    assert not (tmp_path / "a").exists()
+    assert main([*args, "--n-ini", "500", "--out", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert "fully-synthetic needs n_ini = 500 real training samples" in err and "--n-ini" in err
+    fresh = ["--protocol", "fresh-data", "--generations", "3", "--n-ini", "500"]
+    assert main([*args[:-2], *fresh, "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "n_ini + (generations - 1) * n_real = 500 + 2 * 100 = 700" in err
+    assert main([*args, "--features", "identity", "--out", str(tmp_path / "d")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("eval_n = 12 samples for 256 identity features") == 1
+
+
+def test_train_lenet_warns_below_90_percent_and_records_its_accuracy(small_gray, capsys):
+    assert main(["features", "train-lenet", "--data", small_gray, "--epochs", "1"]) == 0
+    out, err = capsys.readouterr()
+    accuracy = float(re.search(r"held-out accuracy ([0-9.]+)", out).group(1))
+    assert accuracy < 0.9 and "is below 0.90" in err and "--features identity" in err
+    entry = get_dataset(small_gray).manifest.feature_weights
+    assert entry["test_accuracy"] == round(accuracy, 4) and len(entry["digest"]) == 64

@@ -19,12 +19,13 @@ import json
 import shutil
 import time
 import traceback
+import warnings
 
 import numpy as np
 
 from madbench.adapters import build_adapter, check_samples, resolve_adapter
 from madbench.atomic import atomic_write_text
-from madbench.errors import AdapterError, InputError
+from madbench.errors import AdapterError, FeatureError, InputError
 from madbench.loops.config import (
     BOOTSTRAP,
     EVAL_SAMPLES,
@@ -62,6 +63,17 @@ def _guarded(step: str, call):
         raise _StepFailed(step, exc) from exc
 
 
+def _grayscale_hint(config: RunConfig, dataset) -> str:
+    """For a grayscale image set that fell back to Inception (no LeNet of its own): the two
+    feature spaces that work offline."""
+    if config.scoring.features is not None or dataset.kind != "image" or len(dataset.shape) != 2:
+        return ""
+    return (
+        f". {config.data} has no LeNet of its own: train one with madbench features "
+        f"train-lenet --data {config.data}, or compare pixels with --features identity"
+    )
+
+
 class Loop:
     """One run of ``config`` into ``run_dir``; ``echo`` receives one progress line per step.
 
@@ -96,10 +108,13 @@ class Loop:
         if self.conditional and self.real.pool_labels is None:
             raise InputError(f"{config.model} is conditional but {config.data} has no labels")
         check_k(self.p.k, self.real.eval_n, self.real.eval_n)
-        self.extractor = feature_space(
-            config.scoring.features, self.real.dataset, weights=feature_weights
-        )
-        probe(self.extractor, self.real.eval_real[:2])  # a broken network stops here
+        try:
+            self.extractor = feature_space(
+                config.scoring.features, self.real.dataset, weights=feature_weights
+            )
+            probe(self.extractor, self.real.eval_real[:2])  # a broken network stops here
+        except FeatureError as exc:
+            raise FeatureError(f"{exc}{_grayscale_hint(config, self.real.dataset)}") from None
         self.features = {"name": self.extractor.name, "sha256": digest(self.extractor)}
         self.scorer: Scorer | None = None  # built inside the pinned threads: features are numeric
 
@@ -138,6 +153,14 @@ class Loop:
 
     def _run(self, rows: list[dict]) -> list[dict]:
         self.scorer = Scorer(self.real, self.p.k, self.config.scoring, self.p.seed, self.extractor)
+        dim = self.scorer.real_features.shape[1]
+        if self.real.eval_n <= dim and "fid" in self.config.scoring.metrics:
+            warnings.warn(
+                f"eval_n = {self.real.eval_n} samples for {dim} {self.extractor.name} features: "
+                "every generation's covariance is singular and its FID unreliable; use an "
+                f"eval_n above {dim} (--eval-n) or a smaller feature space",
+                stacklevel=2,
+            )
         if not rows:
             row = self._score(0, self.real.noise_floor_draw())
             self.run_dir.commit(0, self.run_dir.stage(0), row)

@@ -16,6 +16,42 @@ from madbench.errors import InputError
 from madbench.loops.config import EVAL_REAL, RunConfig, derived_seed
 
 
+def real_need(protocol: str, n_ini: int, generations: int, n_real: int) -> tuple[int, str]:
+    """How many real training samples ``protocol`` draws, and the formula in words."""
+    if protocol == "fresh-data":
+        need = n_ini + (generations - 1) * n_real
+        return (
+            need,
+            f"n_ini + (generations - 1) * n_real = {n_ini} + {generations - 1} * {n_real} = {need}",
+        )
+    return n_ini, f"n_ini = {n_ini}"
+
+
+def fit_sizes(data: str, data_dir, protocol: str, params: dict, echo) -> dict:
+    """``params`` with ``n_ini`` lowered to what a small data set holds, when it was not
+    given: the whole train split (fresh data: what leaves room for every generation's fresh
+    rows), with a one-line note to ``echo``. Data sets large enough, unlimited ones and
+    explicit sizes are left as they are."""
+    from madbench.loops.protocol import DEFAULT_N_REAL, Protocol
+
+    if params.get("n_ini") is not None or params.get("synthetic_fraction") is not None:
+        return params
+    held = get_dataset(data, data_dir=data_dir).manifest.splits.get("train", {}).get("n")
+    generations = params.get("generations") or Protocol.generations
+    n_real = params.get("n_real") or DEFAULT_N_REAL
+    if (
+        not isinstance(held, int)
+        or real_need(protocol, Protocol.n_ini, generations, n_real)[0] <= held
+    ):
+        return params
+    fresh = (generations - 1) * n_real if protocol == "fresh-data" else 0
+    n_ini = held - fresh
+    if n_ini < 2 or (protocol == "fresh-data" and n_ini <= n_real):
+        return params  # too small for any default: RealData says what to set
+    echo(f"note: {data} holds {held} training samples; n_ini = {n_ini} (set --n-ini to choose)")
+    return {**params, "n_ini": n_ini}
+
+
 class RealData:
     """Real samples a run trains on and is scored against; ``echo`` receives notes."""
 
@@ -28,13 +64,14 @@ class RealData:
         self.classes = self.dataset.classes
         # The files are verified when first read, below.
         self.hashes = file_hashes(self.dataset)
-        need = p.n_ini + (p.generations - 1) * p.n_real if p.name == "fresh-data" else p.n_ini
+        need, formula = real_need(p.name, p.n_ini, p.generations, p.n_real)
         try:
             pool = self.dataset.train_pool(need, seed=p.seed)
         except InputError as exc:
             raise InputError(
-                f"{config.data}: the protocol needs {need} real training samples "
-                f"(n_ini + (generations - 1) * n_real for fresh-data): {exc}"
+                f"{config.data}: {p.name} needs {formula} real training samples: {exc}; "
+                "set a smaller --n-ini (n_ini= in the Python API)"
+                + (" or --n-real" if p.name == "fresh-data" else "")
             ) from None
         self.pool, self.pool_labels = pool.x, pool.y
         self.data_shape = self.pool.shape[1:]

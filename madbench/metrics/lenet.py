@@ -24,6 +24,9 @@ from madbench.atomic import atomic_path
 from madbench.errors import DataFileError, FeatureError
 from madbench.home import find, user
 
+#: Below this held-out accuracy, ``features train-lenet`` warns that its features separate the
+#: data set's classes too poorly for FID and precision/recall in them to mean much.
+LENET_MIN_ACCURACY = 0.9
 FEATURE_DIM = 84
 
 
