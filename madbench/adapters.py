@@ -239,7 +239,8 @@ def check_samples(samples, n: int, data_shape: tuple[int, ...], where: str) -> n
         )
     if not np.isfinite(arr).all():
         bad = int((~np.isfinite(arr.reshape(n, -1))).any(axis=1).sum())
-        raise AdapterError(f"{where}: sample({n}) returned {bad} samples with NaN or Inf")
+        samples_word = "sample" if bad == 1 else "samples"
+        raise AdapterError(f"{where}: sample({n}) returned {bad} {samples_word} with NaN or Inf")
     if n and np.abs(arr).max() > SAMPLE_LIMIT:
         raise AdapterError(
             f"{where}: sample({n}) returned values up to {np.abs(arr).max():.3g}; samples "

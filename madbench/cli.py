@@ -26,6 +26,17 @@ def _image_network(network, weights, device):
     return pretrained(network, weights=weights, device=device)
 
 
+def _remind_if_stand_in(extractor) -> None:
+    """One warning line when ``extractor`` ran on stand-in weights: its numbers mean nothing."""
+    if getattr(extractor, "stand_in", False):
+        click.echo(
+            "madbench: warning: these features come from stand-in weights (madbench features "
+            "stand-in): the number tests the pipeline and means nothing; pass the published "
+            "weights with --feature-weights PATH",
+            err=True,
+        )
+
+
 #: The weights file of a pretrained feature network (--inception-weights: its former name).
 feature_weights_option = click.option(
     "--feature-weights",
@@ -49,6 +60,25 @@ image_network_option = click.option(
 def _count(n: int, noun: str) -> str:
     """``1 row``, ``2 rows``."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _published(suite: str) -> str:
+    """The published leaderboard of ``suite`` that ``reproduce --check`` compares with:
+    ``leaderboards/SUITE/leaderboard.csv`` in the working folder (a clone), else the copy in
+    madbench's resources (an installed madbench)."""
+    from importlib.resources import files
+    from pathlib import Path
+
+    here = Path("leaderboards") / suite / "leaderboard.csv"
+    shipped = files("madbench") / "resources" / "leaderboards" / f"{suite}.csv"
+    if here.is_file() or not shipped.is_file():
+        return str(here)
+    return str(shipped)
+
+
+def _every(n: int, noun: str) -> str:
+    """``the 1 row``, ``all 2 rows``."""
+    return f"the 1 {noun}" if n == 1 else f"all {n} {noun}s"
 
 
 def _fmt(value) -> str:
@@ -194,9 +224,13 @@ def stats(features, out, network, feature_weights, device):
 
     if not out.endswith(".npz"):
         raise MadbenchError(f"{out}: statistics are written as .npz; name the file *.npz")
-    feats = load_features(features, extractor=_image_network(network, feature_weights, device))
+    extractor = _image_network(network, feature_weights, device)
+    feats = load_features(features, extractor=extractor)
     save_stats(out, fit_gaussian(feats, features))
-    click.echo(f"wrote {out} ({feats.shape[0]} samples, {feats.shape[1]} features)")
+    _remind_if_stand_in(extractor)
+    click.echo(
+        f"wrote {out} ({_count(feats.shape[0], 'sample')}, {_count(feats.shape[1], 'feature')})"
+    )
 
 
 @cli.command(short_help="FID between two feature, statistics or image sets.")
@@ -216,6 +250,7 @@ def fid(first, second, network, feature_weights, device):
         load_stats_or_features(second, extractor=extractor),
     )
     click.echo(_fmt(value))
+    _remind_if_stand_in(extractor)
 
 
 @cli.command(short_help="Check every metric against independent references.")
@@ -392,8 +427,8 @@ def leaderboard_verify(csv_file, runs_root):
     problems = verify(csv_file, runs_root)
     _exit_on_problems(
         problems,
-        f"{csv_file}: {len(problems)} differences",
-        lambda: f"{csv_file}: all {len(read_csv(csv_file))} rows match their runs",
+        f"{csv_file}: {_count(len(problems), 'difference')}",
+        lambda: f"{csv_file}: {_every(len(read_csv(csv_file)), 'row')} match their runs",
     )
 
 
@@ -489,7 +524,8 @@ def _print_claims(claims, folder) -> bool:
 @click.option(
     "--against",
     default=None,
-    help="Published leaderboard CSV of --check (default: leaderboards/SUITE/leaderboard.csv).",
+    help="Published leaderboard CSV of --check (default: leaderboards/SUITE/leaderboard.csv "
+    "here, else the copy madbench ships).",
 )
 @click.option(
     "--shard",
@@ -526,7 +562,7 @@ def reproduce(
     cpus_per_run,
     gpus_per_run,
 ):
-    """Run a paper-reproduction SUITE (small, paper, or a YAML file), build its leaderboard and
+    """Run a paper-reproduction SUITE (ci, small, paper, or a YAML file), build its leaderboard and
     test its claims.
 
     For job arrays: --shard I/N runs only every N-th run (from the I-th) and builds nothing;
@@ -556,7 +592,8 @@ def reproduce(
     if executor == "ray" and (shard_spec is not None or build_only):
         raise MadbenchError("--executor ray runs the whole suite: no --shard or --build-only")
     if check:
-        published = read_csv(against or f"leaderboards/{name}/leaderboard.csv")
+        against = against or _published(name)
+        published = read_csv(against)
         runs_dir = runs_dir or f"runs/{name}-check"
         out = out or str(Path(runs_dir) / "leaderboard")
     folder = Path(runs_dir or f"runs/{name}")
@@ -589,7 +626,7 @@ def reproduce(
     click.echo(f"{out}: {_count(len(rows), 'row')} from {_count(len(paths), 'run')}")
     ok = _print_claims(loaded.claims, out) if loaded.claims else True
     if check:
-        what = f"{out}/leaderboard.csv against {against or f'leaderboards/{name}/leaderboard.csv'}"
+        what = f"{out}/leaderboard.csv against {against}"
         ok = _print_comparison(published, rows, 0.05, what) and ok
     if not ok:
         sys.exit(1)
@@ -709,6 +746,7 @@ def evaluate(
         )
         if loop.p.size_warning():
             click.echo(f"madbench: warning: {loop.p.size_warning()}", err=True)
+        loop.run_dir.check_new()  # refused before anything says it started
         click.echo(f"run directory: {loop.run_dir.path}")
         rows = loop.start()
     _print_results(rows)
@@ -743,7 +781,7 @@ def rescore(run_dir, k, out, feature_weights, **scoring):
     recorded, rows, same = rescore(run_dir, k=k, feature_weights=feature_weights, **scoring)
     if out is not None:
         write_results(out, rows)
-        click.echo(f"wrote {out}: {len(rows)} re-scored rows")
+        click.echo(f"wrote {out}: {_count(len(rows), 're-scored row')}")
     if not same:
         if out is None:
             raise MadbenchError(
@@ -754,8 +792,8 @@ def rescore(run_dir, k, out, feature_weights, **scoring):
     problems = differences(recorded, rows)
     _exit_on_problems(
         problems,
-        f"{run_dir}: {len(problems)} metric cells differ from results.csv",
-        lambda: f"{run_dir}: all {len(rows)} rows re-score to the values in results.csv",
+        f"{run_dir}: {_count(len(problems), 'metric cell')} differ from results.csv",
+        lambda: f"{run_dir}: {_every(len(rows), 'row')} re-score to the values in results.csv",
     )
 
 
@@ -814,7 +852,12 @@ def train_lenet_command(data, data_dir, epochs, seed, out):
         raise MadbenchError(f"{data} is not an image data set; LeNet features are for images")
     train, test = dataset.split("train"), dataset.split("test")
     model = train_lenet(
-        train.x, train.y, n_classes=dataset.classes or 10, epochs=epochs, seed=seed, progress=True
+        train.x,
+        train.y,
+        n_classes=dataset.classes or 10,
+        epochs=epochs,
+        seed=seed,
+        progress=sys.stderr.isatty(),
     )
     path = out or str(user("weights", create=True) / f"lenet-{data}.pt")
     digest = save_weights(model, path)

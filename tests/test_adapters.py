@@ -68,7 +68,7 @@ def test_outside_class_honours_contract_without_importing_madbench():
     "cls,expected",
     [
         ("RaisesInFit", "fit(X, seed=0) raised RuntimeError('out of memory')"),
-        ("ReturnsNaN", "returned 1 samples with NaN or Inf"),
+        ("ReturnsNaN", "returned 1 sample with NaN or Inf"),
         ("WrongShape", "returned shape (64, 1), expected (64, 2)"),
         ("WrongCount", "returned shape (65, 2), expected (64, 2)"),
         ("IgnoresSeed", "same seed gave different samples"),

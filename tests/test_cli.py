@@ -175,3 +175,48 @@ def test_selfcheck_says_which_checks_it_skipped(capsys, monkeypatch):
     last = out.strip().splitlines()[-1]
     assert code == 0 and "12 skipped (prdc is not installed: pip install prdc)" in last
     assert out.count(" skipped\n") == 12
+
+
+# -- rough edges a new user met (issue 20) ------------------------------------------------------
+def test_counts_read_as_english():
+    from madbench.cli import _count, _every
+
+    assert [_count(1, "sample"), _count(2, "sample"), _count(0, "row")] == [
+        "1 sample", "2 samples", "0 rows"
+    ]  # fmt: skip
+    assert [_every(1, "row"), _every(6, "row")] == ["the 1 row", "all 6 rows"]
+
+
+def test_a_mistyped_feature_space_gets_a_did_you_mean(capsys):
+    args = ["evaluate", "--model", "gmm", "--data", "digits", "--features", "lenett"]
+    assert main(args) == 2
+    assert "unknown feature space 'lenett'; did you mean 'lenet'?" in capsys.readouterr().err
+
+
+def test_a_taken_run_folder_is_refused_before_the_run_is_announced(tmp_path, capsys):
+    args = ["evaluate", "--model", "gaussian", "--data", "gaussian-2", "--generations", "1"]
+    assert main([*args, "--n-ini", "100", "--out", str(tmp_path / "r")]) == 0
+    capsys.readouterr()
+    assert main([*args, "--n-ini", "100", "--out", str(tmp_path / "r")]) == 2
+    out, err = capsys.readouterr()
+    assert "already holds a run" in err and "run directory" not in out
+
+
+def test_an_adapter_failure_is_said_once_without_a_repeated_prefix(tmp_path, capsys):
+    args = ["evaluate", "--model", "toy_adapters:ReturnsNaN", "--data", "gaussian-2"]
+    assert main([*args, "--n-ini", "100", "--out", str(tmp_path / "r")]) == 2
+    out, err = capsys.readouterr()
+    assert "NaN or Inf" not in out and err.count("NaN or Inf") == 1
+    assert "generation 1 (seed" in err and "generation 1: sample" not in err
+    assert "the adapter: sample(" in err and "returned 1 sample with NaN or Inf" in err
+
+
+def test_reproduce_help_lists_every_shipped_suite(capsys):
+    from importlib.resources import files
+
+    shipped = [
+        p.name.removesuffix(".yaml") for p in (files("madbench") / "resources" / "suites").iterdir()
+    ]
+    main(["reproduce", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert shipped and all(f"{name}," in text or f"{name} " in text for name in shipped)

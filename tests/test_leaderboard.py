@@ -365,3 +365,16 @@ def test_shards_then_build_only_give_the_local_leaderboard(tmp_path, capsys):
     for bad in ("0/3", "4/3", "x"):
         assert main([*sharded, "--shard", bad]) == 2
         assert "--shard takes I/N" in capsys.readouterr().err
+
+
+def test_the_shipped_copy_of_the_small_leaderboard_is_the_published_one(tmp_path, monkeypatch):
+    """``reproduce small --check`` outside a clone compares with the copy madbench ships; it
+    must be byte for byte leaderboards/small/leaderboard.csv (after a rebuild: copy it to
+    madbench/resources/leaderboards/small.csv)."""
+    from madbench.cli import _published
+
+    root = Path(__file__).resolve().parents[1]
+    published = (root / "leaderboards" / "small" / "leaderboard.csv").read_bytes()
+    monkeypatch.chdir(tmp_path)  # an installed user's folder: no leaderboards/ here
+    assert Path(_published("small")).read_bytes() == published
+    assert _published("paper") == "leaderboards/paper/leaderboard.csv"  # none shipped

@@ -203,7 +203,7 @@ def test_default_spaces_and_refusals():
         feature_space("dinov2-vits14", get_dataset("gaussian-2"))
     with pytest.raises(FeatureError, match="unknown DINOv2 variant"):
         feature_space("dinov2-vitx14", get_dataset("shapes"))
-    with pytest.raises(FeatureError, match="unknown feature extractor 'nonsense'"):
+    with pytest.raises(FeatureError, match="unknown feature space 'nonsense'"):
         feature_space("nonsense", get_dataset("shapes"))
 
 
@@ -325,5 +325,6 @@ def test_train_lenet_warns_below_90_percent_and_records_its_accuracy(small_gray,
     out, err = capsys.readouterr()
     accuracy = float(re.search(r"held-out accuracy ([0-9.]+)", out).group(1))
     assert accuracy < 0.9 and "is below 0.90" in err and "--features identity" in err
+    assert "train LeNet" not in err  # no progress bar into a log
     entry = get_dataset(small_gray).manifest.feature_weights
     assert entry["test_accuracy"] == round(accuracy, 4) and len(entry["digest"]) == 64

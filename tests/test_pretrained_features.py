@@ -132,3 +132,14 @@ def test_published_inception_gives_clean_fids_folder_features(images, tmp_path):
         files, model=extractor.model(), num_workers=0, batch_size=4, device="cpu", verbose=False
     )
     np.testing.assert_allclose(extractor(pixels), theirs, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_fid_on_stand_in_weights_says_the_number_means_nothing(stand_ins, images, tmp_path, capsys):
+    for i, image in enumerate(images):
+        Image.fromarray(np.rint(image * 255).astype(np.uint8)).save(tmp_path / f"{i}.png")
+    weights_file = str(stand_ins["inception"][0])
+    assert main(["fid", str(tmp_path), str(tmp_path), "--feature-weights", weights_file]) == 0
+    err = capsys.readouterr().err
+    assert "stand-in weights" in err and "means nothing" in err
+    assert "torch.jit" not in err and "Inception features of" not in err  # no bar into a log

@@ -217,9 +217,12 @@ def verify(manifest: Manifest, directory: str | os.PathLike) -> dict[str, bytes]
     sha256 differs from the manifest.
     """
     if not installed(manifest, directory):
+        how = manifest.install or (
+            f"get it from {manifest.source} into {directory} (evaluate and data verify also "
+            "take --data-dir DIR)"
+        )
         raise NotInstalledError(
-            f"{manifest.name} is not installed (none of its files is in {directory}): "
-            + (manifest.install or f"get it from {manifest.source} and pass --data-dir DIR")
+            f"{manifest.name} is not installed (none of its files is in {directory}): {how}"
         )
     contents, problems = {}, []
     for key, entry in manifest.files.items():

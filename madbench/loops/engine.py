@@ -140,7 +140,10 @@ class Loop:
             if found.missing_rows or found.failed:
                 self.run_dir.write_rows(rows)
             if found.missing_rows:
-                self.echo(f"results.csv: {found.missing_rows} rows restored from the manifests")
+                rows_word = "row" if found.missing_rows == 1 else "rows"
+                self.echo(
+                    f"results.csv: {found.missing_rows} {rows_word} restored from the manifests"
+                )
             if found.failed:
                 self.echo(
                     f"generation {len(rows)} failed before ({found.failed['error']}); retrying"
@@ -172,9 +175,9 @@ class Loop:
             row, model = self._generation(t, model)
             rows.append(row)
             self.run_dir.write_rows(rows)
-            self._report(row)
-            if row["status"] != "ok":
+            if row["status"] != "ok":  # said once, as the error, not also as a progress line
                 raise AdapterError(row["error"])
+            self._report(row)
         return rows
 
     def _generation(self, t: int, previous_model):
@@ -259,7 +262,7 @@ class Loop:
         kwargs = {} if labels is None else {"labels": labels}
         out = _guarded("sample", lambda: model.sample(n, bias=self.p.bias, seed=seed, **kwargs))
         checked = _guarded(
-            "sample", lambda: check_samples(out, n, self.real.data_shape, f"generation {t}")
+            "sample", lambda: check_samples(out, n, self.real.data_shape, "the adapter")
         )
         return checked, labels
 

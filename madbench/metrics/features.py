@@ -20,7 +20,9 @@ Images from a loop (float arrays in [0, 1], grayscale (n, h, w) or colour (n, h,
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +97,7 @@ class InceptionFeatures:
         self.batch_size = batch_size
         self.num_workers = num_workers
         self._model = None
+        self.stand_in = False  # True once a stand-in file (madbench features stand-in) loaded
 
     def path(self) -> Path:
         """The weights file this extractor uses (found by the rules of the module)."""
@@ -114,12 +117,15 @@ class InceptionFeatures:
                 # clean-fid loads <dir>/inception-2015-12-05.pt: give it a directory with a link.
                 os.symlink(path.resolve(), os.path.join(tmp, INCEPTION_FILENAME))
                 try:
-                    model = InceptionV3W(tmp, download=False)
+                    with warnings.catch_warnings():  # torch.jit.load's deprecation: clean-fid's
+                        warnings.simplefilter("ignore", FutureWarning)  # file is TorchScript
+                        model = InceptionV3W(tmp, download=False)
                 except (RuntimeError, ValueError) as exc:
                     raise FeatureError(
                         f"{path} is not a TorchScript Inception file clean-fid can load ({exc})"
                     ) from None
             self._model = model.to(self.device).eval()
+            self.stand_in = bool(getattr(model.base, "madbench_stand_in", False))
         return self._model
 
     def __call__(self, source) -> np.ndarray:
@@ -173,7 +179,7 @@ class InceptionFeatures:
                 device=self.device,
                 mode="clean",
                 description=f"Inception features of {Path(folder).name}",
-                verbose=True,
+                verbose=sys.stderr.isatty(),  # a progress bar on terminals, not into logs
             )
         except OSError as exc:  # PIL: UnidentifiedImageError, truncated files
             first = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)

@@ -75,7 +75,7 @@ def train_lenet(images, labels, *, n_classes=10, epochs=2, seed=0, batch_size=12
         optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
         from tqdm import tqdm
 
-        for _ in tqdm(range(epochs), desc="train LeNet", disable=not progress):
+        for _ in tqdm(range(epochs), desc="train LeNet", disable=None if progress else True):
             order = torch.randperm(len(x), generator=generator)
             for start in range(0, len(x), batch_size):
                 batch = order[start : start + batch_size]

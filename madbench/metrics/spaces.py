@@ -20,6 +20,7 @@ weights by the rules of :mod:`madbench.metrics.weights` (``weights`` argument, C
 
 from __future__ import annotations
 
+import difflib
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -86,7 +87,17 @@ class _Custom:
 def _custom(spec: str) -> _Custom:
     from madbench.adapters import lookup
 
-    found = lookup(spec, group=ENTRY_POINT_GROUP, what="feature extractor", error=FeatureError)
+    try:
+        found = lookup(spec, group=ENTRY_POINT_GROUP, what="feature extractor", error=FeatureError)
+    except FeatureError:
+        if ":" in spec:
+            raise
+        close = difflib.get_close_matches(spec, BUILT_IN, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise FeatureError(
+            f"unknown feature space {spec!r}; {hint}choose one of {', '.join(BUILT_IN)}, or "
+            "give package.module:Class"
+        ) from None
     if not isinstance(found, type):
         raise FeatureError(f"--features {spec!r} names a {type(found).__name__}, not a class")
     try:

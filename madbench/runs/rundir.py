@@ -226,13 +226,17 @@ class RunDir:
         self.path = Path(path)
 
     # -- configuration --------------------------------------------------------------------
-    def create(self, config: dict, prov: dict) -> None:
-        """Write config.json (sealed with its hash) and provenance.json of a new run."""
+    def check_new(self) -> None:
+        """Refuse a folder that already holds a run (a new run never overwrites one)."""
         if (self.path / "config.json").exists():
             raise DataFileError(
                 f"{self.path} already holds a run; continue it with --resume {self.path} "
                 "or choose another --out"
             )
+
+    def create(self, config: dict, prov: dict) -> None:
+        """Write config.json (sealed with its hash) and provenance.json of a new run."""
+        self.check_new()
         prov_text = json.dumps(prov, indent=2)
         sealed = {**config, "provenance_sha256": hashlib.sha256(prov_text.encode()).hexdigest()}
         sealed["config_sha256"] = config_sha256(sealed)
