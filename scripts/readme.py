@@ -1,9 +1,10 @@
-"""README's example outputs, produced by the current code.
+"""README's (and docs/') example outputs, produced by the current code.
 
-Every output README.md shows (commands and what they print, the leaderboard table, the claims)
-sits between ``<!-- begin: NAME -->`` and ``<!-- end: NAME -->`` and is produced here by the
-block function NAME. ``--check`` compares README with fresh output and exits 1, with a diff,
-where they differ (tests/test_readme.py runs it); ``--write`` rewrites the blocks in place.
+Every output README.md or a page of docs/ shows (commands and what they print, the
+leaderboard table, the claims) sits between ``<!-- begin: NAME -->`` and
+``<!-- end: NAME -->`` and is produced here by the block function NAME. ``--check`` compares
+each document with fresh output and exits 1, with a diff, where they differ
+(tests/test_readme.py runs it); ``--write`` rewrites the blocks in place.
 Blocks marked slow (deep generators trained on the CPU) are skipped unless ``--slow`` is given.
 
 README's outputs come from the pinned stack, requirements/lock-linux-x86_64.txt. On that stack
@@ -33,6 +34,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+#: The documents whose output blocks are checked: README, then every page of docs/.
+DOCUMENTS = [README, *sorted((ROOT / "docs").glob("*.md"))]
 LOCK = ROOT / "requirements" / "lock-linux-x86_64.txt"
 BLOCK = re.compile(
     r"(<!-- begin: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- end: (?P=name) -->)", re.S
@@ -260,31 +263,45 @@ def main(argv=None) -> int:
         "--printed", nargs=2, metavar=("NAME", "FILE"),
         help="exit 1 unless FILE (a console log) ends with exactly what block NAME shows",
     )  # fmt: skip
-    parser.add_argument("--readme", type=Path, default=README, help="README.md by default")
+    parser.add_argument(
+        "--readme", type=Path, help="just this document (default: README.md and docs/*.md)"
+    )
     args = parser.parse_args(argv)
     if args.printed:
-        return printed(args.readme.read_text(), *args.printed)
+        return printed((args.readme or README).read_text(), *args.printed)
     unknown = set(args.only or ()) - set(BLOCKS)
     if unknown:
         parser.error(f"unknown blocks {sorted(unknown)}; known: {', '.join(BLOCKS)}")
-    current = args.readme.read_text()
-    missing = set(BLOCKS) - {m.group("name") for m in BLOCK.finditer(current)}
-    if missing:
-        print(f"README lacks the blocks {sorted(missing)}", file=sys.stderr)
-        return 1
-    fresh, replaced = render(current, args.slow, set(args.only or ()))
-    if args.write:
-        args.readme.write_text(fresh)
-        return 0
-    differ = stack_differences()
+    documents = [args.readme] if args.readme else DOCUMENTS
+    texts = {path: path.read_text() for path in documents}
+    if not args.readme:
+        found = {m.group("name") for text in texts.values() for m in BLOCK.finditer(text)}
+        if set(BLOCKS) - found:
+            print(f"no document holds the blocks {sorted(set(BLOCKS) - found)}", file=sys.stderr)
+            return 1
+    differ = [] if args.write else stack_differences()
     if differ:
         print(f"not the pinned stack ({LOCK.relative_to(ROOT)}): " + "; ".join(differ))
         print("so loop outputs are checked within their printed intervals, not exactly")
-    problems = check(replaced, differ)
+    problems = []
+    for path, current in texts.items():
+        fresh, replaced = render(current, args.slow, set(args.only or ()))
+        if args.write:
+            if fresh != current:
+                path.write_text(fresh)
+            continue
+        found = check(replaced, differ)
+        problems += (
+            [f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}:", *found]
+            if found
+            else []
+        )
     if problems:
         print("\n".join(problems))
         return 1
-    print(f"{args.readme.name}: every block checked agrees with the code's output")
+    if not args.write:
+        names = ", ".join(path.name for path in documents)
+        print(f"{names}: every block checked agrees with the code's output")
     return 0
 
 

@@ -1,9 +1,14 @@
-"""README shows what the code prints: its example outputs agree with scripts/readme.py."""
+"""README and docs/ show what the code prints: their outputs agree with scripts/readme.py."""
 
+import csv
 import importlib.util
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "readme.py"
 
@@ -16,7 +21,7 @@ def test_readme_outputs_agree_with_the_code():
 
 
 def test_the_check_fails_on_a_readme_that_differs(tmp_path):
-    readme = (SCRIPT.parent.parent / "README.md").read_text()
+    readme = (SCRIPT.parent.parent / "docs" / "leaderboards.md").read_text()
     block = readme.index("<!-- begin: small-leaderboard -->")
     row = readme.index("| digits |", block)
     edited = readme[:row] + "| digitz |" + readme[row + len("| digits |") :]
@@ -60,3 +65,22 @@ def test_the_stack_is_compared_with_the_lock(tmp_path):
     assert readme.stack_differences(lock) == ["numpy-not-a-package not installed (lock: 1.0)"]
     lock.write_text("numpy==0.0.1\n")
     assert readme.stack_differences(lock) == [f"numpy {metadata.version('numpy')} (lock: 0.0.1)"]
+
+
+@pytest.mark.slow
+def test_your_model_in_five_minutes_runs_as_written(tmp_path):
+    """README's "Your model in five minutes", run verbatim in an empty folder with bash: the
+    adapter passes check-adapter, the grid runs, and the leaderboard has one row per setting."""
+    readme = (SCRIPT.parent.parent / "README.md").read_text()
+    section = readme.split("## Your model in five minutes")[1].split("\n## ")[0]
+    script = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    proc = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    with open(tmp_path / "leaderboards" / "mine" / "leaderboard.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 4 and {row["n_seeds"] for row in rows} == {"3"}
+    assert (tmp_path / "leaderboards" / "mine" / "index.html").is_file()
