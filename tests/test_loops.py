@@ -209,7 +209,7 @@ def test_broken_adapter_is_reported_with_generation_and_seed(tmp_path, capsys, c
                 "--n-real",
                 "500",
             ],
-            "needs 3000 real training samples",
+            "n_ini + (generations - 1) * n_real = 1000 + 4 * 500 = 3000 real training samples",
         ),
     ],
 )
