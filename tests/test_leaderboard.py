@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.stats
+from PIL import Image
 
 from madbench.cli import main
 from madbench.errors import DataFileError, InputError
@@ -95,6 +96,7 @@ def test_rows_equal_a_hand_derivation_from_results_csv(runs, board):
 
 def test_folder_holds_csv_markdown_page_and_plots(runs, board):
     assert sorted(p.name for p in board.iterdir()) == [
+        "columns.html",
         "columns.md",
         "index.html",
         "leaderboard.csv",
@@ -378,3 +380,24 @@ def test_the_shipped_copy_of_the_small_leaderboard_is_the_published_one(tmp_path
     monkeypatch.chdir(tmp_path)  # an installed user's folder: no leaderboards/ here
     assert Path(_published("small")).read_bytes() == published
     assert _published("paper") == "leaderboards/paper/leaderboard.csv"  # none shipped
+
+
+@pytest.mark.needs_chromium
+def test_page_screenshot_shows_the_table_and_plots(board, tmp_path):
+    """A headless Chromium screenshot of the page: drawn (not blank), its thumbnails link to
+    the full-size plots, titled in words, and the column documentation is an HTML page."""
+    shot = tmp_path / "page.png"
+    args = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    args += [f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}"]
+    args += ["--window-size=1280,2400", (board / "index.html").as_uri()]
+    subprocess.run(args, capture_output=True, text=True, timeout=120, check=True)
+    with Image.open(shot) as image:
+        pixels = np.asarray(image.convert("RGB"))
+    assert pixels.shape[:2] == (2400, 1280)
+    colours = len(np.unique(pixels.reshape(-1, 3), axis=0))
+    assert colours > 200  # plots drawn, not a blank or broken page
+    page = (board / "index.html").read_text()
+    for source in re.findall(r'<img src="([^"]+)"', page):
+        assert f'<a href="{source}"><img src="{source}"' in page
+    assert "gaussian-4: every metric by generation" in page and 'href="columns.html"' in page
+    assert "<code>setting_hash</code>" in (board / "columns.html").read_text()

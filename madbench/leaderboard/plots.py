@@ -1,11 +1,12 @@
 """Leaderboard plots (PNG, matplotlib's Agg back end), one set per data set.
 
-- ``<data>-metrics.png``: FID, precision and recall (and W2 for vector data, the Vendi score,
-  C_T and the memorisation rate where the runs computed them) against generation,
-  a row of panels per protocol, one line per model x lambda x sizes, the seed mean with a band
-  of +- one std over seeds;
+- ``<data>-metrics.png``: every metric the runs computed (:data:`PLOTTED`: FID, precision,
+  recall, density, coverage, KID, W2, Vendi, C_T, memorised) against generation, a row per
+  metric and a column per protocol with the y-axis shared along the row, one line per setting
+  (one colour and marker per label, alike in every panel), the seed mean with a band of +- one
+  std over seeds, and generation 0's noise floor as a grey band; one legend below;
 - ``<data>-precision-recall.png``: each setting's (recall, precision) trajectory over
-  generations, from generation 1 (circle) to the last (square);
+  generations, from generation 1 (circle) to the last (square), in the same colours;
 - ``<data>-<setting>-samples.png`` (image data): the first seed's sample grids of generation 1,
   the middle generation and the last, side by side.
 """
@@ -24,8 +25,8 @@ from PIL import Image  # noqa: E402
 
 from madbench.leaderboard.build import Run  # noqa: E402
 
-#: Line styles: every setting in a plot gets its own colour and marker.
-COLOURS = plt.get_cmap("tab20").colors
+#: Line styles: every label (setting) gets its own colour and marker.
+COLOURS = plt.get_cmap("tab10").colors
 MARKERS = ("o", "s", "^", "v", "D", "P", "X", "*", "<", ">", "h", "p")
 
 
@@ -41,89 +42,154 @@ def _flat(setting: dict, prefix: str = "") -> dict:
 
 
 def labels(groups: list[list[Run]]) -> list[str]:
-    """One label per setting, naming only what differs between the settings (the model and
-    lambda when nothing does)."""
+    """One label per setting, naming only what differs between the settings of one protocol
+    (the protocol has its own column, and what it implies, such as n_synth, is not repeated);
+    the model and lambda when nothing does. A field a setting lacks (an argument another
+    model takes) is left out of its label."""
     flat = [_flat(runs[0].setting()) for runs in groups]
-    differ = [k for k in flat[0] if len({repr(f.get(k)) for f in flat}) > 1]
+    keys = [k for k in dict.fromkeys(k for f in flat for k in f) if k != "protocol.name"]
+    by_protocol: dict[str, list[dict]] = {}
+    for f in flat:
+        by_protocol.setdefault(f.get("protocol.name"), []).append(f)
+    differ = [
+        k for k in keys if any(len({repr(f.get(k)) for f in fs}) > 1 for fs in by_protocol.values())
+    ]
     shown = differ or ["model", "protocol.bias"]
-    short = {"protocol.bias": "lambda", "protocol.name": "protocol"}
+    short = {"protocol.bias": "lambda"}
 
     def part(f, key):
-        name = short.get(key, key.split(".")[-1])
-        return f"{f.get(key)}" if key in ("model", "protocol.name") else f"{name}={f.get(key)}"
+        if key == "model":
+            return str(f.get(key)).rsplit(":", 1)[-1]
+        return f"{short.get(key, key.split('.')[-1])}={f[key]}" if key in f else ""
 
-    return [" ".join(part(f, key) for key in shown) for f in flat]
+    return [" ".join(filter(None, (part(f, key) for key in shown))) for f in flat]
 
 
-def _style(index: int) -> dict:
-    return {"color": COLOURS[index % len(COLOURS)], "marker": MARKERS[index % len(MARKERS)]}
+def _styles(names: list[str]) -> dict[str, dict]:
+    """One colour and marker per label, the same in every panel and row."""
+    return {
+        name: {"color": COLOURS[i % len(COLOURS)], "marker": MARKERS[i % len(MARKERS)]}
+        for i, name in enumerate(dict.fromkeys(names))
+    }
 
 
 def _band(ax, runs: list[Run], metric: str, name: str, style: dict) -> None:
     series = np.array([run.series(metric) for run in runs])
     t = np.arange(1, series.shape[1] + 1)
     mean = series.mean(axis=0)
-    ax.plot(t, mean, markersize=3, linewidth=1, label=name, **style)
+    ax.plot(t, mean, markersize=3, linewidth=1.2, label=name, **style)
     if len(runs) > 1:
         std = series.std(axis=0, ddof=1)
         ax.fill_between(t, mean - std, mean + std, color=style["color"], alpha=0.15)
 
 
-def _legend_beside(ax) -> None:
-    """The legend outside the axes, on the right, so that it never hides a curve."""
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+FLOOR = "generation 0 (real vs held-out): mean +- std"
+
+
+def _floor(ax, groups: list[list[Run]], metric: str) -> None:
+    """Generation 0's value (the noise floor) over every run of the panel, as a grey band."""
+    values = [
+        float(run.rows[0][metric])
+        for runs in groups
+        for run in runs
+        if run.rows[0].get(metric) not in (None, "")
+    ]
+    if not values:
+        return
+    mean, std = float(np.mean(values)), float(np.std(values))
+    ax.axhspan(mean - std, mean + std, color="0.6", alpha=0.25, linewidth=0)
+    ax.axhline(mean, color="0.4", linestyle="--", linewidth=0.8, label=FLOOR)
+
+
+def _figure_legend(fig, axes, ncol: int = 4) -> None:
+    """One legend for the figure, below the panels (never over a curve), entries once each."""
+    entries = {}
+    for ax in np.ravel(axes):
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(label, handle)
+    if entries:
+        fig.legend(
+            entries.values(), entries.keys(), loc="lower center", ncol=min(ncol, len(entries)),
+            fontsize=9, frameon=False, bbox_to_anchor=(0.5, 0.0),
+        )  # fmt: skip
+
+
+#: Every metric a leaderboard plots, in this order (those no run computed are left out).
+PLOTTED = ("fid", "precision", "recall", "density", "coverage", "kid", "w2", "vendi", "ct",
+           "memorised")  # fmt: skip
 
 
 def metric_plot(groups: list[list[Run]], path: Path) -> None:
-    """One row of panels per protocol, one column per metric, one line per setting."""
-    metrics = ["fid", "precision", "recall"]
-    for extra in ("w2", "vendi", "ct", "memorised"):  # where the runs have them
-        if any(not np.isnan(runs[0].series(extra)).all() for runs in groups):
-            metrics.append(extra)
+    """One row per metric, one column per protocol, the y-axis shared along a row; one line
+    per setting (colour and marker by label, alike in every panel), the seeds' mean with a
+    band of +- one std, and generation 0's floor as a grey band."""
+    metrics = [m for m in PLOTTED if any(not np.isnan(r[0].series(m)).all() for r in groups)]
     names = dict(zip(map(id, groups), labels(groups), strict=True))
-    styles = {id(runs): _style(i) for i, runs in enumerate(groups)}
+    styles = _styles(list(names.values()))
     by_protocol: dict[str, list[list[Run]]] = {}
     for runs in groups:
         by_protocol.setdefault(runs[0].config["protocol"]["name"], []).append(runs)
+    protocols = sorted(by_protocol)
     fig, axes = plt.subplots(
-        len(by_protocol),
-        len(metrics),
-        figsize=(4.2 * len(metrics) + 3.0, 3.2 * len(by_protocol)),
-        squeeze=False,
-    )
-    for row, (protocol, protocol_groups) in zip(axes, sorted(by_protocol.items()), strict=True):
-        for ax, metric in zip(row, metrics, strict=True):
-            for runs in protocol_groups:
-                _band(ax, runs, metric, names[id(runs)], styles[id(runs)])
+        len(metrics), len(protocols), sharey="row", sharex=True, squeeze=False,
+        figsize=(3.6 * len(protocols) + 0.8, 2.3 * len(metrics) + 1.2),
+    )  # fmt: skip
+    for row, metric in zip(axes, metrics, strict=True):
+        for ax, protocol in zip(row, protocols, strict=True):
+            _floor(ax, by_protocol[protocol], metric)
+            for runs in by_protocol[protocol]:
+                _band(ax, runs, metric, names[id(runs)], styles[names[id(runs)]])
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.set_title(f"{protocol}: {metric}", fontsize=10)
             ax.grid(alpha=0.3)
-        _legend_beside(row[-1])
+            ax.tick_params(labelsize=8)
+        row[0].set_ylabel(metric, fontsize=10)
+    for ax, protocol in zip(axes[0], protocols, strict=True):
+        ax.set_title(protocol, fontsize=11)
     for ax in axes[-1]:
-        ax.set_xlabel("generation")
-    fig.suptitle(f"{groups[0][0].config['data']}: mean +- std over seeds")
-    fig.tight_layout()
+        ax.set_xlabel("generation", fontsize=9)
+    fig.suptitle(f"{groups[0][0].config['data']}: mean +- std over seeds", fontsize=12)
+    ncol = 2 if len(protocols) == 1 else 4
+    legend_inches = 0.22 * -(-(len(styles) + 1) // ncol)  # rows of entries
+    fig.tight_layout(rect=(0, legend_inches / fig.get_figheight(), 1, 0.98))
+    _figure_legend(fig, axes, ncol)
     fig.savefig(path, dpi=90, bbox_inches="tight")
     plt.close(fig)
 
 
 def precision_recall_plot(groups: list[list[Run]], path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(8.5, 5))
-    for index, (runs, name) in enumerate(zip(groups, labels(groups), strict=True)):
-        p = np.mean([run.series("precision") for run in runs], axis=0)
-        r = np.mean([run.series("recall") for run in runs], axis=0)
-        style = _style(index)
-        ax.plot(r, p, markersize=3, linewidth=1, label=name, **style)
-        ax.plot(r[0], p[0], "o", color=style["color"], markersize=6, fillstyle="none")
-        ax.plot(r[-1], p[-1], "s", color=style["color"], markersize=6)
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
-    ax.set_title(f"{groups[0][0].config['data']}: generation 1 (open circle) to last (square)")
-    ax.grid(alpha=0.3)
-    _legend_beside(ax)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    """Each setting's (recall, precision) trajectory, generation 1 (open circle) to the last
+    (square): a panel per protocol on shared axes, the colours and markers of the metrics
+    figure."""
+    names = dict(zip(map(id, groups), labels(groups), strict=True))
+    styles = _styles(list(names.values()))
+    by_protocol: dict[str, list[list[Run]]] = {}
+    for runs in groups:
+        by_protocol.setdefault(runs[0].config["protocol"]["name"], []).append(runs)
+    protocols = sorted(by_protocol)
+    fig, axes = plt.subplots(
+        1, len(protocols), sharex=True, sharey=True, squeeze=False,
+        figsize=(3.8 * len(protocols) + 0.8, 4.2),
+    )  # fmt: skip
+    for ax, protocol in zip(axes[0], protocols, strict=True):
+        for runs in by_protocol[protocol]:
+            p = np.mean([run.series("precision") for run in runs], axis=0)
+            r = np.mean([run.series("recall") for run in runs], axis=0)
+            style = styles[names[id(runs)]]
+            ax.plot(r, p, markersize=3, linewidth=1, label=names[id(runs)], **style)
+            ax.plot(r[0], p[0], "o", color=style["color"], markersize=7, fillstyle="none")
+            ax.plot(r[-1], p[-1], "s", color=style["color"], markersize=6)
+        ax.set_title(protocol, fontsize=11)
+        ax.set_xlabel("recall", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=8)
+    axes[0][0].set_ylabel("precision", fontsize=9)
+    fig.suptitle(
+        f"{groups[0][0].config['data']}: generation 1 (open circle) to the last (square), "
+        "mean over seeds", fontsize=11,
+    )  # fmt: skip
+    fig.tight_layout(rect=(0, 0.22 * -(-len(styles) // 4) / fig.get_figheight(), 1, 1))
+    _figure_legend(fig, axes)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -152,19 +218,22 @@ def samples_plot(runs: list[Run], path: Path) -> bool:
     return True
 
 
-def all_plots(groups: list[list[Run]], folder: Path) -> list[str]:
-    """Write every plot into ``folder``; return their file names."""
+def all_plots(groups: list[list[Run]], folder: Path) -> list[tuple[str, str]]:
+    """Write every plot into ``folder``; return their file names, each with a title in words
+    (for the page's contents)."""
     folder.mkdir(parents=True, exist_ok=True)
-    names = []
+    plots = []
     by_data: dict[str, list[list[Run]]] = {}
     for runs in groups:
         by_data.setdefault(runs[0].config["data"], []).append(runs)
     for data, data_groups in sorted(by_data.items()):
-        for suffix, plot in (("metrics", metric_plot), ("precision-recall", precision_recall_plot)):
-            plot(data_groups, folder / f"{data}-{suffix}.png")
-            names.append(f"{data}-{suffix}.png")
-        for runs in data_groups:
-            name = f"{data}-{runs[0].setting_hash()}-samples.png"
-            if samples_plot(runs, folder / name):
-                names.append(name)
-    return names
+        metric_plot(data_groups, folder / f"{data}-metrics.png")
+        plots.append((f"{data}-metrics.png", f"{data}: every metric by generation"))
+        precision_recall_plot(data_groups, folder / f"{data}-precision-recall.png")
+        plots.append((f"{data}-precision-recall.png", f"{data}: precision against recall"))
+        for runs, name in zip(data_groups, labels(data_groups), strict=True):
+            file = f"{data}-{runs[0].setting_hash()}-samples.png"
+            if samples_plot(runs, folder / file):
+                protocol = runs[0].config["protocol"]["name"]
+                plots.append((file, f"{data}: samples, {protocol} {name}"))
+    return plots

@@ -6,7 +6,7 @@ leaderboards/NAME/
   per_seed.csv       every run's metrics at every generation (build.SEED_COLUMNS): what the
                      claims (madbench.leaderboard.claims) are tested on
   leaderboard.md     the headline columns as a markdown table
-  columns.md         what every CSV column means
+  columns.md         what every CSV column means (columns.html: the same, for the page)
   index.html         a static page: the table and the plots (no scripts)
   plots/             PNG plots (madbench.leaderboard.plots)
 ```
@@ -143,7 +143,28 @@ def columns_text() -> str:
     return "\n".join(lines) + "\n"
 
 
-def html_page(name: str, rows: list[dict], plots: list[str]) -> str:
+def columns_html() -> str:
+    """columns.md as an HTML page (columns.html), so the page links to something a browser
+    renders."""
+    items = []
+    for line in columns_text().splitlines():
+        if line.startswith("# "):
+            items.append(f"<h2>{html.escape(line[2:])}</h2>")
+        elif line.startswith("- `"):
+            column, _, meaning = line[3:].partition("`: ")
+            items.append(f"<p><code>{html.escape(column)}</code>: {html.escape(meaning)}</p>")
+        elif line:
+            items.append(f"<p>{html.escape(line)}</p>")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        "<title>leaderboard columns</title>\n<style>body { font-family: sans-serif; margin: 2em; "
+        "max-width: 60em; }</style>\n</head>\n<body>\n" + "\n".join(items) + "\n</body>\n</html>\n"
+    )
+
+
+def html_page(name: str, rows: list[dict], plots: list[tuple[str, str]]) -> str:
+    """The leaderboard page: the table, then every plot (file, title) as a thumbnail that
+    links to its full-size image, listed by title in the contents."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADLINE)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(cell(row))}</td>" for cell in HEADLINE.values())
@@ -151,13 +172,14 @@ def html_page(name: str, rows: list[dict], plots: list[str]) -> str:
     )
     anchors = [f"plot-{i}" for i in range(len(plots))]
     figures = "".join(
-        f'<figure id="{a}"><img src="plots/{html.escape(p)}" alt="{html.escape(p)}">'
-        f'<figcaption>{html.escape(p)} <a href="#top">(top)</a></figcaption></figure>'
-        for a, p in zip(anchors, plots, strict=True)
+        f'<figure id="{a}"><a href="plots/{html.escape(p)}"><img src="plots/{html.escape(p)}" '
+        f'alt="{html.escape(title)}"></a><figcaption>{html.escape(title)} (click for full '
+        'size) <a href="#top">(top)</a></figcaption></figure>'
+        for a, (p, title) in zip(anchors, plots, strict=True)
     )
     contents = "".join(
-        f'<li><a href="#{a}">{html.escape(p.removesuffix(".png"))}</a></li>'
-        for a, p in zip(anchors, plots, strict=True)
+        f'<li><a href="#{a}">{html.escape(title)}</a></li>'
+        for a, (_, title) in zip(anchors, plots, strict=True)
     )
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -168,7 +190,7 @@ def html_page(name: str, rows: list[dict], plots: list[str]) -> str:
 body {{ font-family: sans-serif; margin: 2em; }}
 table {{ border-collapse: collapse; }}
 th, td {{ border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }}
-img {{ max-width: 100%; }}
+img {{ max-width: 100%; max-height: 32em; border: 1px solid #eee; }}
 </style>
 </head>
 <body>
@@ -176,7 +198,7 @@ img {{ max-width: 100%; }}
 <p>Built by <code>madbench leaderboard build</code> from run directories; every row can be
 re-derived with <code>madbench leaderboard verify leaderboard.csv</code>. All columns, with
 provenance: <a href="leaderboard.csv">leaderboard.csv</a> (what each column means:
-<a href="columns.md">columns.md</a>).</p>
+<a href="columns.html">columns.html</a>).</p>
 <nav><h2>Contents</h2><ul><li><a href="#table">The table</a></li>{contents}</ul></nav>
 <table id="table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
 {figures}
@@ -253,6 +275,7 @@ def _write(groups, rows: list[dict], out: Path) -> None:
         (tmp / "per_seed.csv").write_text(csv_text(seeds, SEED_COLUMNS))
         (tmp / "leaderboard.md").write_text(markdown(rows))
         (tmp / "columns.md").write_text(columns_text())
+        (tmp / "columns.html").write_text(columns_html())
         (tmp / "index.html").write_text(html_page(out.name, rows, plots))
         fsync_tree(tmp)
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
