@@ -114,6 +114,16 @@ def _figure_legend(fig, axes, ncol: int = 4) -> None:
         )  # fmt: skip
 
 
+def _panels(groups: list[list[Run]]) -> tuple[dict, dict, dict]:
+    """What a figure of panels per protocol needs: each group's label (by ``id``), each
+    label's style, and the groups of each protocol."""
+    names = dict(zip(map(id, groups), labels(groups), strict=True))
+    by_protocol: dict[str, list[list[Run]]] = {}
+    for runs in groups:
+        by_protocol.setdefault(runs[0].config["protocol"]["name"], []).append(runs)
+    return names, _styles(list(names.values())), by_protocol
+
+
 #: Every metric a leaderboard plots, in this order (those no run computed are left out).
 PLOTTED = ("fid", "precision", "recall", "density", "coverage", "kid", "w2", "vendi", "ct",
            "memorised")  # fmt: skip
@@ -124,11 +134,7 @@ def metric_plot(groups: list[list[Run]], path: Path) -> None:
     per setting (colour and marker by label, alike in every panel), the seeds' mean with a
     band of +- one std, and generation 0's floor as a grey band."""
     metrics = [m for m in PLOTTED if any(not np.isnan(r[0].series(m)).all() for r in groups)]
-    names = dict(zip(map(id, groups), labels(groups), strict=True))
-    styles = _styles(list(names.values()))
-    by_protocol: dict[str, list[list[Run]]] = {}
-    for runs in groups:
-        by_protocol.setdefault(runs[0].config["protocol"]["name"], []).append(runs)
+    names, styles, by_protocol = _panels(groups)
     protocols = sorted(by_protocol)
     fig, axes = plt.subplots(
         len(metrics), len(protocols), sharey="row", sharex=True, squeeze=False,
@@ -160,11 +166,7 @@ def precision_recall_plot(groups: list[list[Run]], path: Path) -> None:
     """Each setting's (recall, precision) trajectory, generation 1 (open circle) to the last
     (square): a panel per protocol on shared axes, the colours and markers of the metrics
     figure."""
-    names = dict(zip(map(id, groups), labels(groups), strict=True))
-    styles = _styles(list(names.values()))
-    by_protocol: dict[str, list[list[Run]]] = {}
-    for runs in groups:
-        by_protocol.setdefault(runs[0].config["protocol"]["name"], []).append(runs)
+    names, styles, by_protocol = _panels(groups)
     protocols = sorted(by_protocol)
     fig, axes = plt.subplots(
         1, len(protocols), sharex=True, sharey=True, squeeze=False,
