@@ -40,8 +40,10 @@ def refresh(venv: Path) -> None:
         run(sys.executable, "-m", "venv", str(venv))
     run(str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     run(str(python), "-m", "pip", "install", "--quiet", "--upgrade", "-e", ".[dev]")
-    frozen = run(str(python), "-m", "pip", "freeze", "--exclude-editable").splitlines()
-    pins = sorted((line for line in frozen if not line.startswith("madbench")), key=str.lower)
+    frozen = run(str(python), "-m", "pip", "freeze", "--all", "--exclude-editable").splitlines()
+    pins = sorted(
+        (line for line in frozen if not line.startswith(("madbench", "pip=="))), key=str.lower
+    )  # setuptools too: torch needs it at run time
     LOCK.write_text(HEADER + "\n".join(pins) + "\n")
     print(f"wrote {LOCK.relative_to(ROOT)}: {len(pins)} packages")
     run(str(python), str(ROOT / "scripts" / "readme.py"), "--write", "--slow")
