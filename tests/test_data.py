@@ -155,6 +155,7 @@ def test_digits_copy_verifies_and_corruption_is_caught(tmp_path):
         get_dataset("digits", data_dir=str(tmp_path)).split("train")
 
 
+@pytest.mark.slow
 @pytest.mark.needs_fashion_mnist
 def test_real_fashion_mnist():
     data = get_dataset("fashion-mnist")

@@ -35,10 +35,12 @@ def test_contract():
     assert check_adapter("ddpm", {**QUICK, "sampler": "ddim"}, data_shape=(12, 8)) == []
 
 
+@pytest.mark.slow  # trains the shared model: 8 s
 def test_training_lowers_the_loss(fitted):
     assert np.mean(fitted.losses_[-50:]) < 0.5 * np.mean(fitted.losses_[:20])
 
 
+@pytest.mark.slow  # trains the shared model: 8 s
 def test_samples_are_of_the_asked_class_more_so_under_guidance(fitted, digits):
     """The digits' own LeNet reads samples as the class they were drawn for (chance: 0.1)."""
     labels = np.arange(300) % 10
@@ -62,6 +64,7 @@ def test_guidance_trades_recall_for_precision(fitted, digits):
     assert guided.recall < full.recall - 0.05 and guided.coverage < full.coverage
 
 
+@pytest.mark.slow  # trains the shared model: 8 s
 def test_ddim_sampler_is_deterministic_given_the_noise(fitted, digits):
     ddim = copy.copy(fitted)
     ddim.settings = {**fitted.settings, "sampler": "ddim"}  # 20 steps instead of T = 50

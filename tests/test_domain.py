@@ -16,7 +16,12 @@ from madbench.runs.rundir import RunDir
 
 @pytest.mark.parametrize(
     "data,levels",
-    [("digits", 17), pytest.param("fashion-mnist", 256, marks=pytest.mark.needs_fashion_mnist)],
+    [
+        ("digits", 17),
+        pytest.param(
+            "fashion-mnist", 256, marks=[pytest.mark.needs_fashion_mnist, pytest.mark.slow]
+        ),
+    ],
 )
 def test_stored_data_takes_exactly_the_domain_levels(data, levels):
     dataset = get_dataset(data)

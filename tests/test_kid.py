@@ -8,7 +8,9 @@ from madbench.checks.references import kid_reference
 from madbench.errors import InputError
 from madbench.metrics.kid import kid, mmd2_unbiased, real_norm_scale
 
-FASHION = pytest.param("fashion-mnist", marks=pytest.mark.needs_fashion_mnist)
+FASHION = pytest.param(
+    "fashion-mnist", marks=[pytest.mark.needs_fashion_mnist, pytest.mark.slow]
+)  # as digits, larger
 
 
 def test_mmd_equals_double_loop_reference(rng):

@@ -261,6 +261,7 @@ def test_bad_suite_files_are_refused(tmp_path, text, message):
         load_suite(str(bad))
 
 
+@pytest.mark.slow
 def test_reproduce_runs_resumes_and_builds(tmp_path, capsys):
     suite = tmp_path / "mini.yaml"
     suite.write_text(

@@ -37,6 +37,7 @@ def test_shipped_digits_weights_match_manifest_and_classify():
     assert out.shape == (10, FEATURE_DIM) and out.dtype == np.float32
 
 
+@pytest.mark.slow
 @pytest.mark.needs_fashion_mnist
 def test_shipped_fashion_weights_match_manifest_and_classify():
     data = get_dataset("fashion-mnist")

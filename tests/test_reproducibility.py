@@ -23,7 +23,9 @@ from madbench.loops.rescore import differences, rescore
 from madbench.metrics.lenet import lenet_for
 from madbench.runs.rundir import RunDir
 
-FASHION = pytest.param("fashion-mnist", marks=pytest.mark.needs_fashion_mnist)
+FASHION = pytest.param(
+    "fashion-mnist", marks=[pytest.mark.needs_fashion_mnist, pytest.mark.slow]
+)  # as digits, larger
 
 TIMING = {"fit_seconds", "sample_seconds", "metric_seconds"}
 TESTS = Path(__file__).resolve().parent

@@ -327,6 +327,7 @@ def test_leaderboard_inputs_that_escape_or_hold_nothing(finished, tmp_path, caps
     assert main(["leaderboard", "verify", str(board / "leaderboard.csv"), "--runs-root", root]) == 0
 
 
+@pytest.mark.slow
 def test_killed_leaderboard_build_keeps_the_old_folder(finished, tmp_path):
     board = tmp_path / "board"
     assert main(["leaderboard", "build", str(finished), "--out", str(board)]) == 0
