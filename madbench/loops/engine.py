@@ -66,7 +66,12 @@ def _guarded(step: str, call):
 def _grayscale_hint(config: RunConfig, dataset) -> str:
     """For a grayscale image set that fell back to Inception (no LeNet of its own): the two
     feature spaces that work offline."""
-    if config.scoring.features is not None or dataset.kind != "image" or len(dataset.shape) != 2:
+    if (
+        config.scoring.features is not None
+        or dataset.kind != "image"
+        or len(dataset.shape) != 2
+        or dataset.manifest.feature_weights
+    ):
         return ""
     return (
         f". {config.data} has no LeNet of its own: train one with madbench features "
