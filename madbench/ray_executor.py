@@ -43,8 +43,11 @@ def _ray():
 
 
 def _run_task(name: str, config: dict, runs_dir: str, tracker) -> str:
-    """One Ray task: tell the tracker it started (again, after a retry), then run the run."""
-    tracker.started.remote(name)
+    """One Ray task: tell the tracker it started (again, after a retry), then run the run.
+
+    The tracker is told synchronously: a call still queued in a worker that is then killed
+    would be lost, and the retry would go unreported."""
+    _ray().get(tracker.started.remote(name))
     run_one(PlannedRun(name, RunConfig.from_dict(config)), Path(runs_dir))
     return name
 
