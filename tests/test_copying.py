@@ -1,5 +1,6 @@
-"""Data copying (C_T), authenticity and memorisation rate: against the brute-force reference
-and against cases whose answer is known."""
+"""Data copying (C_T), authenticity and the memorisation test: against the brute-force
+reference, against cases whose answer is known, and calibrated under the null (a contracted
+sampler that cannot copy is flagged at the test's level, not more)."""
 
 import numpy as np
 import pytest
@@ -9,7 +10,6 @@ from madbench.checks.references import copying_reference
 from madbench.errors import InputError
 from madbench.metrics.copying import (
     COPYING_THRESHOLD,
-    DEFAULT_QUANTILE,
     copying_metrics,
     mann_whitney_z,
 )
@@ -22,7 +22,7 @@ def _sets(seed, n_train=400, n=300, d=5):
     return (rng.standard_normal((n_train, d)), rng.standard_normal((n, d)), rng)
 
 
-@pytest.mark.parametrize("case", ["fresh", "copies", "mixed", "quantised"])
+@pytest.mark.parametrize("case", ["fresh", "copies", "mixed", "quantised", "strata"])
 def test_equals_the_reference(case):
     train, test, rng = _sets(1)
     generated = {
@@ -31,11 +31,16 @@ def test_equals_the_reference(case):
         "mixed": np.concatenate([train[:150], rng.standard_normal((150, 5))]),
         # Ties everywhere: values on a coarse grid, the training set with duplicates.
         "quantised": np.round(rng.standard_normal((300, 5))),
+        "strata": np.concatenate([train[:100], rng.standard_normal((200, 5))]),
     }[case]
     if case == "quantised":
         train, test = np.round(train), np.round(test)
-    got = copying_metrics(train, test, generated, cells=6, min_generated=10, seed=3)
-    want = copying_reference(train, test, generated, 6, 10, DEFAULT_QUANTILE, 3)
+    strata = None
+    if case == "strata":  # a real stratum and one generation's, in unequal shares
+        strata = (np.arange(400) % 3 == 0).astype(int), (np.arange(300) % 2).astype(int)
+    given = dict(train_strata=strata[0], reference_strata=strata[1]) if strata else {}
+    got = copying_metrics(train, test, generated, cells=6, min_generated=10, seed=3, **given)
+    want = copying_reference(train, test, generated, 6, 10, 3, strata)
     assert got.as_dict() == pytest.approx(want, rel=1e-9, abs=1e-12)
 
 
@@ -46,7 +51,7 @@ def test_cells_shrink_so_that_they_can_count():
     train, test, rng = _sets(8, n_train=200, n=150)
     generated = rng.standard_normal((150, 5))
     got = copying_metrics(train, test, generated, seed=1)  # 20 cells asked, 7 used
-    want = copying_reference(train, test, generated, 7, 20, DEFAULT_QUANTILE, 1)
+    want = copying_reference(train, test, generated, 7, 20, 1)
     assert got.as_dict() == pytest.approx(want, rel=1e-9) and got.ct_cells <= 7
 
 
@@ -57,14 +62,31 @@ def test_mann_whitney_u_matches_scipy():
     assert mann_whitney_z(a, b) == pytest.approx((u - 600) / np.sqrt(40 * 30 * 71 / 12))
 
 
-def test_memorising_model_is_flagged_and_fresh_samples_are_not():
+def test_memoriser_is_flagged_a_half_mix_at_half_its_rate_and_fresh_samples_are_not():
     train, test, rng = _sets(2, n_train=1000, n=1000, d=8)
     fresh = copying_metrics(train, test, rng.standard_normal((1000, 8)), seed=0)
     copies = train[rng.integers(0, 1000, 1000)] + 1e-3 * rng.standard_normal((1000, 8))
     copying = copying_metrics(train, test, copies, seed=0)
+    half = copying_metrics(train, test, np.r_[copies[:500], rng.standard_normal((500, 8))])
     assert abs(fresh.ct) < 3 and copying.ct < COPYING_THRESHOLD
-    assert fresh.memorised < 0.04 and copying.memorised == 1.0
-    assert fresh.authenticity > 0.3 and copying.authenticity == 0.0
+    assert abs(fresh.memorised) < 0.1 and fresh.memorised_p > 0.05 and fresh.null_fraction == 0.5
+    assert copying.memorised == 1.0 and copying.authenticity == 0.0 and copying.memorised_p < 1e-9
+    assert half.memorised == pytest.approx(0.5, abs=0.06) and half.memorised_p < 1e-9
+
+
+def test_contraction_moves_ct_but_not_the_memorisation_test():
+    """A sampler at lambda < 1 (here: scaled by 0.6) cannot copy: C_T falls below -3, while
+    the memorisation test rejects at its level, over 100 independent draws."""
+    rng = np.random.default_rng(11)
+    p_values, cts = [], []
+    for _ in range(100):
+        train, test = rng.standard_normal((400, 16)), rng.standard_normal((400, 16))
+        result = copying_metrics(train, test, 0.6 * rng.standard_normal((400, 16)), cells=4)
+        p_values.append(result.memorised_p)
+        cts.append(result.ct)
+    assert np.mean(cts) < COPYING_THRESHOLD
+    # 5 % expected; 10 % is 2.3 standard errors above it.
+    assert np.mean(np.array(p_values) < 0.05) <= 0.10
 
 
 def test_exact_copies_and_duplicated_training_rows():
@@ -72,13 +94,14 @@ def test_exact_copies_and_duplicated_training_rows():
     doubled = np.concatenate([train, train])  # an accumulating loop's repeated samples
     result = copying_metrics(doubled, test, train[:30], cells=2, min_generated=5)
     assert result.authenticity == 0.0 and result.memorised == 1.0
-    assert result.memorised_threshold > 0  # duplicates do not drive the threshold to 0
+    assert result.null_fraction == 0.5  # duplicates count once
 
 
 def test_collapsed_training_sets():
     train, test, _ = _sets(7, n_train=30, n=30)
     collapsed = copying_metrics(np.ones((5, 5)), test, test)  # one distinct sample
-    assert np.isnan([collapsed.ct, collapsed.authenticity, collapsed.memorised]).all()
+    values = [collapsed.ct, collapsed.authenticity, collapsed.memorised, collapsed.memorised_p]
+    assert np.isnan(values).all()
     few = copying_metrics(train[:3], test, test, cells=20, min_generated=1)  # 3 cells at most
     assert few.ct_cells <= 3 and np.isfinite(few.ct)
 
@@ -104,7 +127,7 @@ def test_bad_inputs_are_refused():
         copying_metrics(train, test, test, cells=0)
     with pytest.raises(InputError, match="same extractor"):
         copying_metrics(train, test, test[:, :3])
-    with pytest.raises(InputError, match="quantile"):
-        copying_metrics(train, test, test, quantile=1.5)
+    with pytest.raises(InputError, match="reference_strata must hold one integer per row"):
+        copying_metrics(train, test, test, reference_strata=np.zeros(3, int))
     with pytest.raises(InputError, match="NaN"):
         copying_metrics(train, test, np.full((3, 5), np.nan))

@@ -7,6 +7,7 @@ and explicit loops: slow (quadratic memory), simple, and sharing no code with
 
 import numpy as np
 import scipy.linalg
+import scipy.stats
 from scipy.spatial.distance import cdist
 
 
@@ -64,19 +65,22 @@ def fid_reference(real, fake):
     return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
 
 
-def copying_reference(train, test, generated, cells, min_generated, quantile, seed):
-    """C_T, authenticity and memorisation rate from full distance matrices and a pair-by-pair
-    Mann-Whitney count. The partition is scikit-learn's k-means with the same settings as
-    madbench's (the one piece shared: C_T is defined on a given partition), with exactly
-    ``cells`` cells (give madbench's :func:`~madbench.metrics.copying.cell_count`)."""
+def copying_reference(train, test, generated, cells, min_generated, seed, strata=None):
+    """C_T, authenticity and the memorisation test from full distance matrices, a pair-by-pair
+    Mann-Whitney count, and the permutation distribution's variance from the covariance matrix
+    of sampling without replacement (``Cov(I_j, I_l) = -p (1 - p) / (N - 1)`` within a stratum).
+    ``strata``: (train's, test's) stratum per row, or None. The partition is scikit-learn's
+    k-means with the same settings as madbench's (the one piece shared: C_T is defined on a
+    given partition), with exactly ``cells`` cells (give madbench's
+    :func:`~madbench.metrics.copying.cell_count`)."""
     from sklearn.cluster import KMeans
 
-    train = np.unique(np.asarray(train, dtype=np.float64), axis=0)
+    train = np.asarray(train, dtype=np.float64)
+    s_train, s_test = strata if strata is not None else (np.zeros(len(train)), np.zeros(len(test)))
+    train, first = np.unique(train, axis=0, return_index=True)
+    s_train = np.asarray(s_train)[first]
     test = np.asarray(test, dtype=np.float64)
     generated = np.asarray(generated, dtype=np.float64)
-    d_tt = cdist(train, train)
-    np.fill_diagonal(d_tt, np.inf)
-    radius = d_tt.min(axis=1)
     d_gen, d_test = cdist(generated, train), cdist(test, train)
     l_gen, l_test = d_gen.min(axis=1), d_test.min(axis=1)
     kmeans = KMeans(n_clusters=cells, n_init=3, random_state=seed).fit(train)
@@ -90,9 +94,30 @@ def copying_reference(train, test, generated, cells, min_generated, quantile, se
         m, n = len(g), len(t)
         total += n * (u - m * n / 2) / np.sqrt(m * n * (m + n + 1) / 12)
         weight += n
-    nearest = d_gen.argmin(axis=1)
+    d_ref = cdist(generated, test)
+    hits = np.zeros(len(train) + len(test))
+    for j in range(len(generated)):
+        a, b = d_gen[j].min(), d_ref[j].min()
+        if a <= b:
+            hits[d_gen[j].argmin()] += 1.0 if a < b else 0.5
+        if b <= a:
+            hits[len(train) + d_ref[j].argmin()] += 1.0 if b < a else 0.5
+    labels = np.concatenate([s_train, s_test])
+    in_train = np.arange(len(hits)) < len(train)
+    mean, cov = 0.0, np.zeros((len(hits), len(hits)))
+    for stratum in np.unique(labels):
+        rows = np.flatnonzero(labels == stratum)
+        share, size = in_train[rows].mean(), len(rows)
+        mean += share * hits[rows].sum()
+        block = np.full((size, size), -share * (1 - share) / max(size - 1, 1))
+        np.fill_diagonal(block, share * (1 - share))
+        cov[np.ix_(rows, rows)] = block
+    f, f0 = hits[in_train].sum() / len(generated), mean / len(generated)
+    z = (hits[in_train].sum() - mean) / np.sqrt(hits @ cov @ hits)
+    memorised = (f - f0) / (1 - f0)
     return {
         "ct": total / weight if weight else float("nan"),
-        "authenticity": float(np.mean([l_gen[j] > radius[nearest[j]] for j in range(len(l_gen))])),
-        "memorised": float(np.mean(l_gen < np.quantile(l_test, quantile))),
+        "authenticity": 1 - memorised,
+        "memorised": memorised,
+        "memorised_p": float(scipy.stats.norm.sf(z)),
     }

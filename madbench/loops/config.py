@@ -21,12 +21,14 @@ from madbench.runs.threads import DEFAULT_THREADS
 ALL_METRICS = tuple(METRICS)
 
 #: The purposes a generation draws random numbers for.
-FIT, TRAIN_SAMPLES, EVAL_SAMPLES, EVAL_REAL, BOOTSTRAP = range(5)
+FIT, TRAIN_SAMPLES, EVAL_SAMPLES, EVAL_REAL, BOOTSTRAP, REFERENCE_SAMPLES = range(6)
 #: Version of the run-directory layout and config.json. 2: kept evaluation samples, scoring
 #: settings, thread count, bootstrap intervals, samples in the data's domain. 3: config hash,
 #: generation manifests (sha256 of every file, the generation's row), gen-000. 4: the
-#: feature space chosen per run; Vendi score and data-copying columns.
-RUN_FORMAT = 4
+#: feature space chosen per run; Vendi score and data-copying columns. 5: each generation keeps
+#: a reference draw (reference_samples.npy) that the next one's copying test compares with;
+#: memorised_p; memorised and authenticity against that exchangeable reference.
+RUN_FORMAT = 5
 KID_SCALES = ("real-norm", "none")
 
 

@@ -30,11 +30,12 @@ from madbench.loops.config import (
     BOOTSTRAP,
     EVAL_SAMPLES,
     FIT,
+    REFERENCE_SAMPLES,
     TRAIN_SAMPLES,
     RunConfig,
     derived_seed,
 )
-from madbench.loops.realdata import RealData
+from madbench.loops.realdata import REFERENCE_ARRAY, RealData, reference_size
 from madbench.loops.scoring import Scorer
 from madbench.metrics.spaces import digest, feature_space, probe
 from madbench.metrics.validate import check_k
@@ -217,17 +218,20 @@ class Loop:
                 _guarded("fit", lambda: model.fit(train, seed=seed, **extra))
             row["fit_seconds"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            draws = {
-                purpose: self._draw(model, t, purpose, n)
-                for purpose, n in ((TRAIN_SAMPLES, p.n_synth), (EVAL_SAMPLES, real.eval_n))
-            }
+            sizes = [(TRAIN_SAMPLES, p.n_synth), (EVAL_SAMPLES, real.eval_n)]
+            if "copying" in self.config.scoring.metrics and reference_size(p, t):
+                sizes.append((REFERENCE_SAMPLES, reference_size(p, t)))
+            draws = {purpose: self._draw(model, t, purpose, n) for purpose, n in sizes}
             row["sample_seconds"] = time.perf_counter() - t0
             (samples, labels), (evaluation, eval_labels) = draws[TRAIN_SAMPLES], draws[EVAL_SAMPLES]
+            reference = draws.get(REFERENCE_SAMPLES, (None, None))[0]
             if real.domain is not None:
                 samples, _ = real.domain.apply(samples)
                 evaluation, row["clipped_frac"] = real.domain.apply(evaluation)
+                if reference is not None:
+                    reference, _ = real.domain.apply(reference)
             tmp = self.run_dir.stage(t)
-            arrays = {"samples": samples, "labels": labels}
+            arrays = {"samples": samples, "labels": labels, REFERENCE_ARRAY: reference}
             arrays.update(eval_samples=evaluation, eval_labels=eval_labels)
             self.run_dir.save_arrays(tmp, t, arrays)
             self._save_model(model, tmp)
@@ -235,7 +239,7 @@ class Loop:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
             return self._failed(row, t, seed, failed), None
-        row = {**row, **self._score(t, evaluation, train)}
+        row = {**row, **self._score(t, evaluation)}
         self.run_dir.commit(t, tmp, row)
         return row, model
 
@@ -291,10 +295,13 @@ class Loop:
             "model": self.config.model,
         }
 
-    def _score(self, t: int, generated: np.ndarray, train=None) -> dict:
+    def _score(self, t: int, generated: np.ndarray) -> dict:
         """Generation t's row cells from the array it scores (t = 0: real training samples)
-        and the set its model trained on (t = 0: none)."""
-        values = self.scorer.score(generated, derived_seed(self.p.seed, t, BOOTSTRAP), train)
+        and, for the copying metrics, its training set and their reference (t = 0: none)."""
+        sets = None
+        if t > 0 and "copying" in self.config.scoring.metrics:
+            sets = self.real.copying_sets(t, self.run_dir)
+        values = self.scorer.score(generated, derived_seed(self.p.seed, t, BOOTSTRAP), sets)
         if t == 0:
             values.update(generation=0, n_train=0, n_train_real=0, n_train_synth=0)
         return {"status": "ok", **values, **self._constants()}

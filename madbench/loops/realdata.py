@@ -9,10 +9,12 @@ the same for every generation and every protocol of a seed.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from madbench.data.datasets import file_hashes, get_dataset
-from madbench.errors import InputError
+from madbench.errors import DataFileError, InputError
 from madbench.loops.config import EVAL_REAL, RunConfig, derived_seed
 
 
@@ -50,6 +52,30 @@ def fit_sizes(data: str, data_dir, protocol: str, params: dict, echo) -> dict:
         return params  # too small for any default: RealData says what to set
     echo(f"note: {data} holds {held} training samples; n_ini = {n_ini} (set --n-ini to choose)")
     return {**params, "n_ini": n_ini}
+
+
+#: Where a generation keeps its reference draw: fresh samples of its model, never trained on,
+#: that the next generation's copying test compares with (:meth:`RealData.copying_sets`).
+REFERENCE_ARRAY = "reference_samples"
+
+
+class CopyingSets(NamedTuple):
+    """A generation's training set and a reference drawn like it, each row with its stratum
+    (0: real data; s >= 1: generation s's samples), for
+    :func:`madbench.metrics.copying.copying_metrics`."""
+
+    train: np.ndarray
+    train_strata: np.ndarray
+    reference: np.ndarray
+    reference_strata: np.ndarray
+
+
+def reference_size(protocol, t: int) -> int:
+    """How many reference samples generation t draws for the next one's copying test: as
+    many as that generation trains on of t's samples, at most ``eval_n`` (0 at the last)."""
+    if t >= protocol.generations:
+        return 0
+    return min(protocol.n_synth, protocol.eval_n)
 
 
 class RealData:
@@ -97,6 +123,36 @@ class RealData:
         samples of the generations the protocol feeds back (``run_dir``'s, verified)."""
         synthetic = [run_dir.load_samples(s) for s in self.protocol.synthetic_sources(t)]
         return np.concatenate([self.pool[self.real_part(t)], *synthetic])
+
+    def copying_sets(self, t: int, run_dir) -> CopyingSets:
+        """Generation t's training set and its exchangeable reference (madbench.metrics.copying):
+        the reference holds ``min(len(train), eval_n)`` rows in the training set's proportions:
+        held-out real rows for its real share, and for each generation s it feeds back, rows
+        of s's reference draw (fresh samples of the same model, from their own seed)."""
+        rows = self.real_part(t)
+        sources = self.protocol.synthetic_sources(t)
+        synthetic = [run_dir.load_samples(s) for s in sources]
+        n_real = rows.stop - rows.start
+        n_train = n_real + sum(len(x) for x in synthetic)
+        size = min(n_train, self.eval_n)
+        real_count = round(size * n_real / n_train)
+        per_source = (size - real_count) // len(sources) if sources else 0
+        reference = [self.eval_real[:real_count]]
+        for s in sources:
+            if not (run_dir.gen_dir(s) / f"{REFERENCE_ARRAY}.npy").is_file():
+                raise DataFileError(
+                    f"{run_dir.gen_dir(s)} kept no reference samples (its run left copying out "
+                    "of --metrics), so the copying metrics of the generations after it cannot "
+                    "be computed"
+                )
+            reference.append(run_dir.load_array(s, REFERENCE_ARRAY)[:per_source])
+        train = [self.pool[rows], *synthetic]
+        return CopyingSets(
+            np.concatenate(train),
+            np.repeat([0, *sources], [len(x) for x in train]),
+            np.concatenate(reference),
+            np.repeat([0, *sources], [len(x) for x in reference]),
+        )
 
     def noise_floor_draw(self) -> np.ndarray:
         """What generation 0 scores: ``eval_n`` real training samples (seeded)."""

@@ -60,8 +60,10 @@ def rescore(
             for row in recorded:
                 t = int(row["generation"])
                 scored = real.noise_floor_draw() if t == 0 else _kept(run_dir, t, real)
-                train = None if t == 0 else real.training_set(t, run_dir)
-                values = scorer.score(scored, derived_seed(p.seed, t, BOOTSTRAP), train)
+                sets = None
+                if t > 0 and "copying" in settings.metrics:
+                    sets = real.copying_sets(t, run_dir)
+                values = scorer.score(scored, derived_seed(p.seed, t, BOOTSTRAP), sets)
                 fresh = {key: "" for key in SCORE_KEYS}
                 out.append({**row, **fresh, **values, **scorer.settings_columns()})
     return recorded, out, same

@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from madbench.loops.config import ScoringSettings
-from madbench.loops.realdata import RealData
+from madbench.loops.realdata import CopyingSets, RealData
 from madbench.metrics.bootstrap import fid_interval, knn_intervals
 from madbench.metrics.frechet import GaussianStats, fit_gaussian, wasserstein2
 from madbench.metrics.kid import real_norm_scale
@@ -39,6 +39,7 @@ SCORE_KEYS = (
     "ct",
     "authenticity",
     "memorised",
+    "memorised_p",
     *(f"{m}_ci_{end}" for m in INTERVAL_METRICS for end in ("low", "high")),
     "w2",
     "trace_cov",
@@ -73,13 +74,16 @@ class Scorer:
             "eval_n": self.real.eval_n,
         }
 
-    def score(self, generated: np.ndarray, bootstrap_seed: int, train=None) -> dict:
+    def score(
+        self, generated: np.ndarray, bootstrap_seed: int, sets: CopyingSets | None = None
+    ) -> dict:
         """Every value of :data:`SCORE_KEYS` for ``generated``, plus ``metric_seconds``; the
-        copying metrics only with ``train``, the set the generating model was trained on."""
+        copying metrics only with ``sets``, the generating model's training set and its
+        reference (:meth:`~madbench.loops.realdata.RealData.copying_sets`)."""
         t0 = time.perf_counter()
         s = self.settings
         gen_f = self.features(generated)
-        copying = "copying" in s.metrics and train is not None
+        copying = "copying" in s.metrics and sets is not None
         metrics = [m for m in s.metrics if m != "copying" or copying]
         # Copying alone, at generation 0 (no model, no training set): nothing to compute.
         report = (
@@ -88,7 +92,10 @@ class Scorer:
             else all_metrics(
                 self.real_features,
                 gen_f,
-                train=self.features(train) if copying else None,
+                train=self.features(sets.train) if copying else None,
+                reference=self.features(sets.reference) if copying else None,
+                train_strata=sets.train_strata if copying else None,
+                reference_strata=sets.reference_strata if copying else None,
                 k=self.k,
                 strict=s.strict,
                 kid_subsets=s.kid_subsets,

@@ -3,8 +3,8 @@
 The dictionary keys of :meth:`MetricReport.as_dict` are the names madbench uses everywhere
 (CLI JSON output, result rows): ``precision``, ``recall``, ``density``, ``coverage``, ``fid``,
 ``kid`` (mean over subsets) and ``kid_std``, ``vendi`` (of the generated set alone), ``ct``,
-``authenticity`` and ``memorised`` (of the generated set against the training set, with the
-real set as the held-out reference), plus how they were computed.
+``authenticity``, ``memorised`` and ``memorised_p`` (of the generated set against the training
+set, with a reference drawn like it: by default the real set), plus how they were computed.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ METRICS = {
     "fid": ("fid",),
     "kid": ("kid", "kid_std"),
     "vendi": ("vendi",),
-    "copying": ("ct", "authenticity", "memorised"),
+    "copying": ("ct", "authenticity", "memorised", "memorised_p"),
 }
 #: The metric keys, in the order tables print them.
 METRIC_KEYS = tuple(key for keys in METRICS.values() for key in keys)
@@ -108,6 +108,9 @@ def all_metrics(
     fake: np.ndarray,
     *,
     train: np.ndarray | None = None,
+    reference: np.ndarray | None = None,
+    train_strata=None,
+    reference_strata=None,
     metrics=None,
     k: int = DEFAULT_K,
     backend: str = "auto",
@@ -126,8 +129,10 @@ def all_metrics(
     (``copying``: :mod:`madbench.metrics.copying`) of ``fake`` against ``real`` (feature
     arrays, real first), or those of them ``metrics`` names (:func:`parse_metrics`); only
     those are computed. ``copying`` needs ``train``, the generator's training set (features),
-    with ``real`` as the held-out reference; without it, "all" leaves ``copying`` out and
-    naming it is refused.
+    and compares it with ``reference``, a set drawn like it and never trained on (default:
+    ``real``, right for a model trained on real data), rows optionally in strata
+    (:func:`~madbench.metrics.copying.copying_metrics`); without ``train``, "all" leaves
+    ``copying`` out and naming it is refused.
 
     ``kid_feature_scale`` divides both sets before KID's kernel (1: clean-fid's KID, right
     for Inception features; :func:`madbench.metrics.kid.real_norm_scale` for others);
@@ -170,7 +175,15 @@ def all_metrics(
         fid=fid_from_features(real, fake) if "fid" in wanted else None,
         kid=kid_value,
         vendi=vendi_score(fake) if "vendi" in wanted else None,
-        copying=copying_metrics(train, real, fake, seed=seed, device=device)
+        copying=copying_metrics(
+            train,
+            real if reference is None else reference,
+            fake,
+            train_strata=train_strata,
+            reference_strata=reference_strata,
+            seed=seed,
+            device=device,
+        )
         if "copying" in wanted
         else None,
     )

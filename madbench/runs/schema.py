@@ -18,13 +18,18 @@ COLUMNS = {
     "vendi": "Vendi score (order 1, cosine kernel) of the generation's scored samples: their "
     "effective number of distinct samples (madbench.metrics.vendi)",
     "ct": "Meehan et al.'s data-copying statistic C_T of the scored samples against the "
-    "generation's training set, the held-out samples as reference; near 0: neither copying nor "
-    "underfitting, below -3: data copying (madbench.metrics.copying); empty at generation 0",
-    "authenticity": "fraction of the scored samples farther from their nearest training sample "
-    "than it is from its own nearest other (Alaa et al. 2022); empty at generation 0",
-    "memorised": "fraction of the scored samples closer to the training set than the 1 % "
-    "quantile of the held-out samples' distances to it (about 0.01 for fresh samples); empty "
+    "generation's training set, with a reference drawn like that set but never trained on; near "
+    "0: samples as close to the training set as fresh ones, below -3: closer, by copying or by "
+    "contraction (lambda < 1), which memorised_p tells apart (madbench.metrics.copying); empty "
     "at generation 0",
+    "authenticity": "1 - memorised: the estimated share of scored samples that are no copies "
+    "of training samples; empty at generation 0",
+    "memorised": "the estimated share of scored samples that are copies: (f - f0) / (1 - f0), "
+    "f the fraction whose nearest row of training set + reference is a training row and f0 "
+    "its mean under no copying (about 0 for a model that does not copy, 1 for a memoriser); "
+    "empty at generation 0",
+    "memorised_p": "one-sided p-value of the memorisation test (f above f0, permutation "
+    "distribution within each source of rows): small means copying; empty at generation 0",
     **{
         f"{metric}_ci_{end}": f"{end} end of the bootstrap 95 % interval of {metric} over the "
         "evaluation sample (madbench.metrics.bootstrap)"
@@ -63,4 +68,5 @@ COLUMNS = {
 #: version. A reader takes the columns of the run's own format; when a later format changes
 #: the columns, the earlier ones stay here, so that their runs still read.
 FORMAT_3 = tuple(c for c in COLUMNS if c not in ("vendi", "ct", "authenticity", "memorised"))
-COLUMNS_BY_FORMAT = {3: FORMAT_3, 4: tuple(COLUMNS)}
+FORMAT_4 = tuple(c for c in COLUMNS if c != "memorised_p")
+COLUMNS_BY_FORMAT = {3: FORMAT_3, 4: FORMAT_4, 5: tuple(COLUMNS)}
