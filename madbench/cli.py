@@ -402,8 +402,8 @@ def leaderboard():
     default=0.05,
     show_default=True,
     type=float,
-    help="MAD onset: first generation whose FID is above generation 1's at this level "
-    "(one-sided paired t-test over seeds).",
+    help="Family-wise level of the MAD onset (first generation whose FID is above generation "
+    "1's: paired t-tests over seeds, Holm over generations) and of the copying onset.",
 )
 def leaderboard_build(run_dirs, out, alpha):
     """Build a leaderboard (CSV, per-seed CSV, markdown, HTML page, plots) from RUN_DIRS."""

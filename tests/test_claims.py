@@ -42,6 +42,25 @@ def test_paired_welch_and_holm_equal_scipy(rng):
     # Holm: 0.01 <= 0.05/4, 0.02 > 0.05/3 stops the steps, so 0.04 is not rejected either.
     assert stats.holm([0.04, 0.01, 0.02, 0.5]) == [False, True, False, False]
     assert stats.holm([0.001, 0.012, 0.02]) == [True, True, True]
+    # Adjusted: 4 x 0.01, then max(0.04, 3 x 0.02), max(0.06, 2 x 0.04), min(1, 0.5).
+    assert stats.holm_adjusted([0.04, 0.01, 0.02, 0.5]) == pytest.approx([0.08, 0.04, 0.06, 0.5])
+
+
+def test_mad_onset_false_alarm_rate_is_at_most_alpha_on_null_boards():
+    """Boards of a model that ignores its data (every generation's FID an independent draw
+    around the seed's own level), 5 seeds and 25 generations: the uncorrected first-passing
+    test named an onset on 40 % of them; Holm over the generations keeps it at most alpha."""
+    from madbench.leaderboard.build import mad_onset
+
+    rng = np.random.default_rng(21)
+    named = [
+        mad_onset(5 + rng.standard_normal((5, 1)) + rng.chisquare(4, (5, 25)), 0.05)[0] != "none"
+        for _ in range(400)
+    ]
+    # 0.05 plus two standard errors of a rate over 400 boards.
+    assert np.mean(named) <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / 400)
+    drifting = 5 + rng.standard_normal((5, 1)) + 0.3 * np.arange(25) + rng.chisquare(4, (5, 25))
+    assert mad_onset(drifting, 0.05)[0] not in ("none", "")  # and a real drift is still found
 
 
 def test_tost_equivalence(rng):

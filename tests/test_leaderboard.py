@@ -81,10 +81,21 @@ def test_rows_equal_a_hand_derivation_from_results_csv(runs, board):
         assert float(row["fid_last_ci_low"]) == pytest.approx(last.mean() - half, rel=1e-12)
         assert float(row["fid_last_ci_high"]) == pytest.approx(last.mean() + half, rel=1e-12)
         tests = [scipy.stats.ttest_rel(fid[:, t], fid[:, 0], alternative="greater") for t in (1, 2)]
-        onset = next((t + 2 for t, test in enumerate(tests) if test.pvalue < 0.05), None)
+        low, high = sorted(test.pvalue for test in tests)  # Holm over the 2 generations
+        adjusted = {low: min(1, 2 * low), high: max(min(1, 2 * low), high)}
+        adjusted = [adjusted[test.pvalue] for test in tests]
+        onset = next((t + 2 for t, p in enumerate(adjusted) if p <= 0.05), None)
         assert row["mad_onset"] == ("none" if onset is None else str(onset))
-        p = tests[onset - 2].pvalue if onset else min(test.pvalue for test in tests)
+        p = adjusted[onset - 2] if onset else min(adjusted)
         assert float(row["mad_onset_p"]) == pytest.approx(p, rel=1e-9)
+        combined = [  # the memorisation test's p over seeds, by Fisher, at generations 1, 2, 3
+            scipy.stats.combine_pvalues(
+                [float(results(run)[t]["memorised_p"]) for run in group]
+            ).pvalue
+            for t in (1, 2, 3)
+        ]
+        first = min(combined)
+        assert row["copying_onset"] == ("none" if 3 * first > 0.05 else str(combined.index(first) + 1))
         assert row["kid_gen1_mean"] != "" and row["w2_last_mean"] != ""
         for metric in ("vendi", "ct", "memorised"):  # the diversity and copying columns
             last = [float(results(run)[-1][metric]) for run in group]
@@ -323,7 +334,8 @@ def test_leaderboard_files_carry_a_schema_version(board, tmp_path):
     ] == str(SCHEMA_VERSION)
     lines = text.splitlines()
     rows = read_csv(board / "leaderboard.csv")
-    for version in (1, 2):  # 0.2: no schema_version column; 0.3: no Vendi and copying columns
+    # 0.2: no schema_version column; 0.3: no Vendi and copying columns; 0.4: no copying onset
+    for version in (1, 2, 3):
         old = tmp_path / f"v{version}.csv"
         columns = [c for c in columns_of(COLUMNS, version) if version > 1 or c != "schema_version"]
         with open(old, "w", newline="") as handle:
@@ -331,9 +343,9 @@ def test_leaderboard_files_carry_a_schema_version(board, tmp_path):
             writer.writeheader()
             writer.writerows({**row, "schema_version": version} for row in rows)
         assert [row["schema_version"] for row in read_csv(old)] == [str(version)] * len(rows)
-    broken = tmp_path / "v2-with-vendi.csv"  # schema-3 columns under version 2
-    broken.write_text((board / "leaderboard.csv").read_text().replace("\n3,", "\n2,"))
-    with pytest.raises(DataFileError, match="not those of schema version 2"):
+    broken = tmp_path / "v3-with-onset.csv"  # schema-4 columns under version 3
+    broken.write_text((board / "leaderboard.csv").read_text().replace("\n4,", "\n3,"))
+    with pytest.raises(DataFileError, match="not those of schema version 3"):
         read_csv(broken)
     newer = tmp_path / "v9.csv"
     newer.write_text("\n".join([lines[0], *("9," + line.split(",", 1)[1] for line in lines[1:])]))

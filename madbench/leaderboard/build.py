@@ -13,7 +13,11 @@ Means over seeds come with their standard deviation and a 95 % t interval (Stude
 n_seeds - 1 degrees of freedom: with 3 seeds the interval is +- 4.30 std / sqrt(3), which is why
 published suites use at least 5). The MAD onset is a test, not a threshold: the first
 generation whose FID is significantly above generation 1's, paired over seeds (one-sided
-paired t-test, level ``mad_alpha``).
+paired t-tests of FID_t - FID_1, one per generation t >= 2), with Holm's correction over the
+generations, so that a loop whose FID never moves is given an onset with probability at most
+``mad_alpha`` however many generations it runs. The copying onset is the same for the
+memorisation test (:mod:`madbench.metrics.copying`): each generation's p-values over seeds
+combined by Fisher's method, Holm over the generations; a row is said to copy only on it.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from madbench.errors import InputError
-from madbench.leaderboard.stats import one_sample, t_interval
+from madbench.leaderboard.stats import fisher, first_rejected, one_sample, t_interval
 from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir, check_run_data
 
@@ -46,6 +50,8 @@ METRICS = (
     "memorised",
 )
 ADDED_IN_3 = ("vendi", "ct", "authenticity", "memorised")
+#: Columns that came with schema 4 (leaderboard.csv, then per_seed.csv).
+ADDED_IN_4 = ("copying_onset", "copying_onset_p", "memorised_p")
 DEFAULT_ALPHA = 0.05
 TIMINGS = ("fit_seconds", "sample_seconds", "metric_seconds")  # differ on every machine
 WHEN = {"gen1": "generation 1", "last": "the last generation"}
@@ -59,8 +65,9 @@ STATS = {
 
 #: Version of the leaderboard.csv and per_seed.csv schemas. 1: madbench 0.2 (no
 #: schema_version column); 2: madbench 0.3, the column first in both files; 3: madbench 0.4
-#: on, the Vendi score and the data-copying metrics (:data:`ADDED_IN_3`).
-SCHEMA_VERSION = 3
+#: on, the Vendi score and the data-copying metrics (:data:`ADDED_IN_3`); 4: the MAD onset
+#: Holm-corrected over generations (mad_onset_p adjusted), the copying onset, memorised_p.
+SCHEMA_VERSION = 4
 COLUMNS = {
     "schema_version": "version of this file's columns (readers accept every earlier one)",
     "model": "model spec as given to --model",
@@ -81,11 +88,17 @@ COLUMNS = {
         for when in WHEN
         for stat, meaning in STATS.items()
     },
-    "mad_alpha": "the level of the MAD onset's test",
+    "mad_alpha": "the level of the MAD and copying onsets' tests (family-wise, over generations)",
     "mad_onset": "first generation t >= 2 whose FID is significantly above generation 1's "
-    "(one-sided paired t-test over seeds of FID_t - FID_1, p < mad_alpha); 'none' if no "
-    "generation is; empty with a single seed",
-    "mad_onset_p": "that test's p-value at the onset (at none: the smallest p of any generation)",
+    "(one-sided paired t-tests over seeds of FID_t - FID_1, Holm-adjusted over the generations, "
+    "adjusted p <= mad_alpha); 'none' if no generation is; empty with a single seed",
+    "mad_onset_p": "the Holm-adjusted p-value at the onset (at none: the smallest of any "
+    "generation; schemas before 4: unadjusted)",
+    "copying_onset": "first generation whose samples are flagged as copies of their training "
+    "set by the memorisation test (memorised_p over seeds combined by Fisher's method, "
+    "Holm-adjusted over the generations, <= mad_alpha); 'none' if none is; C_T alone, which "
+    "contraction also lowers, never flags a row; empty without the copying metrics",
+    "copying_onset_p": "the Holm-adjusted p-value at the copying onset (at none: the smallest)",
     "fid_auc_mean": "area under the FID-by-generation curve, t = 1..generations (trapezoids, "
     "FID x generations), mean over seeds",
     "fid_auc_std": "its std over seeds",
@@ -193,14 +206,25 @@ def _summary(values: np.ndarray) -> dict:
 
 def mad_onset(fid: np.ndarray, alpha: float) -> tuple[str, float | None]:
     """The MAD onset of per-seed FID curves (seeds x generations, t = 1..): the first t >= 2
-    with FID_t significantly above FID_1, and its p-value (module docstring)."""
+    with FID_t significantly above FID_1 after Holm's correction over the generations, and
+    its adjusted p-value (module docstring)."""
     if fid.shape[0] < 2 or fid.shape[1] < 2:
         return "", None
     pvalues = [one_sample(fid[:, t] - fid[:, 0], "greater").p for t in range(1, fid.shape[1])]
-    for t, p in enumerate(pvalues, start=2):
-        if p < alpha:
-            return str(t), p
-    return "none", min(pvalues)
+    index, p = first_rejected(pvalues, alpha)
+    return ("none" if index is None else str(index + 2)), p
+
+
+def copying_onset(memorised_p: np.ndarray, alpha: float) -> tuple[str, float | None]:
+    """The first generation the memorisation test flags (``memorised_p``: seeds x
+    generations, t = 1..), seeds combined by Fisher's method, Holm over the generations;
+    with its adjusted p-value. Empty when no generation has the test."""
+    combined = [fisher(memorised_p[:, t]) for t in range(memorised_p.shape[1])]
+    tested = [(t, p) for t, p in enumerate(combined, start=1) if np.isfinite(p)]
+    if not tested:
+        return "", None
+    index, p = first_rejected([p for _, p in tested], alpha)
+    return ("none" if index is None else str(tested[index][0])), p
 
 
 def setting_row(runs: list[Run], base: Path, alpha: float = DEFAULT_ALPHA) -> dict:
@@ -233,6 +257,9 @@ def setting_row(runs: list[Run], base: Path, alpha: float = DEFAULT_ALPHA) -> di
     row["mad_alpha"] = _cell(float(alpha))
     row["mad_onset"], p = mad_onset(fid, alpha)
     row["mad_onset_p"] = _cell(p)
+    memorised_p = np.array([run.series("memorised_p") for run in runs])
+    row["copying_onset"], p = copying_onset(memorised_p, alpha)
+    row["copying_onset_p"] = _cell(p)
     auc = _summary(np.array([np.trapezoid(f) for f in fid]))
     row["fid_auc_mean"], row["fid_auc_std"] = _cell(auc["mean"]), _cell(auc["std"])
     row["madbench_version"] = ";".join(sorted({r.provenance["madbench_version"] for r in runs}))
@@ -286,16 +313,18 @@ SEED_COLUMNS = {
     "setting_hash": "the leaderboard row (setting) the run belongs to",
     "seed": "the run's seed",
     "generation": "t (0: the noise floor)",
-    **{m: f"{m} as in the run's results.csv" for m in (*METRICS, "trace_cov", "clipped_frac")},
+    **{
+        m: f"{m} as in the run's results.csv"
+        for m in (*METRICS, "trace_cov", "clipped_frac", "memorised_p")
+    },
 }
 
 
 def columns_of(columns: dict, version: int) -> list[str]:
     """The columns of ``columns`` (:data:`COLUMNS` or :data:`SEED_COLUMNS`) that a file of
     schema ``version`` has."""
-    if version >= 3:
-        return list(columns)
-    return [c for c in columns if not any(c == m or c.startswith(f"{m}_") for m in ADDED_IN_3)]
+    added = (*(ADDED_IN_3 if version < 3 else ()), *(ADDED_IN_4 if version < 4 else ()))
+    return [c for c in columns if not any(c == m or c.startswith(f"{m}_") for m in added)]
 
 
 def seed_rows(groups: list[list[Run]]) -> list[dict]:

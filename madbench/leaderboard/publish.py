@@ -66,9 +66,16 @@ def _sizes(row: dict) -> str:
     return f"{params['n_ini']} / {params['n_real']} / {params['n_synth']}"
 
 
-def _onset(row: dict) -> str:
-    onset, p = row["mad_onset"], row["mad_onset_p"]
-    return f"{onset} (p = {float(p):.2g})" if onset not in ("", "none") else (onset or "—")
+def _onset(prefix: str):
+    """An onset cell: the generation and its Holm-adjusted p, 'none', or — (not tested)."""
+
+    def cell(row: dict) -> str:
+        onset, p = row.get(f"{prefix}_onset", ""), row.get(f"{prefix}_onset_p", "")
+        if onset in ("", "none"):
+            return onset or "—"
+        return f"{onset} (adj. p = {float(p):.2g})"
+
+    return cell
 
 
 #: markdown / HTML column -> its text from a CSV row.
@@ -86,7 +93,8 @@ HEADLINE = {
     "recall last": _with_interval("recall_last"),
     "Vendi last": _with_interval("vendi_last"),
     "C_T last": _with_interval("ct_last"),
-    "MAD onset": _onset,
+    "MAD onset": _onset("mad"),
+    "copying from": _onset("copying"),
 }
 
 

@@ -97,12 +97,37 @@ def welch(mean1, std1, n1, mean2, std2, n2) -> float:
     return float(2 * stats.t.sf(abs(t), df))
 
 
+def holm_adjusted(pvalues) -> list[float]:
+    """Holm's step-down adjusted p-values: hypothesis i is rejected at level alpha exactly
+    when its adjusted p is <= alpha, with the family-wise error rate held at alpha. The
+    i-th smallest p is multiplied by (m - i + 1), then made non-decreasing, capped at 1."""
+    p = np.asarray(pvalues, dtype=np.float64)
+    order = np.argsort(p, kind="stable")
+    scaled = np.minimum(1.0, p[order] * (len(p) - np.arange(len(p))))
+    adjusted = np.empty_like(p)
+    adjusted[order] = np.maximum.accumulate(scaled) if len(p) else scaled
+    return [float(a) for a in adjusted]
+
+
 def holm(pvalues, alpha: float = 0.05) -> list[bool]:
     """Holm's step-down method: which hypotheses of the family are rejected at ``alpha``."""
-    order = np.argsort(pvalues)
-    rejected = [False] * len(order)
-    for rank, index in enumerate(order):
-        if pvalues[index] > alpha / (len(order) - rank):
-            break
-        rejected[index] = True
-    return rejected
+    return [a <= alpha for a in holm_adjusted(pvalues)]
+
+
+def fisher(pvalues) -> float:
+    """Fisher's combination of independent p-values (e.g. one per seed) into one."""
+    p = [float(v) for v in pvalues if np.isfinite(v)]
+    if not p:
+        return float("nan")
+    return float(stats.combine_pvalues(np.clip(p, 1e-300, 1.0), method="fisher").pvalue)
+
+
+def first_rejected(pvalues, alpha: float) -> tuple[int | None, float]:
+    """The first hypothesis of an ordered family (generations) rejected by Holm at ``alpha``
+    and its adjusted p-value; (None, smallest adjusted p) when none is. The family-wise error
+    rate, the chance of naming any generation when none differs, is at most alpha."""
+    adjusted = holm_adjusted(pvalues)
+    for index, a in enumerate(adjusted):
+        if a <= alpha:
+            return index, a
+    return None, min(adjusted)
