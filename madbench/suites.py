@@ -16,6 +16,7 @@ Then it builds ``leaderboards/<suite>`` from exactly those runs.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import re
@@ -28,7 +29,7 @@ from madbench.adapters import build_adapter
 from madbench.data.datasets import get_dataset
 from madbench.errors import DataFileError, InputError, one_line
 from madbench.home import shipped
-from madbench.leaderboard.claims import Claim
+from madbench.leaderboard.claims import DEFAULT_ALPHA, Claim
 from madbench.loops.config import RunConfig, ScoringSettings
 from madbench.loops.engine import Loop
 from madbench.loops.protocol import make_protocol
@@ -56,9 +57,14 @@ class PlannedRun:
 
 @dataclass(frozen=True)
 class Suite:
+    """A suite file, read: its runs, its claims (one family, Holm-corrected at ``alpha``) and
+    the file's sha256, which the leaderboard built from it records beside the claims."""
+
     name: str
     runs: list[PlannedRun]
     claims: list[Claim]
+    alpha: float = DEFAULT_ALPHA
+    sha256: str = ""
 
 
 def suite_path(suite: str) -> Path:
@@ -120,7 +126,11 @@ def load_suite(suite: str) -> Suite:
         Claim.from_spec(entry, f"{path}, claim {number}")
         for number, entry in enumerate(claims, start=1)
     ]
-    return Suite(_safe_name(spec.get("name", path.stem), path), runs, claims)
+    alpha = spec.get("alpha", DEFAULT_ALPHA)
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
+        raise InputError(f"{path}: alpha (the claims' family-wise level) must lie in (0, 1)")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return Suite(_safe_name(spec.get("name", path.stem), path), runs, claims, alpha, digest)
 
 
 def _expand(exp: dict, number: int, where: str) -> list[PlannedRun]:
