@@ -7,7 +7,7 @@ import scipy.stats
 from madbench.cli import main
 from madbench.errors import InputError
 from madbench.leaderboard import stats
-from madbench.leaderboard.claims import Claim, describe, evaluate_all
+from madbench.leaderboard.claims import Board, Claim, describe, evaluate_all
 from madbench.leaderboard.compare import compare
 from madbench.leaderboard.publish import build, csv_text, read_csv
 from madbench.loops.config import RunConfig
@@ -130,6 +130,50 @@ def test_claims_hold_fail_or_are_not_tested(boards):
     assert describe(results[0]).startswith("holds ") and "5 seeds, p = " in describe(results[0])
     assert describe(results[2]).startswith("DOES NOT HOLD")
     assert describe(results[3]).startswith("NOT TESTED") and "no row" in describe(results[3])
+    # One family: Holm over the four, the untested one counting as p = 1.
+    raw = [r.result.p for r in results[:3]] + [1.0]
+    assert [r.p_holm for r in results] == pytest.approx(stats.holm_adjusted(raw), rel=1e-12)
+    assert f"Holm-adjusted p = {results[0].p_holm:.2g}" in describe(results[0])
+
+
+def test_a_claim_holds_on_its_adjusted_p_not_its_own(boards):
+    published, _ = boards
+    weak = claim(text="lambda 1 trace falls", test="trend", metric="trace_cov",
+                 direction="down", arm={**ARM, "bias": 1.0})  # fmt: skip
+    strong = claim(text="lambda 0.5 trace falls", test="trend", metric="trace_cov",
+                   direction="down", arm={**ARM, "bias": 0.5})  # fmt: skip
+    (alone,) = evaluate_all([weak], published, alpha=0.5)
+    family = evaluate_all([weak] * 9 + [strong], published, alpha=0.5)
+    assert alone.p_holm == alone.result.p
+    assert family[0].p_holm == pytest.approx(min(1.0, 9 * alone.result.p))
+    assert family[0].holds == (9 * alone.result.p <= 0.5) and family[-1].holds
+
+
+def test_stable_areas_and_the_bound_flag(boards):
+    published, _ = boards
+    arm = {**ARM, "bias": 0.5}
+    slope = evaluate_all([claim(text="s", test="trend", metric="trace_cov", arm=arm)], published)
+    mean = abs(slope[0].result.effect)
+    wide, narrow = (
+        claim(text=f"stable within {m}", test="stable", metric="trace_cov", margin=m, arm=arm)
+        for m in (10 * mean, mean / 10)
+    )
+    areas = claim(text="less variance over the generations", test="paired", metric="trace_cov",
+                  at="auc", direction="down", arm=arm, than={**ARM, "bias": 1.0})  # fmt: skip
+    results = evaluate_all([wide, narrow, areas], published)
+    assert [r.holds for r in results] == [True, False, True]
+    assert results[0].result.effect == pytest.approx(slope[0].result.effect)
+    board = Board(published)
+    a = board.series(board.find(arm), "trace_cov")[1]
+    b = board.series(board.find({**ARM, "bias": 1.0}), "trace_cov")[1]
+    differences = np.trapezoid(a, axis=1) - np.trapezoid(b, axis=1)
+    assert results[2].result.effect == pytest.approx(differences.mean(), rel=1e-12)
+    precision = [r for r in board.values[board.find(arm)["setting_hash"]].values()]
+    at_one = any(float(row["precision"]) == 1.0 for rows in precision for row in rows[1:])
+    (flagged,) = evaluate_all(
+        [claim(text="p", test="trend", metric="precision", direction="up", arm=arm)], published
+    )
+    assert at_one and flagged.bound == "1" and "precision reaches 1 in some seed" in describe(flagged)
 
 
 def test_claim_specs_are_checked():
@@ -139,6 +183,10 @@ def test_claim_specs_are_checked():
         claim(text="x", test="paired", metric="fid", arm=ARM)
     with pytest.raises(InputError, match="test must be one of"):
         claim(text="x", test="vibes", metric="fid", arm=ARM)
+    with pytest.raises(InputError, match="'stated' is gone"):
+        claim(text="x", test="trend", metric="fid", arm=ARM, stated=False)
+    with pytest.raises(InputError, match="a stable claim needs a margin"):
+        claim(text="x", test="stable", metric="fid", arm=ARM)
 
 
 def test_rerun_with_other_seeds_agrees_and_a_shifted_cell_is_caught(boards, tmp_path, capsys):
