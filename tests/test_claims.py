@@ -217,3 +217,11 @@ def test_deterministic_cells_are_compared_exactly():
     same, other = compare([row], [dict(row)]), compare([row], [{**row, "fid_gen1_mean": "2.5"}])
     assert [c.test for c in same] == ["tolerance"] and same[0].agrees
     assert not other[0].agrees and "compared exactly" in other[0].describe()
+
+
+def test_intervals_over_seeds_stay_inside_the_metric_range():
+    values = [0.97, 1.0, 1.0, 0.99, 1.0]
+    low, high = stats.t_interval(values)
+    assert high > 1.0  # a plain t interval runs past precision's ceiling
+    assert stats.t_interval(values, stats.METRIC_BOUNDS["precision"]) == (low, 1.0)
+    assert stats.t_interval([0.0, 0.01, 0.0], (0.0, 1.0))[0] == 0.0

@@ -31,7 +31,13 @@ from pathlib import Path
 import numpy as np
 
 from madbench.errors import InputError
-from madbench.leaderboard.stats import fisher, first_rejected, one_sample, t_interval
+from madbench.leaderboard.stats import (
+    METRIC_BOUNDS,
+    fisher,
+    first_rejected,
+    one_sample,
+    t_interval,
+)
 from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir, check_run_data
 
@@ -58,7 +64,8 @@ WHEN = {"gen1": "generation 1", "last": "the last generation"}
 STATS = {
     "mean": "mean over seeds",
     "std": "std over seeds (ddof 1)",
-    "ci_low": "low end of the 95 % t interval of the mean over seeds (a t interval may reach "
+    "ci_low": "low end of the 95 % t interval of the mean over seeds, clipped to the metric's "
+    "range (madbench.leaderboard.stats.METRIC_BOUNDS; before schema 4 a t interval could reach "
     "past a metric's bounds, e.g. above 1 for precision)",
     "ci_high": "high end of that interval",
 }
@@ -191,11 +198,12 @@ def _cell(value) -> str:
     return repr(float(value)) if isinstance(value, float | np.floating) else str(value)
 
 
-def _summary(values: np.ndarray) -> dict:
-    """Mean, std and 95 % t interval of per-seed values (None where undefined)."""
+def _summary(values: np.ndarray, metric: str = "") -> dict:
+    """Mean, std and 95 % t interval of per-seed values, clipped to the metric's range (None
+    where undefined)."""
     if np.isnan(values).all():
         return dict.fromkeys(STATS)
-    interval = t_interval(values) or (None, None)
+    interval = t_interval(values, METRIC_BOUNDS.get(metric, (None, None))) or (None, None)
     return {
         "mean": float(np.mean(values)),
         "std": float(np.std(values, ddof=1)) if len(values) > 1 else None,
@@ -251,7 +259,7 @@ def setting_row(runs: list[Run], base: Path, alpha: float = DEFAULT_ALPHA) -> di
     for metric in METRICS:
         series = np.array([run.series(metric) for run in runs])
         for when, column in (("gen1", 0), ("last", -1)):
-            for stat, value in _summary(series[:, column]).items():
+            for stat, value in _summary(series[:, column], metric).items():
                 row[f"{metric}_{when}_{stat}"] = _cell(value)
     fid = np.array([run.series("fid") for run in runs])
     row["mad_alpha"] = _cell(float(alpha))

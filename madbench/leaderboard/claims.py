@@ -43,6 +43,7 @@ from madbench.errors import InputError
 from madbench.leaderboard.build import SEED_COLUMNS
 from madbench.leaderboard.publish import read_csv
 from madbench.leaderboard.stats import (
+    METRIC_BOUNDS,
     TestResult,
     equivalent,
     holm_adjusted,
@@ -56,19 +57,6 @@ from madbench.leaderboard.stats import (
 #: The family-wise level of a suite's claims unless the suite sets ``alpha``.
 DEFAULT_ALPHA = 0.05
 TESTS = ("trend", "stable", "paired", "equivalent")
-#: Each metric's range (None: unbounded on that side), for the bound flag.
-BOUNDS = {
-    "precision": (0.0, 1.0),
-    "recall": (0.0, 1.0),
-    "coverage": (0.0, 1.0),
-    "density": (0.0, None),
-    "fid": (0.0, None),
-    "w2": (0.0, None),
-    "trace_cov": (0.0, None),
-    "vendi": (1.0, None),
-    "memorised_p": (0.0, 1.0),
-    "clipped_frac": (0.0, 1.0),
-}
 #: What a claim can be about: the per-seed metric columns.
 METRICS = tuple(c for c in SEED_COLUMNS if c not in ("setting_hash", "seed", "generation"))
 ROW_KEYS = ("data", "model", "protocol", "bias")
@@ -209,7 +197,7 @@ def _at(series: np.ndarray, at: str) -> np.ndarray:
 
 def _bound(metric: str, *series: np.ndarray) -> str:
     """The bound of ``metric`` some value of ``series`` reaches ("" if none)."""
-    for bound in BOUNDS.get(metric, ()):
+    for bound in METRIC_BOUNDS.get(metric, ()):
         if bound is not None and any(np.isclose(s, bound, rtol=0, atol=1e-12).any() for s in series):
             return f"{bound:g}"
     return ""

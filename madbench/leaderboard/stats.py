@@ -16,6 +16,20 @@ import numpy as np
 from scipy import stats
 
 LEVEL = 0.95
+#: Each metric's range (None: unbounded on that side): intervals over seeds are clipped to
+#: it, and claims flag a metric that reaches it.
+METRIC_BOUNDS = {
+    "precision": (0.0, 1.0),
+    "recall": (0.0, 1.0),
+    "coverage": (0.0, 1.0),
+    "density": (0.0, None),
+    "fid": (0.0, None),
+    "w2": (0.0, None),
+    "trace_cov": (0.0, None),
+    "vendi": (1.0, None),
+    "memorised_p": (0.0, 1.0),
+    "clipped_frac": (0.0, 1.0),
+}
 
 
 @dataclass(frozen=True)
@@ -30,13 +44,20 @@ class TestResult:
     n: int
 
 
-def t_interval(values) -> tuple[float, float] | None:
-    """95 % t interval of the mean of ``values`` (None with fewer than 2 values)."""
+def t_interval(values, bounds=(None, None)) -> tuple[float, float] | None:
+    """95 % t interval of the mean of ``values`` (None with fewer than 2 values), clipped to
+    ``bounds`` (a metric's range, :data:`METRIC_BOUNDS`): the mean lies inside its metric's
+    range, so clipping never drops it, and the coverage stays that of the t interval."""
     v = np.asarray(values, dtype=np.float64)
     if len(v) < 2:
         return None
     half = stats.t.ppf((1 + LEVEL) / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
-    return float(v.mean() - half), float(v.mean() + half)
+    low, high = float(v.mean() - half), float(v.mean() + half)
+    if bounds[0] is not None:
+        low, high = max(low, bounds[0]), max(high, bounds[0])
+    if bounds[1] is not None:
+        low, high = min(low, bounds[1]), min(high, bounds[1])
+    return low, high
 
 
 def one_sample(values, alternative: str) -> TestResult:
