@@ -478,6 +478,26 @@ def _print_comparison(published, rerun, alpha, what) -> bool:
     return not bad
 
 
+@leaderboard.command("power", short_help="Seeds each claim of a suite needs, from a pilot.")
+@click.argument("folder")
+@click.option("--suite", required=True, help="The suite whose claims to plan (name or file).")
+@click.option("--power", "target", default=0.8, show_default=True, type=click.FloatRange(0.5, 0.999))
+def leaderboard_power(folder, suite, target):
+    """From the pilot leaderboard FOLDER, each claim's effect size, its power at the pilot's
+    seeds and the seeds it needs for --power at the suite's family-wise alpha (Holm)."""
+    from madbench.leaderboard.power import claim_powers
+    from madbench.suites import load_suite
+
+    loaded = load_suite(suite)
+    powers = claim_powers(loaded.claims, folder, loaded.alpha, target)
+    click.echo(
+        f"suite {loaded.name}: {len(powers)} claims at family-wise alpha {loaded.alpha:g} "
+        f"(each at {loaded.alpha / max(len(powers), 1):.2g}, Holm's first step)"
+    )
+    for result in powers:
+        click.echo(result.describe(target))
+
+
 @leaderboard.command("claims", short_help="Test a suite's claims on a leaderboard.")
 @click.argument("folder")
 @click.option("--suite", required=True, help="The suite whose claims to test (name or file).")

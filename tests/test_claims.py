@@ -225,3 +225,33 @@ def test_intervals_over_seeds_stay_inside_the_metric_range():
     assert high > 1.0  # a plain t interval runs past precision's ceiling
     assert stats.t_interval(values, stats.METRIC_BOUNDS["precision"]) == (low, 1.0)
     assert stats.t_interval([0.0, 0.01, 0.0], (0.0, 1.0))[0] == 0.0
+
+
+def test_power_equals_a_simulation_and_seeds_needed_reach_it():
+    from madbench.leaderboard.power import power, seeds_needed
+
+    rng = np.random.default_rng(3)
+    values = rng.normal(0.8, 1.0, size=(20000, 9))
+    simulated = np.mean(scipy.stats.ttest_1samp(values, 0.0, axis=1, alternative="greater").pvalue < 0.01)
+    assert power(0.8, 9, 0.01) == pytest.approx(simulated, abs=0.01)
+    n = seeds_needed(0.8, 0.01)
+    assert power(0.8, n, 0.01) >= 0.8 > power(0.8, n - 1, 0.01)
+    assert seeds_needed(-0.5, 0.01) is None and seeds_needed(np.inf, 0.01) == 2
+
+
+def test_power_of_a_suite_from_a_pilot_board(boards, capsys, tmp_path):
+    published, _ = boards
+    suite = tmp_path / "s.yaml"
+    suite.write_text(
+        "name: s\nexperiments: []\nalpha: 0.05\nclaims:\n"
+        "  - {text: falls, test: trend, metric: trace_cov, direction: down,\n"
+        "     arm: {data: gaussian-3, protocol: fully-synthetic, bias: 0.5}}\n"
+        "  - {text: rises, test: trend, metric: trace_cov, direction: up,\n"
+        "     arm: {data: gaussian-3, protocol: fully-synthetic, bias: 0.5}}\n"
+        "  - {text: absent, test: trend, metric: fid, arm: {data: gaussian-3, protocol: fresh-data}}\n"
+    )
+    assert main(["leaderboard", "power", str(published), "--suite", str(suite)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "2 claims" not in out[0] and "each at 0.017" in out[0]
+    assert out[1].startswith("falls: effect size d = ") and "seeds for 80% power" in out[1]
+    assert "points the other way" in out[2] and "no pilot values (no row" in out[3]

@@ -48,10 +48,8 @@ from madbench.leaderboard.stats import (
     equivalent,
     holm_adjusted,
     one_sample,
-    paired,
     slopes,
     t_interval,
-    trend,
 )
 
 #: The family-wise level of a suite's claims unless the suite sets ``alpha``.
@@ -212,30 +210,51 @@ def _stable(slope_values: np.ndarray, margin: float) -> TestResult:
     return TestResult(mean, low, high, max(above.p, below.p), len(slope_values))
 
 
-def evaluate(claim: Claim, board: Board) -> ClaimResult:
-    """Test one claim on a leaderboard (module docstring), before the family's correction."""
+@dataclass(frozen=True)
+class Evidence:
+    """What a claim's test runs on: one value per seed (the slope, the difference of the two
+    arms at ``at``, ...), the absolute margin of a TOST (0 for one-sided tests), and the bound
+    the metric reaches in some seed ("" if none)."""
+
+    values: np.ndarray
+    margin: float
+    bound: str
+
+
+def evidence(claim: Claim, board: Board) -> Evidence | str:
+    """The per-seed values of ``claim`` on ``board``, or why there are none."""
     arms = [claim.arm] + ([claim.than] if claim.than else [])
     rows = [board.find(arm) for arm in arms]
     if any(row is None for row in rows):
         absent = next(arm for arm, row in zip(arms, rows, strict=True) if row is None)
-        return ClaimResult(claim, None, f"no row for {absent}")
+        return f"no row for {absent}"
     seeds, series = board.series(rows[0], claim.metric)
     series = series[:, claim.start - 1 :]
-    if claim.test == "trend":
-        return ClaimResult(claim, trend(series, claim.direction), bound=_bound(claim.metric, series))
-    if claim.test == "stable":
-        result = _stable(slopes(series), claim.margin)
-        return ClaimResult(claim, result, bound=_bound(claim.metric, series))
+    if claim.test in ("trend", "stable"):
+        margin = claim.margin if claim.test == "stable" else 0.0
+        return Evidence(slopes(series), margin, _bound(claim.metric, series))
     other_seeds, other = board.series(rows[1], claim.metric)
     other = other[:, claim.start - 1 :]
     if seeds != other_seeds:
-        return ClaimResult(claim, None, f"the arms' seeds differ ({seeds} and {other_seeds})")
+        return f"the arms' seeds differ ({seeds} and {other_seeds})"
     a, b = _at(series, claim.at), _at(other, claim.at)
-    bound = _bound(claim.metric, series, other)
-    if claim.test == "paired":
-        return ClaimResult(claim, paired(a, b, claim.direction), bound=bound)
-    scale = (abs(a.mean()) + abs(b.mean())) / 2
-    return ClaimResult(claim, equivalent(a, b, claim.margin * scale), bound=bound)
+    margin = claim.margin * (abs(a.mean()) + abs(b.mean())) / 2 if claim.test == "equivalent" else 0
+    return Evidence(a - b, float(margin), _bound(claim.metric, series, other))
+
+
+def evaluate(claim: Claim, board: Board) -> ClaimResult:
+    """Test one claim on a leaderboard (module docstring), before the family's correction."""
+    found = evidence(claim, board)
+    if isinstance(found, str):
+        return ClaimResult(claim, None, found)
+    v = found.values
+    if claim.test == "stable":
+        result = _stable(v, found.margin)
+    elif claim.test == "equivalent":
+        result = equivalent(v, np.zeros_like(v), found.margin)
+    else:  # trend (slopes against 0) or paired (differences against 0)
+        result = one_sample(v, "greater" if claim.direction == "up" else "less")
+    return ClaimResult(claim, result, bound=found.bound)
 
 
 def evaluate_all(claims: list[Claim], folder, alpha: float = DEFAULT_ALPHA) -> list[ClaimResult]:
