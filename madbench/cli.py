@@ -481,7 +481,9 @@ def _print_comparison(published, rerun, alpha, what) -> bool:
 @leaderboard.command("power", short_help="Seeds each claim of a suite needs, from a pilot.")
 @click.argument("folder")
 @click.option("--suite", required=True, help="The suite whose claims to plan (name or file).")
-@click.option("--power", "target", default=0.8, show_default=True, type=click.FloatRange(0.5, 0.999))
+@click.option(
+    "--power", "target", default=0.8, show_default=True, type=click.FloatRange(0.5, 0.999)
+)
 def leaderboard_power(folder, suite, target):
     """From the pilot leaderboard FOLDER, each claim's effect size, its power at the pilot's
     seeds and the seeds it needs for --power at the suite's family-wise alpha (Holm)."""
@@ -504,9 +506,8 @@ def leaderboard_power(folder, suite, target):
 def leaderboard_claims(folder, suite):
     """Test a suite's claims, one Holm-corrected family, on the leaderboard FOLDER's per-seed
     values; exit 1 if one does not hold (for CI, on a suite all of whose claims should)."""
-    from madbench.suites import load_suite
-
     from madbench.leaderboard.claims import recorded_suites
+    from madbench.suites import load_suite
 
     loaded = load_suite(suite)
     recorded = os.path.join(folder, "claims.csv")

@@ -173,7 +173,9 @@ def test_stable_areas_and_the_bound_flag(boards):
     (flagged,) = evaluate_all(
         [claim(text="p", test="trend", metric="precision", direction="up", arm=arm)], published
     )
-    assert at_one and flagged.bound == "1" and "precision reaches 1 in some seed" in describe(flagged)
+    assert (
+        at_one and flagged.bound == "1" and "precision reaches 1 in some seed" in describe(flagged)
+    )
 
 
 def test_claim_specs_are_checked():
@@ -232,7 +234,9 @@ def test_power_equals_a_simulation_and_seeds_needed_reach_it():
 
     rng = np.random.default_rng(3)
     values = rng.normal(0.8, 1.0, size=(20000, 9))
-    simulated = np.mean(scipy.stats.ttest_1samp(values, 0.0, axis=1, alternative="greater").pvalue < 0.01)
+    simulated = np.mean(
+        scipy.stats.ttest_1samp(values, 0.0, axis=1, alternative="greater").pvalue < 0.01
+    )
     assert power(0.8, 9, 0.01) == pytest.approx(simulated, abs=0.01)
     n = seeds_needed(0.8, 0.01)
     assert power(0.8, n, 0.01) >= 0.8 > power(0.8, n - 1, 0.01)

@@ -95,7 +95,9 @@ def test_rows_equal_a_hand_derivation_from_results_csv(runs, board):
             for t in (1, 2, 3)
         ]
         first = min(combined)
-        assert row["copying_onset"] == ("none" if 3 * first > 0.05 else str(combined.index(first) + 1))
+        assert row["copying_onset"] == (
+            "none" if 3 * first > 0.05 else str(combined.index(first) + 1)
+        )
         assert row["kid_gen1_mean"] != "" and row["w2_last_mean"] != ""
         for metric in ("vendi", "ct", "memorised"):  # the diversity and copying columns
             last = [float(results(run)[-1][metric]) for run in group]

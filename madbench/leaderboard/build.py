@@ -33,8 +33,8 @@ import numpy as np
 from madbench.errors import InputError
 from madbench.leaderboard.stats import (
     METRIC_BOUNDS,
-    fisher,
     first_rejected,
+    fisher,
     one_sample,
     t_interval,
 )

@@ -103,7 +103,9 @@ class Claim:
             problems.append(f"a {claim.test} claim needs 'than' (the other arm)")
         if claim.at not in ("last", "slope", "auc") and not claim.at.isdigit():
             problems.append("at must be last, slope, auc or a generation number")
-        if claim.test == "stable" and not (isinstance(spec.get("margin"), int | float) and claim.margin > 0):
+        if claim.test == "stable" and not (
+            isinstance(spec.get("margin"), int | float) and claim.margin > 0
+        ):
             problems.append("a stable claim needs a margin > 0 (metric units per generation)")
         if not isinstance(claim.arm, dict) or not {"data", "protocol"} <= set(claim.arm):
             problems.append("arm needs at least data and protocol")
@@ -196,7 +198,9 @@ def _at(series: np.ndarray, at: str) -> np.ndarray:
 def _bound(metric: str, *series: np.ndarray) -> str:
     """The bound of ``metric`` some value of ``series`` reaches ("" if none)."""
     for bound in METRIC_BOUNDS.get(metric, ()):
-        if bound is not None and any(np.isclose(s, bound, rtol=0, atol=1e-12).any() for s in series):
+        if bound is not None and any(
+            np.isclose(s, bound, rtol=0, atol=1e-12).any() for s in series
+        ):
             return f"{bound:g}"
     return ""
 
