@@ -252,7 +252,8 @@ def test_power_of_a_suite_from_a_pilot_board(boards, capsys, tmp_path):
         "     arm: {data: gaussian-3, protocol: fully-synthetic, bias: 0.5}}\n"
         "  - {text: rises, test: trend, metric: trace_cov, direction: up,\n"
         "     arm: {data: gaussian-3, protocol: fully-synthetic, bias: 0.5}}\n"
-        "  - {text: absent, test: trend, metric: fid, arm: {data: gaussian-3, protocol: fresh-data}}\n"
+        "  - {text: absent, test: trend, metric: fid,\n"
+        "     arm: {data: gaussian-3, protocol: fresh-data}}\n"
     )
     assert main(["leaderboard", "power", str(published), "--suite", str(suite)]) == 0
     out = capsys.readouterr().out.splitlines()
