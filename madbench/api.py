@@ -49,6 +49,8 @@ def compute_metrics(
     features: str = "inception",
     feature_weights: str | None = None,
     progress: bool = False,
+    intervals: float | None = None,
+    replicates: int = 100,
 ) -> dict:
     """Metrics of ``fake`` against ``real``, as ``madbench metrics --json`` prints them.
 
@@ -62,10 +64,14 @@ def compute_metrics(
     comma-separated string); only those are computed. ``kid_scale``: ``"none"`` (clean-fid's
     KID, for Inception features) or ``"real-norm"`` (for other feature spaces).
     ``approximate``: FAISS's IVF index (not exact). ``memory_budget`` in bytes.
-    ``progress``: a progress bar on terminals.
+    ``progress``: a progress bar on terminals. ``intervals``: a level (e.g. 0.95) adds
+    ``<metric>_ci_low`` / ``<metric>_ci_high`` for precision, recall, density, coverage, FID,
+    KID and Vendi, by half-sampling both sets ``replicates`` times, seeded by ``seed``
+    (:mod:`madbench.metrics.intervals`: they cover the metric's expected value at these sample
+    sizes; the copying metrics carry their own test instead).
     """
     from madbench.metrics.kid import real_norm_scale
-    from madbench.metrics.report import all_metrics
+    from madbench.metrics.report import all_metrics, parse_metrics
 
     if kid_scale not in ("none", "real-norm"):
         raise InputError(f"kid_scale must be 'none' or 'real-norm', got {kid_scale!r}")
@@ -74,11 +80,7 @@ def compute_metrics(
     extractor = pretrained(features, weights=feature_weights, device=device)
     real = _features(real, extractor)
     fake = _features(fake, extractor)
-    return all_metrics(
-        real,
-        fake,
-        train=None if train is None else _features(train, extractor),
-        metrics=metrics,
+    options = dict(
         k=k,
         backend=backend,
         strict=strict,
@@ -89,8 +91,29 @@ def compute_metrics(
         kid_subset_size=kid_subset_size,
         kid_feature_scale=real_norm_scale(real) if kid_scale == "real-norm" else 1.0,
         seed=seed,
-        progress=progress,
-    ).as_dict()
+    )
+    train = None if train is None else _features(train, extractor)
+    report = all_metrics(real, fake, train=train, metrics=metrics, progress=progress, **options)
+    out = report.as_dict()
+    if intervals is not None:
+        from madbench.metrics.intervals import half_sample_intervals
+
+        groups = {"prdc": ("precision", "recall", "density", "coverage")}
+        groups.update(fid=("fid",), kid=("kid",), vendi=("vendi",))
+
+        def compute(r, f, keys):
+            names = [m for m in parse_metrics(metrics) if set(groups.get(m, ())) & set(keys)]
+            values = all_metrics(r, f, metrics=names, **options).as_dict()
+            return {key: value for key, value in values.items() if key in keys}
+
+        keys = [key for names in groups.values() for key in names]
+        estimates = {key: out[key] for key in keys if key in out}
+        found = half_sample_intervals(
+            compute, real, fake, estimates, level=intervals, replicates=replicates, seed=seed
+        )
+        for metric, (low, high) in found.items():
+            out[f"{metric}_ci_low"], out[f"{metric}_ci_high"] = low, high
+    return out
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,12 @@ import numpy as np
 
 from madbench.errors import InputError
 from madbench.leaderboard.stats import (
-    METRIC_BOUNDS,
     first_rejected,
     fisher,
     one_sample,
     t_interval,
 )
+from madbench.metrics.ranges import METRIC_BOUNDS
 from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir, check_run_data
 
@@ -65,7 +65,7 @@ STATS = {
     "mean": "mean over seeds",
     "std": "std over seeds (ddof 1)",
     "ci_low": "low end of the 95 % t interval of the mean over seeds, clipped to the metric's "
-    "range (madbench.leaderboard.stats.METRIC_BOUNDS; before schema 4 a t interval could reach "
+    "range (madbench.metrics.ranges; before schema 4 a t interval could reach "
     "past a metric's bounds, e.g. above 1 for precision)",
     "ci_high": "high end of that interval",
 }

@@ -43,7 +43,6 @@ from madbench.errors import InputError
 from madbench.leaderboard.build import SEED_COLUMNS
 from madbench.leaderboard.publish import read_csv
 from madbench.leaderboard.stats import (
-    METRIC_BOUNDS,
     TestResult,
     equivalent,
     holm_adjusted,
@@ -51,6 +50,7 @@ from madbench.leaderboard.stats import (
     slopes,
     t_interval,
 )
+from madbench.metrics.ranges import METRIC_BOUNDS
 
 #: The family-wise level of a suite's claims unless the suite sets ``alpha``.
 DEFAULT_ALPHA = 0.05

@@ -16,20 +16,6 @@ import numpy as np
 from scipy import stats
 
 LEVEL = 0.95
-#: Each metric's range (None: unbounded on that side): intervals over seeds are clipped to
-#: it, and claims flag a metric that reaches it.
-METRIC_BOUNDS = {
-    "precision": (0.0, 1.0),
-    "recall": (0.0, 1.0),
-    "coverage": (0.0, 1.0),
-    "density": (0.0, None),
-    "fid": (0.0, None),
-    "w2": (0.0, None),
-    "trace_cov": (0.0, None),
-    "vendi": (1.0, None),
-    "memorised_p": (0.0, 1.0),
-    "clipped_frac": (0.0, 1.0),
-}
 
 
 @dataclass(frozen=True)

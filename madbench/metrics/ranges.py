@@ -1,0 +1,18 @@
+"""The range of every metric madbench reports: intervals are clipped to it (the quantity an
+interval is for lies inside it, so clipping never drops it), and claims flag a metric that
+reaches one of its ends (a slope flattens at a floor or a ceiling). A module with no imports,
+for the leaderboard and the metrics alike."""
+
+#: Each metric's range (None: unbounded on that side).
+METRIC_BOUNDS = {
+    "precision": (0.0, 1.0),
+    "recall": (0.0, 1.0),
+    "coverage": (0.0, 1.0),
+    "density": (0.0, None),
+    "fid": (0.0, None),
+    "w2": (0.0, None),
+    "trace_cov": (0.0, None),
+    "vendi": (1.0, None),
+    "memorised_p": (0.0, 1.0),
+    "clipped_frac": (0.0, 1.0),
+}

@@ -1,0 +1,65 @@
+"""Intervals that cover: half-sampling both sets (madbench.metrics.intervals), checked by
+simulation on Gaussians (madbench.checks.calibration), and compute_metrics(intervals=...)."""
+
+import numpy as np
+import pytest
+
+import madbench
+from madbench.checks.calibration import METRICS, coverage
+from madbench.errors import InputError
+from madbench.metrics.intervals import half_sample_intervals
+
+
+def test_intervals_cover_at_a_small_size():
+    """150 draws at n = 120, d = 4: each metric's 95 % interval covers its expected value
+    within 2.3 standard errors of 95 % (a simulation of 150 draws has a standard error of
+    1.8 %). The full calibration (400 draws at n = 360, d = 84 and at n = 1000) is the slow
+    test below; its figures are in docs/metrics.md."""
+    found = coverage(120, 4, 150, replicates=30, seed=1)
+    for metric in METRICS:
+        covered, ratio, _ = found[metric]
+        assert 0.91 <= covered <= 0.99, (metric, found[metric])
+        assert 0.8 <= ratio <= 1.3, (metric, found[metric])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n,d", [(360, 84), (1000, 16)])
+def test_intervals_cover_at_lenet_width_and_the_loops_evaluation_size(n, d):
+    found = coverage(n, d, 400, seed=2)
+    for metric in METRICS:
+        assert 0.93 <= found[metric][0] <= 0.97, (metric, found[metric])
+
+
+def test_compute_metrics_returns_an_interval_for_every_metric_it_computes():
+    rng = np.random.default_rng(0)
+    real, fake = rng.standard_normal((100, 6)), 0.2 + rng.standard_normal((100, 6))
+    out = madbench.compute_metrics(
+        real, fake, intervals=0.95, replicates=20, seed=3, kid_subsets=10
+    )
+    for metric in ("precision", "recall", "density", "coverage", "fid", "kid", "vendi"):
+        assert out[f"{metric}_ci_low"] <= out[metric] <= out[f"{metric}_ci_high"], metric
+    assert out["precision_ci_high"] <= 1.0 and out["fid_ci_low"] >= 0.0
+    again = madbench.compute_metrics(
+        real, fake, intervals=0.95, replicates=20, seed=3, kid_subsets=10
+    )
+    assert again == out  # seeded
+    fid_only = madbench.compute_metrics(
+        real, fake, metrics="fid", intervals=0.9, replicates=20, seed=3
+    )
+    assert sorted(k for k in fid_only if k.endswith(("_low", "_high"))) == [
+        "fid_ci_high",
+        "fid_ci_low",
+    ]
+    assert fid_only["fid_ci_high"] - fid_only["fid_ci_low"] < out["fid_ci_high"] - out["fid_ci_low"]
+
+
+def test_bad_interval_requests_are_refused():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((20, 3))
+    compute = lambda r, f, keys: {"fid": 0.0}  # noqa: E731
+    with pytest.raises(InputError, match="at least 32 samples"):
+        half_sample_intervals(compute, x, x, {"fid": 0.0})
+    with pytest.raises(InputError, match="level must lie in"):
+        half_sample_intervals(compute, x, x, {"fid": 0.0}, level=95)
+    with pytest.raises(InputError, match="replicates must be an integer >= 10"):
+        half_sample_intervals(compute, x, x, {"fid": 0.0}, replicates=3)
