@@ -160,22 +160,33 @@ def small_leaderboard(tmp: Path) -> str:
 
 @block()
 def small_claims(tmp: Path) -> str:
-    """The small suite's claims, tested on the committed leaderboard's per-seed values."""
-    from madbench.leaderboard.claims import evaluate_all, summary
+    """The small suite's claims, one Holm-corrected family, tested on the committed
+    leaderboard's per-seed values, with the seeds the pilot board says each needs."""
+    from madbench.leaderboard.claims import evaluate_all
+    from madbench.leaderboard.power import claim_powers
     from madbench.suites import load_suite
 
-    results = evaluate_all(load_suite("small").claims, ROOT / "leaderboards" / "small")
+    suite = load_suite("small")
+    results = evaluate_all(suite.claims, ROOT / "leaderboards" / "small", suite.alpha)
+    powers = claim_powers(suite.claims, ROOT / "leaderboards" / "small-pilot", suite.alpha)
     lines = [
-        f"- {summary(r)}" + ("" if r.holds or not r.claim.stated else " **(does not hold)**")
-        for r in results
+        "| claim | effect (95 % CI) | p | Holm-adjusted p | holds | seeds for 80 % power (pilot) |",
+        "|---|---|---|---|---|---|",
     ]
-    stated = [line for line, r in zip(lines, results, strict=True) if r.claim.stated]
-    unsupported = [line for line, r in zip(lines, results, strict=True) if not r.claim.stated]
-    text = "\n".join(stated) + "\n"
-    if unsupported:
-        text += "\nTested and not supported at p < 0.01, so not claimed:\n\n"
-        text += "\n".join(unsupported) + "\n"
-    return text
+    for r, planned in zip(results, powers, strict=True):
+        t = r.result
+        unit = "/gen" if r.claim.test in ("trend", "stable") or r.claim.at == "slope" else ""
+        effect = f"{t.effect:+.3g}{unit} ({t.low:.3g} to {t.high:.3g})"
+        flag = f" (reaches {r.bound})" if r.bound else ""
+        need = str(planned.needed) if planned.needed else "—"
+        verdict = "yes" if r.holds else "**no**"
+        lines.append(
+            f"| {r.claim.text}{flag} | {r.claim.metric} {effect} | {t.p:.2g} | {r.p_holm:.2g} "
+            f"| {verdict} | {need} |"
+        )
+    held = sum(r.holds for r in results)
+    lines += ["", f"{held} of {len(results)} claims hold at family-wise alpha = {suite.alpha:g}."]
+    return "\n".join(lines) + "\n"
 
 
 @block(slow=True)
