@@ -75,6 +75,7 @@ def test_ddim_sampler_is_deterministic_given_the_noise(fitted, digits):
     assert lenet_for(digits).accuracy(images, labels) > 0.85  # 0.95 when written
 
 
+@pytest.mark.slow  # trains the shared model: 8 s
 def test_save_load_sample_reproduces(fitted, tmp_path):
     fitted.save(tmp_path)
     loaded = DDPMGenerator(preset="paper").load(tmp_path)  # the checkpoint's settings win

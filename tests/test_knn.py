@@ -339,8 +339,8 @@ LARGE = neighbours.WHOLE_SEARCH_ROWS + 500
     "generator,budget",
     [
         (continuous, neighbours.DEFAULT_MEMORY_BUDGET),
-        (integer_grid, 2**20),  # many panels and blocks
-        (with_duplicates, 2**20),
+        pytest.param(integer_grid, 2**20, marks=pytest.mark.slow),  # many panels and blocks
+        pytest.param(with_duplicates, 2**20, marks=pytest.mark.slow),
     ],
 )
 def test_large_sets_equal_brute_force(rng, generator, budget):

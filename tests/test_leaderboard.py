@@ -397,6 +397,7 @@ def test_the_shipped_copy_of_the_small_leaderboard_is_the_published_one(tmp_path
     assert _published("paper") == "leaderboards/paper/leaderboard.csv"  # none shipped
 
 
+@pytest.mark.slow  # 5 s of headless Chromium; the page's DOM is checked in the default suite
 @pytest.mark.needs_chromium
 def test_page_screenshot_shows_the_table_and_plots(board, tmp_path):
     """A headless Chromium screenshot of the page: drawn (not blank), its thumbnails link to

@@ -13,6 +13,7 @@ import pytest
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "readme.py"
 
 
+@pytest.mark.slow  # 16 s: every output block re-run; CI's main-command check stays in .ci/run
 def test_readme_outputs_agree_with_the_code():
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--check"], capture_output=True, text=True, timeout=600

@@ -88,17 +88,20 @@ def test_thread_settings_do_not_change_results_or_samples(tmp_path):
 
 
 SETTINGS = {"generations": 2, "n_ini": 200, "eval_n": 150}
+SLOW = pytest.mark.slow  # the deep generators: 3 s each
 GENERATORS = [
-    ("gaussian", "gaussian-3", {}),
-    ("gmm", "gmm-25", {"n_components": 5}),
-    ("kde", "gmm-25", {}),
-    ("flow", "gmm-25", {"steps": 30}),
-    ("wgan", "digits", {"steps": 10}),
-    ("ddpm", "digits", {"steps": 10, "T": 10, "sample_steps": 5}),
+    pytest.param("gaussian", "gaussian-3", {}, id="gaussian"),
+    pytest.param("gmm", "gmm-25", {"n_components": 5}, id="gmm"),
+    pytest.param("kde", "gmm-25", {}, id="kde"),
+    pytest.param("flow", "gmm-25", {"steps": 30}, id="flow"),
+    pytest.param("wgan", "digits", {"steps": 10}, id="wgan", marks=SLOW),
+    pytest.param(
+        "ddpm", "digits", {"steps": 10, "T": 10, "sample_steps": 5}, id="ddpm", marks=SLOW
+    ),
 ]
 
 
-@pytest.mark.parametrize("model,data,model_args", GENERATORS, ids=[g[0] for g in GENERATORS])
+@pytest.mark.parametrize("model,data,model_args", GENERATORS)
 def test_rescore_reproduces_every_reference_generator(tmp_path, model, data, model_args):
     run = start(tmp_path / "r", model, data, model_args=model_args, **SETTINGS)
     _, rows, same = rescore(run)
