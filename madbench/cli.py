@@ -420,11 +420,23 @@ def leaderboard_build(run_dirs, out, alpha):
     default=None,
     help="Read runs only inside this folder (default: the working folder).",
 )
-def leaderboard_verify(csv_file, runs_root):
-    """Re-derive every row of CSV_FILE from the runs it names; exit 1 on any difference."""
+@click.option(
+    "--runs",
+    "archive",
+    default=None,
+    help="A leaderboard pack (madbench leaderboard pack): verify against the runs it holds.",
+)
+def leaderboard_verify(csv_file, runs_root, archive):
+    """Re-derive every row of CSV_FILE from the runs it names (or those of the pack --runs);
+    exit 1 on any difference."""
     from madbench.leaderboard.publish import read_csv, verify
 
-    problems = verify(csv_file, runs_root)
+    if archive is not None:
+        from madbench.leaderboard.pack import verify_packed
+
+        problems = verify_packed(csv_file, archive)
+    else:
+        problems = verify(csv_file, runs_root)
     _exit_on_problems(
         problems,
         f"{csv_file}: {_count(len(problems), 'difference')}",
@@ -440,6 +452,20 @@ def _exit_on_problems(problems: list[str], failed: str, passed) -> None:
         click.echo(failed, err=True)
         sys.exit(1)
     click.echo(passed())
+
+
+@leaderboard.command("pack", short_help="One archive of everything a leaderboard was built from.")
+@click.argument("folder")
+@click.option("--out", default=None, help="The archive (default: FOLDER.tar.gz beside FOLDER).")
+@click.option("--models", is_flag=True, help="Also pack the model checkpoints (large).")
+def leaderboard_pack(folder, out, models):
+    """Verify the runs behind the leaderboard FOLDER and pack them with its CSVs into one
+    .tar.gz (configs, provenance, results, manifests, kept arrays); others verify the board
+    with madbench leaderboard verify FOLDER/leaderboard.csv --runs ARCHIVE."""
+    from madbench.leaderboard.pack import pack
+
+    path, digest, size = pack(folder, out, models=models, echo=click.echo)
+    click.echo(f"{path}: {size / 2**20:.1f} MiB, sha256 {digest} (also in {path}.sha256)")
 
 
 @leaderboard.command("compare", short_help="Compare a re-run with a published leaderboard.")

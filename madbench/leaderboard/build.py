@@ -134,9 +134,10 @@ class Run:
     rows: list[dict]
 
     @classmethod
-    def read(cls, path) -> Run:
-        """The run at ``path``, verified (:meth:`RunDir.verify`) and complete."""
-        run_dir = RunDir(path)
+    def read(cls, path, *, without_models: bool = False) -> Run:
+        """The run at ``path``, verified (:meth:`RunDir.verify`; ``without_models``: model
+        checkpoints may be absent, as in a pack) and complete."""
+        run_dir = RunDir(path, without_models=without_models)
         with locked(run_dir.path, shared=True):
             found = run_dir.verify()
             prov = run_dir.provenance()
@@ -280,13 +281,13 @@ def setting_row(runs: list[Run], base: Path, alpha: float = DEFAULT_ALPHA) -> di
     return row
 
 
-def group_runs(run_dirs) -> list[list[Run]]:
+def group_runs(run_dirs, *, without_models: bool = False) -> list[list[Run]]:
     """The runs of ``run_dirs``, read and grouped by setting (seeds of one setting together)."""
     if not run_dirs:
         raise InputError("leaderboard: give at least one run directory")
     groups: dict[str, list[Run]] = {}
     for path in run_dirs:
-        run = Run.read(path)
+        run = Run.read(path, without_models=without_models)
         key = json.dumps(run.setting(), sort_keys=True)
         seed = run.config["protocol"]["seed"]
         twin = next((r for r in groups.get(key, []) if r.config["protocol"]["seed"] == seed), None)

@@ -309,10 +309,10 @@ def _confined(base: Path, entry: str, root: Path) -> Path:
     return path
 
 
-def verify(csv_path, runs_root=None) -> list[str]:
+def verify(csv_path, runs_root=None, *, without_models: bool = False) -> list[str]:
     """Re-derive every row of a leaderboard CSV, and the per_seed.csv beside it, from the runs
     they name; list the differences. Runs are read only inside ``runs_root`` (default: the
-    working folder), whatever the CSV names."""
+    working folder), whatever the CSV names; ``without_models``: runs unpacked from a pack."""
     csv_path = Path(csv_path)
     base = csv_path.parent
     root = Path(runs_root or Path.cwd()).resolve()
@@ -331,7 +331,7 @@ def verify(csv_path, runs_root=None) -> list[str]:
         )
         try:
             dirs = [_confined(base, d, root) for d in row["run_dirs"].split(";")]
-            groups = group_runs(dirs)
+            groups = group_runs(dirs, without_models=without_models)
         except (InputError, DataFileError) as exc:
             problems.append(f"{where}: {exc}")
             continue

@@ -220,10 +220,13 @@ class Verified:
 
 
 class RunDir:
-    """Reading, writing and verifying one run directory."""
+    """Reading, writing and verifying one run directory. ``without_models``: a run unpacked
+    from a leaderboard pack (``madbench leaderboard pack``), whose model checkpoints were left
+    out: their manifest entries are not required to be present (every other file is)."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, *, without_models: bool = False):
         self.path = Path(path)
+        self.without_models = without_models
 
     # -- configuration --------------------------------------------------------------------
     def check_new(self) -> None:
@@ -420,6 +423,8 @@ class RunDir:
             )
         for name, digest in sorted(files.items()):
             path = folder / name
+            if name not in present and self.without_models and name.startswith("model/"):
+                continue
             if name not in present:
                 raise DataFileError(f"{path} is missing; {RESTORE_HINT}")
             if sha256_file(path) != digest:
