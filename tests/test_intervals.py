@@ -34,9 +34,7 @@ def test_intervals_cover_at_lenet_width():
 def test_compute_metrics_returns_an_interval_for_every_metric_it_computes():
     rng = np.random.default_rng(0)
     real, fake = rng.standard_normal((100, 6)), 0.2 + rng.standard_normal((100, 6))
-    out = madbench.compute_metrics(
-        real, fake, intervals=0.95, replicates=10, seed=3, kid_subsets=5
-    )
+    out = madbench.compute_metrics(real, fake, intervals=0.95, replicates=10, seed=3, kid_subsets=5)
     for metric in ("precision", "recall", "density", "coverage", "fid", "kid", "vendi"):
         assert out[f"{metric}_ci_low"] <= out[metric] <= out[f"{metric}_ci_high"], metric
     assert out["precision_ci_high"] <= 1.0 and out["fid_ci_low"] >= 0.0

@@ -95,3 +95,23 @@ def test_a_hostile_archive_is_refused_in_one_line(board, tmp_path, capsys, kind)
         and len(err.splitlines()) == 1
     )
     assert not (tmp_path.parent / "x").exists()
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+
+def test_the_committed_ci_pack_is_the_one_its_sha256_names():
+    import hashlib
+
+    archive = ROOT / "leaderboards" / "ci-runs.tar.gz"
+    digest, name = (ROOT / "leaderboards" / "ci-runs.tar.gz.sha256").read_text().split()
+    assert name == archive.name and hashlib.sha256(archive.read_bytes()).hexdigest() == digest
+
+
+@pytest.mark.slow  # reads and re-derives 30 runs
+def test_the_committed_ci_board_verifies_against_its_committed_pack(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # no runs here: only the pack holds them
+    board = ROOT / "leaderboards" / "ci" / "leaderboard.csv"
+    archive = ROOT / "leaderboards" / "ci-runs.tar.gz"
+    assert main(["leaderboard", "verify", str(board), "--runs", str(archive)]) == 0
+    assert "all 6 rows match their runs" in capsys.readouterr().out
