@@ -121,19 +121,21 @@ class RealData:
     def training_set(self, t: int, run_dir) -> np.ndarray:
         """What generation t trains on: its real rows of the pool, then the kept synthetic
         samples of the generations the protocol feeds back (``run_dir``'s, verified)."""
-        synthetic = [run_dir.load_samples(s) for s in self.protocol.synthetic_sources(t)]
-        return np.concatenate([self.pool[self.real_part(t)], *synthetic])
+        return np.concatenate(self._training_parts(t, run_dir)[1])
+
+    def _training_parts(self, t: int, run_dir) -> tuple[list[int], list[np.ndarray]]:
+        """The generations generation t feeds back, and its training rows by source: the real
+        rows, then each of those generations' kept samples (verified)."""
+        sources = self.protocol.synthetic_sources(t)
+        return sources, [self.pool[self.real_part(t)], *map(run_dir.load_samples, sources)]
 
     def copying_sets(self, t: int, run_dir) -> CopyingSets:
         """Generation t's training set and its exchangeable reference (madbench.metrics.copying):
         the reference holds ``min(len(train), eval_n)`` rows in the training set's proportions:
         held-out real rows for its real share, and for each generation s it feeds back, rows
         of s's reference draw (fresh samples of the same model, from their own seed)."""
-        rows = self.real_part(t)
-        sources = self.protocol.synthetic_sources(t)
-        synthetic = [run_dir.load_samples(s) for s in sources]
-        n_real = rows.stop - rows.start
-        n_train = n_real + sum(len(x) for x in synthetic)
+        sources, train = self._training_parts(t, run_dir)
+        n_real, n_train = len(train[0]), sum(len(x) for x in train)
         size = min(n_train, self.eval_n)
         real_count = round(size * n_real / n_train)
         per_source = (size - real_count) // len(sources) if sources else 0
@@ -146,7 +148,6 @@ class RealData:
                     "be computed"
                 )
             reference.append(run_dir.load_array(s, REFERENCE_ARRAY)[:per_source])
-        train = [self.pool[rows], *synthetic]
         return CopyingSets(
             np.concatenate(train),
             np.repeat([0, *sources], [len(x) for x in train]),
