@@ -1,17 +1,18 @@
 """Reproduction suites: YAML lists of experiments, run as loops, then built into a leaderboard.
 
 A suite file (shipped as ``madbench/resources/suites/<name>.yaml``, or any path) holds
-``name``, ``description``, ``experiments`` and optionally ``claims``; each experiment gives
+``name``, ``description``, ``experiments`` and optionally ``claims`` and ``alpha``; each experiment gives
 ``model``, optional ``model_args``, ``data``, ``protocol``, ``params`` (protocol fields),
 ``vary`` (field -> list of values; any of ``data``, ``protocol`` or a protocol field),
 ``seeds`` and ``scoring`` (:class:`~madbench.loops.config.ScoringSettings` fields, e.g.
 ``{bootstrap: 0}``). It expands into one run per combination of its ``vary`` values and
-seeds. The claims are the hypothesis tests the suite's leaderboard must pass
-(:mod:`madbench.leaderboard.claims`).
+seeds. The claims are one pre-registered family of hypothesis tests on the suite's
+leaderboard, Holm-corrected at ``alpha`` (:mod:`madbench.leaderboard.claims`).
 
 ``madbench reproduce SUITE`` runs every run into ``runs/<suite>/<run name>``: a complete run is
 kept, an interrupted one is resumed, so the command itself can be re-run after any crash.
-Then it builds ``leaderboards/<suite>`` from exactly those runs.
+Then it builds ``leaderboards/<suite>`` from exactly those runs and writes its claims, as
+tested, to ``claims.csv`` there.
 """
 
 from __future__ import annotations
