@@ -1,8 +1,9 @@
 """Reproduction suites: YAML lists of experiments, run as loops, then built into a leaderboard.
 
 A suite file (shipped as ``madbench/resources/suites/<name>.yaml``, or any path) holds
-``name``, ``description``, ``experiments`` and optionally ``claims`` and ``alpha``; each experiment gives
-``model``, optional ``model_args``, ``data``, ``protocol``, ``params`` (protocol fields),
+``name``, ``description``, ``experiments`` and optionally ``claims`` and ``alpha``; each
+experiment gives ``model``, optional ``model_args``, ``data``, ``protocol``, ``params`` (protocol
+fields),
 ``vary`` (field -> list of values; any of ``data``, ``protocol`` or a protocol field),
 ``seeds`` and ``scoring`` (:class:`~madbench.loops.config.ScoringSettings` fields, e.g.
 ``{bootstrap: 0}``). It expands into one run per combination of its ``vary`` values and
