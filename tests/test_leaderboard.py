@@ -265,6 +265,7 @@ def test_suites_expand_and_unknown_ones_are_refused():
             "     scoring: {bootstrap: -1}}",
             "scoring: bootstrap must be an integer >= 0",
         ),
+        ("experiments: []\nalpha: 5", r"alpha \(the claims' family-wise level\) must lie in"),
     ],
 )
 def test_bad_suite_files_are_refused(tmp_path, text, message):
