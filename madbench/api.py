@@ -101,15 +101,21 @@ def compute_metrics(
         groups = {"prdc": ("precision", "recall", "density", "coverage")}
         groups.update(fid=("fid",), kid=("kid",), vendi=("vendi",))
 
-        def compute(r, f, keys):
+        def compute(rows_real, rows_fake, keys):
             names = [m for m in parse_metrics(metrics) if set(groups.get(m, ())) & set(keys)]
-            values = all_metrics(r, f, metrics=names, **options).as_dict()
-            return {key: value for key, value in values.items() if key in keys}
+            values = all_metrics(real[rows_real], fake[rows_fake], metrics=names, **options)
+            return {key: value for key, value in values.as_dict().items() if key in keys}
 
         keys = [key for names in groups.values() for key in names]
         estimates = {key: out[key] for key in keys if key in out}
         found = half_sample_intervals(
-            compute, real, fake, estimates, level=intervals, replicates=replicates, seed=seed
+            compute,
+            len(real),
+            len(fake),
+            estimates,
+            level=intervals,
+            replicates=replicates,
+            seed=seed,
         )
         for metric, (low, high) in found.items():
             out[f"{metric}_ci_low"], out[f"{metric}_ci_high"] = low, high

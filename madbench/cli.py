@@ -820,7 +820,12 @@ def evaluate(
 @click.option("--kid-subsets", type=click.IntRange(min=1), default=None)
 @click.option("--kid-subset-size", type=click.IntRange(min=2), default=None)
 @click.option("--kid-scale", type=click.Choice(["real-norm", "none"]), default=None)
-@click.option("--bootstrap", type=click.IntRange(min=0), default=None, help="Replicates (0: none).")
+@click.option(
+    "--intervals",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Half-sample replicates (0: none).",
+)
 @click.option("--features", default=None, help="Another feature space (see evaluate --features).")
 @feature_weights_option
 @click.option("--out", default=None, help="Write the re-scored rows to this CSV file.")
@@ -828,7 +833,7 @@ def rescore(run_dir, k, out, feature_weights, **scoring):
     """Score RUN_DIR's kept samples again; compare with its results.csv, or write new rows.
 
     With the run's own settings, every metric must equal results.csv (exit status 1 if any
-    differs). With other settings (--k, --bootstrap, ...), --out FILE receives the new rows;
+    differs). With other settings (--k, --intervals, ...), --out FILE receives the new rows;
     the run directory is never written.
     """
     from pathlib import Path

@@ -6,7 +6,7 @@ experiment gives ``model``, optional ``model_args``, ``data``, ``protocol``, ``p
 fields),
 ``vary`` (field -> list of values; any of ``data``, ``protocol`` or a protocol field),
 ``seeds`` and ``scoring`` (:class:`~madbench.loops.config.ScoringSettings` fields, e.g.
-``{bootstrap: 0}``). It expands into one run per combination of its ``vary`` values and
+``{intervals: 0}``). It expands into one run per combination of its ``vary`` values and
 seeds. The claims are one pre-registered family of hypothesis tests on the suite's
 leaderboard, Holm-corrected at ``alpha`` (:mod:`madbench.leaderboard.claims`).
 

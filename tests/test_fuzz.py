@@ -212,7 +212,7 @@ SUITE = {
             "params": {"generations": 2},
             "vary": {"bias": [1.0, 0.5]},
             "seeds": [0, 1],
-            "scoring": {"bootstrap": 0},
+            "scoring": {"intervals": 0},
         }
     ],
     "claims": [

@@ -59,12 +59,40 @@ def test_compute_metrics_returns_an_interval_for_every_metric_it_computes():
 
 
 def test_bad_interval_requests_are_refused():
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((20, 3))
     compute = lambda r, f, keys: {"fid": 0.0}  # noqa: E731
     with pytest.raises(InputError, match="at least 32 samples"):
-        half_sample_intervals(compute, x, x, {"fid": 0.0})
+        half_sample_intervals(compute, 20, 40, {"fid": 0.0})
     with pytest.raises(InputError, match="level must lie in"):
-        half_sample_intervals(compute, x, x, {"fid": 0.0}, level=95)
+        half_sample_intervals(compute, 40, 40, {"fid": 0.0}, level=95)
     with pytest.raises(InputError, match="replicates must be an integer >= 10"):
-        half_sample_intervals(compute, x, x, {"fid": 0.0}, replicates=3)
+        half_sample_intervals(compute, 40, 40, {"fid": 0.0}, replicates=3)
+
+
+def test_subset_metrics_on_the_full_sets_are_the_metrics(monkeypatch):
+    """SubsetMetrics, which the loops' intervals recompute on every half-sample, gives
+    madbench's own metrics on the full sets: the k-NN metrics of knn_metrics, FID, and the
+    unbiased MMD^2 of the whole sets (KID's double-loop reference); its large-set path (each
+    subset recomputed) equals its matrix path."""
+    from madbench.checks.references import kid_reference
+    from madbench.metrics import subsets as subsets_module
+    from madbench.metrics.frechet import fid_from_features
+    from madbench.metrics.knn import knn_metrics
+    from madbench.metrics.subsets import SubsetMetrics
+
+    rng = np.random.default_rng(2)
+    real, fake = rng.standard_normal((60, 5)), 0.3 + rng.standard_normal((60, 5))
+    for strict in (False, True):
+        found = SubsetMetrics(real, fake, k=4, strict=strict, kid_feature_scale=1.5)()
+        expected = knn_metrics(real, fake, k=4, strict=strict)
+        for metric in ("precision", "recall", "density", "coverage"):
+            assert found[metric] == getattr(expected, metric), metric
+        assert found["fid"] == fid_from_features(real, fake)
+        assert np.isclose(found["kid"], kid_reference(real / 1.5, fake / 1.5), rtol=1e-10)
+    dense = SubsetMetrics(real, fake, k=4)
+    rows_r, rows_f = np.arange(0, 60, 2), np.arange(1, 60, 2)
+    monkeypatch.setattr(subsets_module, "MAX_ROWS", 10)
+    large = SubsetMetrics(real, fake, k=4)
+    assert not large.dense
+    on_rows = large(rows_r, rows_f)
+    for metric, value in dense(rows_r, rows_f).items():
+        assert np.isclose(on_rows[metric], value, rtol=1e-10), metric

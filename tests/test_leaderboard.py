@@ -262,8 +262,8 @@ def test_suites_expand_and_unknown_ones_are_refused():
         ),
         (
             "experiments:\n  - {model: g, data: gmm-25, protocol: fully-synthetic,\n"
-            "     scoring: {bootstrap: -1}}",
-            "scoring: bootstrap must be an integer >= 0",
+            "     scoring: {intervals: -1}}",
+            "scoring: intervals must be an integer >= 0",
         ),
         ("experiments: []\nalpha: 5", r"alpha \(the claims' family-wise level\) must lie in"),
     ],

@@ -101,6 +101,33 @@ def test_engine_refits_each_generation_on_the_previous_samples(tmp_path):
         np.testing.assert_allclose(model.cov_, np.cov(previous, rowvar=False), rtol=1e-12)
 
 
+def test_generation_0_holds_the_noise_floor_over_disjoint_draws(tmp_path):
+    """Generation 0's row scores the first of the floor's disjoint draws of real training
+    samples; fid_floor and fid_floor_sd are the mean and sd of all their FIDs against the
+    held-out set (5 draws on unlimited data, as many as the train split holds on digits)."""
+    from madbench.loops.realdata import RealData
+    from madbench.metrics.frechet import fid_from_features
+
+    rows = run(tmp_path, data="gaussian-3", generations=1)
+    config = RunConfig(
+        "gaussian",
+        {},
+        "gaussian-3",
+        make_protocol("fully-synthetic", **{**SMALL, "generations": 1}),
+    )
+    real = RealData(config, echo=lambda line: None)
+    draws = real.floor_draws()
+    assert len(draws) == 5 and all(len(x) == 150 for x in draws)
+    assert len({row.tobytes() for x in draws for row in x}) == 5 * 150  # disjoint
+    fids = [fid_from_features(real.eval_real, x) for x in draws]
+    assert float(rows[0]["fid"]) == fids[0]
+    assert np.isclose(float(rows[0]["fid_floor"]), np.mean(fids), rtol=1e-12)
+    assert np.isclose(float(rows[0]["fid_floor_sd"]), np.std(fids, ddof=1), rtol=1e-12)
+    assert int(rows[0]["floor_draws"]) == 5 and rows[1].get("fid_floor") in ("", None)
+    digits = RunConfig("gmm", {}, "digits", make_protocol("fully-synthetic", n_ini=300, eval_n=300))
+    assert len(RealData(digits, echo=lambda line: None).floor_draws()) == 1437 // 300
+
+
 @pytest.mark.parametrize("lam", [1.0, 0.8])
 def test_gaussian_theory_trace_follows_lambda_power(lam):
     """E[tr Sigma_t] = lambda^(t-1) E[tr Sigma_1] (unbiased covariance), over many seeds."""

@@ -13,7 +13,7 @@ import numpy as np
 
 from madbench.errors import InputError
 from madbench.loops.protocol import PROTOCOL_VERSION, Protocol
-from madbench.metrics.bootstrap import DEFAULT_REPLICATES
+from madbench.metrics.intervals import DEFAULT_REPLICATES
 from madbench.metrics.kid import DEFAULT_KID_SUBSET_SIZE, DEFAULT_KID_SUBSETS
 from madbench.metrics.report import METRICS, parse_metrics
 from madbench.runs.threads import DEFAULT_THREADS
@@ -21,14 +21,16 @@ from madbench.runs.threads import DEFAULT_THREADS
 ALL_METRICS = tuple(METRICS)
 
 #: The purposes a generation draws random numbers for.
-FIT, TRAIN_SAMPLES, EVAL_SAMPLES, EVAL_REAL, BOOTSTRAP, REFERENCE_SAMPLES = range(6)
+FIT, TRAIN_SAMPLES, EVAL_SAMPLES, EVAL_REAL, INTERVALS, REFERENCE_SAMPLES = range(6)
 #: Version of the run-directory layout and config.json. 2: kept evaluation samples, scoring
 #: settings, thread count, bootstrap intervals, samples in the data's domain. 3: config hash,
 #: generation manifests (sha256 of every file, the generation's row), gen-000. 4: the
 #: feature space chosen per run; Vendi score and data-copying columns. 5: each generation keeps
 #: a reference draw (reference_samples.npy) that the next one's copying test compares with;
-#: memorised_p; memorised and authenticity against that exchangeable reference.
-RUN_FORMAT = 5
+#: memorised_p; memorised and authenticity against that exchangeable reference. 6: intervals by
+#: half-sampling both sets (``intervals`` replaces ``bootstrap``), KID's interval, FID-infinity,
+#: the noise floor over several draws (fid_floor, fid_floor_sd, floor_draws).
+RUN_FORMAT = 6
 KID_SCALES = ("real-norm", "none")
 
 
@@ -43,10 +45,11 @@ class ScoringSettings:
 
     ``kid_scale``: ``real-norm`` divides features by the real features' mean norm over
     sqrt(d) before KID's kernel (madbench.metrics.kid; every feature space a loop uses is
-    non-Inception), ``none`` leaves them. ``bootstrap``: replicates of the per-generation 95 %
-    intervals (0: none). ``strict``: the ``<`` ball rule instead of ``<=``. ``metrics``: which
-    metrics each generation computes (:data:`madbench.metrics.report.METRICS`; default all);
-    config.json records it only when it is not all, so runs of every metric read the same.
+    non-Inception), ``none`` leaves them. ``intervals``: half-sample replicates of the
+    per-generation 95 % intervals (0: none; :mod:`madbench.metrics.intervals`). ``strict``:
+    the ``<`` ball rule instead of ``<=``. ``metrics``: which metrics each generation
+    computes (:data:`madbench.metrics.report.METRICS`; default all); config.json records it
+    only when it is not all, so runs of every metric read the same.
     ``features``: the feature space (:mod:`madbench.metrics.spaces`; None: the data set's
     default, and config.json leaves it out).
     """
@@ -54,7 +57,7 @@ class ScoringSettings:
     kid_subsets: int = DEFAULT_KID_SUBSETS
     kid_subset_size: int = DEFAULT_KID_SUBSET_SIZE
     kid_scale: str = "real-norm"
-    bootstrap: int = DEFAULT_REPLICATES
+    intervals: int = DEFAULT_REPLICATES
     strict: bool = False
     metrics: tuple[str, ...] = ALL_METRICS
     features: str | None = None
@@ -64,7 +67,7 @@ class ScoringSettings:
         problems = []
         if self.features is not None and (not isinstance(self.features, str) or not self.features):
             problems.append(f"features must name a feature space, got {self.features!r}")
-        for name, least in (("kid_subsets", 1), ("kid_subset_size", 2), ("bootstrap", 0)):
+        for name, least in (("kid_subsets", 1), ("kid_subset_size", 2), ("intervals", 0)):
             value = getattr(self, name)
             if not isinstance(value, int) or value < least:
                 problems.append(f"{name} must be an integer >= {least}, got {value!r}")

@@ -27,9 +27,9 @@ from madbench.adapters import build_adapter, check_samples, resolve_adapter
 from madbench.atomic import atomic_write_text
 from madbench.errors import AdapterError, FeatureError, InputError
 from madbench.loops.config import (
-    BOOTSTRAP,
     EVAL_SAMPLES,
     FIT,
+    INTERVALS,
     REFERENCE_SAMPLES,
     TRAIN_SAMPLES,
     RunConfig,
@@ -171,7 +171,7 @@ class Loop:
                 stacklevel=2,
             )
         if not rows:
-            row = self._score(0, self.real.noise_floor_draw())
+            row = self._score(0, self.real.floor_draws())
             self.run_dir.commit(0, self.run_dir.stage(0), row)
             rows.append(row)
             self.run_dir.write_rows(rows)
@@ -295,15 +295,19 @@ class Loop:
             "model": self.config.model,
         }
 
-    def _score(self, t: int, generated: np.ndarray) -> dict:
-        """Generation t's row cells from the array it scores (t = 0: real training samples)
-        and, for the copying metrics, its training set and their reference (t = 0: none)."""
-        sets = None
-        if t > 0 and "copying" in self.config.scoring.metrics:
-            sets = self.real.copying_sets(t, self.run_dir)
-        values = self.scorer.score(generated, derived_seed(self.p.seed, t, BOOTSTRAP), sets)
+    def _score(self, t: int, generated) -> dict:
+        """Generation t's row cells from the array it scores (t = 0: the list of the noise
+        floor's draws of real training samples, :meth:`RealData.floor_draws`) and, for the
+        copying metrics, its training set and their reference (t = 0: none)."""
+        seed = derived_seed(self.p.seed, t, INTERVALS)
         if t == 0:
+            values = self.scorer.floor(generated, seed)
             values.update(generation=0, n_train=0, n_train_real=0, n_train_synth=0)
+        else:
+            sets = None
+            if "copying" in self.config.scoring.metrics:
+                sets = self.real.copying_sets(t, self.run_dir)
+            values = self.scorer.score(generated, seed, sets)
         return {"status": "ok", **values, **self._constants()}
 
     def _report(self, row: dict) -> None:

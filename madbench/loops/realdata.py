@@ -54,6 +54,10 @@ def fit_sizes(data: str, data_dir, protocol: str, params: dict, echo) -> dict:
     return {**params, "n_ini": n_ini}
 
 
+#: Draws of real training samples generation 0's noise floor is measured on, where the train
+#: split holds them.
+FLOOR_DRAWS = 5
+
 #: Where a generation keeps its reference draw: fresh samples of its model, never trained on,
 #: that the next generation's copying test compares with (:meth:`RealData.copying_sets`).
 REFERENCE_ARRAY = "reference_samples"
@@ -155,7 +159,17 @@ class RealData:
             np.repeat([0, *sources], [len(x) for x in reference]),
         )
 
-    def noise_floor_draw(self) -> np.ndarray:
-        """What generation 0 scores: ``eval_n`` real training samples (seeded)."""
+    def floor_draws(self) -> list[np.ndarray]:
+        """Generation 0's noise floor: disjoint draws of ``eval_n`` real training samples,
+        :data:`FLOOR_DRAWS` of them or as many as the train split holds (at least one),
+        seeded. Generation 0 scores the first; the FIDs of all of them against the held-out
+        set are the floor's distribution (:meth:`madbench.loops.scoring.Scorer.floor`)."""
         seed = derived_seed(self.protocol.seed, 0, EVAL_REAL)
-        return self.dataset.split("train", n=self.eval_n, seed=seed).x
+        n = self.eval_n
+        if getattr(self.dataset, "unlimited", False):
+            count = FLOOR_DRAWS
+        else:
+            count = max(1, min(FLOOR_DRAWS, len(self.dataset.split("train").x) // n))
+        x = self.dataset.split("train", n=count * n, seed=seed).x
+        order = np.random.default_rng([seed, 1]).permutation(len(x))
+        return [x[order[i * n : (i + 1) * n]] for i in range(count)]

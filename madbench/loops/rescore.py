@@ -1,11 +1,11 @@
 """Re-scoring a run from what it kept, without its model.
 
 Every generation keeps the exact array it scored (``gen-NNN/eval_samples.npy``; generation 0
-scores real training samples, which are re-drawn from the verified data set with the run's
-seed). :func:`rescore` verifies the run first (:meth:`RunDir.verify`), then scores those
-arrays again through the same :class:`Scorer` the loop used, with the run's settings or with
-others (another k, more bootstrap replicates...), and
-:func:`differences` lists every metric cell that does not equal ``results.csv``. Inside the
+scores real training samples, which are re-drawn, with the noise floor's other draws, from the
+verified data set with the run's seed). :func:`rescore` verifies the run first
+(:meth:`RunDir.verify`), then scores those arrays again through the same :class:`Scorer` the
+loop used, with the run's settings or with others (another k, more half-sample replicates...),
+and :func:`differences` lists every metric cell that does not equal ``results.csv``. Inside the
 run's pinned threads the same machine reproduces every cell bit for bit; nothing is written to
 the run directory.
 """
@@ -17,7 +17,7 @@ import dataclasses
 import numpy as np
 
 from madbench.errors import DataFileError
-from madbench.loops.config import BOOTSTRAP, RunConfig, derived_seed
+from madbench.loops.config import INTERVALS, RunConfig, derived_seed
 from madbench.loops.realdata import RealData
 from madbench.loops.scoring import SCORE_KEYS, Scorer
 from madbench.metrics.spaces import digest, feature_space
@@ -59,11 +59,14 @@ def rescore(
             scorer = Scorer(real, k, settings, p.seed, extractor)
             for row in recorded:
                 t = int(row["generation"])
-                scored = real.noise_floor_draw() if t == 0 else _kept(run_dir, t, real)
-                sets = None
-                if t > 0 and "copying" in settings.metrics:
-                    sets = real.copying_sets(t, run_dir)
-                values = scorer.score(scored, derived_seed(p.seed, t, BOOTSTRAP), sets)
+                seed = derived_seed(p.seed, t, INTERVALS)
+                if t == 0:
+                    values = scorer.floor(real.floor_draws(), seed)
+                else:
+                    sets = None
+                    if "copying" in settings.metrics:
+                        sets = real.copying_sets(t, run_dir)
+                    values = scorer.score(_kept(run_dir, t, real), seed, sets)
                 fresh = {key: "" for key in SCORE_KEYS}
                 out.append({**row, **fresh, **values, **scorer.settings_columns()})
     return recorded, out, same

@@ -4,9 +4,11 @@ Samples are scored in the run's feature space (:mod:`madbench.metrics.spaces`: b
 ``identity`` for vectors, the data set's LeNet for grayscale images, Inception for colour
 ones). Every score has k-NN precision, recall, density and coverage, FID, KID (features scaled
 as :class:`~madbench.loops.config.ScoringSettings` says), the Vendi score, the data-copying
-metrics against the generation's training set (from generation 1 on), and bootstrap 95 %
-intervals of FID and the k-NN metrics over the evaluation sample
-(:mod:`madbench.metrics.bootstrap`); vector data adds W2 and the covariance's trace. The loop
+metrics against the generation's training set (from generation 1 on), FID-infinity
+(:mod:`madbench.metrics.fid_infinity`), and 95 % intervals of FID, KID and the k-NN metrics
+that half-sample both the generated and the held-out set (:mod:`madbench.metrics.intervals`);
+generation 0 adds the noise floor's FID over several draws (:meth:`Scorer.floor`); vector
+data adds W2 and the covariance's trace. The loop
 engine and ``madbench rescore`` both score through :class:`Scorer`, so a re-score computes
 exactly what the run computed.
 """
@@ -19,13 +21,15 @@ import numpy as np
 
 from madbench.loops.config import ScoringSettings
 from madbench.loops.realdata import CopyingSets, RealData
-from madbench.metrics.bootstrap import fid_interval, knn_intervals
-from madbench.metrics.frechet import GaussianStats, fit_gaussian, wasserstein2
+from madbench.metrics.fid_infinity import fid_infinity
+from madbench.metrics.frechet import GaussianStats, fid_from_features, fit_gaussian, wasserstein2
+from madbench.metrics.intervals import MIN_ROWS, half_sample_intervals
 from madbench.metrics.kid import real_norm_scale
 from madbench.metrics.report import MetricReport, all_metrics
+from madbench.metrics.subsets import SubsetMetrics
 
-#: Metrics that get a bootstrap interval (columns <metric>_ci_low, <metric>_ci_high).
-INTERVAL_METRICS = ("fid", "precision", "recall", "density", "coverage")
+#: Metrics that get an interval (columns <metric>_ci_low, <metric>_ci_high).
+INTERVAL_METRICS = ("fid", "precision", "recall", "density", "coverage", "kid")
 #: Every value a score holds, in results.csv's order; the rest of a row is settings.
 SCORE_KEYS = (
     "precision",
@@ -33,6 +37,10 @@ SCORE_KEYS = (
     "density",
     "coverage",
     "fid",
+    "fid_inf",
+    "fid_floor",
+    "fid_floor_sd",
+    "floor_draws",
     "kid",
     "kid_std",
     "vendi",
@@ -70,12 +78,12 @@ class Scorer:
             "k": self.k,
             "rule": "<" if self.settings.strict else "<=",
             "kid_scale": self.kid_scale,
-            "bootstrap": self.settings.bootstrap,
+            "intervals": self.settings.intervals,
             "eval_n": self.real.eval_n,
         }
 
     def score(
-        self, generated: np.ndarray, bootstrap_seed: int, sets: CopyingSets | None = None
+        self, generated: np.ndarray, interval_seed: int, sets: CopyingSets | None = None
     ) -> dict:
         """Every value of :data:`SCORE_KEYS` for ``generated``, plus ``metric_seconds``; the
         copying metrics only with ``sets``, the generating model's training set and its
@@ -102,22 +110,15 @@ class Scorer:
                 kid_subset_size=s.kid_subset_size,
                 kid_feature_scale=self.kid_scale,
                 seed=self.seed,
-                per_sample=s.bootstrap > 0,
                 metrics=metrics,
             )
         )
         out = {key: value for key, value in report.as_dict().items() if key in SCORE_KEYS}
-        if s.bootstrap:
-            intervals = {}
-            if report.knn is not None:
-                intervals = knn_intervals(
-                    report.knn.per_sample, self.k, s.bootstrap, bootstrap_seed
-                )
-            if report.fid is not None:
-                intervals["fid"] = fid_interval(
-                    self.real_features, gen_f, report.fid, s.bootstrap, bootstrap_seed
-                )
-            for metric, (low, high) in intervals.items():
+        if report.fid is not None:
+            out["fid_inf"] = fid_infinity(self.real_features, gen_f, seed=interval_seed)
+        estimates = {m: out[m] for m in INTERVAL_METRICS if m in out}
+        if s.intervals and estimates:
+            for metric, (low, high) in self._intervals(gen_f, estimates, interval_seed).items():
                 out[f"{metric}_ci_low"], out[f"{metric}_ci_high"] = low, high
         if self.truth is not None:
             stats = fit_gaussian(gen_f, "generated")
@@ -125,6 +126,39 @@ class Scorer:
             out["trace_cov"] = float(np.trace(stats.sigma))
         out["metric_seconds"] = time.perf_counter() - t0
         return out
+
+    def floor(self, draws: list[np.ndarray], interval_seed: int) -> dict:
+        """Generation 0's cells: the score of the first draw of real training samples, and
+        the noise floor's FID over all ``draws`` (:meth:`RealData.floor_draws`): their mean
+        ``fid_floor``, standard deviation ``fid_floor_sd`` and count ``floor_draws``."""
+        out = self.score(draws[0], interval_seed)
+        if "fid" in out:
+            fids = [out["fid"]] + [
+                fid_from_features(self.real_features, self.features(x)) for x in draws[1:]
+            ]
+            out.update(
+                fid_floor=float(np.mean(fids)),
+                fid_floor_sd=float(np.std(fids, ddof=1)) if len(fids) > 1 else None,
+                floor_draws=len(fids),
+            )
+        return out
+
+    def _intervals(self, gen_f: np.ndarray, estimates: dict, seed: int) -> dict:
+        """95 % intervals of ``estimates`` (metric: value on the full sets) by half-sampling
+        both sets (:mod:`madbench.metrics.intervals`), through :class:`SubsetMetrics`; none
+        for sets too small to be quartered (eval_n below 4 x ``MIN_ROWS``)."""
+        if min(len(self.real_features), len(gen_f)) // 4 < MIN_ROWS:
+            return {}
+        subsets = SubsetMetrics(
+            self.real_features,
+            gen_f,
+            k=self.k,
+            strict=self.settings.strict,
+            kid_feature_scale=self.kid_scale,
+        )
+        return half_sample_intervals(
+            subsets, *subsets.sizes, estimates, replicates=self.settings.intervals, seed=seed
+        )
 
     def _true_gaussian(self) -> GaussianStats:
         """W2's reference: the data's true Gaussian when it has one (gaussian-<d>), else the

@@ -116,18 +116,16 @@ def frechet_distance(stats1: GaussianStats, stats2: GaussianStats) -> float:
 
 
 class SampleSpaceFid:
-    """FID of two row-weighted sets from the Gram matrices of their rows, for d > n.
+    """FID of two sets from the Gram matrices of their rows, for d > n.
 
-    With counts ``w`` (n = sum w), mean ``mu = w X / n`` and centred rows ``C = X - mu``, the
-    unbiased covariance is ``C^T diag(w) C / (n - 1)``, so that ``tr S = (w . |x_i|^2 -
-    n |mu|^2) / (n - 1)`` and ``tr((S_r S_f)^(1/2))`` is the nuclear norm of
-    ``diag(w_r)^(1/2) C_r C_f^T diag(w_f)^(1/2)`` over ``sqrt((n_r - 1)(n_f - 1))`` (the
-    eigenvalues of ``S_r S_f`` are the squared singular values of that matrix). Every term
-    comes from the three Gram matrices of the rows, formed once; both sets are first centred
-    on the real mean (FID does not change), so that the Grams hold no large common offset, and
+    With mean ``mu`` and centred rows ``C = X - mu``, the unbiased covariance is
+    ``C^T C / (n - 1)``, so that ``tr S = (sum |x_i|^2 - n |mu|^2) / (n - 1)`` and
+    ``tr((S_r S_f)^(1/2))`` is the nuclear norm of ``C_r C_f^T`` over ``sqrt((n_r - 1)(n_f -
+    1))`` (the eigenvalues of ``S_r S_f`` are the squared singular values of that matrix).
+    Every term comes from the three Gram matrices of the rows; both sets are first centred on
+    the real mean (FID does not change), so that the Grams hold no large common offset, and
     divided by a power of two near their magnitude (FID scales by its square), so that no
-    product overflows or goes subnormal. Called with weights (counts, e.g. a bootstrap
-    replicate's) or none (every row once).
+    product overflows or goes subnormal.
     """
 
     def __init__(self, real: np.ndarray, fake: np.ndarray):
@@ -138,25 +136,20 @@ class SampleSpaceFid:
         r, f = r / self.scale, f / self.scale
         self.g_rr, self.g_ff, self.g_rf = r @ r.T, f @ f.T, r @ f.T
 
-    def __call__(self, w_r: np.ndarray | None = None, w_f: np.ndarray | None = None) -> float:
-        w_r = np.ones(len(self.g_rr)) if w_r is None else w_r.astype(np.float64)
-        w_f = np.ones(len(self.g_ff)) if w_f is None else w_f.astype(np.float64)
-        n_r, n_f = w_r.sum(), w_f.sum()
-        m_rr = w_r @ self.g_rr @ w_r / n_r**2  # |mu_r|^2
-        m_ff = w_f @ self.g_ff @ w_f / n_f**2
-        m_rf = w_r @ self.g_rf @ w_f / (n_r * n_f)  # mu_r . mu_f
-        trace_r = (w_r @ np.diag(self.g_rr) - n_r * m_rr) / (n_r - 1)
-        trace_f = (w_f @ np.diag(self.g_ff) - n_f * m_ff) / (n_f - 1)
-        rows, cols = np.flatnonzero(w_r), np.flatnonzero(w_f)
-        g = self.g_rf[np.ix_(rows, cols)]
+    def __call__(self) -> float:
+        n_r, n_f = len(self.g_rr), len(self.g_ff)
+        m_rr = self.g_rr.sum() / n_r**2  # |mu_r|^2
+        m_ff = self.g_ff.sum() / n_f**2
+        m_rf = self.g_rf.sum() / (n_r * n_f)  # mu_r . mu_f
+        trace_r = (np.trace(self.g_rr) - n_r * m_rr) / (n_r - 1)
+        trace_f = (np.trace(self.g_ff) - n_f * m_ff) / (n_f - 1)
         centred = (
-            g
-            - (w_r @ self.g_rf)[cols][None, :] / n_r
-            - (self.g_rf @ w_f)[rows][:, None] / n_f
+            self.g_rf
+            - self.g_rf.sum(axis=0)[None, :] / n_r
+            - self.g_rf.sum(axis=1)[:, None] / n_f
             + m_rf
         )
-        scaled = np.sqrt(w_r[rows])[:, None] * centred * np.sqrt(w_f[cols])[None, :]
-        nuclear = np.linalg.svd(scaled, compute_uv=False).sum()
+        nuclear = np.linalg.svd(centred, compute_uv=False).sum()
         cross = nuclear / np.sqrt((n_r - 1) * (n_f - 1))
         value = (m_rr + m_ff - 2 * m_rf + trace_r + trace_f - 2 * cross) * self.scale**2
         check_no_overflow(value, "the Frechet distance")

@@ -43,43 +43,46 @@ DEGENERATE = ("fid", "kid")
 MIN_ROWS = 8
 
 
-def _subsample_values(compute, keys, real, fake, fraction: int, replicates: int, rng) -> dict:
-    """Each metric's values over ``replicates`` draws of 1/``fraction`` of both sets."""
+def _subsample_values(compute, keys, sizes, fraction: int, replicates: int, rng) -> dict:
+    """Each metric's values over ``replicates`` draws of 1/``fraction`` of both sets' rows."""
     values: dict[str, list[float]] = {}
+    n_real, n_fake = sizes
     for _ in range(replicates):
-        r = real[rng.permutation(len(real))[: len(real) // fraction]]
-        f = fake[rng.permutation(len(fake))[: len(fake) // fraction]]
-        for key, value in compute(r, f, keys).items():
+        rows_r = np.sort(rng.permutation(n_real)[: n_real // fraction])
+        rows_f = np.sort(rng.permutation(n_fake)[: n_fake // fraction])
+        for key, value in compute(rows_r, rows_f, keys).items():
             values.setdefault(key, []).append(value)
     return {key: np.asarray(v, dtype=np.float64) for key, v in values.items()}
 
 
 def half_sample_intervals(
     compute: Callable[[np.ndarray, np.ndarray, tuple], dict],
-    real: np.ndarray,
-    fake: np.ndarray,
+    n_real: int,
+    n_fake: int,
     estimates: dict,
     *,
     level: float = 0.95,
     replicates: int = DEFAULT_REPLICATES,
     seed: int = 0,
 ) -> dict[str, tuple[float, float]]:
-    """Intervals at ``level`` for every metric in ``estimates`` (the values on the full sets)
-    that ``compute(real_subset, fake_subset, keys)`` returns (it needs to compute only the
-    metrics named in ``keys``; module docstring), seeded."""
+    """Intervals at ``level`` for every metric in ``estimates`` (the values on the full sets
+    of ``n_real`` and ``n_fake`` rows) that ``compute(rows_real, rows_fake, keys)`` returns
+    for the subsets of those rows (it needs to compute only the metrics named in ``keys``;
+    :class:`madbench.metrics.subsets.SubsetMetrics` is one; module docstring), seeded."""
     if not 0 < level < 1:
         raise InputError(f"intervals: the level must lie in (0, 1), got {level}")
     if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 10:
         raise InputError(f"intervals: replicates must be an integer >= 10, got {replicates!r}")
-    if min(len(real), len(fake)) // 4 < MIN_ROWS:
+    if min(n_real, n_fake) // 4 < MIN_ROWS:
         raise InputError(
             f"intervals need at least {4 * MIN_ROWS} samples in each set (a quarter of each is "
-            f"recomputed); got {len(real)} and {len(fake)}"
+            f"recomputed); got {n_real} and {n_fake}"
         )
     rng = np.random.default_rng([seed, 3])
-    halves = _subsample_values(compute, tuple(estimates), real, fake, 2, replicates, rng)
+    sizes = (n_real, n_fake)
+    halves = _subsample_values(compute, tuple(estimates), sizes, 2, replicates, rng)
     wanted = tuple(m for m in DEGENERATE if m in estimates)
-    quarters = _subsample_values(compute, wanted, real, fake, 4, replicates, rng) if wanted else {}
+    quarters = _subsample_values(compute, wanted, sizes, 4, replicates, rng) if wanted else {}
     z = stats.norm.ppf((1 + level) / 2)
     out = {}
     for metric, estimate in estimates.items():

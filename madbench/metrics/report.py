@@ -123,7 +123,6 @@ def all_metrics(
     kid_feature_scale: float = 1.0,
     seed: int = 0,
     progress: bool = False,
-    per_sample: bool = False,
 ) -> MetricReport:
     """The k-NN metrics (``prdc``), FID, KID, the Vendi score and the data-copying metrics
     (``copying``: :mod:`madbench.metrics.copying`) of ``fake`` against ``real`` (feature
@@ -135,8 +134,7 @@ def all_metrics(
     ``copying`` out and naming it is refused.
 
     ``kid_feature_scale`` divides both sets before KID's kernel (1: clean-fid's KID, right
-    for Inception features; :func:`madbench.metrics.kid.real_norm_scale` for others);
-    ``per_sample`` keeps the k-NN ball memberships (``report.knn.per_sample``). Asked
+    for Inception features; :func:`madbench.metrics.kid.real_norm_scale` for others). Asked
     together on large float32 sets, the exact k-NN metrics and KID share one pass over the
     distance blocks (:mod:`madbench.metrics.fused`)."""
     wanted = parse_metrics(metrics)
@@ -155,7 +153,6 @@ def all_metrics(
         device=device,
         memory_budget=memory_budget,
         progress=progress,
-        per_sample=per_sample,
     )
     kid_options = dict(
         n_subsets=kid_subsets,

@@ -12,6 +12,16 @@ COLUMNS = {
     "density": "k-NN density (same sets; can exceed 1)",
     "coverage": "k-NN coverage (same sets)",
     "fid": "Frechet distance between Gaussians fitted to the two feature sets",
+    "fid_inf": "FID-infinity: FID extrapolated to infinitely many samples from FIDs of both "
+    "sets' subsets at 15 sizes (madbench.metrics.fid_infinity; Chong and Forsyth 2020); empty "
+    "where eval_n is below 4 times the feature dimension",
+    "fid_floor": "generation 0: the noise floor's FID, the mean over up to 5 disjoint draws of "
+    "eval_n real training samples scored against the held-out set (the first is generation "
+    "0's own row); what a model that samples the training distribution exactly would get",
+    "fid_floor_sd": "generation 0: the standard deviation of those draws' FIDs (empty with one "
+    "draw)",
+    "floor_draws": "generation 0: how many draws the floor holds (fewer than 5 where the train "
+    "split holds fewer than 5 x eval_n samples)",
     "kid": "KID mean over seeded subsets, features divided by kid_scale",
     "kid_std": "KID standard deviation over subsets (at least 2 distinct subsets: a subset "
     "holds half of a set no larger than the subset size)",
@@ -31,9 +41,10 @@ COLUMNS = {
     "memorised_p": "one-sided p-value of the memorisation test (f above f0, permutation "
     "distribution within each source of rows): small means copying; empty at generation 0",
     **{
-        f"{metric}_ci_{end}": f"{end} end of the bootstrap 95 % interval of {metric} over the "
-        "evaluation sample (madbench.metrics.bootstrap)"
-        for metric in ("fid", "precision", "recall", "density", "coverage")
+        f"{metric}_ci_{end}": f"{end} end of the 95 % interval of {metric}, by half-sampling "
+        "both the generated and the held-out set (madbench.metrics.intervals); empty with eval_n "
+        "below 32"
+        for metric in ("fid", "precision", "recall", "density", "coverage", "kid")
         for end in ("low", "high")
     },
     "w2": "vector data: 2-Wasserstein distance of the Gaussian fitted to the samples from the "
@@ -45,7 +56,7 @@ COLUMNS = {
     "inception, dinov2-vit<size>14 or a module:Class spec",
     "kid_scale": "KID's features were divided by this (the real features' mean norm / sqrt(d), "
     "or 1 with kid_scale none)",
-    "bootstrap": "bootstrap replicates of the 95 % intervals (0: none)",
+    "intervals": "half-sample replicates of the 95 % intervals (0: none)",
     "bias": "sampling bias lambda used to draw the generation's samples",
     "k": "neighbours of the k-NN metrics",
     "rule": "ball membership rule of the k-NN metrics (<=, or < with strict scoring)",
@@ -67,6 +78,19 @@ COLUMNS = {
 #: results.csv's columns by run format (config.json's ``format``), which is the file's schema
 #: version. A reader takes the columns of the run's own format; when a later format changes
 #: the columns, the earlier ones stay here, so that their runs still read.
-FORMAT_3 = tuple(c for c in COLUMNS if c not in ("vendi", "ct", "authenticity", "memorised"))
-FORMAT_4 = tuple(c for c in COLUMNS if c != "memorised_p")
-COLUMNS_BY_FORMAT = {3: FORMAT_3, 4: FORMAT_4, 5: tuple(COLUMNS)}
+FORMAT_5 = (
+    *("generation", "status", "precision", "recall", "density", "coverage", "fid", "kid"),
+    *("kid_std", "vendi", "ct", "authenticity", "memorised", "memorised_p"),
+    *(
+        f"{m}_ci_{end}"
+        for m in ("fid", "precision", "recall", "density", "coverage")
+        for end in ("low", "high")
+    ),
+    *("w2", "trace_cov", "clipped_frac", "features", "kid_scale", "bootstrap", "bias", "k"),
+    *("rule", "n_train", "n_train_real", "n_train_synth", "eval_n", "seed", "protocol"),
+    *("protocol_hash", "data", "model", "fit_seconds", "sample_seconds", "metric_seconds"),
+    "error",
+)
+FORMAT_4 = tuple(c for c in FORMAT_5 if c != "memorised_p")
+FORMAT_3 = tuple(c for c in FORMAT_4 if c not in ("vendi", "ct", "authenticity", "memorised"))
+COLUMNS_BY_FORMAT = {3: FORMAT_3, 4: FORMAT_4, 5: FORMAT_5, 6: tuple(COLUMNS)}

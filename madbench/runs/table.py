@@ -7,7 +7,7 @@ not computed (``--metrics``) or does not apply (``w2`` for images) is left out.
 from __future__ import annotations
 
 #: The metrics shown, in order.
-SHOWN = ("fid", "precision", "recall", "density", "coverage", "w2")
+SHOWN = ("fid", "fid_inf", "precision", "recall", "density", "coverage", "w2")
 
 
 def _has(row: dict, key: str) -> bool:
@@ -23,6 +23,11 @@ def generation_line(row: dict) -> str:
         part = f"{key} {float(row[key]):.4g}"
         if key == "fid" and _has(row, "fid_ci_low"):
             part += f" [{float(row['fid_ci_low']):.4g}, {float(row['fid_ci_high']):.4g}]"
+        if key == "fid" and _has(row, "fid_floor") and _has(row, "fid_floor_sd"):
+            part += (
+                f" (floor {float(row['fid_floor']):.4g} +- {float(row['fid_floor_sd']):.2g} "
+                f"over {row['floor_draws']} draws)"
+            )
         parts.append(part)
     return f"generation {row['generation']}: " + ", ".join(parts)
 
