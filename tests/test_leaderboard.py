@@ -337,8 +337,9 @@ def test_leaderboard_files_carry_a_schema_version(board, tmp_path):
     ] == str(SCHEMA_VERSION)
     lines = text.splitlines()
     rows = read_csv(board / "leaderboard.csv")
-    # 0.2: no schema_version column; 0.3: no Vendi and copying columns; 0.4: no copying onset
-    for version in (1, 2, 3):
+    # 0.2: no schema_version column; 0.3: no Vendi and copying columns; 0.4: no copying onset;
+    # run formats up to 5: no FID-infinity
+    for version in (1, 2, 3, 4):
         old = tmp_path / f"v{version}.csv"
         columns = [c for c in columns_of(COLUMNS, version) if version > 1 or c != "schema_version"]
         with open(old, "w", newline="") as handle:
@@ -346,9 +347,9 @@ def test_leaderboard_files_carry_a_schema_version(board, tmp_path):
             writer.writeheader()
             writer.writerows({**row, "schema_version": version} for row in rows)
         assert [row["schema_version"] for row in read_csv(old)] == [str(version)] * len(rows)
-    broken = tmp_path / "v3-with-onset.csv"  # schema-4 columns under version 3
-    broken.write_text((board / "leaderboard.csv").read_text().replace("\n4,", "\n3,"))
-    with pytest.raises(DataFileError, match="not those of schema version 3"):
+    broken = tmp_path / "v4-with-fid-inf.csv"  # schema-5 columns under version 4
+    broken.write_text((board / "leaderboard.csv").read_text().replace("\n5,", "\n4,"))
+    with pytest.raises(DataFileError, match="not those of schema version 4"):
         read_csv(broken)
     newer = tmp_path / "v9.csv"
     newer.write_text("\n".join([lines[0], *("9," + line.split(",", 1)[1] for line in lines[1:])]))

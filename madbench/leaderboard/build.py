@@ -44,6 +44,7 @@ from madbench.runs.rundir import RunDir, check_run_data
 #: The metrics a leaderboard summarises; those of :data:`ADDED_IN_3` came with schema 3.
 METRICS = (
     "fid",
+    "fid_inf",
     "precision",
     "recall",
     "density",
@@ -58,6 +59,8 @@ METRICS = (
 ADDED_IN_3 = ("vendi", "ct", "authenticity", "memorised")
 #: Columns that came with schema 4 (leaderboard.csv, then per_seed.csv).
 ADDED_IN_4 = ("copying_onset", "copying_onset_p", "memorised_p")
+#: Columns that came with schema 5: FID-infinity (run format 6).
+ADDED_IN_5 = ("fid_inf",)
 DEFAULT_ALPHA = 0.05
 TIMINGS = ("fit_seconds", "sample_seconds", "metric_seconds")  # differ on every machine
 WHEN = {"gen1": "generation 1", "last": "the last generation"}
@@ -73,8 +76,9 @@ STATS = {
 #: Version of the leaderboard.csv and per_seed.csv schemas. 1: madbench 0.2 (no
 #: schema_version column); 2: madbench 0.3, the column first in both files; 3: madbench 0.4
 #: on, the Vendi score and the data-copying metrics (:data:`ADDED_IN_3`); 4: the MAD onset
-#: Holm-corrected over generations (mad_onset_p adjusted), the copying onset, memorised_p.
-SCHEMA_VERSION = 4
+#: Holm-corrected over generations (mad_onset_p adjusted), the copying onset, memorised_p; 5:
+#: FID-infinity (:data:`ADDED_IN_5`; empty for runs of run format 5 and before).
+SCHEMA_VERSION = 5
 COLUMNS = {
     "schema_version": "version of this file's columns (readers accept every earlier one)",
     "model": "model spec as given to --model",
@@ -332,7 +336,11 @@ SEED_COLUMNS = {
 def columns_of(columns: dict, version: int) -> list[str]:
     """The columns of ``columns`` (:data:`COLUMNS` or :data:`SEED_COLUMNS`) that a file of
     schema ``version`` has."""
-    added = (*(ADDED_IN_3 if version < 3 else ()), *(ADDED_IN_4 if version < 4 else ()))
+    added = (
+        *(ADDED_IN_3 if version < 3 else ()),
+        *(ADDED_IN_4 if version < 4 else ()),
+        *(ADDED_IN_5 if version < 5 else ()),
+    )
     return [c for c in columns if not any(c == m or c.startswith(f"{m}_") for m in added)]
 
 

@@ -344,7 +344,8 @@ def verify(csv_path, runs_root=None, *, without_models: bool = False) -> list[st
             problems.append(f"{where}: mad_alpha {row['mad_alpha']!r} is not a number")
             continue
         fresh = build_rows(groups, base, alpha)[0]
-        for column in COLUMNS:
+        # The columns of the file's own schema (an earlier one lacks the later columns).
+        for column in columns_of(COLUMNS, int(row["schema_version"]))[1:]:
             if fresh[column] != row[column]:
                 problems.append(
                     f"{where}: {column} is {row[column]!r}; the runs give {fresh[column]!r}"
@@ -363,7 +364,11 @@ def _verify_seeds(path: Path, groups) -> list[str]:
     problems = []
     for runs in groups:
         expected = [{k: str(v) for k, v in r.items()} for r in seed_rows([runs])]
-        if recorded.get(expected[0]["setting_hash"]) != expected:
+        found = recorded.get(expected[0]["setting_hash"], [])
+        # The columns of the file's own schema (an earlier one lacks the later columns).
+        columns = columns_of(SEED_COLUMNS, int(found[0]["schema_version"])) if found else []
+        expected = [{k: r[k] for k in columns[1:]} for r in expected]
+        if [{k: r[k] for k in columns[1:]} for r in found] != expected or not found:
             problems.append(
                 f"{path}: the rows of setting {expected[0]['setting_hash']} differ from its runs"
             )

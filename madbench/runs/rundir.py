@@ -485,7 +485,7 @@ class RunDir:
                 )
             failed = extra
         for t, (row, manifest_row) in enumerate(zip(recorded, rows, strict=False)):
-            for key in COLUMNS:
+            for key in row:  # the columns of the run's own format
                 if row[key] != manifest_row.get(key, ""):
                     raise DataFileError(
                         f"{self.path}/results.csv: generation {t}'s {key} is {row[key]!r}, but "
