@@ -419,3 +419,33 @@ def test_page_screenshot_shows_the_table_and_plots(board, tmp_path):
         assert f'<a href="{source}"><img src="{source}"' in page
     assert "gaussian-4: every metric by generation" in page and 'href="columns.html"' in page
     assert "<code>setting_hash</code>" in (board / "columns.html").read_text()
+
+
+def test_the_fid_floor_band_pools_each_runs_draws():
+    """The grey band of FID panels: mean of the runs' floors +- the std of one draw, pooled
+    from the spread of draws within runs (fid_floor_sd) and the runs' spread; runs without a
+    floor over draws (run format 5) give the band from their generation-0 values."""
+    from madbench.leaderboard.build import Run
+    from madbench.leaderboard.plots import _floor
+
+    class Axes:
+        def axhspan(self, low, high, **style):
+            self.span = (low, high)
+
+        def axhline(self, y, **style):
+            self.line = y
+
+    def run(**first):
+        return Run(Path("."), {}, {}, [first])
+
+    with_floor = [
+        run(fid="6", fid_floor="5", fid_floor_sd="1"),
+        run(fid="9", fid_floor="7", fid_floor_sd="1"),
+    ]
+    ax = Axes()
+    _floor(ax, [with_floor], "fid")
+    std = np.sqrt(1 + 1.0)  # within-run variance 1, the means' variance 1
+    assert ax.line == 6.0 and np.allclose(ax.span, (6 - std, 6 + std))
+    ax = Axes()
+    _floor(ax, [[run(fid="6"), run(fid="8")]], "fid")
+    assert ax.line == 7.0 and np.allclose(ax.span, (6.0, 8.0))

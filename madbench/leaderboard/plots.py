@@ -83,20 +83,25 @@ def _band(ax, runs: list[Run], metric: str, name: str, style: dict) -> None:
         ax.fill_between(t, mean - std, mean + std, color=style["color"], alpha=0.15)
 
 
-FLOOR = "generation 0 (real vs held-out): mean +- std"
+FLOOR = "generation 0 (real vs held-out): mean +- std of one draw"
 
 
 def _floor(ax, groups: list[list[Run]], metric: str) -> None:
-    """Generation 0's value (the noise floor) over every run of the panel, as a grey band."""
-    values = [
-        float(run.rows[0][metric])
-        for runs in groups
-        for run in runs
-        if run.rows[0].get(metric) not in (None, "")
-    ]
-    if not values:
-        return
-    mean, std = float(np.mean(values)), float(np.std(values))
+    """Generation 0's value (the noise floor) over every run of the panel, as a grey band:
+    mean +- the std of one draw. For FID, from each run's floor over several draws where it
+    has one (run format 6: ``fid_floor``, ``fid_floor_sd``), the std pooling the draws'
+    spread within runs and the runs' spread."""
+    firsts = [run.rows[0] for runs in groups for run in runs]
+    floors = [r for r in firsts if metric == "fid" and r.get("fid_floor_sd") not in (None, "")]
+    if floors and len(floors) == len(firsts):
+        means = np.array([float(r["fid_floor"]) for r in floors])
+        within = np.mean([float(r["fid_floor_sd"]) ** 2 for r in floors])
+        mean, std = float(means.mean()), float(np.sqrt(within + means.var()))
+    else:
+        values = [float(r[metric]) for r in firsts if r.get(metric) not in (None, "")]
+        if not values:
+            return
+        mean, std = float(np.mean(values)), float(np.std(values))
     ax.axhspan(mean - std, mean + std, color="0.6", alpha=0.25, linewidth=0)
     ax.axhline(mean, color="0.4", linestyle="--", linewidth=0.8, label=FLOOR)
 
