@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from madbench.cli import main
+from madbench.errors import DataFileError
 from madbench.loops.config import RunConfig
 from madbench.loops.engine import Loop
 from madbench.loops.protocol import make_protocol
@@ -235,6 +236,31 @@ def test_lock_is_shared_by_readers_and_exclusive_for_writers(tmp_path):
         with pytest.raises(Exception, match="in use by process"):
             with locked(tmp_path, shared=True):
                 pass
+
+
+def test_a_planted_lock_link_leaves_its_target_untouched(finished, half, tmp_path, capsys):
+    """A .lock that is a symbolic link (or a hard link) is refused by name, by a writer
+    (--resume), a reader and leaderboard build's own lock: the file it points to keeps its
+    bytes."""
+    target = tmp_path / "precious.txt"
+    target.write_bytes(b"keep me\n")
+    (half / ".lock").unlink(missing_ok=True)
+    (half / ".lock").symlink_to(target)
+    code, err = resume(half, capsys)
+    assert code == 2 and ".lock is a symbolic link" in err and "Traceback" not in err
+    with pytest.raises(DataFileError, match="symbolic link"):
+        with locked(half, shared=True):
+            pass
+    (half / ".lock").unlink()
+    board = tmp_path / "boards"
+    board.mkdir()
+    (board / ".lb.lock").symlink_to(target)
+    assert main(["leaderboard", "build", str(finished), "--out", str(board / "lb")]) == 2
+    assert ".lb.lock is a symbolic link" in capsys.readouterr().err
+    os.link(target, half / ".lock")
+    code, err = resume(half, capsys)
+    assert code == 2 and "a hard link to another file" in err
+    assert target.read_bytes() == b"keep me\n"
 
 
 # -- adapters that fail -----------------------------------------------------------------------

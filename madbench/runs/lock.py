@@ -4,7 +4,9 @@
 write; ``rescore`` and ``leaderboard build`` / ``verify`` hold it shared while they read, so
 they never read a run that is half-way through a generation. The kernel releases the lock when
 its process exits, even on ``kill -9``, so a crashed run never blocks the next one. The lock
-file holds the holder's pid and command, for the message the next process prints.
+file holds the holder's pid and command, for the message the next process prints. It is never
+opened through a symbolic link, and one that is a link, a hard link to another file, or not a
+file at all is refused: a planted link cannot turn the lock's write into a write elsewhere.
 
 A folder that cannot hold a lock file (a read-only copy of someone's runs) is read without one:
 nothing can be writing there either. POSIX only (``fcntl.flock``).
@@ -16,12 +18,23 @@ import contextlib
 import errno
 import fcntl
 import os
+import stat
 import sys
 from pathlib import Path
 
 from madbench.errors import DataFileError
 
 LOCK_NAME = ".lock"
+
+
+def _open_lock_file(path: Path) -> int:
+    """The lock file's descriptor, never through a symbolic link (ELOOP): created exclusively
+    when absent, else the one there; non-blocking, so a FIFO planted there cannot hang it."""
+    flags = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        return os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return os.open(path, flags)
 
 
 def _holder(path: Path) -> str:
@@ -42,13 +55,25 @@ def locked(folder, *, shared: bool = False, create: bool = False, name: str = LO
     try:
         if create:
             folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = _open_lock_file(path)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DataFileError(
+                f"{path} is a symbolic link; madbench's lock file must be a plain file in the "
+                "folder it guards: remove the link, then try again"
+            ) from None
         if shared and exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM, errno.ENOENT):
             yield  # read-only, or nothing there: no writer can be at work; reading will tell
             return
         raise DataFileError(f"{folder}: cannot write there ({exc.strerror or exc})") from None
     try:
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode) or found.st_nlink != 1:
+            raise DataFileError(
+                f"{path} is not a plain file of its own ("
+                + ("a hard link to another file" if stat.S_ISREG(found.st_mode) else "not a file")
+                + "); remove it, then try again"
+            )
         try:
             fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
