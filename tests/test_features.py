@@ -2,6 +2,9 @@
 TorchScript network, since the real weights cannot be downloaded here)."""
 
 import dataclasses
+import hashlib
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -61,7 +64,6 @@ def offline(tmp_path, monkeypatch):
     refusing = dataclasses.replace(
         features.INCEPTION,
         url="http://127.0.0.1:9/inception-2015-12-05.pt",
-        also=(tmp_path / "absent.pt",),
     )
     monkeypatch.setattr(features, "INCEPTION", refusing)
 
@@ -113,6 +115,36 @@ def test_failed_download_leaves_no_partial_file(offline, tmp_path):
         resolve_inception_weights()
     cache = tmp_path / "cache"
     assert not cache.exists() or list(cache.iterdir()) == []
+
+
+def test_weights_planted_in_the_temporary_folder_are_never_used(offline, stand_in_weights):
+    """clean-fid keeps its copy in the world-writable temporary folder; madbench never looks
+    there (a TorchScript file is a program), so a file planted there is not loaded."""
+    planted = Path(tempfile.gettempdir()) / features.INCEPTION_FILENAME
+    if planted.exists():
+        pytest.skip(f"{planted} exists on this machine; not replacing it")
+    planted.write_bytes(stand_in_weights.read_bytes())
+    try:
+        with pytest.raises(FeatureError, match="not available offline"):
+            resolve_inception_weights()
+    finally:
+        planted.unlink()
+
+
+def test_weights_with_a_published_digest_are_checked_unless_named(offline, tmp_path, monkeypatch):
+    """Where a publisher gives a sha256, a cached (or downloaded) file must have it; a file
+    the user names explicitly is taken as given (its digest goes into provenance)."""
+    good = b"the published weights"
+    network = dataclasses.replace(features.INCEPTION, sha256=hashlib.sha256(good).hexdigest())
+    cached = tmp_path / "cache" / network.filename
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"something else")
+    with pytest.raises(FeatureError, match="not the published") as info:
+        weights.resolve(network)
+    assert "--feature-weights" in str(info.value)
+    assert weights.resolve(network, cached) == cached  # named explicitly: used as given
+    cached.write_bytes(good)
+    assert weights.resolve(network) == cached
 
 
 def test_missing_or_broken_weights(tmp_path, image_folder):

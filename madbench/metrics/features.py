@@ -10,8 +10,8 @@ Every extractor has a ``name`` and is called on its input, returning a float fea
 
 clean-fid downloads its weights to a fixed path and cannot be pointed elsewhere; madbench finds
 the file by the rules of :mod:`madbench.metrics.weights` (``--feature-weights PATH``,
-``MADBENCH_INCEPTION_WEIGHTS``, madbench's cache, clean-fid's own copy in the temporary folder)
-and hands it to clean-fid.
+``MADBENCH_INCEPTION_WEIGHTS``, madbench's cache; never clean-fid's copy in the shared temporary
+folder, where anyone could have put a file of that name) and hands it to clean-fid.
 
 Images from a loop (float arrays in [0, 1], grayscale (n, h, w) or colour (n, h, w, 3)) become
 8-bit RGB through :func:`as_uint8_rgb` first: grayscale is repeated over the three channels.
@@ -43,7 +43,6 @@ INCEPTION = Network(
     INCEPTION_FILENAME,
     INCEPTION_URL,
     "MADBENCH_INCEPTION_WEIGHTS",
-    also=(Path(tempfile.gettempdir()) / INCEPTION_FILENAME,),  # clean-fid's own copy
 )
 
 

@@ -1,12 +1,15 @@
 """Where the weights of a pretrained feature network are found, offline first.
 
-A :class:`Network` names its weights file, where it is published and the environment variable
-that points at a local copy. :func:`resolve` looks, in order, at: the ``weights`` argument
-(CLI ``--feature-weights PATH``), the environment variable, madbench's cache
-(``~/.cache/madbench/<file>``, or ``$MADBENCH_CACHE``), any other known copy (clean-fid's);
-only then does it download into the cache, and offline it stops with a message that names the
-file, where to get it and how to pass it. The sha256 of the file a run used is recorded in its
-provenance (:func:`file_sha256`).
+A :class:`Network` names its weights file, where it is published, its published sha256 where
+the publisher gives one, and the environment variable that points at a local copy.
+:func:`resolve` looks, in order, at: the ``weights`` argument (CLI ``--feature-weights
+PATH``), the environment variable, and madbench's cache (``~/.cache/madbench/<file>``, or
+``$MADBENCH_CACHE``): places the user controls, never a shared temporary folder (a file
+planted in a world-writable ``/tmp`` would be loaded, and TorchScript weights are a program).
+Only then does it download into the cache, and offline it stops with a message that names the
+file, where to get it and how to pass it. A file found in the cache or downloaded must have
+the published sha256 when there is one; a file the user names explicitly is taken as given.
+The sha256 of the file a run used is recorded in its provenance (:func:`file_sha256`).
 """
 
 from __future__ import annotations
@@ -28,38 +31,50 @@ DOWNLOAD_TIMEOUT_S = 30
 
 @dataclass(frozen=True)
 class Network:
-    """A feature network's published weights: file name, address, and the environment
-    variable naming a local copy; ``also``: other places a copy may already be."""
+    """A feature network's published weights: file name, address, the environment variable
+    naming a local copy, and the published sha256 (hex) where the publisher gives one."""
 
     name: str
     filename: str
     url: str
     env: str
-    also: tuple[Path, ...] = ()
+    sha256: str | None = None
 
 
 def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "madbench")
 
 
-def _download(url: str, dest: Path) -> None:
-    """Download ``url`` to ``dest`` through a temporary file (no half-written weights)."""
+def _download(network: Network, dest: Path) -> None:
+    """Download ``network``'s weights to ``dest`` through a temporary file, checked against
+    the published sha256 before it takes the name (no half-written or altered weights)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        atomic_path(dest) as tmp,
-        urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response,
-        open(tmp, "wb") as out,
-    ):
-        shutil.copyfileobj(response, out)
+    with atomic_path(dest) as tmp:
+        with (
+            urllib.request.urlopen(network.url, timeout=DOWNLOAD_TIMEOUT_S) as response,
+            open(tmp, "wb") as out,
+        ):
+            shutil.copyfileobj(response, out)
+        _check_published(network, Path(tmp), f"the file downloaded from {network.url}")
+
+
+def _check_published(network: Network, path: Path, what: str) -> None:
+    if network.sha256 is not None and file_sha256(path) != network.sha256:
+        raise FeatureError(
+            f"{what} has sha256 {file_sha256(path)}, not the published {network.sha256} of "
+            f"{network.name}'s {network.filename}: remove it (madbench then downloads the "
+            "published file), or pass it with --feature-weights PATH to use it anyway"
+        )
 
 
 def local_copy(network: Network) -> Path | None:
-    """The copy of ``network``'s weights already on disk (madbench's cache, then the other
-    known places), or None; never downloads."""
-    for candidate in (cache_dir() / network.filename, *network.also):
-        if candidate.is_file():
-            return candidate
-    return None
+    """The copy of ``network``'s weights in madbench's cache, checked against the published
+    sha256, or None; never downloads."""
+    candidate = cache_dir() / network.filename
+    if not candidate.is_file():
+        return None
+    _check_published(network, candidate, str(candidate))
+    return candidate
 
 
 def resolve(network: Network, weights: str | os.PathLike | None = None) -> Path:
@@ -76,7 +91,7 @@ def resolve(network: Network, weights: str | os.PathLike | None = None) -> Path:
         return found
     target = cache_dir() / network.filename
     try:
-        _download(network.url, target)
+        _download(network, target)
     except (urllib.error.URLError, OSError) as exc:
         raise FeatureError(
             f"{network.name} weights are not available offline and the download failed "
