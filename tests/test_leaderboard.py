@@ -109,6 +109,7 @@ def test_rows_equal_a_hand_derivation_from_results_csv(runs, board):
 
 def test_folder_holds_csv_markdown_page_and_plots(runs, board):
     assert sorted(p.name for p in board.iterdir()) == [
+        ".madbench-leaderboard.json",
         "columns.html",
         "columns.md",
         "index.html",
@@ -185,11 +186,35 @@ def test_incomplete_runs_and_bad_input_are_refused_and_nothing_is_written(runs, 
     assert "no run here" in capsys.readouterr().err and not out.exists()
 
 
-def test_rebuild_replaces_the_folder_whole(runs, board):
-    (board / "stale.txt").write_text("left from an older build")
+def test_rebuild_replaces_the_folder_whole_but_never_a_users_file(runs, board, tmp_path):
+    """A board is rebuilt whole (its marker lists every file it holds); a folder with anything
+    else (a user's file, a board file edited since, a folder or a link) is refused, untouched,
+    and so is an --out inside a run."""
+    before = {p: p.read_bytes() for p in board.rglob("*") if p.is_file()}
+    for planted in ("notes.txt", "plots/mine.png"):
+        (board / planted).write_text("mine")
+        with pytest.raises(InputError, match=f"holds {planted} \\(not one of the"):
+            build(runs[:3], board)
+        assert (board / planted).read_text() == "mine"
+        (board / planted).unlink()
+    (board / "leaderboard.md").write_text("edited")
+    with pytest.raises(InputError, match="leaderboard.md \\(changed since"):
+        build(runs[:3], board)
+    (board / "leaderboard.md").write_bytes(before[board / "leaderboard.md"])
+    (board / "mine").mkdir()
+    with pytest.raises(InputError, match="mine/ \\(a folder"):
+        build(runs[:3], board)
+    (board / "mine").rmdir()
+    assert {p: p.read_bytes() for p in board.rglob("*") if p.is_file()} == before
+    with pytest.raises(InputError, match="lies inside the run"):
+        build(runs[:3], runs[0] / "board")
     build(runs[:3], board)
-    assert not (board / "stale.txt").exists()
     assert len(read_csv(board / "leaderboard.csv")) == 1
+    legacy = tmp_path / "legacy"  # a board from before the marker: known names only
+    build(runs[:3], legacy)
+    (legacy / ".madbench-leaderboard.json").unlink()
+    build(runs[:3], legacy)
+    assert (legacy / ".madbench-leaderboard.json").is_file()
 
 
 def test_image_runs_get_sample_grids_across_generations(tmp_path):

@@ -344,10 +344,12 @@ def claims_rows(results: list[ClaimResult], suite) -> list[dict]:
 def write_claims(results: list[ClaimResult], suite, folder) -> Path:
     """Write ``folder/claims.csv`` (atomically) and return its path."""
     from madbench.atomic import atomic_write_text
+    from madbench.leaderboard.marker import seal
     from madbench.leaderboard.publish import csv_text
 
     path = Path(folder) / "claims.csv"
     atomic_write_text(path, csv_text(claims_rows(results, suite), CLAIMS_COLUMNS))
+    seal(folder)
     return path
 
 

@@ -9,6 +9,8 @@ leaderboards/NAME/
   columns.md         what every CSV column means (columns.html: the same, for the page)
   index.html         a static page: the table and the plots (no scripts)
   plots/             PNG plots (madbench.leaderboard.plots)
+  .madbench-leaderboard.json   every file above with its sha256 (madbench.leaderboard.marker):
+                     only a folder whose contents it lists is ever replaced by a build
 ```
 
 The folder is assembled under a temporary name and renamed into place, so a failed build
@@ -38,6 +40,7 @@ from madbench.leaderboard.build import (
     group_runs,
     seed_rows,
 )
+from madbench.leaderboard.marker import foreign, seal
 from madbench.leaderboard.plots import all_plots
 from madbench.runs.lock import locked
 
@@ -222,23 +225,27 @@ def _seed_rows_in_order(groups, rows: list[dict]) -> list[dict]:
 
 def _check_out(out: Path, run_dirs) -> None:
     """Refuse an --out whose replacement would destroy something: the working folder or one
-    above it, a folder holding runs, or an existing folder that is not a leaderboard."""
+    above it, a folder holding runs or inside one, or an existing folder that holds anything
+    madbench did not put there as a leaderboard (:mod:`madbench.leaderboard.marker`)."""
     target = out.resolve()
     here = Path.cwd().resolve()
     if out.name in ("", ".", "..") or target == here or target in here.parents:
         raise InputError(f"--out {out}: name a leaderboard folder, e.g. leaderboards/NAME")
     for run in run_dirs:
-        if target == Path(run).resolve() or target in Path(run).resolve().parents:
+        run = Path(run).resolve()
+        if target == run or target in run.parents:
             raise InputError(f"--out {out}: it holds the run {run}; choose another folder")
-    if (
-        out.exists()
-        and (not out.is_dir() or any(out.iterdir()))
-        and not (out / "leaderboard.csv").is_file()
-    ):
-        raise InputError(
-            f"--out {out}: exists and is not a leaderboard (no leaderboard.csv); building "
-            "would replace it, so choose another folder"
-        )
+        if run in target.parents:
+            raise InputError(f"--out {out}: it lies inside the run {run}; choose another folder")
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise InputError(f"--out {out}: exists and is not a folder; choose another folder")
+    if out.exists():
+        found = foreign(out)
+        if found is not None:
+            raise InputError(
+                f"--out {out}: holds {found}, so it is not a leaderboard madbench built; "
+                "building would replace the folder: move that out, or choose another folder"
+            )
 
 
 def build(run_dirs, out, alpha: float = DEFAULT_ALPHA) -> list[dict]:
@@ -264,8 +271,8 @@ def _clean_stale(out: Path) -> None:
     leaderboard moved aside (``.NAME.old-PID``) goes back into place if ``out`` is missing."""
     pattern = re.compile(rf"\.{re.escape(out.name)}\.(tmp|old)-\d+")
     for stale in sorted(out.parent.iterdir()):
-        if not (stale.is_dir() and pattern.fullmatch(stale.name)):
-            continue
+        if stale.is_symlink() or not (stale.is_dir() and pattern.fullmatch(stale.name)):
+            continue  # (a link of that name is not a build's folder: never followed)
         if stale.name.startswith(f".{out.name}.old-") and not out.exists():
             os.replace(stale, out)
         else:
@@ -285,6 +292,7 @@ def _write(groups, rows: list[dict], out: Path) -> None:
         (tmp / "columns.md").write_text(columns_text())
         (tmp / "columns.html").write_text(columns_html())
         (tmp / "index.html").write_text(html_page(out.name, rows, plots))
+        seal(tmp)
         fsync_tree(tmp)
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
         if out.exists():
