@@ -17,12 +17,15 @@ with V2 and V4 the variances of the half- and quarter-sample values, the varianc
 ``V2 / 3``. The interval is the estimate plus or minus the normal quantile times that
 standard error, clipped to the metric's range (:mod:`madbench.metrics.ranges`).
 
+The k-NN metrics get the half-sample spread alone: their quarter samples are not smaller
+copies of the same statistic (the k-NN balls grow), and the correction made them worse.
+
 Coverage, by simulation (:mod:`madbench.checks.calibration`; figures in docs/metrics.md): on
-Gaussians at n = 360 in d = 84 (LeNet's width), 400 draws, recall, density, coverage and FID
-cover their expected value 93-95 % of the time; precision over-covers (98 %: its half-sample
-spread is about 15 % too wide) and KID under-covers (91 %). The copying metrics are left
-out: they carry their own test (``memorised_p``), and a half-sample of the training set is
-not what the model saw.
+Gaussians in d = 84 (LeNet's width), 400 draws at n = 360 and at n = 1000, FID covers its
+expected value 94.5-94.8 % of the time, recall, coverage and density 92.2-97.3 %; precision
+over-covers at n = 360 (98 %: its half-sample spread is 10-15 % too wide) and KID
+under-covers there (91 %). The copying metrics are left out: they carry their own test
+(``memorised_p``), and a half-sample of the training set is not what the model saw.
 """
 
 from __future__ import annotations
