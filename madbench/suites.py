@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,13 +104,51 @@ def _typed(exp: dict, key: str, kind: type, where: str, default):
     return value
 
 
+#: The most YAML nodes a suite file may hold once its aliases are expanded (an alias repeats a
+#: whole subtree: nine nested aliases of nine make 387 million nodes from 900 bytes).
+MAX_YAML_NODES = 100_000
+#: The most runs one suite may plan (every combination of its ``vary`` values, every seed).
+MAX_RUNS = 10_000
+
+
+def _expanded_nodes(node, sizes: dict) -> int:
+    """How many nodes ``node`` stands for with every alias expanded (shared subtrees counted
+    as often as they are used, each computed once)."""
+    if id(node) not in sizes:
+        sizes[id(node)] = 1  # a node that contains itself counts once, not forever
+        if isinstance(node, yaml.SequenceNode):
+            sizes[id(node)] += sum(_expanded_nodes(child, sizes) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            sizes[id(node)] += sum(
+                _expanded_nodes(key, sizes) + _expanded_nodes(value, sizes)
+                for key, value in node.value
+            )
+    return sizes[id(node)]
+
+
+def read_yaml(path: Path):
+    """``path``'s YAML (safe types only), refused beyond :data:`MAX_YAML_NODES` expanded nodes
+    before anything is built from it."""
+    try:
+        loader = yaml.SafeLoader(path.read_text())
+        try:
+            node = loader.get_single_node()
+            if node is not None and _expanded_nodes(node, {}) > MAX_YAML_NODES:
+                raise InputError(
+                    f"{path}: more than {MAX_YAML_NODES:,} YAML nodes once its aliases are "
+                    "expanded; a suite needs far fewer (write it without nested aliases)"
+                )
+            return None if node is None else loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except (yaml.YAMLError, UnicodeDecodeError, OSError, RecursionError) as exc:
+        raise DataFileError(f"{path}: not a readable YAML file ({one_line(exc)})") from None
+
+
 def load_suite(suite: str) -> Suite:
     """The suite's name, runs and claims, every entry checked before anything runs."""
     path = suite_path(suite)
-    try:
-        spec = yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError, OSError, RecursionError) as exc:
-        raise DataFileError(f"{path}: not a readable YAML file ({one_line(exc)})") from None
+    spec = read_yaml(path)
     if not isinstance(spec, dict) or not isinstance(spec.get("experiments"), list):
         raise InputError(f"{path}: a suite needs 'name' and a list of 'experiments'")
     runs = []
@@ -154,6 +193,12 @@ def _expand(exp: dict, number: int, where: str) -> list[PlannedRun]:
         raise InputError(f"{where}: seeds must be a list of integers")
     if not isinstance(exp.get("model"), str):
         raise InputError(f"{where}: needs model, data and protocol")
+    planned = len(seeds) * math.prod(len(v) for v in vary.values())
+    if planned > MAX_RUNS:
+        raise InputError(
+            f"{where}: its vary values and seeds make {planned:,} runs, more than a suite may "
+            f"plan ({MAX_RUNS:,})"
+        )
     names, runs = list(vary), []
     for combo in itertools.product(*vary.values()):
         fields = {**params, "data": exp.get("data"), "protocol": exp.get("protocol")}

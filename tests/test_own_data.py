@@ -299,7 +299,7 @@ def test_a_small_set_gets_sizes_it_holds_and_offline_hints(
 
     monkeypatch.setenv(weights.CACHE_ENV, str(tmp_path / "empty-cache"))
     monkeypatch.delenv(features.INCEPTION.env, raising=False)
-    offline = dataclasses.replace(features.INCEPTION, url="http://127.0.0.1:9/x.pt", also=())
+    offline = dataclasses.replace(features.INCEPTION, url="http://127.0.0.1:9/x.pt")
     monkeypatch.setattr(features, "INCEPTION", offline)
     capsys.readouterr()
     args = ["evaluate", "--model", "gmm", "--data", small_gray, "--generations", "1"]

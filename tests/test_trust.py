@@ -574,3 +574,44 @@ def test_runs_that_differ_only_in_their_threads_are_not_pooled(tmp_path):
     groups = group_runs([one, two])
     assert sorted(len(g) for g in groups) == [1, 1]
     assert {g[0].setting()["threads"] for g in groups} == {1, 2}
+
+
+# -- sizes bounded before anything is allocated or written -------------------------------------
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--eval-n", "1000000000000"], "eval_n must be at most 10,000,000"),
+        (["--generations", "1000000000000"], "generations must be at most 10,000"),
+        (["--n-ini", "9000000", "--data", "gaussian-3000"], "GiB for their arrays"),
+        (["--seed", "-1"], "seed must lie in 0 to 4294967295"),
+        (["--seed", "99999999999999999999999999"], "seed must lie in 0 to 4294967295"),
+        (["--threads", "100000"], "threads must lie in 1 to this machine's"),
+        (["--eval-n", "3", "--k", "1"], "KID needs at least 2 samples per set"),
+    ],
+)
+def test_sizes_beyond_what_can_run_are_one_line_and_write_nothing(tmp_path, capsys, args, message):
+    out = tmp_path / "run"
+    base = ["evaluate", "--model", "gaussian", "--data", "gaussian-2", "--out", str(out)]
+    assert main([*base, *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_suites_with_alias_bombs_or_huge_grids_are_refused_before_expanding(tmp_path, capsys):
+    bomb = ["name: bomb", 'a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for level, previous in zip("bcdefghi", "abcdefgh", strict=True):
+        bomb.append(f"{level}: &{level} [" + ",".join([f"*{previous}"] * 9) + "]")
+    (tmp_path / "bomb.yaml").write_text("\n".join([*bomb, "experiments: *i"]) + "\n")
+    started = time.perf_counter()
+    assert main(["reproduce", str(tmp_path / "bomb.yaml"), "--list"]) == 2
+    assert "more than 100,000 YAML nodes" in capsys.readouterr().err
+    values = "[" + ", ".join(str(v) for v in range(1, 11)) + "]"
+    (tmp_path / "grid.yaml").write_text(
+        "name: grid\nexperiments:\n  - {model: gaussian, data: gaussian-2, protocol: "
+        f"fully-synthetic, seeds: {values},\n     vary: {{n_ini: {values}, n_synth: {values}, "
+        f"eval_n: {values}, k: {values}, generations: {values}}}}}\n"
+    )
+    assert main(["reproduce", str(tmp_path / "grid.yaml"), "--list"]) == 2
+    assert "make 1,000,000 runs, more than a suite may plan" in capsys.readouterr().err
+    assert time.perf_counter() - started < 20

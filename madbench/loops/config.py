@@ -7,6 +7,7 @@ share a seed share every draw their settings allow (common random numbers).
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -98,8 +99,15 @@ class RunConfig:
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
 
     def __post_init__(self):
-        if not isinstance(self.threads, int) or self.threads < 1:
-            raise InputError(f"threads must be an integer >= 1, got {self.threads!r}")
+        cpus = os.cpu_count() or 1
+        if isinstance(self.threads, bool) or not isinstance(self.threads, int):
+            raise InputError(f"threads must be an integer, got {self.threads!r}")
+        if not 1 <= self.threads <= cpus:
+            raise InputError(
+                f"threads must lie in 1 to this machine's {cpus} CPUs, got {self.threads} (a "
+                "run's numbers depend on its thread count: resume a run on a machine with at "
+                "least as many CPUs)"
+            )
 
     def as_dict(self) -> dict:
         return {

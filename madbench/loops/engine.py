@@ -37,6 +37,7 @@ from madbench.loops.config import (
 )
 from madbench.loops.realdata import REFERENCE_ARRAY, RealData, reference_size
 from madbench.loops.scoring import Scorer
+from madbench.metrics.kid import check_kid_sizes
 from madbench.metrics.spaces import digest, feature_space, probe
 from madbench.metrics.validate import check_k
 from madbench.runs.lock import locked
@@ -114,6 +115,11 @@ class Loop:
         if self.conditional and self.real.pool_labels is None:
             raise InputError(f"{config.model} is conditional but {config.data} has no labels")
         check_k(self.p.k, self.real.eval_n, self.real.eval_n)
+        scoring = config.scoring
+        if "kid" in scoring.metrics:
+            check_kid_sizes(
+                self.real.eval_n, self.real.eval_n, scoring.kid_subsets, scoring.kid_subset_size
+            )
         try:
             self.extractor = feature_space(
                 config.scoring.features, self.real.dataset, weights=feature_weights

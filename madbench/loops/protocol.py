@@ -45,6 +45,12 @@ from madbench.metrics.knn import DEFAULT_K
 #: for every protocol, generated images brought into the data's domain.
 PROTOCOL_VERSION = 2
 NAMES = ("fully-synthetic", "synthetic-augmentation", "fresh-data")
+#: Documented limits, checked before anything is drawn or written: generations trained; samples
+#: in any one set (n_ini, n_real, n_synth, eval_n) and in the largest training set (accumulate
+#: grows it); seeds are 32-bit (numpy's SeedSequence takes more, the run's derived seeds do not).
+MAX_GENERATIONS = 10_000
+MAX_SAMPLES = 10_000_000
+MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,17 @@ class Protocol:
         for field in ("generations", "n_ini", "n_synth", "k", "eval_n"):
             if not isinstance(getattr(self, field), int) or getattr(self, field) < 1:
                 problems.append(f"{field} must be an integer >= 1, got {getattr(self, field)!r}")
+        for field, most in (
+            ("generations", MAX_GENERATIONS),
+            *((f, MAX_SAMPLES) for f in ("n_ini", "n_real", "n_synth", "eval_n")),
+        ):
+            value = getattr(self, field)
+            if isinstance(value, int) and value > most:
+                problems.append(f"{field} must be at most {most:,}, got {value:,}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            problems.append(f"seed must be an integer, got {self.seed!r}")
+        elif not 0 <= self.seed <= MAX_SEED:
+            problems.append(f"seed must lie in 0 to {MAX_SEED} (2^32 - 1), got {self.seed}")
         if self.name == "fresh-data" and self.n_real < 1:
             problems.append("fresh-data needs n_real >= 1 new real samples per generation")
         if self.name != "fresh-data" and self.n_real != 0:
@@ -85,6 +102,12 @@ class Protocol:
             problems.append(f"retrain must be scratch or warm, got {self.retrain!r}")
         if not 0.0 < self.bias <= 1.0:
             problems.append(f"bias (lambda) must be in (0, 1], got {self.bias}")
+        if not problems and max(self.training_sizes()) > MAX_SAMPLES:
+            problems.append(
+                f"the largest training set would hold {max(self.training_sizes()):,} samples, "
+                f"more than {MAX_SAMPLES:,}: fewer generations, a smaller n_synth, or a source "
+                "other than accumulate"
+            )
         if problems:
             raise InputError("; ".join(problems))
 

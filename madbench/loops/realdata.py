@@ -9,6 +9,7 @@ the same for every generation and every protocol of a seed.
 
 from __future__ import annotations
 
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -27,6 +28,28 @@ def real_need(protocol: str, n_ini: int, generations: int, n_real: int) -> tuple
             f"n_ini + (generations - 1) * n_real = {n_ini} + {generations - 1} * {n_real} = {need}",
         )
     return n_ini, f"n_ini = {n_ini}"
+
+
+def physical_memory() -> int | None:
+    """This machine's physical memory in bytes (None where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def check_memory(protocol, shape, data: str) -> None:
+    """Refuse sizes whose arrays cannot fit this machine's memory, before any is allocated: the
+    largest training set, a generation's samples and the evaluation sets, as float64."""
+    per_sample = 8 * int(np.prod(shape))
+    samples = max(protocol.training_sizes()) + protocol.n_synth + 3 * protocol.eval_n
+    have = physical_memory()
+    if have is not None and samples * per_sample > have:
+        raise InputError(
+            f"{data}: these sizes need about {samples * per_sample / 2**30:,.1f} GiB for their "
+            f"arrays ({samples:,} samples of {per_sample:,} bytes), more than this machine's "
+            f"{have / 2**30:.1f} GiB: lower --n-ini, --n-synth or --eval-n"
+        )
 
 
 def fit_sizes(data: str, data_dir, protocol: str, params: dict, echo) -> dict:
@@ -94,6 +117,7 @@ class RealData:
         self.classes = self.dataset.classes
         # The files are verified when first read, below.
         self.hashes = file_hashes(self.dataset)
+        check_memory(p, self.dataset.shape, config.data)
         need, formula = real_need(p.name, p.n_ini, p.generations, p.n_real)
         try:
             pool = self.dataset.train_pool(need, seed=p.seed)

@@ -113,6 +113,17 @@ def subset_size_for(n_real: int, n_fake: int, subset_size: int, n_subsets: int) 
     return max(2, smaller // 2)
 
 
+def check_kid_sizes(n_real: int, n_fake: int, n_subsets: int, subset_size: int) -> None:
+    """Refuse set and subset sizes KID cannot use (before anything is computed or written)."""
+    if n_subsets < 1:
+        raise InputError(f"n_subsets must be >= 1, got {n_subsets}")
+    if min(n_real, n_fake) < (2 if n_subsets == 1 else 4) or subset_size < 2:
+        raise InputError(
+            f"KID needs at least 2 samples per set (4 with several subsets) and subsets of at "
+            f"least 2, got {n_real} real, {n_fake} fake, subset size {subset_size}"
+        )
+
+
 def kid(
     real,
     fake,
@@ -143,15 +154,9 @@ def kid_subsets(real, fake, n_subsets, subset_size, seed, feature_scale):
     r = as_features(real, "real")
     f = as_features(fake, "fake")
     check_same_dim(r, f)
-    if n_subsets < 1:
-        raise InputError(f"n_subsets must be >= 1, got {n_subsets}")
     if not (np.isfinite(feature_scale) and feature_scale > 0):
         raise InputError(f"feature_scale must be a positive number, got {feature_scale}")
-    if min(r.shape[0], f.shape[0]) < (2 if n_subsets == 1 else 4) or subset_size < 2:
-        raise InputError(
-            f"KID needs at least 2 samples per set (4 with several subsets) and subsets of at "
-            f"least 2, got {r.shape[0]} real, {f.shape[0]} fake, subset size {subset_size}"
-        )
+    check_kid_sizes(r.shape[0], f.shape[0], n_subsets, subset_size)
     size = subset_size_for(r.shape[0], f.shape[0], subset_size, n_subsets)
     rng = np.random.default_rng(seed)
     picks = [
