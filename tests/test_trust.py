@@ -420,6 +420,56 @@ def test_gzip_bomb_is_refused_with_bounded_memory(tmp_path):
     assert peak < 4 * 2**20
 
 
+def _zeros_npz(path, shape):
+    """A .npz whose member x declares ``shape`` float64 zeros, written in chunks (never held)."""
+    import io
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": shape}
+    )
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("x.npy", "w", force_zip64=True) as member:
+            member.write(header.getvalue())
+            for _ in range(int(np.prod(shape)) * 8 // 2**24):
+                member.write(bytes(2**24))
+
+
+def test_small_files_that_declare_huge_arrays_are_refused_before_reading(tmp_path, capsys):
+    """A .npz of 256 MiB of zeros in about 256 KB and a gzip IDX likewise: one line, exit 2,
+    refused from their headers (a ratio of 200:1 is a bomb) with nothing decompressed, and
+    nothing added."""
+    import gzip
+    import struct
+    import tracemalloc
+
+    from madbench.data.idx import write_idx
+
+    _zeros_npz(tmp_path / "bomb.npz", (2**25,))
+    assert (tmp_path / "bomb.npz").stat().st_size < 2**20
+    idx = tmp_path / "idx"
+    idx.mkdir()
+    with gzip.open(idx / "train-images-idx3-ubyte.gz", "wb") as handle:
+        handle.write(bytes([0, 0, 8, 3]) + struct.pack(">3I", 2**18, 32, 32))
+        for _ in range(16):
+            handle.write(bytes(2**24))
+    write_idx(idx / "train-labels-idx1-ubyte.gz", np.zeros(2**18, np.uint8), compress=True)
+    write_idx(idx / "t10k-images-idx3-ubyte.gz", np.zeros((10, 28, 28), np.uint8), compress=True)
+    write_idx(idx / "t10k-labels-idx1-ubyte.gz", np.zeros(10, np.uint8), compress=True)
+    tracemalloc.start()
+    for source in (tmp_path / "bomb.npz", idx):
+        assert main(["data", "add", "bomb", "--from", str(source)]) == 2
+        err = capsys.readouterr().err
+        assert "compression ratio beyond 200:1" in err and err.count("\n") == 1
+    assert main(["metrics", str(tmp_path / "bomb.npz"), str(tmp_path / "bomb.npz")]) == 2
+    assert "compression ratio beyond 200:1" in capsys.readouterr().err
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 64 * 2**20, peak  # far below the 256 MiB declared
+    assert main(["data", "list"]) == 0 and "bomb" not in capsys.readouterr().out
+
+
 def test_manifest_paths_cannot_leave_the_data_folder(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MADBENCH_HOME", str(tmp_path))
     (tmp_path / "manifests").mkdir()

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from madbench.errors import DataFileError
+from madbench.limits import check_declared
 
 DTYPES = {
     0x08: np.dtype(np.uint8),
@@ -77,9 +78,42 @@ def parse_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
     )
 
 
+def declared_bytes(path: str | os.PathLike) -> int:
+    """The size an IDX file's header declares (header included), read from its first bytes
+    only (through gzip when compressed), checked against what may be read
+    (:func:`madbench.limits.check_declared`) before anything more is decompressed."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            gzipped = handle.read(2) == GZIP_MAGIC
+            handle.seek(0)
+            source = gzip.GzipFile(fileobj=handle) if gzipped else handle
+            head = source.read(4)
+            ndim = head[3] if len(head) == 4 else 0
+            head += source.read(4 * ndim)
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: no such file") from None
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise DataFileError(f"{path}: cannot be read ({exc})") from None
+    if len(head) < 4 or head[:2] != b"\x00\x00" or head[2] not in DTYPES:
+        raise DataFileError(f"{path}: not an IDX file (header {head[:4]!r})")
+    if len(head) < 4 + 4 * ndim:
+        raise DataFileError(f"{path}: truncated IDX header ({len(head)} bytes)")
+    shape = struct.unpack(f">{ndim}I", head[4:])
+    declared = len(head) + math.prod(shape) * DTYPES[head[2]].itemsize
+    check_declared(str(path), declared, path.stat().st_size)
+    return declared
+
+
+def read_idx_file(path: str | os.PathLike) -> bytes:
+    """An IDX file's (decompressed) bytes, its declared size checked before reading
+    (:func:`declared_bytes`), and never more than it declares read."""
+    return read_bytes(path, limit=declared_bytes(path))
+
+
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (``.gz`` or not) into a numpy array."""
-    return parse_idx(read_bytes(path), str(path))
+    return parse_idx(read_idx_file(path), str(path))
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray, *, compress: bool = False) -> None:

@@ -113,7 +113,7 @@ def check_new_name(name: str) -> None:
 
 def write_idx_manifest(name: str, directory: str | os.PathLike, *, classes: int = 10) -> Path:
     """Describe the four MNIST-style IDX files in ``directory`` by a new manifest ``name``."""
-    from madbench.data.idx import parse_idx
+    from madbench.data.idx import parse_idx, read_idx_file
 
     directory = Path(directory).resolve()
     check_new_name(name)
@@ -123,7 +123,7 @@ def write_idx_manifest(name: str, directory: str | os.PathLike, *, classes: int 
         found = sorted(directory.glob(f"{stem}*"))
         if len(found) != 1:
             raise DataFileError(f"{directory}: expected one {stem}* IDX file, found {len(found)}")
-        data = read_bytes(found[0])
+        data = read_idx_file(found[0])
         array = parse_idx(data, str(found[0]))
         files[key] = {
             "path": found[0].name,

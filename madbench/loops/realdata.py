@@ -9,13 +9,13 @@ the same for every generation and every protocol of a seed.
 
 from __future__ import annotations
 
-import os
 from typing import NamedTuple
 
 import numpy as np
 
 from madbench.data.datasets import file_hashes, get_dataset
 from madbench.errors import DataFileError, InputError
+from madbench.limits import physical_memory
 from madbench.loops.config import EVAL_REAL, RunConfig, derived_seed
 
 
@@ -28,14 +28,6 @@ def real_need(protocol: str, n_ini: int, generations: int, n_real: int) -> tuple
             f"n_ini + (generations - 1) * n_real = {n_ini} + {generations - 1} * {n_real} = {need}",
         )
     return n_ini, f"n_ini = {n_ini}"
-
-
-def physical_memory() -> int | None:
-    """This machine's physical memory in bytes (None where the OS does not say)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, OSError, ValueError):
-        return None
 
 
 def check_memory(protocol, shape, data: str) -> None:
