@@ -470,6 +470,22 @@ def test_small_files_that_declare_huge_arrays_are_refused_before_reading(tmp_pat
     assert main(["data", "list"]) == 0 and "bomb" not in capsys.readouterr().out
 
 
+def test_images_beyond_pils_pixel_limit_are_one_line(tmp_path, monkeypatch, capsys):
+    """PIL refuses an image whose header declares more pixels than its decompression-bomb
+    limit; data add says so in one line (the limit lowered here so a small image trips it)."""
+    from PIL import Image
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((64, 64), 40 * i, np.uint8)).save(folder / f"{i}.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    assert main(["data", "add", "big", "--from", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "not a readable image" in err and "decompression bomb" in err.lower()
+    assert err.count("\n") == 1
+
+
 def test_manifest_paths_cannot_leave_the_data_folder(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MADBENCH_HOME", str(tmp_path))
     (tmp_path / "manifests").mkdir()

@@ -41,7 +41,7 @@ from madbench.data.domain import Domain
 from madbench.data.manifest import check_new_name, write_idx_manifest
 from madbench.errors import DataFileError, InputError
 from madbench.home import user
-from madbench.imagefiles import IMAGE_EXTENSIONS, list_images
+from madbench.imagefiles import IMAGE_EXTENSIONS, list_images, unreadable_image_errors
 from madbench.npfiles import load_npy, load_npz
 
 
@@ -81,13 +81,13 @@ def _image_files(folder: Path) -> tuple[list[Path], list[int] | None, tuple[str,
 
 def _open(path: Path, data: bytes):
     """A PIL image of ``data`` (the bytes of ``path``), or a one-line error naming it."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     try:
         image = Image.open(io.BytesIO(data))
         image.load()
         return image
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except unreadable_image_errors() as exc:
         raise DataFileError(f"{path}: not a readable image ({exc}); fix or remove it") from None
 
 
@@ -97,7 +97,7 @@ def read_image_folder(folder, *, size: int | None = None, progress: bool | None 
     Two passes: the images' modes first (headers only), then each image decoded, converted
     and stored one at a time, so memory holds the result and one image, with a progress bar
     on terminals (``progress=None``)."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
     from tqdm import tqdm
 
     folder = Path(folder)
@@ -107,7 +107,7 @@ def read_image_folder(folder, *, size: int | None = None, progress: bool | None 
         try:
             with Image.open(path) as image:
                 colour = colour or image.mode not in ("1", "L", "I", "I;16", "F")
-        except (UnidentifiedImageError, OSError, ValueError) as exc:
+        except unreadable_image_errors() as exc:
             raise DataFileError(f"{path}: not a readable image ({exc}); fix or remove it") from None
     mode, digest, arrays, first = "RGB" if colour else "L", hashlib.sha256(), [], None
     bar = tqdm(

@@ -23,6 +23,8 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from madbench.errors import DataFileError  # noqa: E402
+from madbench.imagefiles import unreadable_image_errors  # noqa: E402
 from madbench.leaderboard.build import Run  # noqa: E402
 
 #: Line styles: every label (setting) gets its own colour and marker.
@@ -210,8 +212,12 @@ def samples_plot(runs: list[Run], path: Path) -> bool:
         return False
     fig, axes = plt.subplots(1, len(gens), figsize=(2.8 * len(gens), 3.0))
     for ax, t, f in zip(np.atleast_1d(axes), gens, files, strict=True):
-        with Image.open(f) as png:
-            ax.imshow(np.asarray(png), cmap="gray", vmin=0, vmax=255)
+        try:
+            with Image.open(f) as png:
+                ax.imshow(np.asarray(png), cmap="gray", vmin=0, vmax=255)
+        except unreadable_image_errors() as exc:
+            plt.close(fig)
+            raise DataFileError(f"{f}: not a readable sample grid ({exc})") from None
         ax.set_title(f"generation {t}")
         ax.axis("off")
     p = run.config["protocol"]

@@ -17,7 +17,7 @@ import numpy as np
 
 from madbench.devices import pick_device
 from madbench.errors import DataFileError, FeatureError
-from madbench.imagefiles import list_images
+from madbench.imagefiles import list_images, unreadable_image_errors
 from madbench.metrics.features import as_uint8_rgb
 from madbench.metrics.weights import Network, file_sha256, resolve
 
@@ -99,7 +99,7 @@ class DinoV2Features:
 
     def folder(self, folder) -> np.ndarray:
         """Features (n_images, d) of every image under ``folder``, in sorted file order."""
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image
 
         files = list_images(folder)
         if not files:
@@ -110,7 +110,7 @@ class DinoV2Features:
                 try:
                     with Image.open(file) as image:
                         yield image.convert("RGB")
-                except (UnidentifiedImageError, OSError) as exc:
+                except unreadable_image_errors() as exc:
                     raise FeatureError(f"{file}: not a readable image ({exc})") from None
 
         return self._features(images())

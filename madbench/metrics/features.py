@@ -29,7 +29,7 @@ import numpy as np
 
 from madbench.devices import pick_device
 from madbench.errors import FeatureError
-from madbench.imagefiles import IMAGE_EXTENSIONS, list_images
+from madbench.imagefiles import IMAGE_EXTENSIONS, list_images, unreadable_image_errors
 from madbench.metrics.validate import as_features
 from madbench.metrics.weights import Network, file_sha256, resolve
 
@@ -180,7 +180,7 @@ class InceptionFeatures:
                 description=f"Inception features of {Path(folder).name}",
                 verbose=sys.stderr.isatty(),  # a progress bar on terminals, not into logs
             )
-        except OSError as exc:  # PIL: UnidentifiedImageError, truncated files
+        except unreadable_image_errors() as exc:
             first = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
             raise FeatureError(
                 f"{folder}: an image cannot be read ({first}); fix or remove it"
