@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import os
 import sys
 import warnings
@@ -201,7 +202,11 @@ def metrics(
         progress=True,
     )
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        missing = [k for k, v in report.items() if isinstance(v, float) and not math.isfinite(v)]
+        for key in missing:  # JSON has no NaN or Infinity: null, said once on stderr
+            click.echo(f"madbench: note: {key} is undefined for these sets (null)", err=True)
+            report[key] = None
+        click.echo(json.dumps(report, indent=2, allow_nan=False))
         return
     keys = [key for key in METRIC_KEYS if key in report]
     width = max(len(key) for key in keys)

@@ -681,3 +681,32 @@ def test_suites_with_alias_bombs_or_huge_grids_are_refused_before_expanding(tmp_
     assert main(["reproduce", str(tmp_path / "grid.yaml"), "--list"]) == 2
     assert "make 1,000,000 runs, more than a suite may plan" in capsys.readouterr().err
     assert time.perf_counter() - started < 20
+
+
+# -- numbers stay valid JSON and scale-invariant ------------------------------------------------
+def test_overflowing_kid_is_refused_and_json_never_holds_infinity(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "a.npy", rng.standard_normal((100, 4)) * 1e30)
+    np.save(tmp_path / "b.npy", rng.standard_normal((100, 4)) * 1.1e30)
+    assert main(["metrics", str(tmp_path / "a.npy"), str(tmp_path / "b.npy"), "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "KID's spread over subsets overflows float64" in err and err.count("\n") == 1
+    np.save(tmp_path / "c.npy", rng.standard_normal((100, 4)))
+    np.save(tmp_path / "d.npy", rng.standard_normal((100, 4)))
+    assert main(["metrics", str(tmp_path / "c.npy"), str(tmp_path / "d.npy"), "--json"]) == 0
+    json.loads(capsys.readouterr().out)  # strict JSON
+
+
+def test_vendi_does_not_depend_on_the_features_scale():
+    from madbench.metrics.vendi import vendi_score
+
+    x = np.random.default_rng(1).standard_normal((50, 6))
+    for scale in (1e-170, 1e-30, 1e30, 1e170):
+        assert np.isclose(vendi_score(x * scale), vendi_score(x), rtol=1e-12), scale
+
+
+def test_labels_are_class_indices_within_a_limit(tmp_path, capsys):
+    x = np.random.default_rng(2).random((20, 3))
+    np.savez(tmp_path / "labels.npz", x=x, y=np.array([2**62] + [0] * 19))
+    assert main(["data", "add", "huge-labels", "--from", str(tmp_path / "labels.npz")]) == 2
+    assert "labels must be class indices 0 to 99,999" in capsys.readouterr().err

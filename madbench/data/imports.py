@@ -79,6 +79,10 @@ def _image_files(folder: Path) -> tuple[list[Path], list[int] | None, tuple[str,
     return files, labels, names
 
 
+#: Labels are class indices below this (classes are counted as the largest label + 1).
+MAX_CLASSES = 100_000
+
+
 def _open(path: Path, data: bytes):
     """A PIL image of ``data`` (the bytes of ``path``), or a one-line error naming it."""
     from PIL import Image
@@ -158,6 +162,11 @@ def read_array_file(path) -> Samples:
     if y is not None:
         if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer) or (y < 0).any():
             raise InputError(f"{path}: y must hold one label >= 0 per sample, got {y.shape}")
+        if y.size and y.max() >= MAX_CLASSES:
+            raise InputError(
+                f"{path}: label {y.max()} would make {int(y.max()) + 1:,} classes; labels must "
+                f"be class indices 0 to {MAX_CLASSES - 1:,}"
+            )
         y = y.astype(np.int64)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return Samples(x, y, None, digest)

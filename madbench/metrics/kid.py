@@ -169,9 +169,12 @@ def kid_subsets(real, fake, n_subsets, subset_size, seed, feature_scale):
 def kid_result(values: np.ndarray, size: int, seed: int, feature_scale: float) -> KidResult:
     """KID from the per-subset MMD^2 ``values``; an overflowed value is refused in one line."""
     check_no_overflow(values, "KID's cubic kernel")
+    with np.errstate(over="ignore", invalid="ignore"):
+        std = values.std()
+    check_no_overflow(std, "KID's spread over subsets")  # squares of values near 1e154 overflow
     return KidResult(
         mean=float(values.mean()),
-        std=float(values.std()),
+        std=float(std),
         n_subsets=len(values),
         subset_size=size,
         seed=seed,

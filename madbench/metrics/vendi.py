@@ -40,6 +40,9 @@ def vendi_score(features, *, q: float = 1.0) -> float:
     x = as_features(features, "features").astype(np.float64)
     if not (q == np.inf or (np.isfinite(q) and q > 0)):
         raise InputError(f"q must be > 0 (or inf), got {q}")
+    # Each row scaled by a power of two to a largest magnitude in [0.5, 1): exact, the same
+    # direction, and its norm neither underflows (rows near 1e-170) nor overflows (1e+170).
+    x = np.ldexp(x, -np.frexp(np.abs(x).max(axis=1))[1][:, None])
     norms = np.linalg.norm(x, axis=1)
     if (norms == 0).any():  # one more direction, shared by the zero rows only
         x = np.hstack([x, (norms == 0)[:, None].astype(np.float64)])
