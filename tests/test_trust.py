@@ -710,3 +710,64 @@ def test_labels_are_class_indices_within_a_limit(tmp_path, capsys):
     np.savez(tmp_path / "labels.npz", x=x, y=np.array([2**62] + [0] * 19))
     assert main(["data", "add", "huge-labels", "--from", str(tmp_path / "labels.npz")]) == 2
     assert "labels must be class indices 0 to 99,999" in capsys.readouterr().err
+
+
+# -- a run holds only its own files ---------------------------------------------------------------
+def test_links_inside_a_run_are_refused_and_never_followed(finished, tmp_path, capsys):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("keep")
+    cases = {
+        "a file": lambda run: (run / "gen-002" / "extra.npy").symlink_to(outside / "keep.txt"),
+        "a folder": lambda run: (run / "gen-002" / "more").symlink_to(outside),
+        "a generation": lambda run: (
+            shutil.move(run / "gen-005", tmp_path / "gen-005-moved"),
+            (run / "gen-005").symlink_to(tmp_path / "gen-005-moved"),
+        ),
+    }
+    for what, plant in cases.items():
+        run = shutil.copytree(finished, tmp_path / what.replace(" ", "-"))
+        plant(run)
+        code, err = resume(run, capsys)
+        assert code == 2 and "is a symbolic link" in err, what
+        assert main(["leaderboard", "build", str(run), "--out", str(tmp_path / "lb")]) == 2
+        assert "is a symbolic link" in capsys.readouterr().err, what
+    stale = shutil.copytree(finished, tmp_path / "stale")
+    cut_to(stale, 3)
+    (stale / ".gen-004.tmp-1").symlink_to(outside)  # a dead writer's temporary name, as a link
+    assert resume(stale, capsys)[0] == 0  # the link removed, its target untouched
+    assert (outside / "keep.txt").read_text() == "keep" and not (stale / ".gen-004.tmp-1").exists()
+
+
+def test_a_failed_row_past_the_last_generation_is_refused(finished, tmp_path, capsys):
+    run = shutil.copytree(finished, tmp_path / "run")
+    lines = (run / "results.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    extra = dict.fromkeys(header, "")
+    extra.update(generation="6", status="failed", error="made up")
+    (run / "results.csv").write_text("\n".join([*lines, ",".join(extra[c] for c in header)]) + "\n")
+    assert main(["leaderboard", "build", str(run), "--out", str(tmp_path / "lb")]) == 2
+    assert "no finished generation backs" in capsys.readouterr().err
+
+
+def test_a_manifest_location_never_imports_a_module(tmp_path, monkeypatch, capsys):
+    """A package location is found without importing it (its code never runs); a name that is
+    not an installed package is one line."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("MADBENCH_HOME", str(home))
+    (home / "manifests").mkdir(parents=True)
+    shipped = Path(__file__).resolve().parent.parent / "madbench/resources/manifests/digits.yaml"
+    text = shipped.read_text()
+    (home / "manifests" / "mine.yaml").write_text(
+        text.replace("name: digits", "name: mine").replace("package:sklearn", "package:antigravity")
+    )
+    sys.modules.pop("antigravity", None)
+    monkeypatch.setattr("webbrowser.open", lambda *a, **k: pytest.fail("antigravity ran"))
+    main(["data", "list"])
+    main(["data", "verify", "mine"])
+    assert "antigravity" not in sys.modules
+    (home / "manifests" / "mine.yaml").write_text(
+        text.replace("name: digits", "name: mine").replace("package:sklearn", "package:no_such_pkg")
+    )
+    assert main(["data", "verify", "mine"]) == 2
+    assert "'no_such_pkg', which is not an installed package" in capsys.readouterr().err

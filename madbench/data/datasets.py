@@ -21,6 +21,7 @@ of the train split, the same rows whatever ``n`` is, so that loops asking for mo
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import io
 import re
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from madbench.data import shapes
 from madbench.data.domain import Domain
 from madbench.data.idx import parse_idx
 from madbench.data.imports import read_npz_splits
-from madbench.errors import InputError
+from madbench.errors import DataFileError, InputError
 
 SPLITS = ("train", "test")
 #: Stream of the permutation that orders a stored train split into a loop's real pool.
@@ -189,9 +190,15 @@ def _location(manifest: manifests.Manifest, data_dir) -> Path:
     if data_dir is not None:
         return Path(data_dir)
     if manifest.location and manifest.location.startswith("package:"):
+        # Found, never imported: a manifest must not make madbench run a module's code.
         package, _, sub = manifest.location[len("package:") :].partition("/")
-        module = __import__(package)
-        return Path(module.__file__).parent / sub
+        spec = importlib.util.find_spec(package) if package.isidentifier() else None
+        if spec is None or not spec.submodule_search_locations:
+            raise DataFileError(
+                f"{manifest.name}: its location names {package!r}, which is not an installed "
+                "package (a location is a folder, or package:NAME/SUBFOLDER)"
+            )
+        return Path(list(spec.submodule_search_locations)[0]) / sub
     return Path(manifest.location)
 
 

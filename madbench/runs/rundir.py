@@ -294,6 +294,8 @@ class RunDir:
     def stage(self, t: int) -> Path:
         """An empty temporary folder for generation t's files (see :meth:`commit`)."""
         tmp = self.path / f".gen-{t:03d}.tmp-{os.getpid()}"
+        if tmp.is_symlink():
+            tmp.unlink()  # the link only: clean-up never follows one
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         return tmp
@@ -350,8 +352,10 @@ class RunDir:
         """Remove the temporary files and folders of dead writers (call it holding the lock:
         then no live process owns one)."""
         for child in self.path.iterdir():
-            if TEMPORARY.fullmatch(child.name):
-                shutil.rmtree(child) if child.is_dir() else child.unlink()
+            if TEMPORARY.fullmatch(child.name):  # a link: the link only, never its target
+                shutil.rmtree(
+                    child
+                ) if child.is_dir() and not child.is_symlink() else child.unlink()
 
     # -- results --------------------------------------------------------------------------
     def rows(self) -> list[dict] | None:
@@ -434,8 +438,21 @@ class RunDir:
                 )
         return row
 
+    def _refuse_links(self) -> None:
+        """A run holds only its own files and folders: a symbolic link anywhere in it (to a
+        file or a folder, a generation folder itself) is refused, never followed."""
+        for root, folders, files in os.walk(self.path):  # os.walk does not descend into links
+            for name in (*folders, *files):
+                path = Path(root) / name
+                if path.is_symlink():
+                    raise DataFileError(
+                        f"{path} is a symbolic link; a run holds only its own files and folders: "
+                        f"remove it ({RESTORE_HINT})"
+                    )
+
     def verify(self) -> Verified:
         """Check everything the run holds (module docstring); refuse the first difference."""
+        self._refuse_links()
         config = self.config()
         if "config_sha256" not in self._sealed():
             raise DataFileError(
@@ -473,10 +490,13 @@ class RunDir:
         failed = None
         if len(recorded) > len(rows):
             extra = recorded[len(rows)]
+            last = config.get("protocol", {}).get("generations")
             if (
                 len(recorded) > len(rows) + 1
                 or extra["status"] != "failed"
                 or extra["generation"] != str(len(rows))
+                or not isinstance(last, int)
+                or len(rows) > last  # a failed generation past the protocol's last
             ):
                 raise DataFileError(
                     f"{self.path}/results.csv has a row for generation {extra['generation']} "
