@@ -16,7 +16,7 @@ import warnings
 import click
 
 from madbench import __version__, defaults
-from madbench.errors import MadbenchError, one_line
+from madbench.errors import MadbenchError, fault_message, one_line
 
 MIB = 2**20
 
@@ -1019,6 +1019,9 @@ def main(argv=None) -> int:
             "choose smaller sizes, then --resume",
             err=True,
         )
+        return 2
+    except OSError as exc:  # the machine's fault (disk full, permission...), not the input's
+        click.echo(f"madbench: error: {fault_message(exc)}", err=True)
         return 2
     except click.exceptions.Abort:
         click.echo("madbench: aborted", err=True)

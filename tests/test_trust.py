@@ -771,3 +771,46 @@ def test_a_manifest_location_never_imports_a_module(tmp_path, monkeypatch, capsy
     )
     assert main(["data", "verify", "mine"]) == 2
     assert "'no_such_pkg', which is not an installed package" in capsys.readouterr().err
+
+
+# -- faults reported as faults ---------------------------------------------------------------------
+def test_a_full_disk_is_one_line_never_the_adapters_failure_and_resumes(
+    tmp_path, monkeypatch, capsys
+):
+    """Disk full inside the adapter's save() or inside madbench's own writes: one line, exit 2,
+    no failed row recorded, and --resume (once there is space) gives the uninterrupted rows."""
+    import errno
+
+    args = ["--data", "gaussian-2", "--generations", "2", "--n-ini", "60", "--eval-n", "60"]
+    full = ["evaluate", "--model", "tests.toy_adapters:SaveDiskFull", *args]
+    assert main([*full, "--out", str(tmp_path / "adapter")]) == 2
+    err = capsys.readouterr().err
+    assert "save(): no space left on device while writing" in err and err.count("\n") == 1
+    assert "failed" not in (tmp_path / "adapter" / "results.csv").read_text()
+
+    original = np.save
+
+    def disk_full(file, *a, **k):
+        if "gen-002" in str(file) or ".gen-002" in str(file):
+            raise OSError(errno.ENOSPC, "No space left on device", str(file))
+        return original(file, *a, **k)
+
+    run = tmp_path / "own"
+    honest = ["evaluate", "--model", "tests.toy_adapters:Honest", *args]
+    monkeypatch.setattr(np, "save", disk_full)
+    assert main([*honest, "--out", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "no space left on device" in err and "Traceback" not in err
+    monkeypatch.setattr(np, "save", original)
+    assert main(["evaluate", "--resume", str(run)]) == 0
+    assert main([*honest, "--out", str(tmp_path / "whole")]) == 0
+    capsys.readouterr()
+    timing = ("fit_seconds", "sample_seconds", "metric_seconds")
+    rows = [
+        [line.split(",")[i] for i, c in enumerate(lines[0].split(",")) if c not in timing]
+        for lines in [
+            (p / "results.csv").read_text().splitlines() for p in (run, tmp_path / "whole")
+        ]
+        for line in lines
+    ]
+    assert rows[: len(rows) // 2] == rows[len(rows) // 2 :]

@@ -114,6 +114,13 @@ class SaveRaises(Honest):
         raise OSError("disk quota exceeded")
 
 
+class SaveDiskFull(Honest):
+    def save(self, directory):
+        import errno
+
+        raise OSError(errno.ENOSPC, "No space left on device", f"{directory}/weights.bin")
+
+
 class MetaRaises(Honest):
     def meta(self):
         return {"depth": self.depth}  # no such attribute: AttributeError

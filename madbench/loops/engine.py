@@ -25,7 +25,14 @@ import numpy as np
 
 from madbench.adapters import build_adapter, check_samples, resolve_adapter
 from madbench.atomic import atomic_write_text
-from madbench.errors import AdapterError, FeatureError, InputError
+from madbench.errors import (
+    ENVIRONMENT_ERRNOS,
+    AdapterError,
+    EnvironmentFault,
+    FeatureError,
+    InputError,
+    fault_message,
+)
 from madbench.loops.config import (
     EVAL_SAMPLES,
     FIT,
@@ -56,11 +63,17 @@ class _StepFailed(Exception):
 
 
 def _guarded(step: str, call):
-    """``call()``, with any exception but MemoryError turned into :class:`_StepFailed`."""
+    """``call()``, with any exception turned into :class:`_StepFailed`, but MemoryError and
+    the machine's own faults (disk full, permission denied...: :class:`EnvironmentFault`),
+    which are the environment's, not the adapter's."""
     try:
         return call()
     except MemoryError:
         raise
+    except OSError as exc:
+        if exc.errno in ENVIRONMENT_ERRNOS:
+            raise EnvironmentFault(f"{step}(): {fault_message(exc)}") from None
+        raise _StepFailed(step, exc) from exc
     except Exception as exc:
         raise _StepFailed(step, exc) from exc
 
