@@ -4,6 +4,7 @@ Each test reproduces one reported attack or fault and checks that it is now refu
 with one line and a non-zero exit, and that nothing is executed, deleted or half-written.
 """
 
+import csv
 import hashlib
 import json
 import os
@@ -806,11 +807,8 @@ def test_a_full_disk_is_one_line_never_the_adapters_failure_and_resumes(
     assert main([*honest, "--out", str(tmp_path / "whole")]) == 0
     capsys.readouterr()
     timing = ("fit_seconds", "sample_seconds", "metric_seconds")
-    rows = [
-        [line.split(",")[i] for i, c in enumerate(lines[0].split(",")) if c not in timing]
-        for lines in [
-            (p / "results.csv").read_text().splitlines() for p in (run, tmp_path / "whole")
-        ]
-        for line in lines
-    ]
-    assert rows[: len(rows) // 2] == rows[len(rows) // 2 :]
+    resumed, whole = (
+        [{k: v for k, v in row.items() if k not in timing} for row in csv.DictReader(f.open())]
+        for f in (run / "results.csv", tmp_path / "whole" / "results.csv")
+    )
+    assert resumed == whole
