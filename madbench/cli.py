@@ -785,12 +785,15 @@ def evaluate(
     from madbench.api import new_loop
     from madbench.loops.config import RunConfig
     from madbench.loops.engine import Loop
+    from madbench.runs.lock import locked
     from madbench.runs.rundir import RunDir, check_run_data
 
     if resume_dir is not None:
         run_dir = RunDir(resume_dir)
         check_run_data(run_dir, run_dir.config())  # before any file of it is read
-        config = RunConfig.from_dict(run_dir.config())
+        config = RunConfig.from_dict(run_dir.config())  # (plain values: nothing imported)
+        with locked(run_dir.path, shared=True):
+            run_dir.verify()  # before any code config.json names is imported (model, features)
         loop = Loop(config, run_dir, echo=click.echo, feature_weights=feature_weights)
         rows = loop.resume()
     else:

@@ -29,11 +29,14 @@ def _declared(handle) -> int:
     return int(np.prod(shape, dtype=object)) * dtype.itemsize
 
 
-def check_sizes(path, name: str) -> None:
-    """Every array a .npy or .npz file (a path, or a binary file object) declares: within what
-    may be read, and within what the file (or the zip member) holds."""
+def check_sizes(path, name: str, *, npz: bool) -> None:
+    """Every array a .npy or (``npz``) .npz file (a path, or a binary file object) declares:
+    within what may be read, and within what the file (or the zip member) holds."""
+    kind = "a readable .npz file" if npz else "a plain numeric .npy array"
     try:
-        if zipfile.is_zipfile(path):
+        if npz and not zipfile.is_zipfile(path):
+            raise DataFileError(f"{name}: not {kind} (not a zip archive)")
+        if npz:
             with zipfile.ZipFile(path) as archive:
                 for info in archive.infolist():
                     where = f"{name}: {info.filename}"
@@ -61,7 +64,7 @@ def check_sizes(path, name: str) -> None:
     except FileNotFoundError:
         raise DataFileError(f"{name} is missing") from None
     except DAMAGED as exc:
-        raise DataFileError(f"{name}: not a plain numeric array file ({one_line(exc)})") from None
+        raise DataFileError(f"{name}: not {kind} ({one_line(exc)})") from None
     finally:
         if hasattr(path, "seek"):
             path.seek(0)
@@ -69,7 +72,7 @@ def check_sizes(path, name: str) -> None:
 
 def load_npy(path: str | os.PathLike) -> np.ndarray:
     """The array in a .npy file; object arrays (pickles) are refused."""
-    check_sizes(path, str(path))
+    check_sizes(path, str(path), npz=False)
     try:
         return np.load(path, allow_pickle=False)
     except FileNotFoundError:
@@ -82,7 +85,7 @@ def load_npz(path, *, name: str | None = None) -> dict[str, np.ndarray]:
     """Every array in a .npz file (a path, or a binary file object called ``name`` in
     messages), by name; object arrays (pickles) are refused."""
     name = name or str(path)
-    check_sizes(path, name)
+    check_sizes(path, name, npz=True)
     try:
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}

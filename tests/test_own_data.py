@@ -3,6 +3,7 @@ RGB set ``shapes`` and its modes, and chosen feature spaces in loops."""
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -216,7 +217,12 @@ def test_custom_extractor_in_a_loop_with_its_digest(tmp_path):
     provenance = json.loads((tmp_path / "run" / "provenance.json").read_text())
     assert provenance["features"]["name"] == "toy_features:ChannelStats"
     assert len(provenance["features"]["sha256"]) == 64
-    assert main(["rescore", str(tmp_path / "run")]) == 0  # same space: every cell equal
+    # rescore imports no code a run's config names: the user names the extractor again
+    sys.modules.pop("toy_features", None)
+    assert main(["rescore", str(tmp_path / "run")]) == 2
+    assert "toy_features" not in sys.modules
+    named = ["rescore", str(tmp_path / "run"), "--features", "toy_features:ChannelStats"]
+    assert main(named) == 0  # the same space: every cell equal
 
 
 @pytest.mark.parametrize(

@@ -132,13 +132,38 @@ def test_model_spec_must_name_an_adapter_class(half, tmp_path, capsys):
     config.update(model="os:system", model_args={"command": f"touch {marker}"})
     config["config_sha256"] = config_sha256(config)  # a consistent forgery
     (half / "config.json").write_text(json.dumps(config))
-    code, err = resume(half, capsys)
-    assert code == 2 and "names a builtin_function_or_method, not an adapter class" in err
+    code, err = resume(half, capsys)  # refused by verification, before anything is imported
+    assert code == 2 and "its row has model 'gaussian', but config.json says 'os:system'" in err
     assert main(["evaluate", "--model", "os:system", "--data", "gaussian-2"]) == 2
+    assert "names a builtin_function_or_method, not an adapter class" in capsys.readouterr().err
     assert not marker.exists()
 
 
 # -- verified resume --------------------------------------------------------------------------
+def test_a_resealed_protocol_is_refused_by_every_reader(finished, tmp_path, capsys):
+    """bias edited to 0.5 (or NaN) and config.json resealed: build, verify, rescore and resume
+    all refuse it (its protocol_hash no longer fits), where build once published lambda 0.5."""
+    for bias in (0.5, float("nan")):
+        run = shutil.copytree(finished, tmp_path / f"run-{bias}")
+        config = json.loads((run / "config.json").read_text())
+        config["protocol"]["bias"] = bias
+        config["config_sha256"] = config_sha256(config)
+        (run / "config.json").write_text(json.dumps(config))
+        for command in (
+            ["leaderboard", "build", str(run), "--out", str(tmp_path / "lb")],
+            ["rescore", str(run)],
+            ["evaluate", "--resume", str(run)],
+        ):
+            assert main(command) == 2, command
+            err = capsys.readouterr().err
+            assert any(
+                why in err
+                for why in ("does not fit its protocol", "does not match the", "must be in (0, 1]")
+            ), err
+            assert err.count("\n") == 1
+        assert not (tmp_path / "lb").exists()
+
+
 def test_edited_config_is_refused(half, capsys):
     before = tree(half)
     config = json.loads((half / "config.json").read_text())

@@ -16,11 +16,11 @@ import dataclasses
 
 import numpy as np
 
-from madbench.errors import DataFileError
+from madbench.errors import DataFileError, InputError
 from madbench.loops.config import INTERVALS, RunConfig, derived_seed
 from madbench.loops.realdata import RealData
 from madbench.loops.scoring import SCORE_KEYS, Scorer
-from madbench.metrics.spaces import digest, feature_space
+from madbench.metrics.spaces import digest, feature_space, is_builtin
 from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir, cell_text, check_features, check_run_data
 from madbench.runs.threads import pinned_threads
@@ -42,6 +42,12 @@ def rescore(
     with locked(run_dir.path, shared=True):
         recorded = run_dir.verify().rows
         config = RunConfig.from_dict(run_dir.config())
+        if not is_builtin(config.scoring.features) and "features" not in scoring:
+            raise InputError(
+                f"{run_dir.path} was scored in the feature space {config.scoring.features!r}, "
+                "code from outside madbench, which rescore does not import on a run's word: "
+                f"name it yourself, --features {config.scoring.features}, to re-score"
+            )
         p = config.protocol
         settings = dataclasses.replace(config.scoring, **scoring)
         k = p.k if k is None else k

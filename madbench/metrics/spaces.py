@@ -109,6 +109,12 @@ def _custom(spec: str) -> _Custom:
     return _Custom(spec, extractor)
 
 
+def is_builtin(spec: str | None) -> bool:
+    """Whether ``spec`` names one of madbench's own feature spaces (None: the data set's
+    default), not code from elsewhere (a ``module:Class``, an entry point)."""
+    return spec is None or spec in ("identity", "lenet", *PRETRAINED) or spec.startswith("dinov2-")
+
+
 def feature_space(spec: str | None, dataset, *, weights=None, device=None):
     """The extractor ``spec`` names (None: :func:`default_space`) for ``dataset``; ``weights``
     overrides where a pretrained network's weights file is."""

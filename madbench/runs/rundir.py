@@ -44,7 +44,7 @@ import numpy as np
 
 from madbench import __version__
 from madbench.atomic import atomic_write_text, fsync_path, fsync_tree
-from madbench.errors import DataFileError, one_line
+from madbench.errors import DataFileError, InputError, one_line
 from madbench.npfiles import load_npy
 from madbench.runs.grid import save_grid
 from madbench.runs.schema import COLUMNS, COLUMNS_BY_FORMAT
@@ -444,11 +444,34 @@ class RunDir:
         for root, folders, files in os.walk(self.path):  # os.walk does not descend into links
             for name in (*folders, *files):
                 path = Path(root) / name
-                if path.is_symlink():
+                if path.is_symlink() and not TEMPORARY.fullmatch(name):  # clean-up unlinks those
                     raise DataFileError(
                         f"{path} is a symbolic link; a run holds only its own files and folders: "
                         f"remove it ({RESTORE_HINT})"
                     )
+
+    def _check_protocol(self, config: dict) -> None:
+        """config.json's ``protocol_hash`` is its protocol's hash (a field edited and the file
+        resealed is caught here), and a protocol of this madbench's version is a valid one."""
+        from madbench.loops.protocol import PROTOCOL_VERSION, Protocol
+
+        protocol = config.get("protocol")
+        if not isinstance(protocol, dict):
+            raise DataFileError(f"{self.path}/config.json holds no protocol; {RESTORE_HINT}")
+        text = json.dumps(protocol, sort_keys=True, separators=(",", ":"))
+        if hashlib.sha256(text.encode()).hexdigest()[:16] != config.get("protocol_hash"):
+            raise DataFileError(
+                f"{self.path}/config.json: protocol_hash {config.get('protocol_hash')!r} does "
+                f"not fit its protocol (a field was edited); {RESTORE_HINT}"
+            )
+        if protocol.get("version") == PROTOCOL_VERSION:
+            try:
+                Protocol(**protocol)
+            except (TypeError, InputError) as exc:
+                raise DataFileError(
+                    f"{self.path}/config.json: not a valid protocol ({one_line(exc)}); "
+                    f"{RESTORE_HINT}"
+                ) from None
 
     def verify(self) -> Verified:
         """Check everything the run holds (module docstring); refuse the first difference."""
@@ -460,6 +483,7 @@ class RunDir:
                 f"{config.get('format', 1)}) without checksums, so it cannot be verified; "
                 "re-run it, or use the madbench that wrote it (provenance.json names it)"
             )
+        self._check_protocol(config)
         expected = {
             "protocol_hash": str(config.get("protocol_hash")),
             "seed": str(config.get("protocol", {}).get("seed")),
