@@ -253,3 +253,106 @@ def test_deeply_nested_files_are_refused_in_one_line(tmp_path, monkeypatch):
     ):
         with pytest.raises(MadbenchError):
             call()
+
+
+# -- data add sources ---------------------------------------------------------------------------
+SMALL_FUZZ = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@SMALL_FUZZ
+@given(st.binary(max_size=300), st.sampled_from(["idx-gz", "idx", "npz", "npy", "png"]))
+def test_data_add_sources_any_bytes(tmp_path, data, kind):
+    """IDX (plain and gzip), .npz, .npy and image files of any bytes: read, or one line."""
+    from madbench.data.idx import read_idx
+    from madbench.data.imports import read_source
+
+    folder = tmp_path / kind
+    folder.mkdir(exist_ok=True)
+    if kind.startswith("idx"):
+        header = bytes([0, 0, 0x08, 3]) + data[:12]
+        raw = header + data[12:]
+        path = folder / "x-idx3-ubyte"
+        path.write_bytes(gzip.compress(raw) if kind == "idx-gz" else raw)
+        madbench_or_result(lambda: read_idx(path))
+        return
+    if kind == "png":
+        (folder / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n" + data)
+        madbench_or_result(lambda: read_source(folder))
+        return
+    path = tmp_path / f"x.{kind}"
+    path.write_bytes((b"PK\x03\x04" if kind == "npz" else b"\x93NUMPY") + data)
+    madbench_or_result(lambda: read_source(path))
+
+
+# -- suites with aliases and grids ----------------------------------------------------------------
+@SMALL_FUZZ
+@given(st.integers(1, 12), st.integers(1, 12), st.integers(1, 40))
+def test_suite_aliases_and_grids_are_read_or_refused_fast(tmp_path, depth, width, values):
+    """Nested aliases (width^depth nodes) and vary grids (values^2 runs): a suite, or one line,
+    in well under a second: nothing is expanded before it is counted."""
+    import time
+
+    from madbench.suites import load_suite
+
+    lines = ["name: s", 'l0: &l0 ["x"]']
+    for level in range(1, depth + 1):
+        lines.append(f"l{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * width) + "]")
+    grid = "[" + ", ".join(str(0.5 + v / 100) for v in range(values)) + "]"
+    lines += [
+        "experiments:",
+        "  - {model: gaussian, data: gaussian-2, protocol: fully-synthetic,",
+        f"     vary: {{bias: {grid}, n_ini: [{', '.join(str(10 + v) for v in range(values))}]}},",
+        f"     scoring: {{metrics: [fid]}}, params: {{note: *l{depth}}}}}",
+    ]
+    (tmp_path / "s.yaml").write_text("\n".join(lines) + "\n")
+    started = time.perf_counter()
+    madbench_or_result(lambda: load_suite(str(tmp_path / "s.yaml")))
+    assert time.perf_counter() - started < 5
+
+
+# -- lock and temporary-file names ------------------------------------------------------------------
+@SMALL_FUZZ
+@given(
+    st.sampled_from(["file", "link-file", "link-folder", "folder", "fifo", "hardlink"]),
+    st.binary(max_size=40),
+)
+def test_lock_and_temporary_names_of_any_kind(tmp_path, kind, data):
+    """Whatever sits at a lock's name or a temporary name (a file of any bytes, a link to a
+    file or a folder, a folder, a FIFO, a hard link): the lock is taken or refused in one line,
+    clean-up removes only the run's own entries, and nothing outside is changed."""
+    import os
+    import shutil
+
+    from madbench.runs.lock import locked
+
+    outside = tmp_path / "outside"
+    shutil.rmtree(outside, ignore_errors=True)
+    outside.mkdir()
+    (outside / "keep.txt").write_bytes(b"keep")
+    run = tmp_path / "run"
+    shutil.rmtree(run, ignore_errors=True)
+    run.mkdir()
+    for name in (".lock", ".gen-001.tmp-7"):
+        path = run / name
+        if kind == "file":
+            path.write_bytes(data)
+        elif kind == "link-file":
+            path.symlink_to(outside / "keep.txt")
+        elif kind == "link-folder":
+            path.symlink_to(outside)
+        elif kind == "folder":
+            path.mkdir()
+        elif kind == "fifo":
+            os.mkfifo(path)
+        else:
+            os.link(outside / "keep.txt", path)
+
+    def take_the_lock():
+        with locked(run):
+            pass
+
+    madbench_or_result(take_the_lock)
+    madbench_or_result(lambda: RunDir(run).clean_temporary())
+    assert (outside / "keep.txt").read_bytes() == b"keep" and os.listdir(outside) == ["keep.txt"]
