@@ -255,7 +255,7 @@ def test_deeply_nested_files_are_refused_in_one_line(tmp_path, monkeypatch):
             call()
 
 
-# -- data add sources ---------------------------------------------------------------------------
+# -- data add sources -----------------------------------------------------------------------------
 SMALL_FUZZ = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -286,7 +286,7 @@ def test_data_add_sources_any_bytes(tmp_path, data, kind):
     madbench_or_result(lambda: read_source(path))
 
 
-# -- suites with aliases and grids ----------------------------------------------------------------
+# -- suites with aliases and grids ---------------------------------------------------------------
 @SMALL_FUZZ
 @given(st.integers(1, 12), st.integers(1, 12), st.integers(1, 40))
 def test_suite_aliases_and_grids_are_read_or_refused_fast(tmp_path, depth, width, values):
@@ -312,7 +312,7 @@ def test_suite_aliases_and_grids_are_read_or_refused_fast(tmp_path, depth, width
     assert time.perf_counter() - started < 5
 
 
-# -- lock and temporary-file names ------------------------------------------------------------------
+# -- lock and temporary-file names --------------------------------------------------------------
 @SMALL_FUZZ
 @given(
     st.sampled_from(["file", "link-file", "link-folder", "folder", "fifo", "hardlink"]),
