@@ -785,6 +785,7 @@ def evaluate(
     from madbench.api import new_loop
     from madbench.loops.config import RunConfig
     from madbench.loops.engine import Loop
+    from madbench.metrics.spaces import is_builtin
     from madbench.runs.lock import locked
     from madbench.runs.rundir import RunDir, check_run_data
 
@@ -794,6 +795,13 @@ def evaluate(
         config = RunConfig.from_dict(run_dir.config())  # (plain values: nothing imported)
         with locked(run_dir.path, shared=True):
             run_dir.verify()  # before any code config.json names is imported (model, features)
+        named = config.scoring.features
+        if not is_builtin(named) and features != named:
+            raise MadbenchError(
+                f"{run_dir.path} is scored in the feature space {named!r}, code from outside "
+                "madbench, which --resume does not import on a run's word: name it yourself, "
+                f"--features {named}, to continue"
+            )
         loop = Loop(config, run_dir, echo=click.echo, feature_weights=feature_weights)
         rows = loop.resume()
     else:

@@ -3,6 +3,7 @@ RGB set ``shapes`` and its modes, and chosen feature spaces in loops."""
 
 import json
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -223,6 +224,15 @@ def test_custom_extractor_in_a_loop_with_its_digest(tmp_path):
     assert "toy_features" not in sys.modules
     named = ["rescore", str(tmp_path / "run"), "--features", "toy_features:ChannelStats"]
     assert main(named) == 0  # the same space: every cell equal
+    # --resume likewise, once generation 1 is gone
+    shutil.rmtree(tmp_path / "run" / "gen-001")
+    lines = (tmp_path / "run" / "results.csv").read_text().splitlines(keepends=True)
+    (tmp_path / "run" / "results.csv").write_text("".join(lines[:2]))
+    sys.modules.pop("toy_features", None)
+    assert main(["evaluate", "--resume", str(tmp_path / "run")]) == 2
+    assert "toy_features" not in sys.modules
+    resume = ["evaluate", "--resume", str(tmp_path / "run")]
+    assert main([*resume, "--features", "toy_features:ChannelStats"]) == 0
 
 
 @pytest.mark.parametrize(
