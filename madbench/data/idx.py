@@ -8,6 +8,7 @@ or any file in this format.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import math
 import os
@@ -32,6 +33,21 @@ CODES = {dtype.newbyteorder("="): code for code, dtype in DTYPES.items()}
 GZIP_MAGIC = b"\x1f\x8b"
 
 
+@contextlib.contextmanager
+def _stream(path: Path):
+    """The file's bytes as a stream, decompressed when it is gzip (whatever its name); a file
+    that cannot be read or decompressed is a one-line :class:`DataFileError`."""
+    try:
+        with open(path, "rb") as handle:
+            gzipped = handle.read(2) == GZIP_MAGIC
+            handle.seek(0)
+            yield gzip.GzipFile(fileobj=handle) if gzipped else handle
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: no such file") from None
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise DataFileError(f"{path}: cannot be read ({exc})") from None
+
+
 def read_bytes(path: str | os.PathLike, limit: int | None = None) -> bytes:
     """The file's bytes, decompressed when it is gzip (whatever its name).
 
@@ -39,16 +55,8 @@ def read_bytes(path: str | os.PathLike, limit: int | None = None) -> bytes:
     holds more (a gzip bomb, a wrong file) is refused before it fills memory.
     """
     path = Path(path)
-    try:
-        with open(path, "rb") as handle:
-            gzipped = handle.read(2) == GZIP_MAGIC
-            handle.seek(0)
-            source = gzip.GzipFile(fileobj=handle) if gzipped else handle
-            data = source.read() if limit is None else source.read(limit + 1)
-    except FileNotFoundError:
-        raise DataFileError(f"{path}: no such file") from None
-    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise DataFileError(f"{path}: cannot be read ({exc})") from None
+    with _stream(path) as source:
+        data = source.read() if limit is None else source.read(limit + 1)
     if limit is not None and len(data) > limit:
         raise DataFileError(
             f"{path}: holds more than the {limit} bytes expected (refused before reading on)"
@@ -83,18 +91,10 @@ def declared_bytes(path: str | os.PathLike) -> int:
     only (through gzip when compressed), checked against what may be read
     (:func:`madbench.limits.check_declared`) before anything more is decompressed."""
     path = Path(path)
-    try:
-        with open(path, "rb") as handle:
-            gzipped = handle.read(2) == GZIP_MAGIC
-            handle.seek(0)
-            source = gzip.GzipFile(fileobj=handle) if gzipped else handle
-            head = source.read(4)
-            ndim = head[3] if len(head) == 4 else 0
-            head += source.read(4 * ndim)
-    except FileNotFoundError:
-        raise DataFileError(f"{path}: no such file") from None
-    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise DataFileError(f"{path}: cannot be read ({exc})") from None
+    with _stream(path) as source:
+        head = source.read(4)
+        ndim = head[3] if len(head) == 4 else 0
+        head += source.read(4 * ndim)
     if len(head) < 4 or head[:2] != b"\x00\x00" or head[2] not in DTYPES:
         raise DataFileError(f"{path}: not an IDX file (header {head[:4]!r})")
     if len(head) < 4 + 4 * ndim:
