@@ -71,7 +71,8 @@ def compute_metrics(
     sizes; the copying metrics carry their own test instead).
     """
     from madbench.metrics.kid import real_norm_scale
-    from madbench.metrics.report import all_metrics, parse_metrics
+    from madbench.metrics.names import parse_metrics
+    from madbench.metrics.report import all_metrics
 
     if kid_scale not in ("none", "real-norm"):
         raise InputError(f"kid_scale must be 'none' or 'real-norm', got {kid_scale!r}")
@@ -257,13 +258,11 @@ def new_loop(
     """The :class:`~madbench.loops.engine.Loop` of a new run, checked, with nothing written
     yet (the command line's ``evaluate`` and :func:`evaluate` both start runs through it)."""
     from madbench.loops.config import RunConfig, ScoringSettings
-    from madbench.loops.engine import Loop
     from madbench.loops.protocol import make_protocol
     from madbench.loops.realdata import fit_sizes
-    from madbench.runs.rundir import RunDir, default_run_dir
 
     params = fit_sizes(data, data_dir, protocol, params, echo)
-    config = RunConfig(
+    config = RunConfig(  # sizes, seed and threads checked before the numeric code is loaded
         spec,
         model_args,
         data,
@@ -272,6 +271,9 @@ def new_loop(
         threads=threads,
         scoring=ScoringSettings(metrics=metrics, features=features),
     )
+    from madbench.loops.engine import Loop
+    from madbench.runs.rundir import RunDir, default_run_dir
+
     run_dir = RunDir(out or default_run_dir(config))
     return Loop(config, run_dir, echo=echo, factory=factory, feature_weights=feature_weights)
 

@@ -180,7 +180,7 @@ def metrics(
     (Inception-v3 features through clean-fid).
     """
     from madbench.api import compute_metrics
-    from madbench.metrics.report import METRIC_KEYS
+    from madbench.metrics.names import METRIC_KEYS
 
     report = compute_metrics(
         real,
@@ -784,12 +784,13 @@ def evaluate(
     from madbench.adapters import parse_model_args
     from madbench.api import new_loop
     from madbench.loops.config import RunConfig
-    from madbench.loops.engine import Loop
     from madbench.metrics.spaces import is_builtin
     from madbench.runs.lock import locked
     from madbench.runs.rundir import RunDir, check_run_data
 
     if resume_dir is not None:
+        from madbench.loops.engine import Loop
+
         run_dir = RunDir(resume_dir)
         check_run_data(run_dir, run_dir.config())  # before any file of it is read
         config = RunConfig.from_dict(run_dir.config())  # (plain values: nothing imported)

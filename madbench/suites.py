@@ -34,7 +34,6 @@ from madbench.errors import DataFileError, InputError, one_line
 from madbench.home import shipped
 from madbench.leaderboard.claims import DEFAULT_ALPHA, Claim
 from madbench.loops.config import RunConfig, ScoringSettings
-from madbench.loops.engine import Loop
 from madbench.loops.protocol import make_protocol
 from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir
@@ -291,6 +290,8 @@ def run_one(planned: PlannedRun, runs_dir: Path, announce=_quiet) -> Path:
     """Bring one planned run to completion in ``runs_dir / planned.name``: start it, resume
     it after whatever stopped it, or keep it if complete; ``announce`` hears which. The unit of
     work of every executor; the run directory's lock keeps two of them off one run."""
+    from madbench.loops.engine import Loop  # the numeric code, loaded once a run is due
+
     run_dir = RunDir(runs_dir / planned.name)
     if not (run_dir.path / "config.json").exists():
         announce("running")

@@ -10,7 +10,7 @@ from madbench.leaderboard import stats
 from madbench.leaderboard.claims import Board, Claim, describe, evaluate_all
 from madbench.leaderboard.compare import compare
 from madbench.leaderboard.publish import build, csv_text, read_csv
-from madbench.loops.config import RunConfig
+from madbench.loops.config import RunConfig, ScoringSettings
 from madbench.loops.engine import Loop
 from madbench.loops.protocol import make_protocol
 from madbench.metrics.ranges import METRIC_BOUNDS
@@ -95,7 +95,8 @@ def make_runs(root, seeds, biases=(1.0, 0.5)):
         for seed in seeds:
             protocol = make_protocol("fully-synthetic", **SMALL, bias=bias, seed=seed)
             path = root / f"b{bias}-s{seed}"
-            config = RunConfig("gaussian", {}, "gaussian-3", protocol)
+            no_intervals = ScoringSettings(intervals=0)  # the claims are tested over seeds
+            config = RunConfig("gaussian", {}, "gaussian-3", protocol, scoring=no_intervals)
             Loop(config, RunDir(path), echo=lambda line: None).start()
             paths.append(path)
     return paths

@@ -10,7 +10,7 @@ from vendi_score import vendi
 
 from madbench.checks.references import copying_reference, knn_reference
 from madbench.cli import main
-from madbench.metrics.report import METRIC_KEYS, METRICS
+from madbench.metrics.names import METRIC_KEYS, METRICS
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from madbench.errors import InputError
 from madbench.loops.protocol import PROTOCOL_VERSION, Protocol
 from madbench.metrics.intervals import DEFAULT_REPLICATES
 from madbench.metrics.kid import DEFAULT_KID_SUBSET_SIZE, DEFAULT_KID_SUBSETS
-from madbench.metrics.report import METRICS, parse_metrics
+from madbench.metrics.names import METRICS, parse_metrics
 from madbench.runs.threads import DEFAULT_THREADS
 
 ALL_METRICS = tuple(METRICS)
@@ -49,7 +49,7 @@ class ScoringSettings:
     non-Inception), ``none`` leaves them. ``intervals``: half-sample replicates of the
     per-generation 95 % intervals (0: none; :mod:`madbench.metrics.intervals`). ``strict``:
     the ``<`` ball rule instead of ``<=``. ``metrics``: which metrics each generation
-    computes (:data:`madbench.metrics.report.METRICS`; default all); config.json records it
+    computes (:data:`madbench.metrics.names.METRICS`; default all); config.json records it
     only when it is not all, so runs of every metric read the same.
     ``features``: the feature space (:mod:`madbench.metrics.spaces`; None: the data set's
     default, and config.json leaves it out).

@@ -38,8 +38,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from madbench.defaults import K as DEFAULT_K
 from madbench.errors import InputError
-from madbench.metrics.knn import DEFAULT_K
 
 #: Bumped whenever the meaning of a field changes; part of the hash. 2: one real pool order
 #: for every protocol, generated images brought into the data's domain.

@@ -19,37 +19,9 @@ from madbench.metrics.frechet import fid_from_features
 from madbench.metrics.fused import fusable, prdc_and_kid
 from madbench.metrics.kid import DEFAULT_KID_SUBSET_SIZE, DEFAULT_KID_SUBSETS, KidResult, kid
 from madbench.metrics.knn import DEFAULT_K, KnnMetrics, knn_metrics
+from madbench.metrics.names import NEED_TRAIN, parse_metrics
 from madbench.metrics.neighbours import DEFAULT_MEMORY_BUDGET
 from madbench.metrics.vendi import vendi_score
-
-#: The metrics one can ask for, and the keys each fills.
-METRICS = {
-    "prdc": ("precision", "recall", "density", "coverage"),
-    "fid": ("fid",),
-    "kid": ("kid", "kid_std"),
-    "vendi": ("vendi",),
-    "copying": ("ct", "authenticity", "memorised", "memorised_p"),
-}
-#: The metric keys, in the order tables print them.
-METRIC_KEYS = tuple(key for keys in METRICS.values() for key in keys)
-#: Metrics that need the generator's training set.
-NEED_TRAIN = ("copying",)
-
-
-def parse_metrics(metrics) -> tuple[str, ...]:
-    """``metrics`` (a comma-separated string or names from :data:`METRICS`) as a tuple in
-    canonical order; None or "all" means every metric."""
-    if metrics is None or metrics == "all":
-        return tuple(METRICS)
-    names = metrics.split(",") if isinstance(metrics, str) else list(metrics)
-    names = [str(name).strip() for name in names if str(name).strip()]
-    unknown = sorted(set(names) - set(METRICS))
-    if unknown or not names:
-        raise InputError(
-            f"unknown metrics {unknown or names}; choose any of {', '.join(METRICS)} "
-            "(comma-separated), or all"
-        )
-    return tuple(name for name in METRICS if name in names)
 
 
 @dataclass(frozen=True)
