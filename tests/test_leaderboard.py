@@ -382,6 +382,7 @@ def test_leaderboard_files_carry_a_schema_version(board, tmp_path):
         read_csv(newer)
 
 
+@pytest.mark.slow  # about 5 s: three shards and a build of six runs
 def test_shards_then_build_only_give_the_local_leaderboard(tmp_path, capsys):
     suite = tmp_path / "mini.yaml"
     suite.write_text(

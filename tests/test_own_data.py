@@ -53,6 +53,7 @@ def test_shapes_is_a_seeded_stream_like_the_other_generated_sets():
     assert not np.array_equal(data.split("test", n=50, seed=3).x, short.x)
 
 
+@pytest.mark.slow  # about 6 s: two 8-generation loops on shapes
 def test_fully_synthetic_loop_loses_modes_fresh_data_keeps_them(tmp_path):
     held = {}
     for protocol, extra in (("fully-synthetic", {}), ("fresh-data", {"n_real": 36, "n_synth": 36})):
