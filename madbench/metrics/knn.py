@@ -59,7 +59,7 @@ class KnnMetrics:
     dim: int
     realism: np.ndarray | None = field(default=None, repr=False, compare=False)
     #: With ``per_sample=True``: which balls hold which samples (:class:`exact.BallScan`), the
-    #: per-sample values the four metrics average (used by the bootstrap intervals).
+    #: per-sample values the four metrics average (for callers that weigh or resample them).
     per_sample: exact.BallScan | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict:
