@@ -13,6 +13,7 @@ from madbench.errors import AdapterError, InputError
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
+@pytest.mark.slow  # about 8 s: every Python block of README, loops included
 def test_readme_python_blocks_run_as_written(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     section = README.read_text().split("## Python API")[1].split("\n## ")[0]

@@ -29,6 +29,7 @@ def test_gpu_check_smoke_run_reports_every_section(tmp_path):
     assert results["faiss"]["equal_to_torch"] and results["fid_kid"]["kid_agrees"]
 
 
+@pytest.mark.slow  # a subprocess that imports torch
 def test_gpu_check_without_a_gpu_says_so():
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks/gpu/check.py")],

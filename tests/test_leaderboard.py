@@ -15,6 +15,7 @@ from PIL import Image
 from madbench.cli import main
 from madbench.errors import DataFileError, InputError
 from madbench.leaderboard.build import COLUMNS, SEED_COLUMNS, columns_of
+from madbench.leaderboard.marker import foreign
 from madbench.leaderboard.publish import build, csv_text, read_csv, verify
 from madbench.loops.config import RunConfig
 from madbench.loops.engine import Loop
@@ -210,11 +211,11 @@ def test_rebuild_replaces_the_folder_whole_but_never_a_users_file(runs, board, t
         build(runs[:3], runs[0] / "board")
     build(runs[:3], board)
     assert len(read_csv(board / "leaderboard.csv")) == 1
-    legacy = tmp_path / "legacy"  # a board from before the marker: known names only
-    build(runs[:3], legacy)
+    legacy = shutil.copytree(board, tmp_path / "legacy")  # from before the marker: names only
     (legacy / ".madbench-leaderboard.json").unlink()
-    build(runs[:3], legacy)
-    assert (legacy / ".madbench-leaderboard.json").is_file()
+    assert foreign(legacy) is None
+    (legacy / "notes.txt").write_text("mine")
+    assert foreign(legacy) == "notes.txt (not one of the leaderboard's files)"
 
 
 def test_image_runs_get_sample_grids_across_generations(tmp_path):
@@ -224,6 +225,7 @@ def test_image_runs_get_sample_grids_across_generations(tmp_path):
     assert len(plots) == 3 and plots[0].endswith("-samples.png")
 
 
+@pytest.mark.slow  # headless Chromium, about 5 s
 @pytest.mark.needs_chromium
 def test_page_renders_in_headless_chromium_without_console_errors(board, tmp_path):
     proc = headless_chromium((board / "index.html").as_uri(), tmp_path)
@@ -245,6 +247,7 @@ def test_page_renders_in_headless_chromium_without_console_errors(board, tmp_pat
     )
 
 
+@pytest.mark.slow  # headless Chromium, about 3 s
 @pytest.mark.needs_chromium
 def test_committed_small_suite_page_renders_without_console_errors(tmp_path):
     page = Path(__file__).resolve().parent.parent / "leaderboards" / "small" / "index.html"
