@@ -181,7 +181,7 @@ def _expand(exp: dict, number: int, where: str) -> list[PlannedRun]:
     try:
         scoring = ScoringSettings(**_typed(exp, "scoring", dict, where, {}))
     except (TypeError, InputError) as exc:  # TypeError: an unknown field
-        raise InputError(f"{where}: scoring: {exc}") from None
+        raise InputError(f"{where}: scoring: {one_line(exc)}") from None
     vary = _typed(exp, "vary", dict, where, {})
     if not all(isinstance(v, list) and v for v in vary.values()):
         raise InputError(f"{where}: every 'vary' field needs a non-empty list of values")
@@ -209,7 +209,7 @@ def _expand(exp: dict, number: int, where: str) -> list[PlannedRun]:
             try:
                 proto = make_protocol(protocol, **{str(k): v for k, v in fields.items()}, seed=seed)
             except (TypeError, ValueError) as exc:  # TypeError: an unknown field
-                raise InputError(f"{where}: {exc}") from None
+                raise InputError(f"{where}: {one_line(exc)}") from None
             config = RunConfig(exp["model"], model_args, data, proto, scoring=scoring)
             tag = "".join(_tag(k, v) for k, v in zip(names, combo, strict=True))
             name = _safe_name(f"{exp.get('name', number)}{tag}-seed{seed}", where)

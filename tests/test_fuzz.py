@@ -356,3 +356,15 @@ def test_lock_and_temporary_names_of_any_kind(tmp_path, kind, data):
     madbench_or_result(take_the_lock)
     madbench_or_result(lambda: RunDir(run).clean_temporary())
     assert (outside / "keep.txt").read_bytes() == b"keep" and os.listdir(outside) == ["keep.txt"]
+
+
+def test_a_suite_field_named_by_a_newline_is_one_line(tmp_path):
+    """Found by fuzzing: an unknown protocol field whose name holds a newline put a line break
+    into the error (Python's TypeError quotes the name as it is)."""
+    from madbench.suites import load_suite
+
+    spec = {**SUITE, "experiments": [{**SUITE["experiments"][0], "params": {"\n": False}}]}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(spec))
+    with pytest.raises(MadbenchError) as info:
+        load_suite(str(tmp_path / "s.yaml"))
+    assert "\n" not in str(info.value)

@@ -207,7 +207,7 @@ def load_manifest(stem: str) -> Manifest:
     except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
         raise DataFileError(f"{path}: malformed manifest ({one_line(repr(exc))})") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(f"{path}: unreadable manifest ({exc})") from None
+        raise DataFileError(f"{path}: unreadable manifest ({one_line(exc)})") from None
 
 
 def verify(manifest: Manifest, directory: str | os.PathLike) -> dict[str, bytes]:

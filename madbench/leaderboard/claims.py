@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from madbench.errors import InputError
+from madbench.errors import InputError, one_line
 from madbench.leaderboard.build import SEED_COLUMNS
 from madbench.leaderboard.publish import read_csv
 from madbench.leaderboard.stats import (
@@ -91,7 +91,7 @@ class Claim:
         try:
             claim = cls(**fields)
         except TypeError as exc:
-            raise InputError(f"{where}: {exc}") from None
+            raise InputError(f"{where}: {one_line(exc)}") from None
         problems = []
         if claim.test not in TESTS:
             problems.append(f"test must be one of {', '.join(TESTS)}")
@@ -361,4 +361,4 @@ def recorded_suites(path) -> set[str]:
         with open(path, newline="") as handle:
             return {row.get("suite_sha256") or "" for row in csv.DictReader(handle)}
     except (OSError, csv.Error, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not a claims CSV ({exc})") from None
+        raise InputError(f"{path}: not a claims CSV ({one_line(exc)})") from None
