@@ -8,8 +8,10 @@ code a loop scores with (:class:`madbench.metrics.subsets.SubsetMetrics`,
 cover is the metric's expected value at this n, estimated by the mean of the ``draws``
 estimates (its own error is ~ sd / sqrt(draws), small beside the interval).
 
-``python -m madbench.checks.calibration N D DRAWS`` prints each metric's coverage, the
-interval's mean half-width over the true sd of the estimates, and the expected value.
+``python -m madbench.checks.calibration N D DRAWS [SEED]`` prints each metric's coverage, the
+interval's mean half-width over the true sd of the estimates, and the expected value (seed 0
+unless SEED is given: a simulation of 400 draws has a standard error of 1.1 points, so the
+published figures average five seeds).
 """
 
 from __future__ import annotations
@@ -76,9 +78,11 @@ def _coverage(n, d, draws, replicates, shift, scale, level, seed):
 
 
 def main(argv=None) -> None:
-    n, d, draws = (int(a) for a in (argv or sys.argv[1:])[:3])
-    print(f"n = {n}, d = {d}, {draws} draws, 95 % half-sampling intervals:")
-    for metric, (covered, ratio, target) in coverage(n, d, draws).items():
+    args = [int(a) for a in (argv or sys.argv[1:])[:4]]
+    n, d, draws = args[:3]
+    seed = args[3] if len(args) > 3 else 0
+    print(f"n = {n}, d = {d}, {draws} draws, seed {seed}, 95 % half-sampling intervals:")
+    for metric, (covered, ratio, target) in coverage(n, d, draws, seed=seed).items():
         print(
             f"  {metric:<9} coverage {covered:.3f}  half-width / sd {ratio:.2f}  (E = {target:.4g})"
         )

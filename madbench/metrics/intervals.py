@@ -21,11 +21,12 @@ The k-NN metrics get the half-sample spread alone: their quarter samples are not
 copies of the same statistic (the k-NN balls grow), and the correction made them worse.
 
 Coverage, by simulation (:mod:`madbench.checks.calibration`; figures in docs/metrics.md): on
-Gaussians in d = 84 (LeNet's width), 400 draws at n = 360 and at n = 1000, FID covers its
-expected value 94.5-94.8 % of the time, recall, coverage and density 92.2-97.3 %; precision
-over-covers at n = 360 (98 %: its half-sample spread is 10-15 % too wide) and KID
-under-covers there (91 %). The copying metrics are left out: they carry their own test
-(``memorised_p``), and a half-sample of the training set is not what the model saw.
+Gaussians in d = 84 (LeNet's width), five seeds of 400 draws at n = 360 and at n = 1000, FID
+covers its expected value 94.1-94.5 % of the time, recall, coverage and density 94.2-95.9 %;
+precision over-covers at n = 360 (97.5 %: its half-sample spread is 11-15 % too wide) and KID
+under-covers there (91.3 %; 93.2 % at n = 1000). The copying metrics are left out: they
+carry their own test (``memorised_p``), and a half-sample of the training set is not what the
+model saw.
 """
 
 from __future__ import annotations
