@@ -1,5 +1,5 @@
 """A loop's per-generation intervals: half-sampling both sets through SubsetMetrics (distances
-and kernels formed once, every subset read off them) against the same half- and quarter-sample
+formed once, every subset read off them) against the same half- and quarter-sample
 replicates recomputed by madbench's metrics on each subset's rows (what half-sampling costs
 without it), at a loop's default evaluation size in LeNet's feature space.
 

@@ -66,11 +66,12 @@ def compute_metrics(
     ``approximate``: FAISS's IVF index (not exact). ``memory_budget`` in bytes.
     ``progress``: a progress bar on terminals. ``intervals``: a level (e.g. 0.95) adds
     ``<metric>_ci_low`` / ``<metric>_ci_high`` for precision, recall, density, coverage, FID,
-    KID and Vendi, by half-sampling both sets ``replicates`` times, seeded by ``seed``
-    (:mod:`madbench.metrics.intervals`: they cover the metric's expected value at these sample
-    sizes; the copying metrics carry their own test instead).
+    KID and Vendi, by half-sampling both sets ``replicates`` times, seeded by ``seed``, KID's
+    from its variance in closed form (:mod:`madbench.metrics.intervals`: they cover the
+    metric's expected value at these sample sizes; the copying metrics carry their own test
+    instead).
     """
-    from madbench.metrics.kid import real_norm_scale
+    from madbench.metrics.kid import kid_variance, real_norm_scale
     from madbench.metrics.names import parse_metrics
     from madbench.metrics.report import all_metrics
 
@@ -117,6 +118,7 @@ def compute_metrics(
             level=intervals,
             replicates=replicates,
             seed=seed,
+            variances={} if report.kid is None else {"kid": kid_variance(real, fake, report.kid)},
         )
         for metric, (low, high) in found.items():
             out[f"{metric}_ci_low"], out[f"{metric}_ci_high"] = low, high

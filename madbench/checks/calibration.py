@@ -1,17 +1,18 @@
 """Do madbench's intervals cover? A simulation on Gaussians, where the truth is at hand.
 
 Each draw takes ``n`` real samples from N(0, I_d) and ``n`` generated ones from N(shift, scale^2
-I_d), computes precision, recall, density, coverage (k = 5), FID and KID (the unbiased MMD^2
-of the cubic kernel over the full sets) and their intervals by half-sampling, through the
-code a loop scores with (:class:`madbench.metrics.subsets.SubsetMetrics`,
+I_d), computes precision, recall, density, coverage (k = 5), FID and KID (a loop's: the mean
+over 100 subsets) and their intervals, by half-sampling and KID's from its variance in closed
+form, through the code a loop scores with (:class:`madbench.metrics.subsets.SubsetMetrics`,
+:func:`madbench.metrics.kid.kid_variance`,
 :func:`madbench.metrics.intervals.half_sample_intervals`). The quantity an interval must
 cover is the metric's expected value at this n, estimated by the mean of the ``draws``
 estimates (its own error is ~ sd / sqrt(draws), small beside the interval).
 
-``python -m madbench.checks.calibration N D DRAWS [SEED]`` prints each metric's coverage, the
-interval's mean half-width over the true sd of the estimates, and the expected value (seed 0
-unless SEED is given: a simulation of 400 draws has a standard error of 1.1 points, so the
-published figures average five seeds).
+``python -m madbench.checks.calibration N D DRAWS [SEED [SHIFT SCALE]]`` prints each metric's
+coverage, the interval's mean half-width over the true sd of the estimates, and the expected
+value (seed 0, shift 0.1 and scale 1.1 unless given: a simulation of 400 draws has a
+standard error of 1.1 points, so the published figures average five seeds).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sys
 import numpy as np
 
 from madbench.metrics.intervals import half_sample_intervals
+from madbench.metrics.kid import kid, kid_variance
 from madbench.metrics.subsets import SubsetMetrics
 
 METRICS = ("precision", "recall", "density", "coverage", "fid", "kid")
@@ -53,6 +55,8 @@ def _coverage(n, d, draws, replicates, shift, scale, level, seed):
         fake = shift + scale * rng.standard_normal((n, d))
         subsets = SubsetMetrics(real, fake, k=5)
         values = subsets()
+        kid_found = kid(real, fake, seed=draw)
+        values["kid"] = kid_found.mean
         found = half_sample_intervals(
             subsets,
             *subsets.sizes,
@@ -60,6 +64,7 @@ def _coverage(n, d, draws, replicates, shift, scale, level, seed):
             level=level,
             replicates=replicates,
             seed=seed * 100_003 + draw,
+            variances={"kid": kid_variance(real, fake, kid_found)},
         )
         estimates.append([values[m] for m in METRICS])
         lows.append([found[m][0] for m in METRICS])
@@ -78,11 +83,16 @@ def _coverage(n, d, draws, replicates, shift, scale, level, seed):
 
 
 def main(argv=None) -> None:
-    args = [int(a) for a in (argv or sys.argv[1:])[:4]]
-    n, d, draws = args[:3]
-    seed = args[3] if len(args) > 3 else 0
-    print(f"n = {n}, d = {d}, {draws} draws, seed {seed}, 95 % half-sampling intervals:")
-    for metric, (covered, ratio, target) in coverage(n, d, draws, seed=seed).items():
+    args = (argv or sys.argv[1:])[:6]
+    n, d, draws = (int(a) for a in args[:3])
+    seed = int(args[3]) if len(args) > 3 else 0
+    shift, scale = (float(a) for a in args[4:6]) if len(args) > 5 else (0.1, 1.1)
+    print(
+        f"n = {n}, d = {d}, shift {shift}, scale {scale}, {draws} draws, seed {seed}, "
+        "95 % intervals:"
+    )
+    found = coverage(n, d, draws, shift=shift, scale=scale, seed=seed)
+    for metric, (covered, ratio, target) in found.items():
         print(
             f"  {metric:<9} coverage {covered:.3f}  half-width / sd {ratio:.2f}  (E = {target:.4g})"
         )

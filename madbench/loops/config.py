@@ -30,8 +30,10 @@ FIT, TRAIN_SAMPLES, EVAL_SAMPLES, EVAL_REAL, INTERVALS, REFERENCE_SAMPLES = rang
 #: a reference draw (reference_samples.npy) that the next one's copying test compares with;
 #: memorised_p; memorised and authenticity against that exchangeable reference. 6: intervals by
 #: half-sampling both sets (``intervals`` replaces ``bootstrap``), KID's interval, FID-infinity,
-#: the noise floor over several draws (fid_floor, fid_floor_sd, floor_draws).
-RUN_FORMAT = 6
+#: the noise floor over several draws (fid_floor, fid_floor_sd, floor_draws). 7: KID's interval
+#: from its variance in closed form (:func:`madbench.metrics.kid.kid_variance`), not from half-
+#: and quarter-samples.
+RUN_FORMAT = 7
 KID_SCALES = ("real-norm", "none")
 
 

@@ -24,7 +24,7 @@ from madbench.loops.realdata import CopyingSets, RealData
 from madbench.metrics.fid_infinity import fid_infinity
 from madbench.metrics.frechet import GaussianStats, fid_from_features, fit_gaussian, wasserstein2
 from madbench.metrics.intervals import MIN_ROWS, half_sample_intervals
-from madbench.metrics.kid import real_norm_scale
+from madbench.metrics.kid import KidResult, kid_variance, real_norm_scale
 from madbench.metrics.report import MetricReport, all_metrics
 from madbench.metrics.subsets import SubsetMetrics
 
@@ -118,7 +118,8 @@ class Scorer:
             out["fid_inf"] = fid_infinity(self.real_features, gen_f, seed=interval_seed)
         estimates = {m: out[m] for m in INTERVAL_METRICS if m in out}
         if s.intervals and estimates:
-            for metric, (low, high) in self._intervals(gen_f, estimates, interval_seed).items():
+            found = self._intervals(gen_f, estimates, report.kid, interval_seed)
+            for metric, (low, high) in found.items():
                 out[f"{metric}_ci_low"], out[f"{metric}_ci_high"] = low, high
         if self.truth is not None:
             stats = fit_gaussian(gen_f, "generated")
@@ -143,21 +144,22 @@ class Scorer:
             )
         return out
 
-    def _intervals(self, gen_f: np.ndarray, estimates: dict, seed: int) -> dict:
+    def _intervals(self, gen_f: np.ndarray, estimates: dict, kid: KidResult | None, seed: int):
         """95 % intervals of ``estimates`` (metric: value on the full sets) by half-sampling
-        both sets (:mod:`madbench.metrics.intervals`), through :class:`SubsetMetrics`; none
-        for sets too small to be quartered (eval_n below 4 x ``MIN_ROWS``)."""
+        both sets (:mod:`madbench.metrics.intervals`), through :class:`SubsetMetrics`, and
+        KID's from its variance in closed form (:func:`kid_variance`); none for sets too
+        small to be quartered (eval_n below 4 x ``MIN_ROWS``)."""
         if min(len(self.real_features), len(gen_f)) // 4 < MIN_ROWS:
             return {}
-        subsets = SubsetMetrics(
-            self.real_features,
-            gen_f,
-            k=self.k,
-            strict=self.settings.strict,
-            kid_feature_scale=self.kid_scale,
-        )
+        subsets = SubsetMetrics(self.real_features, gen_f, k=self.k, strict=self.settings.strict)
+        variances = {} if kid is None else {"kid": kid_variance(self.real_features, gen_f, kid)}
         return half_sample_intervals(
-            subsets, *subsets.sizes, estimates, replicates=self.settings.intervals, seed=seed
+            subsets,
+            *subsets.sizes,
+            estimates,
+            replicates=self.settings.intervals,
+            seed=seed,
+            variances=variances,
         )
 
     def _true_gaussian(self) -> GaussianStats:

@@ -97,6 +97,104 @@ def _subset_mmd2_from_whole_kernels(r: np.ndarray, f: np.ndarray, picks) -> np.n
     return within - 2.0 * (wr * (krf @ wf)).sum(axis=0) / s**2
 
 
+#: The most rows per set from which KID's variance components are estimated; larger sets
+#: give a seeded draw of this many (the components describe the distributions, not the
+#: sample sizes, so a draw of 2048 rows estimates them to a few per cent).
+VARIANCE_ROWS = 2048
+
+
+@dataclass(frozen=True)
+class Mmd2Components:
+    """The parts of the unbiased MMD^2's variance (its Hoeffding decomposition).
+
+    With kernels k(x, x'), k(y, y'), k(x, y), write each as its mean, plus a first-order term
+    per argument, plus a doubly centred remainder (h_xx, h_yy, h_xy). The estimate's error is
+    then a sum of orthogonal parts: (1/m) sum_i u(x_i) + (1/n) sum_j v(y_j), with u(x) =
+    2 (E k(x, X') - E k(x, Y)) and v(y) = 2 (E k(y, Y') - E k(X, y)), plus the three
+    centred remainders averaged over pairs. Its variance at set sizes m and n is therefore
+    exactly
+
+        Var(u)/m + Var(v)/n + 2 E h_xx^2/(m(m-1)) + 2 E h_yy^2/(n(n-1)) + 4 E h_xy^2/(mn)
+
+    ``first_real`` and ``first_fake`` hold Var(u)/4 and Var(v)/4; the ``second_*`` fields
+    E h_xx^2, E h_yy^2 and E h_xy^2. Far from MMD^2 = 0 the first-order parts dominate; at
+    0 they vanish and the second-order (degenerate) parts are all the noise.
+    """
+
+    first_real: float
+    first_fake: float
+    second_real: float
+    second_fake: float
+    second_cross: float
+
+    def variance(self, m: int, n: int) -> float:
+        """The variance of the unbiased MMD^2 of ``m`` real and ``n`` fake samples."""
+        return (
+            4 * self.first_real / m
+            + 4 * self.first_fake / n
+            + 2 * self.second_real / (m * (m - 1))
+            + 2 * self.second_fake / (n * (n - 1))
+            + 4 * self.second_cross / (m * n)
+        )
+
+
+def _centred_square_mean(kernel: np.ndarray, square: bool) -> float:
+    """Mean of the squared doubly centred ``kernel`` (off the diagonal of a set with itself)."""
+    if square:
+        m = len(kernel)
+        rows = (kernel.sum(axis=1) - np.diag(kernel)) / (m - 1)
+        grand = rows.mean()
+        centred = kernel - rows[:, None] - rows[None, :] + grand
+        return float(((centred**2).sum() - (np.diag(centred) ** 2).sum()) / (m * (m - 1)))
+    centred = kernel - kernel.mean(axis=1, keepdims=True) - kernel.mean(axis=0) + kernel.mean()
+    return float((centred**2).mean())
+
+
+def mmd2_components(real, fake, *, feature_scale: float = 1.0, seed: int = 0) -> Mmd2Components:
+    """Estimates of :class:`Mmd2Components` from the two sets (both divided by
+    ``feature_scale``; at most :data:`VARIANCE_ROWS` rows of each, drawn with ``seed``).
+
+    The second-order parts are the mean squares of the doubly centred kernel matrices. The
+    first-order ones start from each row's kernel averages, a_i = mean_j k(x_i, x_j) -
+    mean_j k(x_i, y_j), whose spread over rows is Var(u)/4 plus each average's own noise,
+    E h_xx^2/(m-1) + E h_xy^2/n; that noise is subtracted (and the result kept >= 0)."""
+    r = as_features(real, "real").astype(np.float64) / feature_scale
+    f = as_features(fake, "fake").astype(np.float64) / feature_scale
+    check_same_dim(r, f)
+    rng = np.random.default_rng([seed, 5])
+    r, f = (x[np.sort(rng.permutation(len(x))[:VARIANCE_ROWS])] for x in (r, f))
+    m, n = len(r), len(f)
+    if min(m, n) < 2:
+        raise InputError(f"KID's variance needs at least 2 samples per set, got {m} and {n}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        krr, kff, krf = _cubic_kernel(r, r), _cubic_kernel(f, f), _cubic_kernel(r, f)
+        second = [_centred_square_mean(krr, True), _centred_square_mean(kff, True)]
+        second.append(_centred_square_mean(krf, False))
+        a = (krr.sum(axis=1) - np.diag(krr)) / (m - 1) - krf.mean(axis=1)
+        b = (kff.sum(axis=1) - np.diag(kff)) / (n - 1) - krf.mean(axis=0)
+        first = [
+            max(a.var(ddof=1) - second[0] / (m - 1) - second[2] / n, 0.0),
+            max(b.var(ddof=1) - second[1] / (n - 1) - second[2] / m, 0.0),
+        ]
+    check_no_overflow(np.array(first + second), "KID's variance")
+    return Mmd2Components(*(float(v) for v in first + second))
+
+
+def kid_variance(real, fake, result: KidResult) -> float:
+    """The variance of ``result.mean``, the KID of ``real`` and ``fake`` (their full sets),
+    as an estimate of MMD^2.
+
+    KID averages B = ``result.n_subsets`` unbiased MMD^2 values of random subsets of s =
+    ``result.subset_size`` rows of each set; the mean of a subset's value over all subsets is
+    the whole sets' U-statistic U, so the average's variance is Var(U) + (Var(U_s) - Var(U))
+    / B, both read off :func:`mmd2_components`. Checked by simulation in
+    :mod:`madbench.checks.calibration` (figures in docs/metrics.md)."""
+    parts = mmd2_components(real, fake, feature_scale=result.scale, seed=result.seed)
+    whole = parts.variance(len(real), len(fake))
+    subset = parts.variance(result.subset_size, result.subset_size)
+    return whole + (subset - whole) / result.n_subsets
+
+
 def real_norm_scale(real) -> float:
     """The real features' mean Euclidean norm over sqrt(d): the ``feature_scale`` that gives
     non-Inception features the order of magnitude the cubic kernel assumes."""

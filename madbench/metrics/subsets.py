@@ -2,17 +2,17 @@
 
 Half-sampling intervals (:mod:`madbench.metrics.intervals`) recompute the metrics on hundreds
 of subsets of the two sets. :class:`SubsetMetrics` forms the squared distances within and
-between the sets, and KID's cubic kernel values, once, in float64; a subset's precision,
-recall, density and coverage (k-NN radii from its own rows, the ``<=`` rule or ``<``) and its
-KID are then read off the sub-matrices, and its FID is fitted to its rows
-(:func:`~madbench.metrics.frechet.fid_from_features`). On the full sets the values are the
-metrics' definitions: the k-NN metrics equal :func:`madbench.metrics.knn.knn_metrics` (up to
-float64 ties at a radius) and FID :func:`~madbench.metrics.frechet.fid_from_features`; KID is
-the unbiased MMD^2 of the whole sets, the quantity KID's subset average estimates
-(``tests/test_intervals.py``). The six n x n matrices are formed for sets of up to
-:data:`MAX_ROWS` rows (192 MiB of float64 at most); larger sets recompute each subset's
-k-NN metrics with :func:`~madbench.metrics.knn.knn_metrics` (memory-bounded, exact) and its
-KID's kernel sums from its rows, at the cost of a full metric computation per subset.
+between the sets once, in float64; a subset's precision, recall, density and coverage (k-NN
+radii from its own rows, the ``<=`` rule or ``<``) are then read off the sub-matrices, and its
+FID is fitted to its rows (:func:`~madbench.metrics.frechet.fid_from_features`). On the full
+sets the values are the metrics' definitions: the k-NN metrics equal
+:func:`madbench.metrics.knn.knn_metrics` (up to float64 ties at a radius) and FID
+:func:`~madbench.metrics.frechet.fid_from_features` (``tests/test_intervals.py``). (KID's
+interval needs no resampling: :func:`madbench.metrics.kid.kid_variance`.) The three n x n
+matrices are formed for sets of up to :data:`MAX_ROWS` rows (96 MiB of float64 at most);
+larger sets recompute each subset's k-NN metrics with
+:func:`~madbench.metrics.knn.knn_metrics` (memory-bounded, exact), at the cost of a full
+metric computation per subset.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 from madbench.metrics.frechet import fid_from_features
 from madbench.metrics.knn import knn_metrics
 
-#: The most rows per set whose matrices are formed (6 matrices of MAX_ROWS^2 float64).
+#: The most rows per set whose matrices are formed (3 matrices of MAX_ROWS^2 float64).
 MAX_ROWS = 2048
 PRDC = ("precision", "recall", "density", "coverage")
 
@@ -39,15 +39,13 @@ def _kth_radius(within: np.ndarray, k: int) -> np.ndarray:
 
 class SubsetMetrics:
     """``self(rows_real, rows_fake, keys)``: the metrics named in ``keys`` (any of
-    :data:`PRDC`, ``fid``, ``kid``) of the subsets ``real[rows_real]``, ``fake[rows_fake]``.
-    ``k`` and ``strict`` as the k-NN metrics take them; ``kid_feature_scale`` divides the
-    features before KID's kernel (:func:`madbench.metrics.kid.kid`)."""
+    :data:`PRDC` and ``fid``) of the subsets ``real[rows_real]``, ``fake[rows_fake]``. ``k``
+    and ``strict`` as the k-NN metrics take them."""
 
-    def __init__(self, real, fake, *, k: int, strict: bool = False, kid_feature_scale=1.0):
+    def __init__(self, real, fake, *, k: int, strict: bool = False):
         self.real, self.fake = (np.asarray(x, dtype=np.float64) for x in (real, fake))
         self.k, self.strict = k, strict
         self.inside = np.less if strict else np.less_equal
-        self.kid_scale = kid_feature_scale
         self.dense = max(len(self.real), len(self.fake)) <= MAX_ROWS
         if self.dense:
             r, f = self.real, self.fake
@@ -55,17 +53,12 @@ class SubsetMetrics:
             self.d_rr, self.d_ff, self.d_rf = (_squared_distances(a, b) for a, b in pairs)
             for square in (self.d_rr, self.d_ff):
                 np.fill_diagonal(square, 0.0)
-            self.k_rr, self.k_ff, self.k_rf = (self._kernel(a, b) for a, b in pairs)
-
-    def _kernel(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """KID's cubic kernel of the rows of ``a`` and ``b``, features divided by its scale."""
-        return (a @ b.T / (a.shape[1] * self.kid_scale**2) + 1.0) ** 3
 
     @property
     def sizes(self) -> tuple[int, int]:
         return len(self.real), len(self.fake)
 
-    def __call__(self, rows_real=None, rows_fake=None, keys=(*PRDC, "fid", "kid")) -> dict:
+    def __call__(self, rows_real=None, rows_fake=None, keys=(*PRDC, "fid")) -> dict:
         rr = np.arange(len(self.real)) if rows_real is None else np.asarray(rows_real)
         rf = np.arange(len(self.fake)) if rows_fake is None else np.asarray(rows_fake)
         out = {}
@@ -73,8 +66,6 @@ class SubsetMetrics:
             out.update(self._prdc(rr, rf))
         if "fid" in keys:
             out["fid"] = fid_from_features(self.real[rr], self.fake[rf])
-        if "kid" in keys:
-            out["kid"] = self._mmd2(rr, rf)
         return {key: value for key, value in out.items() if key in keys}
 
     def _prdc(self, rr: np.ndarray, rf: np.ndarray) -> dict:
@@ -92,15 +83,3 @@ class SubsetMetrics:
             "density": float(in_real_ball.sum() / (k * len(rf))),
             "coverage": float(inside(d_rf.min(axis=1), radius_r).mean()),
         }
-
-    def _mmd2(self, rr: np.ndarray, rf: np.ndarray) -> float:
-        m, n = len(rr), len(rf)
-        if self.dense:
-            k_rr, k_ff = self.k_rr[np.ix_(rr, rr)], self.k_ff[np.ix_(rf, rf)]
-            k_rf = self.k_rf[np.ix_(rr, rf)]
-        else:
-            r, f = self.real[rr], self.fake[rf]
-            k_rr, k_ff, k_rf = self._kernel(r, r), self._kernel(f, f), self._kernel(r, f)
-        within_r = (k_rr.sum() - np.trace(k_rr)) / (m * (m - 1))
-        within_f = (k_ff.sum() - np.trace(k_ff)) / (n * (n - 1))
-        return float(within_r + within_f - 2.0 * k_rf.mean())
