@@ -39,6 +39,7 @@ import yaml
 from madbench.atomic import atomic_write_text, fsync_tree
 from madbench.data.domain import Domain
 from madbench.data.manifest import check_new_name, write_idx_manifest
+from madbench.digests import file_sha256
 from madbench.errors import DataFileError, InputError
 from madbench.home import user
 from madbench.imagefiles import IMAGE_EXTENSIONS, list_images, unreadable_image_errors
@@ -168,7 +169,7 @@ def read_array_file(path) -> Samples:
                 f"be class indices 0 to {MAX_CLASSES - 1:,}"
             )
         y = y.astype(np.int64)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = file_sha256(path)
     return Samples(x, y, None, digest)
 
 

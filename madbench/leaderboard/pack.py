@@ -27,10 +27,10 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from madbench.atomic import atomic_path
+from madbench.digests import file_sha256
 from madbench.errors import DataFileError, InputError
 from madbench.leaderboard.build import Run
 from madbench.leaderboard.publish import read_csv
-from madbench.runs.rundir import sha256_file
 
 #: The board files a pack carries (those present).
 BOARD_FILES = ("leaderboard.csv", "per_seed.csv", "claims.csv")
@@ -100,7 +100,7 @@ def pack(folder, out=None, *, models: bool = False, echo=print) -> tuple[Path, s
                         _add(tar, f"{where}/{rel}", path.read_bytes())
                     if number % 20 == 0 or number == len(entries):
                         echo(f"packed {number} of {len(entries)} runs")
-    digest = sha256_file(out)  # read in chunks: a suite's pack runs to gigabytes
+    digest = file_sha256(out)  # read in chunks: a suite's pack runs to gigabytes
     Path(f"{out}.sha256").write_text(f"{digest}  {out.name}\n")
     return out, digest, out.stat().st_size
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from madbench.devices import pick_device
+from madbench.digests import file_sha256
 from madbench.errors import DataFileError, FeatureError
 from madbench.imagefiles import list_images, unreadable_image_errors
 from madbench.metrics.features import as_uint8_rgb
-from madbench.metrics.weights import Network, file_sha256, resolve
+from madbench.metrics.weights import Network, resolve
 
 RESOLUTION = 224
 MEAN = (0.485, 0.456, 0.406)

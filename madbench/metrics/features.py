@@ -28,10 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from madbench.devices import pick_device
+from madbench.digests import file_sha256
 from madbench.errors import FeatureError
 from madbench.imagefiles import IMAGE_EXTENSIONS, list_images, unreadable_image_errors
 from madbench.metrics.validate import as_features
-from madbench.metrics.weights import Network, file_sha256, resolve
+from madbench.metrics.weights import Network, resolve
 
 INCEPTION_FILENAME = "inception-2015-12-05.pt"
 INCEPTION_URL = (

@@ -15,7 +15,7 @@ import warnings
 
 import torch
 
-from madbench.metrics.weights import file_sha256
+from madbench.digests import file_sha256
 
 NETWORKS = ("inception", "dinov2-vits14", "dinov2-vitb14", "dinov2-vitl14", "dinov2-vitg14")
 

@@ -14,7 +14,6 @@ The sha256 of the file a run used is recorded in its provenance (:func:`file_sha
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import urllib.error
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from madbench.atomic import atomic_path
+from madbench.digests import file_sha256
 from madbench.errors import FeatureError
 
 CACHE_ENV = "MADBENCH_CACHE"
@@ -100,12 +100,3 @@ def resolve(network: Network, weights: str | os.PathLike | None = None) -> Path:
             f"with --feature-weights PATH or set {network.env}=PATH (or put it in {cache_dir()})"
         ) from None
     return target
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """sha256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(2**20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -44,6 +44,7 @@ import numpy as np
 
 from madbench import __version__
 from madbench.atomic import atomic_write_text, fsync_path, fsync_tree
+from madbench.digests import file_sha256
 from madbench.errors import DataFileError, InputError, one_line
 from madbench.npfiles import load_npy
 from madbench.runs.grid import save_grid
@@ -67,14 +68,6 @@ TEMPORARY = re.compile(r"\..+\.tmp-\d+")
 RESTORE_HINT = "restore it, or start a new run with --out"
 #: The fields config.json adds to the configuration: hashes of itself and of provenance.json.
 SEALS = ("config_sha256", "provenance_sha256")
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(2**20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def config_sha256(config: dict) -> str:
@@ -320,7 +313,7 @@ class RunDir:
         if final.exists():
             raise DataFileError(f"{final} already exists; a finished generation is never replaced")
         files = {
-            path.relative_to(tmp).as_posix(): sha256_file(path)
+            path.relative_to(tmp).as_posix(): file_sha256(path)
             for path in sorted(tmp.rglob("*"))
             if path.is_file()
         }
@@ -431,7 +424,7 @@ class RunDir:
                 continue
             if name not in present:
                 raise DataFileError(f"{path} is missing; {RESTORE_HINT}")
-            if sha256_file(path) != digest:
+            if file_sha256(path) != digest:
                 raise DataFileError(
                     f"{path} differs from the file generation {t} wrote (sha256 mismatch): it "
                     f"was edited or damaged; {RESTORE_HINT}"
