@@ -280,7 +280,7 @@ def new_loop(
     return Loop(config, run_dir, echo=echo, factory=factory, feature_weights=feature_weights)
 
 
-def build_leaderboard(run_dirs, out, *, alpha: float = 0.05):
+def build_leaderboard(run_dirs, out, *, alpha: float = defaults.ALPHA):
     """Build the leaderboard folder ``out`` from ``run_dirs`` (as ``madbench leaderboard
     build``); return its rows as a pandas DataFrame."""
     import pandas as pd

@@ -404,7 +404,7 @@ def leaderboard():
 @click.option("--out", required=True, help="Leaderboard folder, e.g. leaderboards/NAME.")
 @click.option(
     "--alpha",
-    default=0.05,
+    default=defaults.ALPHA,
     show_default=True,
     type=float,
     help="Family-wise level of the MAD onset (first generation whose FID is above generation "
@@ -476,7 +476,9 @@ def leaderboard_pack(folder, out, models):
 @leaderboard.command("compare", short_help="Compare a re-run with a published leaderboard.")
 @click.argument("published")
 @click.argument("rerun")
-@click.option("--alpha", default=0.05, show_default=True, type=float, help="Family-wise level.")
+@click.option(
+    "--alpha", default=defaults.ALPHA, show_default=True, type=float, help="Family-wise level."
+)
 def leaderboard_compare(published, rerun, alpha):
     """Does RERUN agree with PUBLISHED (leaderboard CSVs) within the spread over seeds?
 
@@ -694,7 +696,7 @@ def reproduce(
         _print_claims(loaded, out, write=True)
     if check:
         what = f"{out}/leaderboard.csv against {against}"
-        if not _print_comparison(published, rows, 0.05, what):
+        if not _print_comparison(published, rows, defaults.ALPHA, what):
             sys.exit(1)
 
 

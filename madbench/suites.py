@@ -28,11 +28,12 @@ from pathlib import Path
 
 import yaml
 
+from madbench import defaults
 from madbench.adapters import build_adapter
 from madbench.data.datasets import get_dataset
 from madbench.errors import DataFileError, InputError, one_line
 from madbench.home import shipped
-from madbench.leaderboard.claims import DEFAULT_ALPHA, Claim
+from madbench.leaderboard.claims import Claim
 from madbench.loops.config import RunConfig, ScoringSettings
 from madbench.loops.protocol import make_protocol
 from madbench.runs.lock import locked
@@ -65,7 +66,7 @@ class Suite:
     name: str
     runs: list[PlannedRun]
     claims: list[Claim]
-    alpha: float = DEFAULT_ALPHA
+    alpha: float = defaults.ALPHA
     sha256: str = ""
 
 
@@ -166,7 +167,7 @@ def load_suite(suite: str) -> Suite:
         Claim.from_spec(entry, f"{path}, claim {number}")
         for number, entry in enumerate(claims, start=1)
     ]
-    alpha = spec.get("alpha", DEFAULT_ALPHA)
+    alpha = spec.get("alpha", defaults.ALPHA)
     if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
         raise InputError(f"{path}: alpha (the claims' family-wise level) must lie in (0, 1)")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from madbench import defaults
 from madbench.errors import InputError
 from madbench.leaderboard.stats import (
     first_rejected,
@@ -61,7 +62,6 @@ ADDED_IN_3 = ("vendi", "ct", "authenticity", "memorised")
 ADDED_IN_4 = ("copying_onset", "copying_onset_p", "memorised_p")
 #: Columns that came with schema 5: FID-infinity (run format 6).
 ADDED_IN_5 = ("fid_inf",)
-DEFAULT_ALPHA = 0.05
 TIMINGS = ("fit_seconds", "sample_seconds", "metric_seconds")  # differ on every machine
 WHEN = {"gen1": "generation 1", "last": "the last generation"}
 STATS = {
@@ -240,7 +240,7 @@ def copying_onset(memorised_p: np.ndarray, alpha: float) -> tuple[str, float | N
     return ("none" if index is None else str(tested[index][0])), p
 
 
-def setting_row(runs: list[Run], base: Path, alpha: float = DEFAULT_ALPHA) -> dict:
+def setting_row(runs: list[Run], base: Path, alpha: float = defaults.ALPHA) -> dict:
     """The leaderboard row of one setting's runs (all seeds); ``base``: the leaderboard folder."""
     runs = sorted(runs, key=lambda r: r.config["protocol"]["seed"])
     first = runs[0]
@@ -315,7 +315,7 @@ def row_order(row: dict) -> tuple:
     )
 
 
-def build_rows(groups: list[list[Run]], base: Path, alpha: float = DEFAULT_ALPHA) -> list[dict]:
+def build_rows(groups: list[list[Run]], base: Path, alpha: float = defaults.ALPHA) -> list[dict]:
     """One row per group of :func:`group_runs`, in a stable order."""
     return sorted((setting_row(runs, base, alpha) for runs in groups), key=row_order)
 

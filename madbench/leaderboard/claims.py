@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from madbench import defaults
 from madbench.errors import InputError, one_line
 from madbench.leaderboard.build import SEED_COLUMNS
 from madbench.leaderboard.publish import read_csv
@@ -53,7 +54,6 @@ from madbench.leaderboard.stats import (
 from madbench.metrics.ranges import METRIC_BOUNDS
 
 #: The family-wise level of a suite's claims unless the suite sets ``alpha``.
-DEFAULT_ALPHA = 0.05
 TESTS = ("trend", "stable", "paired", "equivalent")
 #: What a claim can be about: the per-seed metric columns.
 METRICS = tuple(c for c in SEED_COLUMNS if c not in ("setting_hash", "seed", "generation"))
@@ -124,7 +124,7 @@ class ClaimResult:
     missing: str = ""
     bound: str = ""
     p_holm: float = 1.0
-    alpha: float = DEFAULT_ALPHA
+    alpha: float = defaults.ALPHA
     holds: bool = field(init=False)
 
     def __post_init__(self):
@@ -261,7 +261,7 @@ def evaluate(claim: Claim, board: Board) -> ClaimResult:
     return ClaimResult(claim, result, bound=found.bound)
 
 
-def evaluate_all(claims: list[Claim], folder, alpha: float = DEFAULT_ALPHA) -> list[ClaimResult]:
+def evaluate_all(claims: list[Claim], folder, alpha: float = defaults.ALPHA) -> list[ClaimResult]:
     """Every claim tested on the leaderboard ``folder``, Holm-corrected as one family at
     ``alpha`` (a claim that could not be tested counts as p = 1)."""
     board = Board(folder)

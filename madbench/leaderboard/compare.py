@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from madbench import defaults
 from madbench.leaderboard.build import METRICS, WHEN
 from madbench.leaderboard.stats import holm, welch
 
-DEFAULT_ALPHA = 0.05
 #: Relative tolerance of cells without spread over seeds.
 TOLERANCE = 1e-9
 CELLS = tuple(f"{m}_{w}" for m in METRICS for w in WHEN) + ("fid_auc",)
@@ -88,7 +88,7 @@ def _label(row: dict) -> str:
     return f"{row['data']}, {row['model']}, {row['protocol']}, lambda {row['bias']}"
 
 
-def compare(published: list[dict], rerun: list[dict], alpha: float = DEFAULT_ALPHA):
+def compare(published: list[dict], rerun: list[dict], alpha: float = defaults.ALPHA):
     """Every cell check of ``published`` against ``rerun`` (leaderboard CSV rows)."""
     reruns = {row["setting_hash"]: row for row in rerun}
     checks, tested = [], []

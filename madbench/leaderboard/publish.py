@@ -28,11 +28,11 @@ import re
 import shutil
 from pathlib import Path
 
+from madbench import defaults
 from madbench.atomic import fsync_path, fsync_tree
 from madbench.errors import DataFileError, InputError
 from madbench.leaderboard.build import (
     COLUMNS,
-    DEFAULT_ALPHA,
     SCHEMA_VERSION,
     SEED_COLUMNS,
     build_rows,
@@ -248,7 +248,7 @@ def _check_out(out: Path, run_dirs) -> None:
             )
 
 
-def build(run_dirs, out, alpha: float = DEFAULT_ALPHA) -> list[dict]:
+def build(run_dirs, out, alpha: float = defaults.ALPHA) -> list[dict]:
     """Build the leaderboard folder ``out`` from ``run_dirs``; return its rows.
 
     One build per folder at a time (a lock beside it, ``.NAME.lock``); the temporary folders

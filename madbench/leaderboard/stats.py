@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from madbench import defaults
+
 LEVEL = 0.95
 
 
@@ -116,7 +118,7 @@ def holm_adjusted(pvalues) -> list[float]:
     return [float(a) for a in adjusted]
 
 
-def holm(pvalues, alpha: float = 0.05) -> list[bool]:
+def holm(pvalues, alpha: float = defaults.ALPHA) -> list[bool]:
     """Holm's step-down method: which hypotheses of the family are rejected at ``alpha``."""
     return [a <= alpha for a in holm_adjusted(pvalues)]
 
