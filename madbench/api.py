@@ -38,7 +38,7 @@ def compute_metrics(
     metrics="all",
     k: int = defaults.K,
     strict: bool = False,
-    kid_scale: str = "none",
+    kid_scale: str = defaults.KID_SCALE,
     kid_subsets: int = defaults.KID_SUBSETS,
     kid_subset_size: int = defaults.KID_SUBSET_SIZE,
     seed: int = 0,
@@ -71,13 +71,12 @@ def compute_metrics(
     metric's expected value at these sample sizes; the copying metrics carry their own test
     instead).
     """
-    from madbench.metrics.kid import kid_variance, real_norm_scale
+    from madbench.metrics.kid import check_kid_scale, feature_scale_for, kid_variance
     from madbench.metrics.names import parse_metrics
     from madbench.metrics.report import all_metrics
-
-    if kid_scale not in ("none", "real-norm"):
-        raise InputError(f"kid_scale must be 'none' or 'real-norm', got {kid_scale!r}")
     from madbench.metrics.spaces import pretrained
+
+    check_kid_scale(kid_scale)
 
     extractor = pretrained(features, weights=feature_weights, device=device)
     real = _features(real, extractor)
@@ -91,7 +90,7 @@ def compute_metrics(
         memory_budget=memory_budget,
         kid_subsets=kid_subsets,
         kid_subset_size=kid_subset_size,
-        kid_feature_scale=real_norm_scale(real) if kid_scale == "real-norm" else 1.0,
+        kid_feature_scale=feature_scale_for(real, kid_scale),
         seed=seed,
     )
     train = None if train is None else _features(train, extractor)

@@ -130,8 +130,8 @@ def cli():
 )
 @click.option(
     "--kid-scale",
-    type=click.Choice(["none", "real-norm"]),
-    default="none",
+    type=click.Choice(defaults.KID_SCALES),
+    default=defaults.KID_SCALE,
     show_default=True,
     help="real-norm: divide features by the real features' mean norm / sqrt(d) before KID's "
     "kernel (for non-Inception features); none: as clean-fid.",
@@ -838,7 +838,7 @@ def evaluate(
 @click.option("--strict", is_flag=True, default=None, help="Ball membership with <.")
 @click.option("--kid-subsets", type=click.IntRange(min=1), default=None)
 @click.option("--kid-subset-size", type=click.IntRange(min=2), default=None)
-@click.option("--kid-scale", type=click.Choice(["real-norm", "none"]), default=None)
+@click.option("--kid-scale", type=click.Choice(defaults.KID_SCALES), default=None)
 @click.option(
     "--intervals",
     type=click.IntRange(min=0),

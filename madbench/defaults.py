@@ -11,5 +11,15 @@ MEMORY_BUDGET = 512 * 2**20
 #: KID: subsets, and samples per subset (clean-fid's defaults).
 KID_SUBSETS = 100
 KID_SUBSET_SIZE = 1000
+#: KID's feature scales: ``real-norm`` divides both sets by the real features' mean norm over
+#: sqrt(d) before the cubic kernel (for feature spaces other than Inception's), ``none``
+#: leaves them (clean-fid's KID; :mod:`madbench.metrics.kid`).
+KID_SCALES = ("real-norm", "none")
+#: KID's scale for features given to ``compute_metrics`` and ``madbench metrics``: clean-fid's,
+#: since such features are most often Inception's.
+KID_SCALE = "none"
+#: KID's scale in a loop's scoring, whose feature spaces (LeNet's, the data's own) are never
+#: Inception's.
+LOOP_KID_SCALE = "real-norm"
 #: Epochs of ``madbench features train-lenet``.
 LENET_EPOCHS = 8

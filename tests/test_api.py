@@ -40,6 +40,12 @@ def test_compute_metrics_equals_the_reference_and_selects(tmp_path):
     assert both["precision"] == got["precision"] and {"fid", "kid", "kid_std"} <= set(both)
     with pytest.raises(InputError, match="unknown metrics"):
         madbench.compute_metrics(real, fake, metrics="prdc,is")
+    with pytest.raises(InputError, match="kid_scale must be one of real-norm, none, got 'l2'"):
+        madbench.compute_metrics(real, fake, metrics="kid", kid_scale="l2")
+    from madbench.metrics.kid import kid, real_norm_scale
+
+    scaled = madbench.compute_metrics(real, fake, metrics="kid", kid_scale="real-norm")
+    assert scaled["kid"] == kid(real, fake, feature_scale=real_norm_scale(real)).mean
 
 
 class Mean:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from madbench import defaults
 from madbench.errors import InputError
 from madbench.loops.protocol import PROTOCOL_VERSION, Protocol
 from madbench.metrics.intervals import DEFAULT_REPLICATES
@@ -34,7 +35,6 @@ FIT, TRAIN_SAMPLES, EVAL_SAMPLES, EVAL_REAL, INTERVALS, REFERENCE_SAMPLES = rang
 #: from its variance in closed form (:func:`madbench.metrics.kid.kid_variance`), not from half-
 #: and quarter-samples.
 RUN_FORMAT = 7
-KID_SCALES = ("real-norm", "none")
 
 
 def derived_seed(seed: int, t: int, purpose: int) -> int:
@@ -59,7 +59,7 @@ class ScoringSettings:
 
     kid_subsets: int = DEFAULT_KID_SUBSETS
     kid_subset_size: int = DEFAULT_KID_SUBSET_SIZE
-    kid_scale: str = "real-norm"
+    kid_scale: str = defaults.LOOP_KID_SCALE
     intervals: int = DEFAULT_REPLICATES
     strict: bool = False
     metrics: tuple[str, ...] = ALL_METRICS
@@ -74,8 +74,8 @@ class ScoringSettings:
             value = getattr(self, name)
             if not isinstance(value, int) or value < least:
                 problems.append(f"{name} must be an integer >= {least}, got {value!r}")
-        if self.kid_scale not in KID_SCALES:
-            problems.append(f"kid_scale must be one of {', '.join(KID_SCALES)}")
+        if self.kid_scale not in defaults.KID_SCALES:
+            problems.append(f"kid_scale must be one of {', '.join(defaults.KID_SCALES)}")
         if problems:
             raise InputError("; ".join(problems))
 

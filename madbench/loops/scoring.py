@@ -24,7 +24,7 @@ from madbench.loops.realdata import CopyingSets, RealData
 from madbench.metrics.fid_infinity import fid_infinity
 from madbench.metrics.frechet import GaussianStats, fid_from_features, fit_gaussian, wasserstein2
 from madbench.metrics.intervals import MIN_ROWS, half_sample_intervals
-from madbench.metrics.kid import KidResult, kid_variance, real_norm_scale
+from madbench.metrics.kid import KidResult, feature_scale_for, kid_variance
 from madbench.metrics.report import MetricReport, all_metrics
 from madbench.metrics.subsets import SubsetMetrics
 
@@ -62,9 +62,7 @@ class Scorer:
         self.real, self.k, self.settings, self.seed = real, k, settings, seed
         self.extractor = extractor
         self.real_features = self.features(real.eval_real)
-        self.kid_scale = (
-            real_norm_scale(self.real_features) if settings.kid_scale == "real-norm" else 1.0
-        )
+        self.kid_scale = feature_scale_for(self.real_features, settings.kid_scale)
         self.truth = self._true_gaussian() if real.is_vector else None
 
     def features(self, x: np.ndarray) -> np.ndarray:

@@ -195,6 +195,21 @@ def kid_variance(real, fake, result: KidResult) -> float:
     return whole + (subset - whole) / result.n_subsets
 
 
+def check_kid_scale(kid_scale: str) -> None:
+    """Refuse a ``kid_scale`` that is not one of :data:`madbench.defaults.KID_SCALES`."""
+    if kid_scale not in defaults.KID_SCALES:
+        raise InputError(
+            f"kid_scale must be one of {', '.join(defaults.KID_SCALES)}, got {kid_scale!r}"
+        )
+
+
+def feature_scale_for(real, kid_scale: str) -> float:
+    """The ``feature_scale`` that ``kid_scale`` (one of :data:`madbench.defaults.KID_SCALES`)
+    names for these real features."""
+    check_kid_scale(kid_scale)
+    return real_norm_scale(real) if kid_scale == "real-norm" else 1.0
+
+
 def real_norm_scale(real) -> float:
     """The real features' mean Euclidean norm over sqrt(d): the ``feature_scale`` that gives
     non-Inception features the order of magnitude the cubic kernel assumes."""
