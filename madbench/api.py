@@ -42,7 +42,7 @@ def compute_metrics(
     kid_subsets: int = defaults.KID_SUBSETS,
     kid_subset_size: int = defaults.KID_SUBSET_SIZE,
     seed: int = 0,
-    backend: str = "auto",
+    backend: str = defaults.BACKEND,
     approximate: bool = False,
     device: str | None = None,
     memory_budget: int = defaults.MEMORY_BUDGET,

@@ -100,8 +100,8 @@ def cli():
 )
 @click.option(
     "--backend",
-    type=click.Choice(["auto", "torch", "faiss"]),
-    default="auto",
+    type=click.Choice(defaults.BACKENDS),
+    default=defaults.BACKEND,
     show_default=True,
     help="Neighbour-search back end.",
 )

@@ -6,6 +6,10 @@ command line can show them in its help without loading torch)."""
 ALPHA = 0.05
 #: Neighbours of the k-NN metrics (precision, recall, density, coverage), as in the MAD paper.
 K = 5
+#: Neighbour-search back ends: ``auto`` (torch, on the GPU when torch sees one; FAISS's IVF
+#: index when an approximate search is asked for), ``torch``, ``faiss``.
+BACKENDS = ("auto", "torch", "faiss")
+BACKEND = "auto"
 #: Bytes for one block of distances and its temporaries; sets block sizes, never results.
 MEMORY_BUDGET = 512 * 2**20
 #: KID: subsets, and samples per subset (clean-fid's defaults).

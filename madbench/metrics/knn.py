@@ -75,7 +75,7 @@ def knn_metrics(
     fake,
     *,
     k: int = DEFAULT_K,
-    backend: str = "auto",
+    backend: str = defaults.BACKEND,
     strict: bool = False,
     realism: bool = False,
     approximate: bool = False,
@@ -209,7 +209,9 @@ def _summarise(scan, k, strict, engine, real_shape, n_fake, realism, per_sample)
     )
 
 
-def knn_radii(features, *, k: int = DEFAULT_K, backend: str = "auto", **options) -> np.ndarray:
+def knn_radii(
+    features, *, k: int = DEFAULT_K, backend: str = defaults.BACKEND, **options
+) -> np.ndarray:
     """Distance (not squared) from each row to its k-th nearest other row, exactly."""
     x = as_features(features, "features")
     k = check_k(k, x.shape[0], x.shape[0])

@@ -374,11 +374,8 @@ class FaissBackend:
         return vals, idx
 
 
-BACKENDS = ("auto", "torch", "faiss")
-
-
 def get_backend(
-    name: str = "auto",
+    name: str = defaults.BACKEND,
     *,
     approximate: bool = False,
     device: str | None = None,
@@ -390,8 +387,10 @@ def get_backend(
     ``auto`` picks ``torch`` (on the GPU when torch sees one) for exact metrics, and FAISS's IVF
     index when ``approximate`` is set (valid with ``faiss`` or ``auto`` only).
     """
-    if name not in BACKENDS:
-        raise BackendError(f"unknown back end {name!r}; choose one of {', '.join(BACKENDS)}")
+    if name not in defaults.BACKENDS:
+        raise BackendError(
+            f"unknown back end {name!r}; choose one of {', '.join(defaults.BACKENDS)}"
+        )
     if name == "torch" and approximate:
         raise BackendError("the torch back end is exact only; use --backend faiss --approximate")
     if name == "torch" or (name == "auto" and not approximate):

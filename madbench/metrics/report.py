@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from madbench import defaults
 from madbench.errors import InputError
 from madbench.metrics.copying import CopyingMetrics, copying_metrics
 from madbench.metrics.frechet import fid_from_features
@@ -85,7 +86,7 @@ def all_metrics(
     reference_strata=None,
     metrics=None,
     k: int = DEFAULT_K,
-    backend: str = "auto",
+    backend: str = defaults.BACKEND,
     strict: bool = False,
     approximate: bool = False,
     device: str | None = None,
