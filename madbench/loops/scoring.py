@@ -25,32 +25,20 @@ from madbench.metrics.fid_infinity import fid_infinity
 from madbench.metrics.frechet import GaussianStats, fid_from_features, fit_gaussian, wasserstein2
 from madbench.metrics.intervals import MIN_ROWS, half_sample_intervals
 from madbench.metrics.kid import KidResult, feature_scale_for, kid_variance
+from madbench.metrics.names import METRIC_KEYS
 from madbench.metrics.report import MetricReport, all_metrics
 from madbench.metrics.subsets import SubsetMetrics
 
 #: Metrics that get an interval (columns <metric>_ci_low, <metric>_ci_high).
 INTERVAL_METRICS = ("fid", "precision", "recall", "density", "coverage", "kid")
-#: Every value a score holds, in results.csv's order; the rest of a row is settings.
+#: Every value a score holds (results.csv orders them by :mod:`madbench.runs.schema`): the
+#: metrics' keys (:data:`madbench.metrics.names.METRIC_KEYS`), then what only a loop's scoring
+#: adds; the rest of a row is settings.
 SCORE_KEYS = (
-    "precision",
-    "recall",
-    "density",
-    "coverage",
-    "fid",
-    "fid_inf",
-    "fid_floor",
-    "fid_floor_sd",
-    "floor_draws",
-    "kid",
-    "kid_std",
-    "vendi",
-    "ct",
-    "authenticity",
-    "memorised",
-    "memorised_p",
+    *METRIC_KEYS,
+    *("fid_inf", "fid_floor", "fid_floor_sd", "floor_draws"),
     *(f"{m}_ci_{end}" for m in INTERVAL_METRICS for end in ("low", "high")),
-    "w2",
-    "trace_cov",
+    *("w2", "trace_cov"),
 )
 
 
