@@ -38,7 +38,7 @@ import yaml
 
 from madbench.atomic import atomic_write_text, fsync_tree
 from madbench.data.domain import Domain
-from madbench.data.manifest import check_new_name, write_idx_manifest
+from madbench.data.manifest import check_new_name, file_entry, write_idx_manifest
 from madbench.digests import file_sha256
 from madbench.errors import DataFileError, InputError
 from madbench.home import user
@@ -258,12 +258,7 @@ def add_dataset(
     contents = {split: _npz_bytes(part) for split, part in (("train", train), ("test", test))}
     for split, part in (("train", train), ("test", test)):
         data = contents[split]
-        files[split] = {
-            "path": f"{split}.npz",
-            "bytes": len(data),
-            "shape": list(part.x.shape),
-            "sha256": hashlib.sha256(data).hexdigest(),
-        }
+        files[split] = file_entry(f"{split}.npz", data, part.x.shape)
         splits[split] = {"file": split, "n": len(part.x)}
     sources = [f"{Path(source).resolve()} (sha256 {samples.source_sha256})"]
     if test_from is not None:

@@ -48,6 +48,17 @@ class FileEntry:
     shape: tuple[int, ...]
 
 
+def file_entry(path: str, data: bytes, shape) -> dict:
+    """A manifest's record of one file: its name in the data folder, size, array shape and
+    sha256, as :func:`verify` checks them."""
+    return {
+        "path": path,
+        "bytes": len(data),
+        "shape": list(shape),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
 @dataclass(frozen=True)
 class Manifest:
     name: str
@@ -125,12 +136,7 @@ def write_idx_manifest(name: str, directory: str | os.PathLike, *, classes: int 
             raise DataFileError(f"{directory}: expected one {stem}* IDX file, found {len(found)}")
         data = read_idx_file(found[0])
         array = parse_idx(data, str(found[0]))
-        files[key] = {
-            "path": found[0].name,
-            "bytes": len(data),
-            "shape": list(array.shape),
-            "sha256": hashlib.sha256(data).hexdigest(),
-        }
+        files[key] = file_entry(found[0].name, data, array.shape)
     shape = files["train-images"]["shape"]
     if len(shape) != 3 or files["train-labels"]["shape"] != shape[:1]:
         raise DataFileError(f"{directory}: train images {shape} and labels do not match")
