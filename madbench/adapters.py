@@ -102,7 +102,11 @@ def resolve_adapter(spec: str) -> type:
     Resolving imports the named module, which runs its top-level code: resuming or
     reproducing someone else's run runs the model code its config names.
     """
-    found = lookup(spec, aliases=ALIASES)
+    return _adapter_class(lookup(spec, aliases=ALIASES), spec)
+
+
+def _adapter_class(found, spec: str) -> type:
+    """``found`` if it is a class with ``fit`` and ``sample`` methods, else AdapterError."""
     if not isinstance(found, type):
         raise AdapterError(
             f"model {spec!r} names a {type(found).__name__}, not an adapter class; "
@@ -154,7 +158,10 @@ def lookup(
 
 def build_adapter(spec: str, model_args: dict | None = None):
     """Instantiate ``spec`` with ``model_args``, turning constructor failures into one message."""
-    cls = resolve_adapter(spec)
+    return _instantiate(resolve_adapter(spec), spec, model_args)
+
+
+def _instantiate(cls: type, spec: str, model_args: dict | None):
     try:
         return cls(**(model_args or {}))
     except Exception as exc:
@@ -249,19 +256,38 @@ def check_samples(samples, n: int, data_shape: tuple[int, ...], where: str) -> n
     return arr
 
 
+def fresh_adapter(model, model_args: dict | None = None):
+    """A new adapter from what ``evaluate`` takes as a model: a spec (an alias,
+    ``package.module:Class`` or an entry point), an adapter class, or an instance (rebuilt from
+    its class and the arguments read back from it, :func:`instance_args`, so that the caller's
+    object is never fitted)."""
+    if isinstance(model, str):
+        return build_adapter(model, model_args)
+    if not isinstance(model, type):
+        if model_args:
+            raise AdapterError("model_args apply to a model name or class, not to an instance")
+        _adapter_class(type(model), type(model).__qualname__)
+        model_args, model = instance_args(model), type(model)
+    spec = f"{model.__module__}:{model.__qualname__}"
+    return _instantiate(_adapter_class(model, spec), spec, model_args)
+
+
 def check_adapter(
-    spec: str, model_args: dict | None = None, *, data_shape=(2,), n=64, data=None, labels=None
+    model, model_args: dict | None = None, *, data_shape=(2,), n=64, data=None, labels=None
 ) -> list[str]:
     """Run the contract on tiny data; return every violation found, each once (empty: the
-    adapter passes). ``data``: the samples to fit on (e.g. a data set's images, for an
+    adapter passes). ``model``: a spec, an adapter class or an instance, as ``evaluate`` takes
+    (:func:`fresh_adapter`). ``data``: the samples to fit on (e.g. a data set's images, for an
     image-only adapter), else ``n`` standard normal samples shaped ``data_shape``; ``labels``
     for a conditional adapter, else every third class. Warns (does not fail) when the bias
     lambda changes nothing."""
     problems: list[str] = []
+    given = model
     try:
-        model = build_adapter(spec, model_args)
+        model = fresh_adapter(given, model_args)
     except AdapterError as exc:
         return [str(exc)]
+    spec = given if isinstance(given, str) else type(model).__qualname__
     if data is None:
         x = np.random.default_rng(0).standard_normal((n, *data_shape))
     else:
@@ -308,7 +334,7 @@ def check_adapter(
     if can_save and first is not None:
         with tempfile.TemporaryDirectory() as tmp:
             attempt("save()", lambda: model.save(tmp))
-            fresh = attempt("build", lambda: build_adapter(spec, model_args))
+            fresh = attempt("build", lambda: fresh_adapter(given, model_args))
             loaded = attempt("load()", lambda: fresh.load(tmp)) if fresh is not None else None
             if loaded is None and fresh is not None and not problems:
                 problems.append("load() returned None; it must return self")

@@ -64,6 +64,19 @@ def test_outside_class_honours_contract_without_importing_madbench():
     assert isinstance(build_adapter("toy_adapters:Honest"), GenerativeModel)
 
 
+def test_check_adapter_takes_what_evaluate_takes():
+    """A spec, a class or an instance; an instance is rebuilt, never fitted in place."""
+    from toy_adapters import Honest
+
+    mine = Honest(scale=0.5)
+    assert check_adapter(Honest, {"scale": 0.5}) == [] and check_adapter(mine) == []
+    assert not hasattr(mine, "mean")  # the check fitted a copy
+    assert check_adapter(mine, {"scale": 2}) == [
+        "model_args apply to a model name or class, not to an instance"
+    ]
+    assert "class dict has no fit or sample() method" in check_adapter(dict)[0]
+
+
 @pytest.mark.parametrize(
     "cls,expected",
     [
