@@ -24,7 +24,6 @@ import difflib
 import importlib.util
 import io
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +33,7 @@ from madbench.data import shapes
 from madbench.data.domain import Domain
 from madbench.data.idx import parse_idx
 from madbench.data.imports import read_npz_splits
+from madbench.data.split import Split
 from madbench.errors import DataFileError, InputError
 
 SPLITS = ("train", "test")
@@ -47,14 +47,6 @@ SYNTHETIC_BLOCK = 1024
 #: gmm-25: the grid of means and the per-coordinate standard deviation of each mode.
 GMM_GRID = (-4.0, -2.0, 0.0, 2.0, 4.0)
 GMM_STD = 0.05
-
-
-@dataclass(frozen=True)
-class Split:
-    """Samples ``x`` (n, *shape) and their labels ``y`` (n,), or None for unlabelled data."""
-
-    x: np.ndarray
-    y: np.ndarray | None
 
 
 def _check_split(name: str) -> None:

@@ -39,6 +39,7 @@ import yaml
 from madbench.atomic import atomic_write_text, fsync_tree
 from madbench.data.domain import Domain
 from madbench.data.manifest import check_new_name, file_entry, write_idx_manifest
+from madbench.data.split import Split
 from madbench.digests import file_sha256
 from madbench.errors import DataFileError, InputError
 from madbench.home import user
@@ -304,8 +305,6 @@ def add_dataset(
 
 def read_npz_splits(manifest, contents: dict[str, bytes]) -> dict:
     """The splits of a data set added from a folder or an array (its verified file bytes)."""
-    from madbench.data.datasets import Split
-
     domain = Domain.from_manifest(manifest.domain) if manifest.kind == "image" else None
     out = {}
     for split, spec in manifest.splits.items():
