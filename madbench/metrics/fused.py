@@ -41,7 +41,7 @@ from madbench.metrics.kid import (
     kid_subsets,
 )
 from madbench.metrics.kid import kid as separate_kid
-from madbench.metrics.knn import KnnMetrics, knn_metrics
+from madbench.metrics.knn import KnnMetrics, knn_metrics, sharing_blocks
 
 #: Rows of a prepared set turned into float64 at once when computing the row terms q.
 ROW_CHUNK = 16_384
@@ -71,7 +71,8 @@ def prdc_and_kid(
         made.append(KidSums(prepared_real, prepared_fake, picks, feature_scale))
         return made[0]
 
-    knn = knn_metrics(r, f, share_blocks=share, **knn_options)
+    with sharing_blocks(share):
+        knn = knn_metrics(r, f, **knn_options)
     size = len(picks[0][0])
     if made:
         return knn, kid_result(made[0].values(), size, seed, feature_scale)

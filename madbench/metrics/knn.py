@@ -25,6 +25,7 @@ index is asked for (``approximate=True``).
 from __future__ import annotations
 
 import contextlib
+import contextvars
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -70,6 +71,26 @@ class KnnMetrics:
         return out
 
 
+#: The hook :func:`sharing_blocks` sets for the :func:`knn_metrics` calls inside it.
+_SHARE_BLOCKS: contextvars.ContextVar = contextvars.ContextVar("share_blocks", default=None)
+
+
+@contextlib.contextmanager
+def sharing_blocks(share_blocks):
+    """Within this context, :func:`knn_metrics`'s exact pass shows its distance blocks to
+    ``share_blocks``, so that other sums can share its products (the one pass of
+    :mod:`madbench.metrics.fused`). ``share_blocks(real, fake, scale)``, given the prepared
+    sets (:class:`exact.Prepared`) and the power of two they were scaled by, may return an
+    object whose ``real_block(d, i0)``, ``fake_block(d, i0)`` and ``cross_block(d, i0, j0)``
+    then see every float32 squared-distance block of the pass (the self blocks as
+    upper-triangle panels). Asked only of back ends that compute blocks (torch)."""
+    token = _SHARE_BLOCKS.set(share_blocks)
+    try:
+        yield
+    finally:
+        _SHARE_BLOCKS.reset(token)
+
+
 def knn_metrics(
     real,
     fake,
@@ -83,7 +104,6 @@ def knn_metrics(
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     progress: bool = False,
     per_sample: bool = False,
-    share_blocks=None,
 ) -> KnnMetrics:
     """Precision, recall, density and coverage of ``fake`` against ``real``, in one pass.
 
@@ -111,13 +131,6 @@ def knn_metrics(
         Show a progress bar on stderr (in distance pairs; only when stderr is a terminal).
     per_sample:
         Also return the per-sample ball memberships (``result.per_sample``).
-    share_blocks:
-        ``share_blocks(real, fake, scale)``, given the prepared sets (:class:`exact.Prepared`)
-        and the power of two they were scaled by, may return an object whose ``real_block(d,
-        i0)``, ``fake_block(d, i0)`` and ``cross_block(d, i0, j0)`` then see every float32
-        squared-distance block of the exact pass (the self blocks as upper-triangle panels),
-        so that other sums can share its products (:mod:`madbench.metrics.fused`). Asked only
-        of back ends that compute blocks (torch).
     """
     real = as_features(real, "real")
     fake = as_features(fake, "fake")
@@ -129,6 +142,7 @@ def knn_metrics(
         backend, approximate=approximate, device=device, memory_budget=memory_budget
     )
     r, g, scale = _prepare_pair(engine, real, fake)
+    share_blocks = _SHARE_BLOCKS.get()
     shared = share_blocks(r, g, scale) if share_blocks is not None and engine.blocks else None
     visits = (shared.real_block, shared.fake_block, shared.cross_block) if shared else (None,) * 3
     with _pair_progress(r.n, g.n, progress) as tick:
