@@ -310,16 +310,15 @@ def data():
 @data.command("list", short_help="List the data sets.")
 def data_list():
     """List the data sets with their kind, sample shape, splits, source and licence."""
-    from madbench.data.datasets import NAMES, get_dataset
-    from madbench.data.manifest import stored_names
+    from madbench.data.datasets import catalogue
 
     click.echo(f"{'name':<14} {'kind':<6} {'shape':<8} {'splits':<33} licence; source")
-    for name in [*NAMES, *(s for s in stored_names() if s not in NAMES)]:
-        dataset = get_dataset(name.replace("<d>", "2"))
-        m = dataset.manifest
-        splits = ", ".join(f"{s}: {spec.get('n', 'unlimited')}" for s, spec in m.splits.items())
-        shape = "d" if name == "gaussian-<d>" else "x".join(map(str, dataset.shape))
-        click.echo(f"{name:<14} {dataset.kind:<6} {shape:<8} {splits:<33} {m.licence}; {m.source}")
+    for row in catalogue():
+        splits = ", ".join(f"{s}: {n or 'unlimited'}" for s, n in row["splits"].items())
+        click.echo(
+            f"{row['name']:<14} {row['kind']:<6} {row['shape']:<8} {splits:<33} "
+            f"{row['licence']}; {row['source']}"
+        )
 
 
 @data.command("add", short_help="Add a data set from images, an array or IDX files.")

@@ -168,6 +168,11 @@ def test_cli_data_commands(capsys, tmp_path):
     assert main(["data", "list"]) == 0
     out = capsys.readouterr().out
     assert "fashion-mnist" in out and "gmm-25" in out and "train: 1437, test: 360" in out
+    from madbench.data.datasets import catalogue
+
+    rows = {row["name"]: row for row in catalogue()}
+    assert rows["digits"]["splits"] == {"train": 1437, "test": 360}
+    assert rows["gaussian-<d>"]["shape"] == "d" and rows["digits"]["shape"] == "8x8"
     assert main(["data", "verify", "digits"]) == 0
     assert "digits: 1 of 1 files match" in capsys.readouterr().out
     assert main(["data", "verify", "digits", "--data-dir", str(tmp_path)]) == 0

@@ -205,6 +205,27 @@ def file_hashes(dataset) -> dict[str, str]:
     return {f.path: f.sha256 for f in dataset.manifest.files.values()}
 
 
+def catalogue() -> list[dict]:
+    """Every data set madbench knows, built-in then the user's: its ``name``, ``kind``,
+    sample ``shape`` ("d" for ``gaussian-<d>``, whose dimension the name chooses), ``splits``
+    (split: sample count, None where unlimited), ``licence`` and ``source``."""
+    rows = []
+    for name in [*NAMES, *(s for s in manifests.stored_names() if s not in NAMES)]:
+        dataset = get_dataset(name.replace("<d>", "2"))
+        m = dataset.manifest
+        rows.append(
+            {
+                "name": name,
+                "kind": dataset.kind,
+                "shape": "d" if name == "gaussian-<d>" else "x".join(map(str, dataset.shape)),
+                "splits": {split: spec.get("n") for split, spec in m.splits.items()},
+                "licence": m.licence,
+                "source": m.source,
+            }
+        )
+    return rows
+
+
 def get_dataset(name: str, *, data_dir: str | None = None):
     """The data set called ``name`` (see the module docstring for the names)."""
     match = re.fullmatch(r"gaussian-(\d+)", name)
