@@ -8,6 +8,7 @@ One call each (:mod:`madbench.api`)::
     run.results                                                  # a pandas DataFrame
     madbench.load_run("runs/...")                                # verified
     madbench.build_leaderboard(["runs/a", "runs/b"], "leaderboards/mine")
+    madbench.train_features("fashion-mnist")                     # LeNet features for a data set
 
 Every function takes the *real* set first and the *generated* (fake) set second, as arrays
 with samples in rows. The adapter contract is :class:`madbench.adapters.GenerativeModel`.
@@ -15,7 +16,7 @@ with samples in rows. The adapter contract is :class:`madbench.adapters.Generati
 
 __version__ = "0.4.0"
 
-API = ("compute_metrics", "evaluate", "load_run", "build_leaderboard", "Run")
+API = ("compute_metrics", "evaluate", "load_run", "build_leaderboard", "train_features", "Run")
 __all__ = [*API, "__version__"]
 
 

@@ -287,3 +287,58 @@ def build_leaderboard(run_dirs, out, *, alpha: float = defaults.ALPHA):
     from madbench.leaderboard.publish import build
 
     return pd.DataFrame(build([str(d) for d in run_dirs], out, alpha))
+
+
+@dataclass(frozen=True)
+class TrainedFeatures:
+    """A LeNet feature network trained by :func:`train_features`: its weights file, their
+    digest, held-out accuracy, the ``feature_weights`` entry that names them, and the
+    manifest it was recorded in (None for a shipped data set, whose manifest is edited by
+    hand, in review)."""
+
+    path: str
+    digest: str
+    accuracy: float
+    entry: dict
+    recorded_in: Path | None
+
+
+def train_features(
+    data: str,
+    *,
+    data_dir: str | None = None,
+    epochs: int = defaults.LENET_EPOCHS,
+    seed: int = 0,
+    out: str | None = None,
+    progress: bool = False,
+) -> TrainedFeatures:
+    """Train the LeNet feature network on image data set ``data``'s train split,
+    deterministically from ``seed``; write its weights to ``out`` (default
+    ``$MADBENCH_HOME/weights/lenet-DATA.pt``), score it on the held-out split, and record it
+    as the data set's ``feature_weights`` in the user's manifest."""
+    from madbench.data.datasets import get_dataset
+    from madbench.data.manifest import set_feature_weights
+    from madbench.home import user
+    from madbench.metrics.lenet import LeNetFeatures, save_weights, train_lenet
+
+    dataset = get_dataset(data, data_dir=data_dir)
+    if dataset.kind != "image":
+        raise InputError(f"{data} is not an image data set; LeNet features are for images")
+    train, test = dataset.split("train"), dataset.split("test")
+    classes = dataset.classes or 10
+    model = train_lenet(
+        train.x, train.y, n_classes=classes, epochs=epochs, seed=seed, progress=progress
+    )
+    path = out or str(user("weights", create=True) / f"lenet-{data}.pt")
+    digest = save_weights(model, path)
+    accuracy = LeNetFeatures(path, digest, classes).accuracy(test.x, test.y)
+    entry = {
+        "file": os.path.abspath(path) if out else os.path.basename(path),
+        "digest": digest,
+        "epochs": epochs,
+        "seed": seed,
+        "test_accuracy": round(accuracy, 4),
+    }
+    shipped = dataset.manifest.feature_weights is not None
+    recorded = None if shipped else set_feature_weights(data, entry)
+    return TrainedFeatures(path, digest, accuracy, entry, recorded)

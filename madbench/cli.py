@@ -922,31 +922,14 @@ def stand_in_command(network, out, seed):
 )
 def train_lenet_command(data, data_dir, epochs, seed, out):
     """Train the LeNet feature network on a data set's train split, deterministically."""
-    from madbench.data.datasets import get_dataset
-    from madbench.home import user
-    from madbench.metrics.lenet import (
-        LENET_MIN_ACCURACY,
-        LeNetFeatures,
-        save_weights,
-        train_lenet,
-    )
+    from madbench.api import train_features
+    from madbench.metrics.lenet import LENET_MIN_ACCURACY
 
-    dataset = get_dataset(data, data_dir=data_dir)
-    if dataset.kind != "image":
-        raise MadbenchError(f"{data} is not an image data set; LeNet features are for images")
-    train, test = dataset.split("train"), dataset.split("test")
-    model = train_lenet(
-        train.x,
-        train.y,
-        n_classes=dataset.classes or 10,
-        epochs=epochs,
-        seed=seed,
-        progress=sys.stderr.isatty(),
+    trained = train_features(
+        data, data_dir=data_dir, epochs=epochs, seed=seed, out=out, progress=sys.stderr.isatty()
     )
-    path = out or str(user("weights", create=True) / f"lenet-{data}.pt")
-    digest = save_weights(model, path)
-    accuracy = LeNetFeatures(path, digest, dataset.classes or 10).accuracy(test.x, test.y)
-    click.echo(f"wrote {path}: held-out accuracy {accuracy:.4f}")
+    accuracy = trained.accuracy
+    click.echo(f"wrote {trained.path}: held-out accuracy {accuracy:.4f}")
     if accuracy < LENET_MIN_ACCURACY:
         click.echo(
             f"madbench: warning: held-out accuracy {accuracy:.2f} is below "
@@ -955,19 +938,10 @@ def train_lenet_command(data, data_dir, epochs, seed, out):
             "images, or score with --features identity",
             err=True,
         )
-    entry = {
-        "file": os.path.abspath(path) if out else os.path.basename(path),
-        "digest": digest,
-        "epochs": epochs,
-        "seed": seed,
-        "test_accuracy": round(accuracy, 4),
-    }
-    if dataset.manifest.feature_weights is None:
-        from madbench.data.manifest import set_feature_weights
-
-        click.echo(f"recorded in {set_feature_weights(data, entry)}")
+    if trained.recorded_in is not None:
+        click.echo(f"recorded in {trained.recorded_in}")
     else:  # a shipped data set: its manifest is edited by hand, in review
-        click.echo(f"manifest entry: feature_weights: {json.dumps(entry)}")
+        click.echo(f"manifest entry: feature_weights: {json.dumps(trained.entry)}")
 
 
 @cli.command("check-adapter", short_help="Check a model against the adapter contract.")
