@@ -7,6 +7,7 @@ One call each (:mod:`madbench.api`)::
     run = madbench.evaluate("gmm", "digits", generations=5)      # or a class, or an instance
     run.results                                                  # a pandas DataFrame
     madbench.load_run("runs/...")                                # verified
+    madbench.resume("runs/...")                                  # after its last generation
     madbench.build_leaderboard(["runs/a", "runs/b"], "leaderboards/mine")
     madbench.train_features("fashion-mnist")                     # LeNet features for a data set
 
@@ -16,7 +17,10 @@ with samples in rows. The adapter contract is :class:`madbench.adapters.Generati
 
 __version__ = "0.4.0"
 
-API = ("compute_metrics", "evaluate", "load_run", "build_leaderboard", "train_features", "Run")
+API = (
+    *("compute_metrics", "evaluate", "resume", "load_run", "build_leaderboard"),
+    *("train_features", "Run"),
+)
 __all__ = [*API, "__version__"]
 
 

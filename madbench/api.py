@@ -202,6 +202,7 @@ def evaluate(
     data_dir: str | None = None,
     threads: int = 1,
     echo=None,
+    warn=None,
     **params,
 ) -> Run:
     """Run ``model`` through a self-consuming loop on ``data`` and score every generation.
@@ -216,12 +217,18 @@ def evaluate(
     ``metrics``: what each generation computes (any of prdc, fid, kid, vendi, copying; default
     all). ``features``: the feature space (:mod:`madbench.metrics.spaces`; default the data
     set's), ``feature_weights`` its weights file where it cannot be found otherwise.
-    ``out``: the run directory (default as ``madbench evaluate``). ``echo``: called with each
-    progress line (default: silent). A class or instance is recorded in config.json as
-    ``module:Class``: resuming from the command line needs that class importable.
+    ``out``: the run directory (default as ``madbench evaluate``; refused if it holds a run).
+    ``echo``: called with each progress line (default: silent). ``warn``: called with a
+    warning about the protocol's sizes, e.g. an evaluation set too small for its feature
+    dimension (default: :func:`warnings.warn`). A class or instance is recorded in
+    config.json as ``module:Class``: resuming from the command line needs that class
+    importable.
     """
+    import warnings
+
+    echo = echo or (lambda line: None)
     spec, model_args, factory = _model_factory(model, dict(model_args or {}))
-    loop = new_loop(
+    loop = _new_loop(
         spec,
         data,
         protocol,
@@ -232,15 +239,47 @@ def evaluate(
         out=out,
         data_dir=data_dir,
         threads=threads,
-        echo=echo or (lambda line: None),
+        echo=echo,
         factory=factory,
         **params,
     )
+    if loop.p.size_warning():
+        (warn or (lambda message: warnings.warn(message, stacklevel=3)))(loop.p.size_warning())
+    loop.run_dir.check_new()  # refused before anything says it started
+    echo(f"run directory: {loop.run_dir.path}")
     loop.start()
     return load_run(loop.run_dir.path)
 
 
-def new_loop(
+def resume(path, *, features: str | None = None, feature_weights=None, echo=None) -> Run:
+    """Continue the run in directory ``path`` after its last verified generation, as
+    ``madbench evaluate --resume`` does. The run is verified before any code its config.json
+    names is imported; a feature space from outside madbench is imported only when
+    ``features`` names it too (a run's word is not enough). ``echo`` as in :func:`evaluate`."""
+    from madbench.loops.config import RunConfig
+    from madbench.loops.engine import Loop
+    from madbench.metrics.spaces import is_builtin
+    from madbench.runs.lock import locked
+    from madbench.runs.rundir import RunDir, check_run_data
+
+    run_dir = RunDir(path)
+    check_run_data(run_dir, run_dir.config())  # before any file of it is read
+    config = RunConfig.from_dict(run_dir.config())  # (plain values: nothing imported)
+    with locked(run_dir.path, shared=True):
+        run_dir.verify()  # before any code config.json names is imported (model, features)
+    named = config.scoring.features
+    if not is_builtin(named) and features != named:
+        raise InputError(
+            f"{run_dir.path} is scored in the feature space {named!r}, code from outside "
+            "madbench, which --resume does not import on a run's word: name it yourself, "
+            f"--features {named}, to continue"
+        )
+    echo = echo or (lambda line: None)
+    Loop(config, run_dir, echo=echo, feature_weights=feature_weights).resume()
+    return load_run(run_dir.path)
+
+
+def _new_loop(
     spec: str,
     data: str,
     protocol: str,
@@ -257,7 +296,7 @@ def new_loop(
     **params,
 ):
     """The :class:`~madbench.loops.engine.Loop` of a new run, checked, with nothing written
-    yet (the command line's ``evaluate`` and :func:`evaluate` both start runs through it)."""
+    yet."""
     from madbench.loops.config import RunConfig, ScoringSettings
     from madbench.loops.protocol import make_protocol
     from madbench.loops.realdata import fit_sizes

@@ -783,33 +783,17 @@ def evaluate(
 ):
     """Run a generator through a self-consuming loop and score every generation."""
     from madbench.adapters import parse_model_args
-    from madbench.api import new_loop
-    from madbench.loops.config import RunConfig
-    from madbench.metrics.spaces import is_builtin
-    from madbench.runs.lock import locked
-    from madbench.runs.rundir import RunDir, check_run_data
+    from madbench.api import evaluate as evaluate_model
+    from madbench.api import resume
 
     if resume_dir is not None:
-        from madbench.loops.engine import Loop
-
-        run_dir = RunDir(resume_dir)
-        check_run_data(run_dir, run_dir.config())  # before any file of it is read
-        config = RunConfig.from_dict(run_dir.config())  # (plain values: nothing imported)
-        with locked(run_dir.path, shared=True):
-            run_dir.verify()  # before any code config.json names is imported (model, features)
-        named = config.scoring.features
-        if not is_builtin(named) and features != named:
-            raise MadbenchError(
-                f"{run_dir.path} is scored in the feature space {named!r}, code from outside "
-                "madbench, which --resume does not import on a run's word: name it yourself, "
-                f"--features {named}, to continue"
-            )
-        loop = Loop(config, run_dir, echo=click.echo, feature_weights=feature_weights)
-        rows = loop.resume()
+        run = resume(
+            resume_dir, features=features, feature_weights=feature_weights, echo=click.echo
+        )
     else:
         if model is None or data is None:
             raise MadbenchError("evaluate needs --model and --data (or --resume DIR)")
-        loop = new_loop(  # checks model, args, data; writes nothing
+        run = evaluate_model(
             model,
             data,
             protocol,
@@ -821,14 +805,10 @@ def evaluate(
             data_dir=data_dir,
             threads=threads,
             echo=click.echo,
+            warn=lambda message: click.echo(f"madbench: warning: {message}", err=True),
             **params,
         )
-        if loop.p.size_warning():
-            click.echo(f"madbench: warning: {loop.p.size_warning()}", err=True)
-        loop.run_dir.check_new()  # refused before anything says it started
-        click.echo(f"run directory: {loop.run_dir.path}")
-        rows = loop.start()
-    _print_results(rows)
+    _print_results(run.rows)
 
 
 @cli.command(short_help="Score a run's kept samples again.")

@@ -8,7 +8,7 @@ import pytest
 
 import madbench
 from madbench.checks.references import knn_reference
-from madbench.errors import AdapterError, InputError
+from madbench.errors import AdapterError, DataFileError, InputError
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -166,3 +166,32 @@ def test_instances_read_back_through_get_params_and_dataclass_fields():
     assert instance_args(GMMGenerator(n_components=3)) == {
         "n_components": 3, "reg_covar": 1e-4, "max_iter": 200
     }  # fmt: skip
+
+
+def test_resume_continues_a_run_and_evaluate_warns_of_confounded_sizes(tmp_path, monkeypatch):
+    """madbench.resume finishes an interrupted run to what an uninterrupted one gives;
+    evaluate warns (as the CLI does) when generation 1 trains on another size than later ones,
+    and refuses a directory that already holds a run."""
+    from madbench.runs.rundir import RunDir
+
+    params = dict(generations=3, n_ini=200, eval_n=100)
+    whole = madbench.evaluate("gaussian", "gaussian-2", out=tmp_path / "whole", **params)
+    original = RunDir.write_rows
+
+    def crash(self, rows):
+        if len(rows) == 3:
+            raise KeyboardInterrupt
+        original(self, rows)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RunDir, "write_rows", crash)
+        with pytest.raises(KeyboardInterrupt):
+            madbench.evaluate("gaussian", "gaussian-2", out=tmp_path / "cut", **params)
+    resumed = madbench.resume(tmp_path / "cut")
+    timing = ("fit_seconds", "sample_seconds", "metric_seconds")
+    strip = lambda rows: [{k: v for k, v in r.items() if k not in timing} for r in rows]  # noqa: E731
+    assert len(resumed.rows) == 4 and strip(resumed.rows) == strip(whole.rows)
+    with pytest.warns(UserWarning, match="size and generation effects are confounded"):
+        madbench.evaluate("gaussian", "gaussian-2", out=tmp_path / "w", n_synth=100, **params)
+    with pytest.raises(DataFileError, match="already holds a run"):
+        madbench.evaluate("gaussian", "gaussian-2", out=tmp_path / "whole", **params)
