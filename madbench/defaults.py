@@ -22,8 +22,9 @@ KID_SCALES = ("real-norm", "none")
 #: KID's scale for features given to ``compute_metrics`` and ``madbench metrics``: clean-fid's,
 #: since such features are most often Inception's.
 KID_SCALE = "none"
-#: KID's scale in a loop's scoring, whose feature spaces (LeNet's, the data's own) are never
-#: Inception's.
+#: KID's scale in a loop's scoring, whatever its feature space. Its RGB image sets score in
+#: Inception's space by default, where this differs from clean-fid's KID (``none``): a
+#: choice per feature space is still to be made (it would change those runs' configs).
 LOOP_KID_SCALE = "real-norm"
 #: Epochs of ``madbench features train-lenet``.
 LENET_EPOCHS = 8
