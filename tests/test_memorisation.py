@@ -41,8 +41,13 @@ class HalfMemoriser(Memoriser):
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("memorisation")
+def runs_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("memorisation")
+
+
+@pytest.fixture(scope="module")
+def runs(runs_root):
+    out = runs_root
     return {
         name: madbench.evaluate(
             model, "gaussian-16", out=out / name, metrics="fid,vendi,copying", **LOOP, **extra
@@ -88,7 +93,7 @@ def test_a_half_memoriser_is_flagged_at_half_the_rate(runs):
     assert rates.to_numpy() == pytest.approx([0.5] * 3, abs=0.08)
 
 
-def test_vendi_column_equals_the_package_on_the_scored_samples(runs, tmp_path_factory):
-    run_dir = RunDir(tmp_path_factory.getbasetemp() / "memorisation0" / "contracted")
+def test_vendi_column_equals_the_package_on_the_scored_samples(runs, runs_root):
+    run_dir = RunDir(runs_root / "contracted")
     scored = run_dir.load_array(3, "eval_samples")
     assert runs["contracted"].iloc[3]["vendi"] == pytest.approx(vendi.score_dual(scored), rel=1e-9)
