@@ -177,7 +177,7 @@ def test_selfcheck_says_which_checks_it_skipped(capsys, monkeypatch):
     assert out.count(" skipped\n") == 12
 
 
-# -- rough edges a new user met (issue 20) ------------------------------------------------------
+# -- rough edges a new user met in a fresh clone ---------------------------------------------------
 def test_counts_read_as_english():
     from madbench.cli import _count, _every
 

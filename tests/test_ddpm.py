@@ -1,4 +1,4 @@
-"""The conditional DDPM (issue 4's `ddpm`), tiny preset on the CPU, on scikit-learn's digits."""
+"""The conditional DDPM (`ddpm`), tiny preset on the CPU, on scikit-learn's digits."""
 
 import copy
 import csv
@@ -139,7 +139,7 @@ def test_bad_sampling_requests_and_settings(digits):
 
 @pytest.mark.slow  # CI runs it in its own step: pytest -m slow
 def test_three_generations_fully_synthetic_on_digits(tmp_path, capsys):
-    """Issue 4's loop: `ddpm` tiny, fully synthetic, 3 generations, through `madbench evaluate`
+    """A loop: `ddpm` tiny, fully synthetic, 3 generations, through `madbench evaluate`
     (200 training steps and 20 DDIM steps, so that the test suite stays within minutes)."""
     out = tmp_path / "run"
     args = ["evaluate", "--model", "ddpm", "--data", "digits", "--protocol", "fully-synthetic"]

@@ -1,4 +1,4 @@
-"""The RealNVP-type flow generator (issue 4's `flow`, tiny preset on the CPU)."""
+"""The RealNVP-type flow generator (`flow`, tiny preset on the CPU)."""
 
 import numpy as np
 import pytest

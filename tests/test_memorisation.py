@@ -1,4 +1,4 @@
-"""Memorisation in a loop, told apart from contraction (issue 21's must-show): a Gaussian sampled
+"""Memorisation in a loop, told apart from contraction: a Gaussian sampled
 at lambda = 0.7 cannot copy and is not flagged by the memorisation test at any generation,
 though its C_T falls below -3; a memoriser (its training rows plus 1e-3 noise) is flagged at
 every generation, its first FID at the noise floor; a half-and-half mix of the two is

@@ -1,4 +1,4 @@
-"""Run directories and inputs probed as an attacker and as a careless user would (issue 10).
+"""Run directories and inputs probed as an attacker and as a careless user would.
 
 Each test reproduces one reported attack or fault and checks that it is now refused by name,
 with one line and a non-zero exit, and that nothing is executed, deleted or half-written.

@@ -1,4 +1,4 @@
-"""WGAN-GP generator (issue 4): contract, seeds, truncation and its trade-off, shapes."""
+"""WGAN-GP generator: contract, seeds, truncation and its trade-off, shapes."""
 
 import numpy as np
 import pytest
