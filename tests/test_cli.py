@@ -220,3 +220,16 @@ def test_reproduce_help_lists_every_shipped_suite(capsys):
     main(["reproduce", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert shipped and all(f"{name}," in text or f"{name} " in text for name in shipped)
+
+
+def test_the_light_modules_load_no_torch():
+    """Configurations, data, suites, the command line and `import madbench` stay light:
+    torch (about a second to import) loads only when numbers are computed."""
+    import subprocess
+    import sys
+
+    modules = (
+        "madbench, madbench.cli, madbench.loops.config, madbench.data.datasets, madbench.suites"
+    )
+    code = f"import sys, {modules}; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
