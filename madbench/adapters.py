@@ -62,16 +62,57 @@ ALIASES = {
 class GenerativeModel(Protocol):
     """The adapter contract (module docstring), as a type. Required: ``fit`` and ``sample``.
 
-    Optional, used when present: ``save(directory)`` and ``load(directory) -> self``
-    (checkpoints, resume), ``partial_fit(X, *, seed) -> self`` (warm-start protocols),
-    ``meta() -> dict`` (recorded in each generation's meta.json), the class attributes
-    ``conditional = True`` (then ``labels=`` is passed to fit, partial_fit and sample) and
-    ``data_kinds = ("image",)`` or ``("vector",)``.
+    Optional, used when present, each a runtime-checkable type of its own:
+    :class:`SupportsCheckpoint` (``save(directory)`` and ``load(directory) -> self``:
+    checkpoints, resume), :class:`SupportsPartialFit` (``partial_fit(X, *, seed) -> self``:
+    warm-start protocols), :class:`SupportsMeta` (``meta() -> dict``, recorded in each
+    generation's meta.json); and the class attributes ``conditional = True`` (then
+    ``labels=`` is passed to fit, partial_fit and sample: :func:`is_conditional`) and
+    ``data_kinds = ("image",)`` or ``("vector",)`` (:func:`data_kinds`).
+    :func:`check_adapter` checks every part a model has.
     """
 
     def fit(self, X: np.ndarray, *, seed: int) -> GenerativeModel: ...
 
     def sample(self, n: int, *, bias: float = 1.0, seed: int) -> np.ndarray: ...
+
+
+@runtime_checkable
+class SupportsCheckpoint(Protocol):
+    """Optional part of the contract: a checkpoint of the fitted model, written to each
+    generation's ``model/`` folder, and read back (``load`` returns self) to warm-start the
+    next generation after ``--resume``."""
+
+    def save(self, directory: str) -> None: ...
+
+    def load(self, directory: str) -> SupportsCheckpoint: ...
+
+
+@runtime_checkable
+class SupportsPartialFit(Protocol):
+    """Optional part of the contract: training continued on new data, returning self (the
+    ``retrain: warm`` protocols)."""
+
+    def partial_fit(self, X: np.ndarray, *, seed: int) -> SupportsPartialFit: ...
+
+
+@runtime_checkable
+class SupportsMeta(Protocol):
+    """Optional part of the contract: a dict recorded as each generation's ``meta.json``."""
+
+    def meta(self) -> dict: ...
+
+
+def is_conditional(model) -> bool:
+    """Whether ``model`` (a class or an instance) declares ``conditional = True``: it is
+    then given ``labels=`` in fit, partial_fit and sample."""
+    return bool(getattr(model, "conditional", False))
+
+
+def data_kinds(model) -> tuple[str, ...] | None:
+    """The data kinds ``model`` declares it takes (``data_kinds``), or None for any."""
+    kinds = getattr(model, "data_kinds", None)
+    return None if kinds is None else tuple(kinds)
 
 
 def parse_model_args(text: str | None) -> dict:
@@ -293,7 +334,7 @@ def check_adapter(
     else:
         x = np.asarray(data)
         n, data_shape = len(x), x.shape[1:]
-    conditional = bool(getattr(model, "conditional", False))
+    conditional = is_conditional(model)
 
     def labelled(count):  # the keyword a conditional adapter takes
         if not conditional:
@@ -330,8 +371,11 @@ def check_adapter(
             stacklevel=2,
         )
     attempt("sample", lambda: draw(model, 3, 0.5, 2))
-    can_save = callable(getattr(model, "save", None)) and callable(getattr(model, "load", None))
-    if can_save and first is not None:
+    if isinstance(model, SupportsMeta):
+        meta = attempt("meta()", model.meta)
+        if meta is not None and not isinstance(meta, dict):
+            problems.append(f"meta() returned a {type(meta).__name__}; it must return a dict")
+    if isinstance(model, SupportsCheckpoint) and first is not None:
         with tempfile.TemporaryDirectory() as tmp:
             attempt("save()", lambda: model.save(tmp))
             fresh = attempt("build", lambda: fresh_adapter(given, model_args))
@@ -344,4 +388,10 @@ def check_adapter(
                     problems.append(
                         "save() then load() changed the samples drawn with the same seed"
                     )
+    if isinstance(model, SupportsPartialFit):  # last: it changes the model
+        warm = lambda: (model.partial_fit(x, seed=1, **labelled(n)),)  # noqa: E731
+        warmed = attempt("partial_fit(X, seed=1)", warm)  # a 1-tuple: None is a result too
+        if warmed is not None and warmed[0] is not model:
+            problems.append("partial_fit() must return self")
+        attempt("sample after partial_fit()", lambda: draw(model, n, 1.0, 3))
     return list(dict.fromkeys(problems))  # each violation once, in the order found

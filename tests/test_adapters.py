@@ -64,6 +64,17 @@ def test_outside_class_honours_contract_without_importing_madbench():
     assert isinstance(build_adapter("toy_adapters:Honest"), GenerativeModel)
 
 
+def test_the_optional_parts_are_typed_protocols():
+    from toy_adapters import Honest, WarmMean
+
+    from madbench.adapters import SupportsCheckpoint, SupportsMeta, SupportsPartialFit
+
+    warm = WarmMean()
+    assert isinstance(warm, SupportsCheckpoint) and isinstance(warm, SupportsPartialFit)
+    assert not isinstance(Honest(), SupportsCheckpoint | SupportsPartialFit | SupportsMeta)
+    assert check_adapter("toy_adapters:WarmMean") == []  # its round trip and partial_fit pass
+
+
 def test_check_adapter_takes_what_evaluate_takes():
     """A spec, a class or an instance; an instance is rebuilt, never fitted in place."""
     from toy_adapters import Honest
@@ -87,6 +98,9 @@ def test_check_adapter_takes_what_evaluate_takes():
         ("IgnoresSeed", "same seed gave different samples"),
         ("FitReturnsNone", "returned None; it must return self"),
         ("NoSample", "has no sample() method"),
+        ("PartialFitReturnsNone", "partial_fit() must return self"),
+        ("MetaNotADict", "meta() returned a list; it must return a dict"),
+        ("MetaRaises", "meta() raised AttributeError"),
     ],
 )
 def test_checker_names_each_violation(cls, expected):

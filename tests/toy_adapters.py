@@ -178,3 +178,13 @@ class HidesItsArguments(Honest):
 class TakesAFunction(Honest):
     def __init__(self, transform=np.tanh):
         self.transform = transform
+
+
+class PartialFitReturnsNone(WarmMean):
+    def partial_fit(self, X, *, seed):
+        super().partial_fit(X, seed=seed)
+
+
+class MetaNotADict(Honest):
+    def meta(self):
+        return ["depth", 3]

@@ -49,8 +49,9 @@ class ScoringSettings:
     ``kid_scale``: ``real-norm`` (the default, :data:`madbench.defaults.LOOP_KID_SCALE`)
     divides features by the real features' mean norm over sqrt(d) before KID's kernel
     (madbench.metrics.kid), ``none`` leaves them, as clean-fid does; RGB sets score in
-    Inception's space by default, where real-norm differs from clean-fid's KID. ``intervals``: half-sample replicates of the
-    per-generation 95 % intervals (0: none; :mod:`madbench.metrics.intervals`). ``strict``:
+    Inception's space by default, where real-norm differs from clean-fid's KID.
+    ``intervals``: half-sample replicates of the per-generation 95 % intervals (0: none;
+    :mod:`madbench.metrics.intervals`). ``strict``:
     the ``<`` ball rule instead of ``<=``. ``metrics``: which metrics each generation
     computes (:data:`madbench.metrics.names.METRICS`; default all); config.json records it
     only when it is not all, so runs of every metric read the same.

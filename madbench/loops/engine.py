@@ -23,7 +23,16 @@ import warnings
 
 import numpy as np
 
-from madbench.adapters import build_adapter, check_samples, resolve_adapter
+from madbench.adapters import (
+    SupportsCheckpoint,
+    SupportsMeta,
+    SupportsPartialFit,
+    build_adapter,
+    check_samples,
+    data_kinds,
+    is_conditional,
+    resolve_adapter,
+)
 from madbench.atomic import atomic_write_text
 from madbench.errors import (
     ENVIRONMENT_ERRNOS,
@@ -115,11 +124,11 @@ class Loop:
         else:
             self._factory = factory
         adapter = type(self._factory())  # bad model args fail here
-        if self.p.retrain == "warm" and not callable(getattr(adapter, "partial_fit", None)):
+        if self.p.retrain == "warm" and not issubclass(adapter, SupportsPartialFit):
             raise AdapterError(f"{config.model} has no partial_fit(): it cannot warm-start")
-        self.conditional = bool(getattr(adapter, "conditional", False))
+        self.conditional = is_conditional(adapter)
         self.real = RealData(config, echo)
-        kinds = getattr(adapter, "data_kinds", None)
+        kinds = data_kinds(adapter)
         if kinds is not None and self.real.dataset.kind not in kinds:
             raise InputError(
                 f"{config.model} takes {' or '.join(kinds)} data; {config.data} is "
@@ -267,10 +276,10 @@ class Loop:
 
     def _save_model(self, model, tmp) -> None:
         """The adapter's checkpoint (``model/``) and ``meta.json``, when it offers them."""
-        if callable(getattr(model, "save", None)):
+        if isinstance(model, SupportsCheckpoint):
             (tmp / "model").mkdir()
             _guarded("save", lambda: model.save(str(tmp / "model")))
-        if callable(getattr(model, "meta", None)):
+        if isinstance(model, SupportsMeta):
             meta = _guarded("meta", lambda: json.dumps(model.meta(), indent=2, default=str))
             (tmp / "meta.json").write_text(meta)
 
