@@ -110,11 +110,16 @@ class OutOfRange(Honest):
 
 
 class SaveRaises(Honest):
+    """A checkpointing model (save and load) whose save fails."""
+
     def save(self, directory):
         raise OSError("disk quota exceeded")
 
+    def load(self, directory):
+        return self
 
-class SaveDiskFull(Honest):
+
+class SaveDiskFull(SaveRaises):
     def save(self, directory):
         import errno
 
