@@ -22,9 +22,10 @@ KID_SCALES = ("real-norm", "none")
 #: KID's scale for features given to ``compute_metrics`` and ``madbench metrics``: clean-fid's,
 #: since such features are most often Inception's.
 KID_SCALE = "none"
-#: KID's scale in a loop's scoring, whatever its feature space. Its RGB image sets score in
-#: Inception's space by default, where this differs from clean-fid's KID (``none``): a
-#: choice per feature space is still to be made (it would change those runs' configs).
-LOOP_KID_SCALE = "real-norm"
+#: KID's scale in a loop's scoring, by feature space: clean-fid's (``none``) in Inception's,
+#: whose pool3 features are of the order the cubic kernel assumes; ``real-norm`` in every other
+#: space (LeNet's 84 activations, raw vectors, DINOv2), where x . y / d is far from 1.
+LOOP_KID_SCALE = {"inception": "none"}
+LOOP_KID_SCALE_OTHERWISE = "real-norm"
 #: Epochs of ``madbench features train-lenet``.
 LENET_EPOCHS = 8

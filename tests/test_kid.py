@@ -110,3 +110,25 @@ def test_kid_refuses_features_whose_cubes_overflow():
     real, fake = rng.standard_normal((40, 3)) * 1e60, rng.standard_normal((40, 3)) * 1e60
     with pytest.raises(InputError, match="overflows float64"):
         kid(real, fake, n_subsets=3, subset_size=10)
+
+
+def test_a_runs_kid_scale_is_chosen_by_its_feature_space():
+    """clean-fid's KID (no scaling) in Inception's space, real-norm in every other; config.json
+    records the choice, and an explicit kid_scale is kept."""
+    from madbench.loops.config import RunConfig, ScoringSettings
+    from madbench.loops.protocol import make_protocol
+
+    def scale(data, **scoring):
+        config = RunConfig(
+            "gaussian",
+            {},
+            data,
+            make_protocol("fully-synthetic"),
+            scoring=ScoringSettings(**scoring),
+        )
+        return config.as_dict()["scoring"]["kid_scale"]
+
+    assert scale("shapes") == "none"  # RGB: Inception's space by default
+    assert scale("digits") == scale("gaussian-2") == "real-norm"  # LeNet's, the raw vectors
+    assert scale("shapes", features="identity") == "real-norm"
+    assert scale("shapes", kid_scale="real-norm") == "real-norm"

@@ -8,7 +8,7 @@ share a seed share every draw their settings allow (common random numbers).
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -46,10 +46,11 @@ def derived_seed(seed: int, t: int, purpose: int) -> int:
 class ScoringSettings:
     """How generations are scored, beyond the protocol's ``k`` and ``eval_n``.
 
-    ``kid_scale``: ``real-norm`` (the default, :data:`madbench.defaults.LOOP_KID_SCALE`)
-    divides features by the real features' mean norm over sqrt(d) before KID's kernel
-    (madbench.metrics.kid), ``none`` leaves them, as clean-fid does; RGB sets score in
-    Inception's space by default, where real-norm differs from clean-fid's KID.
+    ``kid_scale``: ``real-norm`` divides features by the real features' mean norm over
+    sqrt(d) before KID's kernel (madbench.metrics.kid), ``none`` leaves them, as clean-fid
+    does; None (the default) is chosen by the run's feature space when the run is configured
+    (:func:`kid_scale_for`: ``none`` in Inception's, ``real-norm`` in every other), and
+    config.json records the choice.
     ``intervals``: half-sample replicates of the per-generation 95 % intervals (0: none;
     :mod:`madbench.metrics.intervals`). ``strict``:
     the ``<`` ball rule instead of ``<=``. ``metrics``: which metrics each generation
@@ -61,7 +62,7 @@ class ScoringSettings:
 
     kid_subsets: int = DEFAULT_KID_SUBSETS
     kid_subset_size: int = DEFAULT_KID_SUBSET_SIZE
-    kid_scale: str = defaults.LOOP_KID_SCALE
+    kid_scale: str | None = None
     intervals: int = DEFAULT_REPLICATES
     strict: bool = False
     metrics: tuple[str, ...] = ALL_METRICS
@@ -76,7 +77,7 @@ class ScoringSettings:
             value = getattr(self, name)
             if not isinstance(value, int) or value < least:
                 problems.append(f"{name} must be an integer >= {least}, got {value!r}")
-        if self.kid_scale not in defaults.KID_SCALES:
+        if self.kid_scale is not None and self.kid_scale not in defaults.KID_SCALES:
             problems.append(f"kid_scale must be one of {', '.join(defaults.KID_SCALES)}")
         if problems:
             raise InputError("; ".join(problems))
@@ -92,6 +93,16 @@ class ScoringSettings:
         return out
 
 
+def kid_scale_for(features: str | None, data: str, data_dir: str | None = None) -> str:
+    """KID's scale for a run scored in ``features`` (None: ``data``'s default space,
+    :func:`madbench.metrics.spaces.default_space`), by :data:`madbench.defaults.LOOP_KID_SCALE`."""
+    from madbench.data.datasets import get_dataset
+    from madbench.metrics.spaces import default_space
+
+    space = features or default_space(get_dataset(data, data_dir=data_dir))
+    return defaults.LOOP_KID_SCALE.get(space, defaults.LOOP_KID_SCALE_OTHERWISE)
+
+
 @dataclass(frozen=True)
 class RunConfig:
     model: str
@@ -103,6 +114,9 @@ class RunConfig:
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
 
     def __post_init__(self):
+        if self.scoring.kid_scale is None:
+            scale = kid_scale_for(self.scoring.features, self.data, self.data_dir)
+            object.__setattr__(self, "scoring", replace(self.scoring, kid_scale=scale))
         cpus = os.cpu_count() or 1
         if isinstance(self.threads, bool) or not isinstance(self.threads, int):
             raise InputError(f"threads must be an integer, got {self.threads!r}")
