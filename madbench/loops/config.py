@@ -33,7 +33,7 @@ FIT, TRAIN_SAMPLES, EVAL_SAMPLES, EVAL_REAL, INTERVALS, REFERENCE_SAMPLES = rang
 #: half-sampling both sets (``intervals`` replaces ``bootstrap``), KID's interval, FID-infinity,
 #: the noise floor over several draws (fid_floor, fid_floor_sd, floor_draws). 7: KID's interval
 #: from its variance in closed form (:func:`madbench.metrics.kid.kid_variance`), not from half-
-#: and quarter-samples.
+#: and quarter-samples; a new run's KID scale chosen by its feature space (:func:`kid_scale_for`).
 RUN_FORMAT = 7
 
 
