@@ -163,7 +163,7 @@ def _model_factory(model, model_args: dict):
     """``(spec, model_args, factory)``: the spec and arguments config.json records, and what
     builds a fresh adapter from them (an instance: its class with the arguments read back from
     it, :func:`madbench.adapters.instance_args`, so a resumed run rebuilds the same model)."""
-    from madbench.adapters import instance_args, plain_value
+    from madbench.adapters import fresh_adapter, instance_args, plain_value
 
     model_args = {k: plain_value(v, f"model_args[{k!r}]") for k, v in model_args.items()}
     if isinstance(model, str):
@@ -178,15 +178,7 @@ def _model_factory(model, model_args: dict):
             raise InputError("model_args apply to a model name or class, not to an instance")
         model_args, model = instance_args(model), type(model)
     spec = f"{model.__module__}:{model.__qualname__}"
-
-    def build():
-        try:
-            return model(**model_args)
-        except Exception as exc:
-            message = f"model {spec!r} cannot be built with {model_args}: {exc!r}"
-            raise AdapterError(message) from None
-
-    return spec, model_args, build
+    return spec, model_args, lambda: fresh_adapter(model, model_args)
 
 
 def evaluate(
