@@ -67,7 +67,7 @@ def compute_metrics(
     ``progress``: a progress bar on terminals. ``intervals``: a level (e.g. 0.95) adds
     ``<metric>_ci_low`` / ``<metric>_ci_high`` for precision, recall, density, coverage, FID,
     KID and Vendi, by half-sampling both sets ``replicates`` times, seeded by ``seed``, KID's
-    from its variance in closed form (:mod:`madbench.metrics.intervals`: they cover the
+    and precision's from their variances (:mod:`madbench.metrics.intervals`: they cover the
     metric's expected value at these sample sizes; the copying metrics carry their own test
     instead).
     """
@@ -97,7 +97,8 @@ def compute_metrics(
     report = all_metrics(real, fake, train=train, metrics=metrics, progress=progress, **options)
     out = report.as_dict()
     if intervals is not None:
-        from madbench.metrics.intervals import half_sample_intervals
+        from madbench.metrics.intervals import half_sample_intervals, precision_variance
+        from madbench.metrics.subsets import SubsetMetrics
 
         groups = {"prdc": ("precision", "recall", "density", "coverage")}
         groups.update(fid=("fid",), kid=("kid",), vendi=("vendi",))
@@ -109,6 +110,13 @@ def compute_metrics(
 
         keys = [key for names in groups.values() for key in names]
         estimates = {key: out[key] for key in keys if key in out}
+        variances = {} if report.kid is None else {"kid": kid_variance(real, fake, report.kid)}
+        if "precision" in estimates:
+            knn_options = dict(backend=backend, device=device, memory_budget=memory_budget)
+            subsets = SubsetMetrics(real, fake, k=k, strict=strict, **knn_options)
+            variances["precision"] = precision_variance(
+                subsets.in_real_balls, len(real), replicates=replicates, seed=seed
+            )
         found = half_sample_intervals(
             compute,
             len(real),
@@ -117,7 +125,7 @@ def compute_metrics(
             level=intervals,
             replicates=replicates,
             seed=seed,
-            variances={} if report.kid is None else {"kid": kid_variance(real, fake, report.kid)},
+            variances=variances,
         )
         for metric, (low, high) in found.items():
             out[f"{metric}_ci_low"], out[f"{metric}_ci_high"] = low, high

@@ -2,9 +2,9 @@
 
 Each draw takes ``n`` real samples from N(0, I_d) and ``n`` generated ones from N(shift, scale^2
 I_d), computes precision, recall, density, coverage (k = 5), FID and KID (a loop's: the mean
-over 100 subsets) and their intervals, by half-sampling and KID's from its variance in closed
-form, through the code a loop scores with (:class:`madbench.metrics.subsets.SubsetMetrics`,
-:func:`madbench.metrics.kid.kid_variance`,
+over 100 subsets) and their intervals, by half-sampling, KID's and precision's from their
+variances, through the code a loop scores with (:class:`madbench.metrics.subsets.SubsetMetrics`,
+:func:`madbench.metrics.kid.kid_variance`, :func:`madbench.metrics.intervals.precision_variance`,
 :func:`madbench.metrics.intervals.half_sample_intervals`). The quantity an interval must
 cover is the metric's expected value at this n, estimated by the mean of the ``draws``
 estimates (its own error is ~ sd / sqrt(draws), small beside the interval).
@@ -21,7 +21,7 @@ import sys
 
 import numpy as np
 
-from madbench.metrics.intervals import half_sample_intervals
+from madbench.metrics.intervals import half_sample_intervals, precision_variance
 from madbench.metrics.kid import kid, kid_variance
 from madbench.metrics.subsets import SubsetMetrics
 
@@ -64,7 +64,12 @@ def _coverage(n, d, draws, replicates, shift, scale, level, seed):
             level=level,
             replicates=replicates,
             seed=seed * 100_003 + draw,
-            variances={"kid": kid_variance(real, fake, kid_found)},
+            variances={
+                "kid": kid_variance(real, fake, kid_found),
+                "precision": precision_variance(
+                    subsets.in_real_balls, n, replicates=replicates, seed=seed * 100_003 + draw
+                ),
+            },
         )
         estimates.append([values[m] for m in METRICS])
         lows.append([found[m][0] for m in METRICS])

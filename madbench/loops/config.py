@@ -34,7 +34,9 @@ FIT, TRAIN_SAMPLES, EVAL_SAMPLES, EVAL_REAL, INTERVALS, REFERENCE_SAMPLES = rang
 #: the noise floor over several draws (fid_floor, fid_floor_sd, floor_draws). 7: KID's interval
 #: from its variance in closed form (:func:`madbench.metrics.kid.kid_variance`), not from half-
 #: and quarter-samples; a new run's KID scale chosen by its feature space (:func:`kid_scale_for`).
-RUN_FORMAT = 7
+#: 8: precision's interval from its variance in two parts
+#: (:func:`madbench.metrics.intervals.precision_variance`), not from half-samples of both sets.
+RUN_FORMAT = 8
 
 
 def derived_seed(seed: int, t: int, purpose: int) -> int:

@@ -23,7 +23,7 @@ from madbench.loops.config import ScoringSettings
 from madbench.loops.realdata import CopyingSets, RealData
 from madbench.metrics.fid_infinity import fid_infinity
 from madbench.metrics.frechet import GaussianStats, fid_from_features, fit_gaussian, wasserstein2
-from madbench.metrics.intervals import MIN_ROWS, half_sample_intervals
+from madbench.metrics.intervals import MIN_ROWS, half_sample_intervals, precision_variance
 from madbench.metrics.kid import KidResult, feature_scale_for, kid_variance
 from madbench.metrics.names import METRIC_KEYS
 from madbench.metrics.report import MetricReport, all_metrics
@@ -133,12 +133,20 @@ class Scorer:
     def _intervals(self, gen_f: np.ndarray, estimates: dict, kid: KidResult | None, seed: int):
         """95 % intervals of ``estimates`` (metric: value on the full sets) by half-sampling
         both sets (:mod:`madbench.metrics.intervals`), through :class:`SubsetMetrics`, and
-        KID's from its variance in closed form (:func:`kid_variance`); none for sets too
+        KID's and precision's from their variances (:func:`kid_variance`,
+        :func:`precision_variance`); none for sets too
         small to be quartered (eval_n below 4 x ``MIN_ROWS``)."""
         if min(len(self.real_features), len(gen_f)) // 4 < MIN_ROWS:
             return {}
         subsets = SubsetMetrics(self.real_features, gen_f, k=self.k, strict=self.settings.strict)
         variances = {} if kid is None else {"kid": kid_variance(self.real_features, gen_f, kid)}
+        if "precision" in estimates:
+            variances["precision"] = precision_variance(
+                subsets.in_real_balls,
+                subsets.sizes[0],
+                replicates=self.settings.intervals,
+                seed=seed,
+            )
         return half_sample_intervals(
             subsets,
             *subsets.sizes,

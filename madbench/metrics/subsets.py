@@ -40,11 +40,13 @@ def _kth_radius(within: np.ndarray, k: int) -> np.ndarray:
 class SubsetMetrics:
     """``self(rows_real, rows_fake, keys)``: the metrics named in ``keys`` (any of
     :data:`PRDC` and ``fid``) of the subsets ``real[rows_real]``, ``fake[rows_fake]``. ``k``
-    and ``strict`` as the k-NN metrics take them."""
+    and ``strict`` as the k-NN metrics take them; ``knn_options`` (backend, device,
+    memory_budget) go to :func:`~madbench.metrics.knn.knn_metrics` for sets too large for
+    the matrices."""
 
-    def __init__(self, real, fake, *, k: int, strict: bool = False):
+    def __init__(self, real, fake, *, k: int, strict: bool = False, **knn_options):
         self.real, self.fake = (np.asarray(x, dtype=np.float64) for x in (real, fake))
-        self.k, self.strict = k, strict
+        self.k, self.strict, self.knn_options = k, strict, knn_options
         self.inside = np.less if strict else np.less_equal
         self.dense = max(len(self.real), len(self.fake)) <= MAX_ROWS
         if self.dense:
@@ -68,10 +70,29 @@ class SubsetMetrics:
             out["fid"] = fid_from_features(self.real[rr], self.fake[rf])
         return {key: value for key, value in out.items() if key in keys}
 
+    def in_real_balls(self, rows_real) -> np.ndarray:
+        """Whether each generated sample (all of them) lies in a k-NN ball of the real subset
+        ``real[rows_real]`` (radii from those rows): the indicators precision averages."""
+        rr = np.asarray(rows_real)
+        if not self.dense:
+            found = knn_metrics(
+                self.real[rr],
+                self.fake,
+                k=self.k,
+                strict=self.strict,
+                per_sample=True,
+                **self.knn_options,
+            )
+            return found.per_sample.fake_in_real_balls > 0
+        radius_r = _kth_radius(self.d_rr[np.ix_(rr, rr)], self.k)
+        return self.inside(self.d_rf[rr], radius_r[:, None]).any(axis=0)
+
     def _prdc(self, rr: np.ndarray, rf: np.ndarray) -> dict:
         k, inside = self.k, self.inside
         if not self.dense:
-            found = knn_metrics(self.real[rr], self.fake[rf], k=k, strict=self.strict)
+            found = knn_metrics(
+                self.real[rr], self.fake[rf], k=k, strict=self.strict, **self.knn_options
+            )
             return {key: getattr(found, key) for key in PRDC}
         d_rf = self.d_rf[np.ix_(rr, rf)]
         radius_r = _kth_radius(self.d_rr[np.ix_(rr, rr)], k)

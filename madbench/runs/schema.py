@@ -93,4 +93,11 @@ FORMAT_5 = (
 )
 FORMAT_4 = tuple(c for c in FORMAT_5 if c != "memorised_p")
 FORMAT_3 = tuple(c for c in FORMAT_4 if c not in ("vendi", "ct", "authenticity", "memorised"))
-COLUMNS_BY_FORMAT = {3: FORMAT_3, 4: FORMAT_4, 5: FORMAT_5, 6: tuple(COLUMNS), 7: tuple(COLUMNS)}
+COLUMNS_BY_FORMAT = {
+    3: FORMAT_3,
+    4: FORMAT_4,
+    5: FORMAT_5,
+    6: tuple(COLUMNS),
+    7: tuple(COLUMNS),
+    8: tuple(COLUMNS),
+}
