@@ -9,6 +9,8 @@ One call each (:mod:`madbench.api`)::
     madbench.load_run("runs/...")                                # verified
     madbench.resume("runs/...")                                  # after its last generation
     madbench.build_leaderboard(["runs/a", "runs/b"], "leaderboards/mine")
+    madbench.rescore("runs/...")                                 # scored again, compared
+    madbench.reproduce("ci")                                     # a suite: runs, board, claims
     madbench.train_features("fashion-mnist")                     # LeNet features for a data set
 
 Every function takes the *real* set first and the *generated* (fake) set second, as arrays
@@ -19,7 +21,7 @@ __version__ = "0.4.0"
 
 API = (
     *("compute_metrics", "evaluate", "resume", "load_run", "build_leaderboard"),
-    *("train_features", "Run"),
+    *("rescore", "reproduce", "train_features", "Run", "Rescored", "Reproduction"),
 )
 __all__ = [*API, "__version__"]
 

@@ -5,8 +5,13 @@
 - :func:`evaluate`: a self-consuming loop of a model given as an alias, a ``module:Class``
   string, a class or an already-built instance; returns a :class:`Run`.
 - :func:`load_run`: a run directory, verified, as a :class:`Run`.
+- :func:`resume`: a run continued after its last complete generation.
+- :func:`rescore`: a run scored again from its kept arrays (:class:`Rescored`).
 - :func:`build_leaderboard`: a leaderboard folder from run directories; its rows as a
   DataFrame.
+- :func:`reproduce`: a reproduction suite run, its board built and its claims tested
+  (:class:`Reproduction`).
+- :func:`train_features`: a LeNet feature network for an image data set.
 
 Real data first, generated second, always; rows are samples.
 """
@@ -381,3 +386,151 @@ def train_features(
     shipped = dataset.manifest.feature_weights is not None
     recorded = None if shipped else set_feature_weights(data, entry)
     return TrainedFeatures(path, digest, accuracy, entry, recorded)
+
+
+@dataclass(frozen=True)
+class Rescored:
+    """A run scored again (:func:`rescore`): results.csv's rows of its complete generations
+    (``recorded``), their re-scored rows (``rows``), and whether the settings were the run's
+    own (``same_settings``: only then are the two comparable, and ``differences`` names every
+    metric cell that differs)."""
+
+    path: Path
+    recorded: list[dict]
+    rows: list[dict]
+    same_settings: bool
+
+    @property
+    def differences(self) -> list[str]:
+        from madbench.loops.rescore import differences
+
+        return differences(self.recorded, self.rows) if self.same_settings else []
+
+
+def rescore(
+    path,
+    *,
+    k: int | None = None,
+    features: str | None = None,
+    feature_weights: str | None = None,
+    out=None,
+    **scoring,
+) -> Rescored:
+    """Score the run at ``path`` again from its kept arrays, verified first (as ``madbench
+    rescore``). ``k``, ``features`` and the other :class:`~madbench.loops.config.
+    ScoringSettings` fields in ``scoring`` (``strict``, ``kid_subsets``, ``kid_subset_size``,
+    ``kid_scale``, ``intervals``) default to the run's own. ``out``: a CSV file, outside the
+    run directory, that receives the re-scored rows; the run directory is never written."""
+    from madbench.loops.rescore import rescore as rescore_run
+    from madbench.runs.rundir import write_results
+
+    if features is not None:
+        scoring["features"] = features
+    if out is not None and Path(path).resolve() in Path(out).resolve().parents:
+        raise InputError(f"--out {out}: choose a file outside the run directory {path}")
+    recorded, rows, same = rescore_run(path, k=k, feature_weights=feature_weights, **scoring)
+    if out is not None:
+        write_results(out, rows)
+    return Rescored(Path(path), recorded, rows, same)
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """A suite reproduced (:func:`reproduce`): the suite, its run directories, and, unless only
+    a shard ran, its leaderboard folder ``out`` with its ``rows``, its ``claims`` tested
+    (:class:`~madbench.leaderboard.claims.ClaimResult`, one Holm-corrected family) and with
+    ``check`` the comparison with the published board (``comparison``:
+    :class:`~madbench.leaderboard.compare.CellCheck` per cell, ``against``: its CSV)."""
+
+    suite: object
+    run_dirs: list[Path]
+    out: Path | None = None
+    rows: list[dict] | None = None
+    claims: list | None = None
+    comparison: list | None = None
+    against: str | None = None
+
+    @property
+    def agrees(self) -> bool:
+        """Whether every compared cell agrees (True without ``check``)."""
+        return all(c.agrees for c in self.comparison or [])
+
+
+def reproduce(
+    suite: str,
+    *,
+    runs_dir=None,
+    out=None,
+    check: bool = False,
+    against: str | None = None,
+    shard: str | None = None,
+    build_only: bool = False,
+    executor: str = "local",
+    ray=None,
+    echo=None,
+) -> Reproduction:
+    """Run the reproduction suite ``suite`` (``ci``, ``small``, ``paper`` or a YAML file) into
+    ``runs_dir`` (default ``runs/SUITE``), build its leaderboard in ``out`` (default
+    ``leaderboards/SUITE``) and test its claims (writing ``out/claims.csv``), as ``madbench
+    reproduce``. Complete runs are kept, so a second call resumes.
+
+    ``check``: re-run into ``runs/SUITE-check`` (board: ``runs/SUITE-check/leaderboard``) and
+    compare with the published board ``against`` (default: ``leaderboards/SUITE`` here, else
+    the copy madbench ships) within the spread over seeds. ``shard``: ``"I/N"`` runs every
+    N-th run from the I-th and builds nothing; ``build_only``: build from complete runs,
+    running none. ``executor``: ``"local"`` (one run after another) or ``"ray"`` (each run a
+    Ray task; ``ray``: its :class:`~madbench.ray_executor.RayOptions`). ``echo``: where
+    progress lines go (default: nowhere)."""
+    from madbench.leaderboard.claims import evaluate_all, write_claims
+    from madbench.leaderboard.compare import compare
+    from madbench.leaderboard.publish import build, published_board, read_csv
+    from madbench.suites import load_suite, missing_runs, parse_shard, run_suite
+    from madbench.suites import shard as shard_of
+
+    echo = echo or (lambda line: None)
+    if executor not in ("local", "ray"):
+        raise InputError(f"executor must be 'local' or 'ray', got {executor!r}")
+    if shard is not None and (build_only or check):
+        raise InputError("--shard runs part of a suite: give --build-only or --check alone")
+    if executor != "ray" and ray is not None:
+        raise InputError(
+            "Ray options (--address, --cpus-per-run, --gpus-per-run) need --executor ray"
+        )
+    if executor == "ray" and (shard is not None or build_only):
+        raise InputError("--executor ray runs the whole suite: no --shard or --build-only")
+    loaded = load_suite(suite)
+    name = loaded.name
+    published = None
+    if check:
+        against = against or published_board(name)
+        published = read_csv(against)
+        runs_dir = runs_dir or f"runs/{name}-check"
+        out = out or str(Path(runs_dir) / "leaderboard")
+    folder = Path(runs_dir or f"runs/{name}")
+    if shard is not None:
+        index, count = parse_shard(shard)
+        mine = shard_of(loaded.runs, index, count)
+        run_suite(mine, folder, echo=echo, shared=True)
+        return Reproduction(loaded, [folder / planned.name for planned in mine])
+    if build_only:
+        missing = missing_runs(loaded.runs, folder)
+        if missing:
+            runs = f"{len(missing)} run{'' if len(missing) == 1 else 's'}"
+            raise InputError(
+                f"{runs} of {len(loaded.runs)} not complete in {folder} "
+                f"(e.g. {', '.join(missing[:3])}): finish their shards first"
+            )
+        paths = [folder / planned.name for planned in loaded.runs]
+    elif executor == "ray":
+        from madbench.ray_executor import RayOptions, run_suite_on_ray
+
+        paths = run_suite_on_ray(loaded.runs, folder, echo, ray or RayOptions())
+    else:
+        paths = run_suite(loaded.runs, folder, echo=echo)
+    out = Path(out or f"leaderboards/{name}")
+    rows = build(paths, out)
+    claims = evaluate_all(loaded.claims, out, loaded.alpha) if loaded.claims else []
+    if claims:
+        write_claims(claims, loaded, out)
+    comparison = compare(published, rows, defaults.ALPHA) if check else None
+    return Reproduction(loaded, paths, out, rows, claims, comparison, against)

@@ -63,20 +63,6 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _published(suite: str) -> str:
-    """The published leaderboard of ``suite`` that ``reproduce --check`` compares with:
-    ``leaderboards/SUITE/leaderboard.csv`` in the working folder (a clone), else the copy in
-    madbench's resources (an installed madbench)."""
-    from importlib.resources import files
-    from pathlib import Path
-
-    here = Path("leaderboards") / suite / "leaderboard.csv"
-    shipped = files("madbench") / "resources" / "leaderboards" / f"{suite}.csv"
-    if here.is_file() or not shipped.is_file():
-        return str(here)
-    return str(shipped)
-
-
 def _every(n: int, noun: str) -> str:
     """``the 1 row``, ``all 2 rows``."""
     return f"the 1 {noun}" if n == 1 else f"all {n} {noun}s"
@@ -484,21 +470,18 @@ def leaderboard_compare(published, rerun, alpha):
     Welch's t-test per cell, Holm-corrected; prints every cell that disagrees and exits 1 if
     any does.
     """
-    from madbench.leaderboard.publish import read_csv
-
-    if not _print_comparison(
-        read_csv(published), read_csv(rerun), alpha, f"{rerun} against {published}"
-    ):
-        sys.exit(1)
-
-
-def _print_comparison(published, rerun, alpha, what) -> bool:
-    """Print the cells that disagree and a summary; return whether all agree."""
     from madbench.leaderboard.compare import compare
+    from madbench.leaderboard.publish import read_csv
 
     if not 0 < alpha < 1:
         raise MadbenchError(f"--alpha must be in (0, 1), got {alpha}")
-    checks = compare(published, rerun, alpha)
+    checks = compare(read_csv(published), read_csv(rerun), alpha)
+    if not _show_comparison(checks, alpha, f"{rerun} against {published}"):
+        sys.exit(1)
+
+
+def _show_comparison(checks, alpha, what) -> bool:
+    """Print the cells that disagree and a summary; return whether all agree."""
     bad = [c for c in checks if not c.agrees]
     for check in bad:
         click.echo(check.describe())
@@ -538,7 +521,7 @@ def leaderboard_power(folder, suite, target):
 def leaderboard_claims(folder, suite):
     """Test a suite's claims, one Holm-corrected family, on the leaderboard FOLDER's per-seed
     values; exit 1 if one does not hold (for CI, on a suite all of whose claims should)."""
-    from madbench.leaderboard.claims import recorded_suites
+    from madbench.leaderboard.claims import evaluate_all, recorded_suites
     from madbench.suites import load_suite
 
     loaded = load_suite(suite)
@@ -551,16 +534,14 @@ def leaderboard_claims(folder, suite):
                 f"{', '.join(sorted(h[:12] for h in hashes))}; this one {loaded.sha256[:12]}): "
                 "these claims were not the ones registered for the board"
             )
-    if not _print_claims(loaded, folder):
+    if not _show_claims(loaded, folder, evaluate_all(loaded.claims, folder, loaded.alpha)):
         sys.exit(1)
 
 
-def _print_claims(suite, folder, write: bool = False) -> bool:
-    """Print every claim's test and a summary (``write``: also as ``folder/claims.csv``);
-    return whether all hold."""
-    from madbench.leaderboard.claims import describe, evaluate_all, write_claims
+def _show_claims(suite, folder, results) -> bool:
+    """Print every claim's test and a summary; return whether all hold."""
+    from madbench.leaderboard.claims import describe
 
-    results = evaluate_all(suite.claims, folder, suite.alpha)
     click.echo(
         f"claims of suite {suite.name} (file sha256 {suite.sha256[:16]}): "
         f"{len(results)} tests, Holm-corrected as one family at alpha = {suite.alpha:g}"
@@ -572,8 +553,6 @@ def _print_claims(suite, folder, write: bool = False) -> bool:
         f"{folder}: {len(results) - failed} of {len(results)} claims hold"
         + (f"; {failed} do not" if failed else "")
     )
-    if write:
-        click.echo(f"{write_claims(results, suite, folder)}: the claims as tested")
     return not failed
 
 
@@ -636,19 +615,13 @@ def reproduce(
     once every shard is done, --build-only builds the leaderboard, naming any run missing.
     On a Ray cluster: --executor ray [--address ADDR] runs each run as a Ray task.
     """
-    from pathlib import Path
+    from madbench.api import reproduce as reproduce_suite
+    from madbench.suites import load_suite
 
-    from madbench.leaderboard.publish import build, read_csv
-    from madbench.suites import load_suite, missing_runs, parse_shard, run_suite, shard
-
-    loaded = load_suite(suite)
-    name = loaded.name
     if only_list:
-        for planned in loaded.runs:
+        for planned in load_suite(suite).runs:
             click.echo(planned.name)
         return
-    if shard_spec is not None and (build_only or check):
-        raise MadbenchError("--shard runs part of a suite: give --build-only or --check alone")
     ray_only = {
         "--address": address,
         "--cpus-per-run": cpus_per_run,
@@ -656,46 +629,38 @@ def reproduce(
     }
     if executor != "ray" and any(ray_only.values()):
         raise MadbenchError(f"{', '.join(k for k, v in ray_only.items() if v)} need --executor ray")
-    if executor == "ray" and (shard_spec is not None or build_only):
-        raise MadbenchError("--executor ray runs the whole suite: no --shard or --build-only")
-    if check:
-        against = against or _published(name)
-        published = read_csv(against)
-        runs_dir = runs_dir or f"runs/{name}-check"
-        out = out or str(Path(runs_dir) / "leaderboard")
-    folder = Path(runs_dir or f"runs/{name}")
-    if shard_spec is not None:
-        index, count = parse_shard(shard_spec)
-        mine = shard(loaded.runs, index, count)
-        run_suite(mine, folder, echo=click.echo, shared=True)
+    ray = None
+    if executor == "ray":
+        from madbench.ray_executor import RayOptions
+
+        ray = RayOptions(address, cpus_per_run, gpus_per_run)
+    done = reproduce_suite(
+        suite,
+        runs_dir=runs_dir,
+        out=out,
+        check=check,
+        against=against,
+        shard=shard_spec,
+        build_only=build_only,
+        executor=executor,
+        ray=ray,
+        echo=click.echo,
+    )
+    if done.out is None:
         click.echo(
-            f"shard {index}/{count}: {_count(len(mine), 'run')} of {len(loaded.runs)} done; "
-            "once every shard is, build with --build-only"
+            f"shard {shard_spec}: {_count(len(done.run_dirs), 'run')} of "
+            f"{len(done.suite.runs)} done; once every shard is, build with --build-only"
         )
         return
-    if build_only:
-        missing = missing_runs(loaded.runs, folder)
-        if missing:
-            raise MadbenchError(
-                f"{_count(len(missing), 'run')} of {len(loaded.runs)} not complete in {folder} "
-                f"(e.g. {', '.join(missing[:3])}): finish their shards first"
-            )
-        paths = [folder / planned.name for planned in loaded.runs]
-    elif executor == "ray":
-        from madbench.ray_executor import RayOptions, run_suite_on_ray
-
-        options = RayOptions(address, cpus_per_run, gpus_per_run)
-        paths = run_suite_on_ray(loaded.runs, folder, click.echo, options)
-    else:
-        paths = run_suite(loaded.runs, folder, echo=click.echo)
-    out = out or f"leaderboards/{name}"
-    rows = build(paths, out)
-    click.echo(f"{out}: {_count(len(rows), 'row')} from {_count(len(paths), 'run')}")
-    if loaded.claims:  # a claim that does not hold is a finding, not a failed command
-        _print_claims(loaded, out, write=True)
+    click.echo(
+        f"{done.out}: {_count(len(done.rows), 'row')} from {_count(len(done.run_dirs), 'run')}"
+    )
+    if done.claims:  # a claim that does not hold is a finding, not a failed command
+        _show_claims(done.suite, done.out, done.claims)
+        click.echo(f"{done.out / 'claims.csv'}: the claims as tested")
     if check:
-        what = f"{out}/leaderboard.csv against {against}"
-        if not _print_comparison(published, rows, defaults.ALPHA, what):
+        what = f"{done.out}/leaderboard.csv against {done.against}"
+        if not _show_comparison(done.comparison, defaults.ALPHA, what):
             sys.exit(1)
 
 
@@ -834,30 +799,24 @@ def rescore(run_dir, k, out, feature_weights, **scoring):
     differs). With other settings (--k, --intervals, ...), --out FILE receives the new rows;
     the run directory is never written.
     """
-    from pathlib import Path
-
-    from madbench.loops.rescore import differences, rescore
-    from madbench.runs.rundir import write_results
+    from madbench.api import rescore as rescore_run
 
     scoring = {key: value for key, value in scoring.items() if value is not None}
-    if out is not None and Path(run_dir).resolve() in Path(out).resolve().parents:
-        raise MadbenchError(f"--out {out}: choose a file outside the run directory {run_dir}")
-    recorded, rows, same = rescore(run_dir, k=k, feature_weights=feature_weights, **scoring)
+    done = rescore_run(run_dir, k=k, feature_weights=feature_weights, out=out, **scoring)
     if out is not None:
-        write_results(out, rows)
-        click.echo(f"wrote {out}: {_count(len(rows), 're-scored row')}")
-    if not same:
+        click.echo(f"wrote {out}: {_count(len(done.rows), 're-scored row')}")
+    if not done.same_settings:
         if out is None:
             raise MadbenchError(
                 "these settings differ from the run's, so nothing can be compared; give "
                 "--out FILE to write the re-scored rows"
             )
         return
-    problems = differences(recorded, rows)
+    problems = done.differences
     _exit_on_problems(
         problems,
         f"{run_dir}: {_count(len(problems), 'metric cell')} differ from results.csv",
-        lambda: f"{run_dir}: {_every(len(rows), 'row')} re-score to the values in results.csv",
+        lambda: f"{run_dir}: {_every(len(done.rows), 'row')} re-score to the values in results.csv",
     )
 
 

@@ -208,3 +208,63 @@ def test_resume_continues_a_run_and_evaluate_warns_of_confounded_sizes(tmp_path,
         madbench.evaluate("gaussian", "gaussian-2", out=tmp_path / "w", n_synth=100, **params)
     with pytest.raises(DataFileError, match="already holds a run"):
         madbench.evaluate("gaussian", "gaussian-2", out=tmp_path / "whole", **params)
+
+
+def test_rescore_compares_with_the_run_or_writes_new_rows(tmp_path):
+    """madbench.rescore: with the run's own settings every metric re-derives (no
+    differences; a cell that differs is named); other settings write their rows to ``out`` and
+    compare nothing; ``out`` inside the run directory is refused."""
+    run = madbench.evaluate(
+        "gaussian", "gaussian-2", out=tmp_path / "run", generations=2, n_ini=100, eval_n=64
+    )
+    again = madbench.rescore(run.path)
+    assert again.same_settings and again.differences == [] and len(again.rows) == 3
+    recorded = [dict(r) for r in again.recorded]
+    recorded[1]["precision"] = "0.123"  # (an edited results.csv is refused by verification)
+    edited = madbench.Rescored(run.path, recorded, again.rows, True)
+    assert len(edited.differences) == 1 and "precision" in edited.differences[0]
+    other = madbench.rescore(run.path, k=3, intervals=0, out=tmp_path / "k3.csv")
+    assert not other.same_settings and other.differences == []
+    assert (tmp_path / "k3.csv").read_text().count("\n") == 4  # header and 3 rows
+    assert {r["k"] for r in other.rows} == {3}
+    with pytest.raises(InputError, match="outside the run directory"):
+        madbench.rescore(run.path, k=3, out=tmp_path / "run" / "mine.csv")
+
+
+def test_reproduce_runs_a_suite_builds_its_board_and_tests_its_claims(tmp_path):
+    """madbench.reproduce, the library call behind ``madbench reproduce``: runs, a board,
+    the claims tested and written, a second call keeps the complete runs, and ``check``
+    compares a re-run with the board."""
+    suite = tmp_path / "mini.yaml"
+    suite.write_text(
+        "name: mini\nexperiments:\n"
+        "  - {name: g, model: gaussian, data: gaussian-3, protocol: fully-synthetic,\n"
+        "     params: {generations: 3, n_ini: 60, eval_n: 60}, seeds: [0, 1, 2],\n"
+        "     scoring: {intervals: 0}}\n"
+        "claims:\n"
+        "  - {text: the variance shrinks, test: trend, metric: trace_cov, direction: down,\n"
+        "     arm: {data: gaussian-3, protocol: fully-synthetic}}\n"
+    )
+    lines = []
+    done = madbench.reproduce(
+        str(suite), runs_dir=tmp_path / "runs", out=tmp_path / "lb", echo=lines.append
+    )
+    assert len(done.run_dirs) == 3 and len(done.rows) == 1 and done.comparison is None
+    assert [c.claim.text for c in done.claims] == ["the variance shrinks"]
+    assert (tmp_path / "lb" / "claims.csv").is_file() and any("running" in x for x in lines)
+    lines.clear()
+    madbench.reproduce(
+        str(suite), runs_dir=tmp_path / "runs", out=tmp_path / "lb", echo=lines.append
+    )
+    assert not any("running" in x for x in lines)
+    checked = madbench.reproduce(
+        str(suite),
+        check=True,
+        against=str(tmp_path / "lb" / "leaderboard.csv"),
+        runs_dir=tmp_path / "again",
+    )
+    assert (
+        checked.agrees and checked.comparison and checked.out == tmp_path / "again" / "leaderboard"
+    )
+    with pytest.raises(InputError, match="--shard runs part of a suite"):
+        madbench.reproduce(str(suite), shard="1/2", build_only=True)

@@ -419,13 +419,13 @@ def test_the_shipped_copy_of_the_small_leaderboard_is_the_published_one(tmp_path
     """``reproduce small --check`` outside a clone compares with the copy madbench ships; it
     must be byte for byte leaderboards/small/leaderboard.csv (after a rebuild: copy it to
     madbench/resources/leaderboards/small.csv)."""
-    from madbench.cli import _published
+    from madbench.leaderboard.publish import published_board
 
     root = Path(__file__).resolve().parents[1]
     published = (root / "leaderboards" / "small" / "leaderboard.csv").read_bytes()
     monkeypatch.chdir(tmp_path)  # an installed user's folder: no leaderboards/ here
-    assert Path(_published("small")).read_bytes() == published
-    assert _published("paper") == "leaderboards/paper/leaderboard.csv"  # none shipped
+    assert Path(published_board("small")).read_bytes() == published
+    assert published_board("paper") == "leaderboards/paper/leaderboard.csv"  # none shipped
 
 
 @pytest.mark.slow  # 5 s of headless Chromium; the page's DOM is checked in the default suite

@@ -138,6 +138,19 @@ def read_csv(path, columns=COLUMNS) -> list[dict]:
     return rows
 
 
+def published_board(suite: str) -> str:
+    """The published leaderboard CSV of ``suite`` that a check compares with:
+    ``leaderboards/SUITE/leaderboard.csv`` in the working folder (a clone), else the copy in
+    madbench's resources (an installed madbench)."""
+    from importlib.resources import files
+
+    here = Path("leaderboards") / suite / "leaderboard.csv"
+    shipped = files("madbench") / "resources" / "leaderboards" / f"{suite}.csv"
+    if here.is_file() or not shipped.is_file():
+        return str(here)
+    return str(shipped)
+
+
 def markdown(rows: list[dict]) -> str:
     lines = ["| " + " | ".join(HEADLINE) + " |", "|" + "---|" * len(HEADLINE)]
     for row in rows:
