@@ -29,7 +29,7 @@ from madbench.errors import AdapterError, InputError
 def _features(x, extractor):
     """An array or tensor as it is; a path as the features it holds (or its images')."""
     if isinstance(x, str | os.PathLike):
-        from madbench.metrics.files import load_features
+        from madbench.features.files import load_features
 
         return load_features(x, extractor=extractor)
     return x
@@ -76,10 +76,10 @@ def compute_metrics(
     metric's expected value at these sample sizes; the copying metrics carry their own test
     instead).
     """
+    from madbench.features.spaces import pretrained
     from madbench.metrics.kid import check_kid_scale, feature_scale_for, kid_variance
     from madbench.metrics.names import parse_metrics
     from madbench.metrics.report import all_metrics
-    from madbench.metrics.spaces import pretrained
 
     check_kid_scale(kid_scale)
 
@@ -220,7 +220,7 @@ def evaluate(
     fields (``generations``, ``bias``, ``seed``, ``n_ini``, ``n_real``, ``n_synth``,
     ``source``, ``retrain``, ``k``, ``eval_n``).
     ``metrics``: what each generation computes (any of prdc, fid, kid, vendi, copying; default
-    all). ``features``: the feature space (:mod:`madbench.metrics.spaces`; default the data
+    all). ``features``: the feature space (:mod:`madbench.features.spaces`; default the data
     set's), ``feature_weights`` its weights file where it cannot be found otherwise.
     ``out``: the run directory (default as ``madbench evaluate``; refused if it holds a run).
     ``echo``: called with each progress line (default: silent). ``warn``: called with a
@@ -261,9 +261,9 @@ def resume(path, *, features: str | None = None, feature_weights=None, echo=None
     ``madbench evaluate --resume`` does. The run is verified before any code its config.json
     names is imported; a feature space from outside madbench is imported only when
     ``features`` names it too (a run's word is not enough). ``echo`` as in :func:`evaluate`."""
+    from madbench.features.spaces import is_builtin
     from madbench.loops.config import RunConfig
     from madbench.loops.engine import Loop
-    from madbench.metrics.spaces import is_builtin
     from madbench.runs.lock import locked
     from madbench.runs.rundir import RunDir, check_run_data
 
@@ -362,8 +362,8 @@ def train_features(
     as the data set's ``feature_weights`` in the user's manifest."""
     from madbench.data.datasets import get_dataset
     from madbench.data.manifest import set_feature_weights
+    from madbench.features.lenet import LeNetFeatures, save_weights, train_lenet
     from madbench.home import user
-    from madbench.metrics.lenet import LeNetFeatures, save_weights, train_lenet
 
     dataset = get_dataset(data, data_dir=data_dir)
     if dataset.kind != "image":

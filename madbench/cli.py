@@ -22,7 +22,7 @@ MIB = 2**20
 
 
 def _image_network(network, weights, device):
-    from madbench.metrics.spaces import pretrained
+    from madbench.features.spaces import pretrained
 
     return pretrained(network, weights=weights, device=device)
 
@@ -210,7 +210,7 @@ def metrics(
 @click.option("--device", default=None, help="cpu or cuda, for image folders.")
 def stats(features, out, network, feature_weights, device):
     """Save the Gaussian statistics (mu, sigma, n) of FEATURES to OUT (.npz)."""
-    from madbench.metrics.files import load_features
+    from madbench.features.files import load_features
     from madbench.metrics.frechet import fit_gaussian, save_stats
 
     if not out.endswith(".npz"):
@@ -232,7 +232,7 @@ def stats(features, out, network, feature_weights, device):
 @click.option("--device", default=None, help="cpu or cuda, for image folders.")
 def fid(first, second, network, feature_weights, device):
     """FID between FIRST and SECOND: feature files, statistics files (.npz), or image folders."""
-    from madbench.metrics.files import load_stats_or_features
+    from madbench.features.files import load_stats_or_features
     from madbench.metrics.frechet import frechet_distance
 
     extractor = _image_network(network, feature_weights, device)
@@ -843,7 +843,7 @@ def features():
 def stand_in_command(network, out, seed):
     """Write randomly initialised weights of NETWORK's real architecture to OUT, in the
     published file's layout: for testing a pipeline offline, never for numbers."""
-    from madbench.metrics.standins import save
+    from madbench.features.standins import save
 
     digest = save(network, out, seed)
     click.echo(f"wrote {out} (sha256 {digest}); stand-in weights: never publish scores from them")
@@ -862,7 +862,7 @@ def stand_in_command(network, out, seed):
 def train_lenet_command(data, data_dir, epochs, seed, out):
     """Train the LeNet feature network on a data set's train split, deterministically."""
     from madbench.api import train_features
-    from madbench.metrics.lenet import LENET_MIN_ACCURACY
+    from madbench.features.lenet import LENET_MIN_ACCURACY
 
     trained = train_features(
         data, data_dir=data_dir, epochs=epochs, seed=seed, out=out, progress=sys.stderr.isatty()

@@ -23,8 +23,8 @@ def _has_gpu() -> bool:
 def _has_weights(network: str) -> bool:
     import os
 
-    from madbench.metrics import weights
-    from madbench.metrics.features import INCEPTION
+    from madbench.features import weights
+    from madbench.features.extractors import INCEPTION
 
     known = {"inception": INCEPTION}[network]
     return bool(os.environ.get(known.env)) or weights.local_copy(known) is not None

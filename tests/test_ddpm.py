@@ -11,9 +11,9 @@ from madbench.adapters import check_adapter
 from madbench.cli import main
 from madbench.data.datasets import get_dataset
 from madbench.errors import InputError
+from madbench.features.lenet import lenet_for
 from madbench.generators.ddpm import DDPMGenerator
 from madbench.metrics.knn import knn_metrics
-from madbench.metrics.lenet import lenet_for
 
 QUICK = {"steps": 4, "T": 6, "sample_steps": 3}  # plumbing tests: shapes and seeds, not quality
 

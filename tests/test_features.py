@@ -12,9 +12,13 @@ import torch
 from PIL import Image
 
 from madbench.errors import DataFileError, FeatureError
-from madbench.metrics import features, weights
-from madbench.metrics.features import IdentityFeatures, InceptionFeatures, resolve_inception_weights
-from madbench.metrics.files import load_features, load_stats_or_features
+from madbench.features import extractors, weights
+from madbench.features.extractors import (
+    IdentityFeatures,
+    InceptionFeatures,
+    resolve_inception_weights,
+)
+from madbench.features.files import load_features, load_stats_or_features
 
 
 class _Layers(torch.nn.Module):
@@ -59,13 +63,13 @@ def image_folder(tmp_path, images):
 @pytest.fixture
 def offline(tmp_path, monkeypatch):
     """No weights anywhere, and a download URL that refuses at once."""
-    monkeypatch.delenv(features.INCEPTION.env, raising=False)
+    monkeypatch.delenv(extractors.INCEPTION.env, raising=False)
     monkeypatch.setenv(weights.CACHE_ENV, str(tmp_path / "cache"))
     refusing = dataclasses.replace(
-        features.INCEPTION,
+        extractors.INCEPTION,
         url="http://127.0.0.1:9/inception-2015-12-05.pt",
     )
-    monkeypatch.setattr(features, "INCEPTION", refusing)
+    monkeypatch.setattr(extractors, "INCEPTION", refusing)
 
 
 def test_identity_returns_validated_array(rng):
@@ -98,7 +102,7 @@ def test_image_array_equals_folder(stand_in_weights, image_folder, images):
 
 
 def test_weights_from_environment(stand_in_weights, monkeypatch):
-    monkeypatch.setenv(features.INCEPTION.env, str(stand_in_weights))
+    monkeypatch.setenv(extractors.INCEPTION.env, str(stand_in_weights))
     assert resolve_inception_weights() == stand_in_weights
 
 
@@ -106,7 +110,7 @@ def test_offline_without_weights_says_what_to_do(offline, image_folder):
     with pytest.raises(FeatureError) as info:
         InceptionFeatures(device="cpu").folder(image_folder)
     message = str(info.value)
-    assert "--feature-weights" in message and features.INCEPTION.env in message
+    assert "--feature-weights" in message and extractors.INCEPTION.env in message
     assert "inception-2015-12-05.pt" in message
 
 
@@ -120,7 +124,7 @@ def test_failed_download_leaves_no_partial_file(offline, tmp_path):
 def test_weights_planted_in_the_temporary_folder_are_never_used(offline, stand_in_weights):
     """clean-fid keeps its copy in the world-writable temporary folder; madbench never looks
     there (a TorchScript file is a program), so a file planted there is not loaded."""
-    planted = Path(tempfile.gettempdir()) / features.INCEPTION_FILENAME
+    planted = Path(tempfile.gettempdir()) / extractors.INCEPTION_FILENAME
     if planted.exists():
         pytest.skip(f"{planted} exists on this machine; not replacing it")
     planted.write_bytes(stand_in_weights.read_bytes())
@@ -135,7 +139,7 @@ def test_weights_with_a_published_digest_are_checked_unless_named(offline, tmp_p
     """Where a publisher gives a sha256, a cached (or downloaded) file must have it; a file
     the user names explicitly is taken as given (its digest goes into provenance)."""
     good = b"the published weights"
-    network = dataclasses.replace(features.INCEPTION, sha256=hashlib.sha256(good).hexdigest())
+    network = dataclasses.replace(extractors.INCEPTION, sha256=hashlib.sha256(good).hexdigest())
     cached = tmp_path / "cache" / network.filename
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"something else")

@@ -106,7 +106,7 @@ def test_idx_round_trip(tmp_path):
 @FUZZ
 @given(st.binary(max_size=300), st.sampled_from([".npy", ".npz"]))
 def test_feature_files_any_bytes(tmp_path, data, suffix):
-    from madbench.metrics.files import load_features
+    from madbench.features.files import load_features
 
     path = tmp_path / f"x{suffix}"
     path.write_bytes((b"\x93NUMPY" if suffix == ".npy" else b"PK") + data)

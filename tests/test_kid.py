@@ -71,7 +71,7 @@ def test_noise_floor_kid_on_lenet_features_is_zero_within_its_spread(data):
     """Real against real in a LeNet space: KID within 3 kid_std of 0 once features are scaled,
     while degraded images (pixel noise) stand far above that spread."""
     from madbench.data.datasets import get_dataset
-    from madbench.metrics.lenet import lenet_for
+    from madbench.features.lenet import lenet_for
 
     dataset = get_dataset(data)
     lenet = lenet_for(dataset)

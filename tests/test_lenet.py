@@ -7,7 +7,7 @@ import torch
 from madbench.cli import main
 from madbench.data.datasets import get_dataset
 from madbench.errors import DataFileError, FeatureError
-from madbench.metrics.lenet import (
+from madbench.features.lenet import (
     FEATURE_DIM,
     LeNetFeatures,
     lenet_for,
@@ -48,7 +48,7 @@ def test_shipped_fashion_weights_match_manifest_and_classify():
 def test_tampered_or_missing_weights(tmp_path):
     data = get_dataset("digits")
     spec = data.manifest.feature_weights
-    from madbench.metrics.lenet import weights_path
+    from madbench.features.lenet import weights_path
 
     state = torch.load(weights_path(spec["file"]), weights_only=True)
     state["head.bias"] = state["head.bias"] + 1e-3

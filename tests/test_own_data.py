@@ -19,8 +19,8 @@ from madbench.data import shapes
 from madbench.data.datasets import get_dataset
 from madbench.data.domain import Domain
 from madbench.errors import FeatureError, InputError
+from madbench.features.spaces import feature_space
 from madbench.home import user
-from madbench.metrics.spaces import feature_space
 from madbench.runs.rundir import RunDir
 
 
@@ -312,12 +312,12 @@ def test_a_small_set_gets_sizes_it_holds_and_offline_hints(
 ):
     import dataclasses
 
-    from madbench.metrics import features, weights
+    from madbench.features import extractors, weights
 
     monkeypatch.setenv(weights.CACHE_ENV, str(tmp_path / "empty-cache"))
-    monkeypatch.delenv(features.INCEPTION.env, raising=False)
-    offline = dataclasses.replace(features.INCEPTION, url="http://127.0.0.1:9/x.pt")
-    monkeypatch.setattr(features, "INCEPTION", offline)
+    monkeypatch.delenv(extractors.INCEPTION.env, raising=False)
+    offline = dataclasses.replace(extractors.INCEPTION, url="http://127.0.0.1:9/x.pt")
+    monkeypatch.setattr(extractors, "INCEPTION", offline)
     capsys.readouterr()
     args = ["evaluate", "--model", "gmm", "--data", small_gray, "--generations", "1"]
     assert main([*args, "--out", str(tmp_path / "a")]) == 2  # grayscale, no LeNet, offline

@@ -15,9 +15,9 @@ import madbench
 from madbench.cli import main
 from madbench.data import shapes
 from madbench.errors import DataFileError, FeatureError
-from madbench.metrics import dinov2, standins, weights
-from madbench.metrics.dinov2 import DinoV2Features
-from madbench.metrics.features import InceptionFeatures
+from madbench.features import dinov2, standins, weights
+from madbench.features.dinov2 import DinoV2Features
+from madbench.features.extractors import InceptionFeatures
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,12 @@ from prdc import compute_prdc
 from madbench.checks.references import fid_reference
 from madbench.cli import main
 from madbench.data.datasets import get_dataset
+from madbench.features.lenet import lenet_for
 from madbench.loops.config import RunConfig, ScoringSettings
 from madbench.loops.engine import Loop
 from madbench.loops.protocol import make_protocol
 from madbench.loops.realdata import RealData
 from madbench.loops.rescore import differences, rescore
-from madbench.metrics.lenet import lenet_for
 from madbench.runs.rundir import RunDir
 
 FASHION = pytest.param(

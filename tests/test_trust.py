@@ -544,7 +544,7 @@ def test_corrupt_image_in_a_folder_is_one_line(tmp_path):
     from PIL import Image
 
     from madbench.errors import FeatureError
-    from madbench.metrics.features import InceptionFeatures
+    from madbench.features.extractors import InceptionFeatures
 
     class Stub(torch.nn.Module):  # stands in for Inception (no weights offline)
         def forward(self, x):

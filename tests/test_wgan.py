@@ -6,9 +6,9 @@ import pytest
 from madbench.adapters import check_adapter
 from madbench.data.datasets import get_dataset
 from madbench.errors import InputError
+from madbench.features.lenet import lenet_for
 from madbench.generators.wgan import WGANGenerator
 from madbench.metrics.knn import knn_metrics
-from madbench.metrics.lenet import lenet_for
 
 
 @pytest.fixture(scope="module")

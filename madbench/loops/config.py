@@ -58,7 +58,7 @@ class ScoringSettings:
     the ``<`` ball rule instead of ``<=``. ``metrics``: which metrics each generation
     computes (:data:`madbench.metrics.names.METRICS`; default all); config.json records it
     only when it is not all, so runs of every metric read the same.
-    ``features``: the feature space (:mod:`madbench.metrics.spaces`; None: the data set's
+    ``features``: the feature space (:mod:`madbench.features.spaces`; None: the data set's
     default, and config.json leaves it out).
     """
 
@@ -97,9 +97,9 @@ class ScoringSettings:
 
 def kid_scale_for(features: str | None, data: str, data_dir: str | None = None) -> str:
     """KID's scale for a run scored in ``features`` (None: ``data``'s default space,
-    :func:`madbench.metrics.spaces.default_space`), by :data:`madbench.defaults.LOOP_KID_SCALE`."""
+    :func:`madbench.features.spaces.default_space`), by :data:`madbench.defaults.LOOP_KID_SCALE`."""
     from madbench.data.datasets import get_dataset
-    from madbench.metrics.spaces import default_space
+    from madbench.features.spaces import default_space
 
     space = features or default_space(get_dataset(data, data_dir=data_dir))
     return defaults.LOOP_KID_SCALE.get(space, defaults.LOOP_KID_SCALE_OTHERWISE)

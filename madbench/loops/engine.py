@@ -42,6 +42,7 @@ from madbench.errors import (
     InputError,
     fault_message,
 )
+from madbench.features.spaces import digest, feature_space, probe
 from madbench.loops.config import (
     EVAL_SAMPLES,
     FIT,
@@ -54,7 +55,6 @@ from madbench.loops.config import (
 from madbench.loops.realdata import REFERENCE_ARRAY, RealData, reference_size
 from madbench.loops.scoring import Scorer
 from madbench.metrics.kid import check_kid_sizes
-from madbench.metrics.spaces import digest, feature_space, probe
 from madbench.metrics.validate import check_k
 from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir, check_data, check_features, provenance

@@ -17,10 +17,10 @@ import dataclasses
 import numpy as np
 
 from madbench.errors import DataFileError, InputError
+from madbench.features.spaces import digest, feature_space, is_builtin
 from madbench.loops.config import INTERVALS, RunConfig, derived_seed
 from madbench.loops.realdata import RealData
 from madbench.loops.scoring import SCORE_KEYS, Scorer
-from madbench.metrics.spaces import digest, feature_space, is_builtin
 from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir, cell_text, check_features, check_run_data
 from madbench.runs.threads import pinned_threads

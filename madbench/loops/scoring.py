@@ -1,6 +1,6 @@
 """Scoring one generation: metrics of its evaluation samples against the held-out real set.
 
-Samples are scored in the run's feature space (:mod:`madbench.metrics.spaces`: by default
+Samples are scored in the run's feature space (:mod:`madbench.features.spaces`: by default
 ``identity`` for vectors, the data set's LeNet for grayscale images, Inception for colour
 ones). Every score has k-NN precision, recall, density and coverage, FID, KID (features scaled
 as :class:`~madbench.loops.config.ScoringSettings` says), the Vendi score, the data-copying
@@ -44,7 +44,7 @@ SCORE_KEYS = (
 
 class Scorer:
     """Scores arrays of samples against ``real``'s evaluation set with neighbour count ``k``,
-    in the feature space of ``extractor`` (:func:`madbench.metrics.spaces.feature_space`)."""
+    in the feature space of ``extractor`` (:func:`madbench.features.spaces.feature_space`)."""
 
     def __init__(self, real: RealData, k: int, settings: ScoringSettings, seed: int, extractor):
         self.real, self.k, self.settings, self.seed = real, k, settings, seed

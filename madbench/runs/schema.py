@@ -52,7 +52,7 @@ COLUMNS = {
     "trace_cov": "vector data: trace of the generated samples' covariance (MAD's total variance)",
     "clipped_frac": "image data: fraction of the scored sample's values outside the data's "
     "range before every sample was clipped and quantised to its levels; empty for vectors",
-    "features": "feature space of the metrics (madbench.metrics.spaces): identity, lenet, "
+    "features": "feature space of the metrics (madbench.features.spaces): identity, lenet, "
     "inception, dinov2-vit<size>14 or a module:Class spec",
     "kid_scale": "KID's features were divided by this (the real features' mean norm / sqrt(d), "
     "or 1 with kid_scale none)",

@@ -9,7 +9,7 @@ Every extractor has a ``name`` and is called on its input, returning a float fea
   and its TorchScript port of the TensorFlow network.
 
 clean-fid downloads its weights to a fixed path and cannot be pointed elsewhere; madbench finds
-the file by the rules of :mod:`madbench.metrics.weights` (``--feature-weights PATH``,
+the file by the rules of :mod:`madbench.features.weights` (``--feature-weights PATH``,
 ``MADBENCH_INCEPTION_WEIGHTS``, madbench's cache; never clean-fid's copy in the shared temporary
 folder, where anyone could have put a file of that name) and hands it to clean-fid.
 
@@ -30,9 +30,9 @@ import numpy as np
 from madbench.devices import pick_device
 from madbench.digests import file_sha256
 from madbench.errors import FeatureError
+from madbench.features.weights import Network, resolve
 from madbench.imagefiles import IMAGE_EXTENSIONS, list_images, unreadable_image_errors
 from madbench.metrics.validate import as_features
-from madbench.metrics.weights import Network, resolve
 
 INCEPTION_FILENAME = "inception-2015-12-05.pt"
 INCEPTION_URL = (
@@ -77,7 +77,7 @@ def as_uint8_rgb(images) -> np.ndarray:
 
 
 def resolve_inception_weights(weights: str | os.PathLike | None = None) -> Path:
-    """Path of the Inception weights file (:func:`madbench.metrics.weights.resolve`)."""
+    """Path of the Inception weights file (:func:`madbench.features.weights.resolve`)."""
     return resolve(INCEPTION, weights)
 
 

@@ -62,7 +62,7 @@ def inception(path: str | os.PathLike, seed: int = 0) -> str:
 def dinov2(path: str | os.PathLike, variant: str = "vits14", seed: int = 0) -> str:
     """A stand-in ``dinov2_<variant>_pretrain.pth`` in Meta's layout (with the mask token and
     the 518 x 518 position embedding); returns its sha256."""
-    from madbench.metrics.dinov2 import VARIANTS, build
+    from madbench.features.dinov2 import VARIANTS, build
 
     torch.manual_seed(seed)
     state = build(variant).state_dict()

@@ -3,9 +3,9 @@
 
 The network is the ViT of the published checkpoints, built by timm (``vit_<size>_patch14_dinov2``)
 and loaded from Meta's own weights file (``dinov2_vit<s|b|l|g>14_pretrain.pth``, converted by
-timm's loader), found offline first by the rules of :mod:`madbench.metrics.weights`
+timm's loader), found offline first by the rules of :mod:`madbench.features.weights`
 (``--feature-weights PATH``, ``MADBENCH_DINOV2_WEIGHTS``, madbench's cache). Images become
-8-bit RGB (:func:`madbench.metrics.features.as_uint8_rgb`), are resized to 224 x 224 with
+8-bit RGB (:func:`madbench.features.extractors.as_uint8_rgb`), are resized to 224 x 224 with
 PIL's bicubic filter, scaled to [0, 1] and normalised with ImageNet's mean and standard
 deviation, as dgm-eval does; the features are the final-norm class token (384, 768, 1024 or
 1536 values). ``dinov2`` means ViT-L/14, dgm-eval's choice.
@@ -18,9 +18,9 @@ import numpy as np
 from madbench.devices import pick_device
 from madbench.digests import file_sha256
 from madbench.errors import DataFileError, FeatureError
+from madbench.features.extractors import as_uint8_rgb
+from madbench.features.weights import Network, resolve
 from madbench.imagefiles import list_images, unreadable_image_errors
-from madbench.metrics.features import as_uint8_rgb
-from madbench.metrics.weights import Network, resolve
 
 RESOLUTION = 224
 MEAN = (0.485, 0.456, 0.406)
@@ -93,7 +93,7 @@ class DinoV2Features:
         return self._model
 
     def __call__(self, images) -> np.ndarray:
-        """Features (n, d) of images (:func:`~madbench.metrics.features.as_uint8_rgb`)."""
+        """Features (n, d) of images (:func:`~madbench.features.extractors.as_uint8_rgb`)."""
         from PIL import Image
 
         return self._features(Image.fromarray(img) for img in as_uint8_rgb(images))

@@ -3,9 +3,9 @@
 - ``identity``: the samples themselves (vectors; images flattened to their pixels);
 - ``lenet``: the data set's shipped LeNet (grayscale image sets with ``feature_weights`` in
   their manifest: digits, fashion-mnist, and IDX sets after ``features train-lenet``);
-- ``inception``: Inception-v3 pool3 through clean-fid (:mod:`madbench.metrics.features`);
+- ``inception``: Inception-v3 pool3 through clean-fid (:mod:`madbench.features.extractors`);
 - ``dinov2`` (ViT-L/14) or ``dinov2-vits14`` / ``-vitb14`` / ``-vitl14`` / ``-vitg14``: DINOv2
-  class tokens through timm (:mod:`madbench.metrics.dinov2`);
+  class tokens through timm (:mod:`madbench.features.dinov2`);
 - ``package.module:Class`` or the name of an entry point in the group ``madbench.features``:
   a class built with no arguments whose instances are called as ``extractor(samples) -> (n, d)``
   on the samples as the loop holds them (vectors (n, d); images float32 in [0, 1], (n, h, w)
@@ -14,7 +14,7 @@
 
 The default (:func:`default_space`) is ``identity`` for vectors, ``lenet`` for grayscale image
 sets that have one, and ``inception`` for every other image set. Pretrained networks find their
-weights by the rules of :mod:`madbench.metrics.weights` (``weights`` argument, CLI
+weights by the rules of :mod:`madbench.features.weights` (``weights`` argument, CLI
 ``--feature-weights``); an extractor's :func:`digest` goes into the run's provenance.
 """
 
@@ -118,7 +118,7 @@ def is_builtin(spec: str | None) -> bool:
 def feature_space(spec: str | None, dataset, *, weights=None, device=None):
     """The extractor ``spec`` names (None: :func:`default_space`) for ``dataset``; ``weights``
     overrides where a pretrained network's weights file is."""
-    from madbench.metrics.features import IdentityFeatures
+    from madbench.features.extractors import IdentityFeatures
 
     spec = spec or default_space(dataset)
     if spec == "identity":
@@ -129,7 +129,7 @@ def feature_space(spec: str | None, dataset, *, weights=None, device=None):
                 f"{dataset.name}: LeNet features need grayscale images; choose --features "
                 "inception, dinov2, identity or module:Class"
             )
-        from madbench.metrics.lenet import lenet_for
+        from madbench.features.lenet import lenet_for
 
         return lenet_for(dataset)
     if spec in PRETRAINED or spec.startswith("dinov2-"):
@@ -142,12 +142,12 @@ def feature_space(spec: str | None, dataset, *, weights=None, device=None):
 def pretrained(spec: str = "inception", *, weights=None, device=None):
     """The pretrained image network ``spec`` (``inception``, ``dinov2``, ``dinov2-<variant>``),
     with ``folder()`` for image folders and a call for image arrays."""
-    from madbench.metrics.features import InceptionFeatures
+    from madbench.features.extractors import InceptionFeatures
 
     if spec == "inception":
         return InceptionFeatures(weights, device=device)
     if spec == "dinov2" or spec.startswith("dinov2-"):
-        from madbench.metrics.dinov2 import DEFAULT_VARIANT, DinoV2Features
+        from madbench.features.dinov2 import DEFAULT_VARIANT, DinoV2Features
 
         return DinoV2Features(spec.partition("-")[2] or DEFAULT_VARIANT, weights, device=device)
     raise FeatureError(

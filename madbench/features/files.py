@@ -6,7 +6,7 @@ Accepted inputs:
 - ``.npz``: an array named ``features``, or a single array of any name; a file holding
   ``mu`` and ``sigma`` is a statistics file (FID only; see :func:`load_stats_or_features`);
 - a folder of images: the features of a pretrained network (an extractor with ``folder()``:
-  Inception-v3 through clean-fid by default, or DINOv2; :mod:`madbench.metrics.spaces`).
+  Inception-v3 through clean-fid by default, or DINOv2; :mod:`madbench.features.spaces`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from madbench.errors import DataFileError
-from madbench.metrics.features import InceptionFeatures
+from madbench.features.extractors import InceptionFeatures
 from madbench.metrics.frechet import GaussianStats, fit_gaussian, load_stats
 from madbench.metrics.validate import as_features
 from madbench.npfiles import load_npy, load_npz
