@@ -11,8 +11,9 @@ import pytest
 import torch
 from conftest import gaussian_pair, report, timing
 
+from madbench import defaults
 from madbench.metrics.knn import knn_metrics
-from madbench.metrics.neighbours import DEFAULT_MEMORY_BUDGET, block_shape
+from madbench.metrics.neighbours import block_shape
 
 N = M = 100_000
 D = 64
@@ -30,7 +31,7 @@ def results():
 
 def bare_products(real, fake):
     r, f = torch.from_numpy(real), torch.from_numpy(fake)
-    rows, cols = block_shape(N, M, DEFAULT_MEMORY_BUDGET)
+    rows, cols = block_shape(N, M, defaults.MEMORY_BUDGET)
     out = torch.empty(rows * cols)
     for a, b in ((r, r), (f, f), (r, f)):
         for i in range(0, len(a), rows):

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from madbench import defaults
 from madbench.errors import AdapterError, InputError
+from madbench.metrics.names import MetricValues
 
 
 def _features(x, extractor):
@@ -55,8 +56,8 @@ def compute_metrics(
     feature_weights: str | None = None,
     progress: bool = False,
     intervals: float | None = None,
-    replicates: int = 100,
-) -> dict:
+    replicates: int = defaults.REPLICATES,
+) -> MetricValues:
     """Metrics of ``fake`` against ``real``, as ``madbench metrics --json`` prints them.
 
     ``real`` and ``fake``: feature arrays (n, d), torch tensors, .npy/.npz files, or folders of
@@ -77,48 +78,42 @@ def compute_metrics(
     instead).
     """
     from madbench.features.spaces import pretrained
-    from madbench.metrics.kid import check_kid_scale, feature_scale_for, kid_variance
-    from madbench.metrics.names import parse_metrics
+    from madbench.metrics.kid import kid_variance
+    from madbench.metrics.names import INTERVAL_KEYS, METRICS, parse_metrics
     from madbench.metrics.report import all_metrics
+    from madbench.metrics.settings import MetricSettings
 
-    check_kid_scale(kid_scale)
-
-    extractor = pretrained(features, weights=feature_weights, device=device)
-    real = _features(real, extractor)
-    fake = _features(fake, extractor)
-    options = dict(
+    settings = MetricSettings(
         k=k,
-        backend=backend,
         strict=strict,
+        kid_subsets=kid_subsets,
+        kid_subset_size=kid_subset_size,
+        kid_scale=kid_scale,
+        backend=backend,
         approximate=approximate,
         device=device,
         memory_budget=memory_budget,
-        kid_subsets=kid_subsets,
-        kid_subset_size=kid_subset_size,
-        kid_feature_scale=feature_scale_for(real, kid_scale),
-        seed=seed,
     )
+    extractor = pretrained(features, weights=feature_weights, device=device)
+    real = _features(real, extractor)
+    fake = _features(fake, extractor)
     train = None if train is None else _features(train, extractor)
+    options = dict(settings=settings, seed=seed)
     report = all_metrics(real, fake, train=train, metrics=metrics, progress=progress, **options)
     out = report.as_dict()
     if intervals is not None:
         from madbench.metrics.intervals import half_sample_intervals, precision_variance
         from madbench.metrics.subsets import SubsetMetrics
 
-        groups = {"prdc": ("precision", "recall", "density", "coverage")}
-        groups.update(fid=("fid",), kid=("kid",), vendi=("vendi",))
-
         def compute(rows_real, rows_fake, keys):
-            names = [m for m in parse_metrics(metrics) if set(groups.get(m, ())) & set(keys)]
+            names = [m for m in parse_metrics(metrics) if set(METRICS[m]) & set(keys)]
             values = all_metrics(real[rows_real], fake[rows_fake], metrics=names, **options)
             return {key: value for key, value in values.as_dict().items() if key in keys}
 
-        keys = [key for names in groups.values() for key in names]
-        estimates = {key: out[key] for key in keys if key in out}
+        estimates = {key: out[key] for key in INTERVAL_KEYS if key in out}
         variances = {} if report.kid is None else {"kid": kid_variance(real, fake, report.kid)}
         if "precision" in estimates:
-            knn_options = dict(backend=backend, device=device, memory_budget=memory_budget)
-            subsets = SubsetMetrics(real, fake, k=k, strict=strict, **knn_options)
+            subsets = SubsetMetrics(real, fake, k=k, strict=strict, **settings.search_options())
             variances["precision"] = precision_variance(
                 subsets.in_real_balls, len(real), replicates=replicates, seed=seed
             )

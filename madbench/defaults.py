@@ -27,5 +27,8 @@ KID_SCALE = "none"
 #: space (LeNet's 84 activations, raw vectors, DINOv2), where x . y / d is far from 1.
 LOOP_KID_SCALE = {"inception": "none"}
 LOOP_KID_SCALE_OTHERWISE = "real-norm"
+#: Half-sample replicates of an interval (:mod:`madbench.metrics.intervals`): a loop's
+#: per-generation intervals and ``compute_metrics(intervals=...)``.
+REPLICATES = 100
 #: Epochs of ``madbench features train-lenet``.
 LENET_EPOCHS = 8

@@ -10,6 +10,7 @@ from madbench.metrics import fused
 from madbench.metrics.kid import WHOLE_KERNEL_MAX, kid
 from madbench.metrics.knn import knn_metrics
 from madbench.metrics.report import all_metrics
+from madbench.metrics.settings import MetricSettings
 
 #: Fused KID carries the float32 rounding of its kernel values: it is this close to the
 #: float64 KID, relative to the size of those values (their mean over the real-fake pairs).
@@ -92,7 +93,10 @@ def test_no_blocks_or_extreme_magnitudes_fall_back_to_the_float64_kid(rng, case)
 def test_all_metrics_shares_the_pass_on_large_float32_sets_only(rng, monkeypatch):
     real = inception_like(rng, WHOLE_KERNEL_MAX + 1, 16, 0.3)
     fake = inception_like(rng, 500, 16, 0.4)
-    options = {"metrics": "prdc,kid", "kid_subsets": 10, "kid_subset_size": 100}
+    options = {
+        "metrics": "prdc,kid",
+        "settings": MetricSettings(kid_subsets=10, kid_subset_size=100),
+    }
     before = all_metrics(real, fake, **options)
     small = all_metrics(real[:WHOLE_KERNEL_MAX], fake, **options)
     assert small.kid == kid(real[:WHOLE_KERNEL_MAX], fake, n_subsets=10, subset_size=100)

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from prdc import compute_prdc
 from scipy.spatial.distance import cdist
 
+from madbench import defaults
 from madbench.checks.references import knn_reference, realism_reference
 from madbench.metrics import neighbours
 from madbench.metrics.knn import knn_metrics, knn_radii
@@ -338,7 +339,7 @@ LARGE = neighbours.WHOLE_SEARCH_ROWS + 500
 @pytest.mark.parametrize(
     "generator,budget",
     [
-        (continuous, neighbours.DEFAULT_MEMORY_BUDGET),
+        (continuous, defaults.MEMORY_BUDGET),
         pytest.param(integer_grid, 2**20, marks=pytest.mark.slow),  # many panels and blocks
         pytest.param(with_duplicates, 2**20, marks=pytest.mark.slow),
     ],

@@ -21,6 +21,7 @@ import sys
 
 import numpy as np
 
+from madbench import defaults
 from madbench.metrics.intervals import half_sample_intervals, precision_variance
 from madbench.metrics.kid import kid, kid_variance
 from madbench.metrics.subsets import SubsetMetrics
@@ -33,7 +34,7 @@ def coverage(
     d: int,
     draws: int,
     *,
-    replicates: int = 100,
+    replicates: int = defaults.REPLICATES,
     shift: float = 0.1,
     scale: float = 1.1,
     level: float = 0.95,

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from madbench import defaults
 from madbench.checks import references
 from madbench.metrics.copying import (
     DEFAULT_CELLS,
@@ -32,7 +33,7 @@ from madbench.metrics.copying import (
 )
 from madbench.metrics.frechet import fid_from_features
 from madbench.metrics.kid import kid
-from madbench.metrics.knn import DEFAULT_K, knn_metrics
+from madbench.metrics.knn import knn_metrics
 from madbench.metrics.vendi import vendi_score
 
 KNN_KEYS = ("precision", "recall", "density", "coverage")
@@ -93,7 +94,7 @@ def _copying_checks(add, real, fake, seed: int) -> None:
         add(key, "brute force", ours[key], expected[key], TOLERANCE["copying"], relative=True)
 
 
-def run(n: int = 800, k: int = DEFAULT_K, seed: int = 0) -> list[Check]:
+def run(n: int = 800, k: int = defaults.K, seed: int = 0) -> list[Check]:
     """Compute every metric both ways on every built-in data set; one Check per comparison."""
     try:
         from prdc import compute_prdc

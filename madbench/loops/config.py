@@ -15,9 +15,8 @@ import numpy as np
 from madbench import defaults
 from madbench.errors import InputError
 from madbench.loops.protocol import PROTOCOL_VERSION, Protocol
-from madbench.metrics.intervals import DEFAULT_REPLICATES
-from madbench.metrics.kid import DEFAULT_KID_SUBSET_SIZE, DEFAULT_KID_SUBSETS
 from madbench.metrics.names import METRICS, parse_metrics
+from madbench.metrics.settings import MetricSettings
 from madbench.runs.threads import DEFAULT_THREADS
 
 ALL_METRICS = tuple(METRICS)
@@ -62,10 +61,10 @@ class ScoringSettings:
     default, and config.json leaves it out).
     """
 
-    kid_subsets: int = DEFAULT_KID_SUBSETS
-    kid_subset_size: int = DEFAULT_KID_SUBSET_SIZE
+    kid_subsets: int = defaults.KID_SUBSETS
+    kid_subset_size: int = defaults.KID_SUBSET_SIZE
     kid_scale: str | None = None
-    intervals: int = DEFAULT_REPLICATES
+    intervals: int = defaults.REPLICATES
     strict: bool = False
     metrics: tuple[str, ...] = ALL_METRICS
     features: str | None = None
@@ -75,14 +74,23 @@ class ScoringSettings:
         problems = []
         if self.features is not None and (not isinstance(self.features, str) or not self.features):
             problems.append(f"features must name a feature space, got {self.features!r}")
-        for name, least in (("kid_subsets", 1), ("kid_subset_size", 2), ("intervals", 0)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < least:
-                problems.append(f"{name} must be an integer >= {least}, got {value!r}")
-        if self.kid_scale is not None and self.kid_scale not in defaults.KID_SCALES:
-            problems.append(f"kid_scale must be one of {', '.join(defaults.KID_SCALES)}")
+        if not isinstance(self.intervals, int) or self.intervals < 0:
+            problems.append(f"intervals must be an integer >= 0, got {self.intervals!r}")
         if problems:
             raise InputError("; ".join(problems))
+        self.metric_settings(defaults.K)  # KID's and the ball rule's fields, checked there
+
+    def metric_settings(self, k: int) -> MetricSettings:
+        """The :class:`~madbench.metrics.settings.MetricSettings` a generation is scored with
+        (neighbour count ``k`` from the protocol; KID's scale as :class:`RunConfig` resolved
+        it, or the default while it is unresolved, None, as when the settings are checked)."""
+        return MetricSettings(
+            k=k,
+            strict=self.strict,
+            kid_subsets=self.kid_subsets,
+            kid_subset_size=self.kid_subset_size,
+            kid_scale=self.kid_scale or defaults.KID_SCALE,
+        )
 
     def as_dict(self) -> dict:
         out = asdict(self)

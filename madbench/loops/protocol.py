@@ -38,7 +38,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from madbench.defaults import K as DEFAULT_K
+from madbench import defaults
 from madbench.errors import InputError
 
 #: Bumped whenever the meaning of a field changes; part of the hash. 2: one real pool order
@@ -63,7 +63,7 @@ class Protocol:
     source: str = "previous"  # previous | accumulate | last-K
     retrain: str = "scratch"  # scratch | warm
     bias: float = 1.0  # sampling bias lambda in (0, 1]
-    k: int = DEFAULT_K  # neighbours of the k-NN metrics
+    k: int = defaults.K  # neighbours of the k-NN metrics
     eval_n: int = 1000  # generated and held-out real samples per evaluation
     seed: int = 0
     version: int = PROTOCOL_VERSION

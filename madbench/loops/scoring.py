@@ -25,19 +25,19 @@ from madbench.metrics.fid_infinity import fid_infinity
 from madbench.metrics.frechet import GaussianStats, fid_from_features, fit_gaussian, wasserstein2
 from madbench.metrics.intervals import MIN_ROWS, half_sample_intervals, precision_variance
 from madbench.metrics.kid import KidResult, feature_scale_for, kid_variance
-from madbench.metrics.names import METRIC_KEYS
+from madbench.metrics.names import LOOP_INTERVAL_KEYS, METRIC_KEYS, interval_columns
 from madbench.metrics.report import MetricReport, all_metrics
 from madbench.metrics.subsets import SubsetMetrics
 
-#: Metrics that get an interval (columns <metric>_ci_low, <metric>_ci_high).
-INTERVAL_METRICS = ("fid", "precision", "recall", "density", "coverage", "kid")
+#: Metrics that get an interval in a loop (columns <metric>_ci_low, <metric>_ci_high).
+INTERVAL_METRICS = LOOP_INTERVAL_KEYS
 #: Every value a score holds (results.csv orders them by :mod:`madbench.runs.schema`): the
 #: metrics' keys (:data:`madbench.metrics.names.METRIC_KEYS`), then what only a loop's scoring
 #: adds; the rest of a row is settings.
 SCORE_KEYS = (
     *METRIC_KEYS,
     *("fid_inf", "fid_floor", "fid_floor_sd", "floor_draws"),
-    *(f"{m}_ci_{end}" for m in INTERVAL_METRICS for end in ("low", "high")),
+    *interval_columns(INTERVAL_METRICS),
     *("w2", "trace_cov"),
 )
 
@@ -50,6 +50,7 @@ class Scorer:
         self.real, self.k, self.settings, self.seed = real, k, settings, seed
         self.extractor = extractor
         self.real_features = self.features(real.eval_real)
+        self.metric_settings = settings.metric_settings(k)
         self.kid_scale = feature_scale_for(self.real_features, settings.kid_scale)
         self.truth = self._true_gaussian() if real.is_vector else None
 
@@ -90,11 +91,7 @@ class Scorer:
                 reference=self.features(sets.reference) if copying else None,
                 train_strata=sets.train_strata if copying else None,
                 reference_strata=sets.reference_strata if copying else None,
-                k=self.k,
-                strict=s.strict,
-                kid_subsets=s.kid_subsets,
-                kid_subset_size=s.kid_subset_size,
-                kid_feature_scale=self.kid_scale,
+                settings=self.metric_settings,
                 seed=self.seed,
                 metrics=metrics,
             )

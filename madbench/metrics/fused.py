@@ -31,10 +31,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from madbench import defaults
 from madbench.metrics.exact import Prepared
 from madbench.metrics.kid import (
-    DEFAULT_KID_SUBSET_SIZE,
-    DEFAULT_KID_SUBSETS,
     WHOLE_KERNEL_MAX,
     KidResult,
     kid_result,
@@ -53,8 +52,8 @@ def prdc_and_kid(
     real,
     fake,
     *,
-    n_subsets: int = DEFAULT_KID_SUBSETS,
-    subset_size: int = DEFAULT_KID_SUBSET_SIZE,
+    n_subsets: int = defaults.KID_SUBSETS,
+    subset_size: int = defaults.KID_SUBSET_SIZE,
     seed: int = 0,
     feature_scale: float = 1.0,
     **knn_options,

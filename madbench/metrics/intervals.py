@@ -44,11 +44,10 @@ from collections.abc import Callable
 import numpy as np
 from scipy import stats
 
+from madbench import defaults
 from madbench.errors import InputError
 from madbench.metrics.ranges import METRIC_BOUNDS
 
-#: Half-sample (and quarter-sample) replicates unless asked otherwise.
-DEFAULT_REPLICATES = 100
 #: Metrics whose noise has a degenerate second-order part (quarter samples correct it).
 DEGENERATE = ("fid",)
 #: The fewest rows a quarter of a set may hold.
@@ -71,7 +70,7 @@ def precision_variance(
     in_real_balls: Callable[[np.ndarray], np.ndarray],
     n_real: int,
     *,
-    replicates: int = DEFAULT_REPLICATES,
+    replicates: int = defaults.REPLICATES,
     seed: int = 0,
 ) -> float:
     """The variance of precision over fresh draws of both sets, in its two parts.
@@ -113,7 +112,7 @@ def half_sample_intervals(
     estimates: dict,
     *,
     level: float = 0.95,
-    replicates: int = DEFAULT_REPLICATES,
+    replicates: int = defaults.REPLICATES,
     seed: int = 0,
     variances: dict | None = None,
 ) -> dict[str, tuple[float, float]]:

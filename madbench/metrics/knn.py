@@ -34,11 +34,10 @@ from tqdm import tqdm
 from madbench import defaults
 from madbench.errors import InputError
 from madbench.metrics import exact
-from madbench.metrics.neighbours import DEFAULT_MEMORY_BUDGET, Backend, get_backend
+from madbench.metrics.neighbours import Backend, get_backend
 from madbench.metrics.validate import as_features, check_k, check_same_dim
 
 #: The MAD paper's neighbour count (also prdc's README and dgm-eval).
-DEFAULT_K = defaults.K
 #: Queries searched at once by the approximate mode (bounds its memory).
 APPROX_QUERY_CHUNK = 65_536
 
@@ -95,13 +94,13 @@ def knn_metrics(
     real,
     fake,
     *,
-    k: int = DEFAULT_K,
+    k: int = defaults.K,
     backend: str = defaults.BACKEND,
     strict: bool = False,
     realism: bool = False,
     approximate: bool = False,
     device: str | None = None,
-    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    memory_budget: int = defaults.MEMORY_BUDGET,
     progress: bool = False,
     per_sample: bool = False,
 ) -> KnnMetrics:
@@ -224,7 +223,7 @@ def _summarise(scan, k, strict, engine, real_shape, n_fake, realism, per_sample)
 
 
 def knn_radii(
-    features, *, k: int = DEFAULT_K, backend: str = defaults.BACKEND, **options
+    features, *, k: int = defaults.K, backend: str = defaults.BACKEND, **options
 ) -> np.ndarray:
     """Distance (not squared) from each row to its k-th nearest other row, exactly."""
     x = as_features(features, "features")

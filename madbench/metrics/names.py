@@ -4,6 +4,8 @@ command-line checks can name metrics without loading the numeric back ends."""
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from madbench.errors import InputError
 
 #: The metrics one can ask for, and the keys each fills.
@@ -16,6 +18,12 @@ METRICS = {
 }
 #: The metric keys, in the order tables print them.
 METRIC_KEYS = tuple(key for keys in METRICS.values() for key in keys)
+#: The keys that get an interval (``<key>_ci_low``, ``<key>_ci_high``): each metric's value,
+#: not its spread (``kid_std``); the copying metrics carry their own test (``memorised_p``).
+INTERVAL_KEYS = ("precision", "recall", "density", "coverage", "fid", "kid", "vendi")
+#: The keys a loop's generations get intervals of (results.csv's ``<key>_ci_low`` and
+#: ``_ci_high`` columns, in this order): :data:`INTERVAL_KEYS` but Vendi's.
+LOOP_INTERVAL_KEYS = ("fid", "precision", "recall", "density", "coverage", "kid")
 #: Metrics that need the generator's training set.
 NEED_TRAIN = ("copying",)
 
@@ -34,3 +42,61 @@ def parse_metrics(metrics) -> tuple[str, ...]:
             "(comma-separated), or all"
         )
     return tuple(name for name in METRICS if name in names)
+
+
+#: The cells that say how the metrics were computed, beside their values.
+SETTING_KEYS = (
+    *("k", "rule", "backend", "exact", "n_real", "n_fake", "dim"),
+    *("kid_subsets", "kid_subset_size", "kid_scale", "seed", "ct_cells"),
+)
+
+
+def interval_columns(keys=INTERVAL_KEYS) -> tuple[str, ...]:
+    """``<key>_ci_low`` and ``<key>_ci_high`` of each key, in order."""
+    return tuple(f"{key}_ci_{end}" for key in keys for end in ("low", "high"))
+
+
+class MetricValues(TypedDict, total=False):
+    """What :func:`madbench.compute_metrics` returns (and ``madbench metrics --json`` prints):
+    the metrics asked for under :data:`METRIC_KEYS`, their intervals under
+    :func:`interval_columns` when asked for, and the settings under :data:`SETTING_KEYS`. A
+    test holds these keys to those registries."""
+
+    precision: float
+    recall: float
+    density: float
+    coverage: float
+    fid: float
+    kid: float
+    kid_std: float
+    vendi: float
+    ct: float
+    authenticity: float
+    memorised: float
+    memorised_p: float
+    precision_ci_low: float
+    precision_ci_high: float
+    recall_ci_low: float
+    recall_ci_high: float
+    density_ci_low: float
+    density_ci_high: float
+    coverage_ci_low: float
+    coverage_ci_high: float
+    fid_ci_low: float
+    fid_ci_high: float
+    kid_ci_low: float
+    kid_ci_high: float
+    vendi_ci_low: float
+    vendi_ci_high: float
+    k: int
+    rule: str
+    backend: str
+    exact: bool
+    n_real: int
+    n_fake: int
+    dim: int
+    kid_subsets: int
+    kid_subset_size: int
+    kid_scale: float
+    seed: int
+    ct_cells: int

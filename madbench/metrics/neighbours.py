@@ -38,7 +38,6 @@ from madbench.errors import BackendError
 from madbench.metrics.rounding import rounding_bound
 
 #: Default memory budget of one distance block and its temporaries, in bytes.
-DEFAULT_MEMORY_BUDGET = defaults.MEMORY_BUDGET
 #: Bytes held per element of a distance block at most: the float32 distance (4), three boolean
 #: masks (3), two float32 temporaries of the realism score (8), and slack for the allocator.
 BYTES_PER_BLOCK_ELEMENT = 24
@@ -176,7 +175,7 @@ class TorchBackend:
     exact = True
     blocks = True
 
-    def __init__(self, device: str | None = None, memory_budget: int = DEFAULT_MEMORY_BUDGET):
+    def __init__(self, device: str | None = None, memory_budget: int = defaults.MEMORY_BUDGET):
         self.device = pick_device(device)
         self.memory_budget = int(memory_budget)
         self.name = f"torch:{self.device.type}"
@@ -299,7 +298,7 @@ class FaissBackend:
     def __init__(
         self,
         index: str = "flat",
-        memory_budget: int = DEFAULT_MEMORY_BUDGET,
+        memory_budget: int = defaults.MEMORY_BUDGET,
         nlist: int | None = None,
         nprobe: int = 32,
         seed: int = 0,
@@ -379,7 +378,7 @@ def get_backend(
     *,
     approximate: bool = False,
     device: str | None = None,
-    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    memory_budget: int = defaults.MEMORY_BUDGET,
     **faiss_options,
 ) -> Backend:
     """Build a back end by name.

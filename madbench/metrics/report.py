@@ -13,15 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from madbench import defaults
 from madbench.errors import InputError
 from madbench.metrics.copying import CopyingMetrics, copying_metrics
 from madbench.metrics.frechet import fid_from_features
 from madbench.metrics.fused import fusable, prdc_and_kid
-from madbench.metrics.kid import DEFAULT_KID_SUBSET_SIZE, DEFAULT_KID_SUBSETS, KidResult, kid
-from madbench.metrics.knn import DEFAULT_K, KnnMetrics, knn_metrics
+from madbench.metrics.kid import KidResult, feature_scale_for, kid
+from madbench.metrics.knn import KnnMetrics, knn_metrics
 from madbench.metrics.names import NEED_TRAIN, parse_metrics
-from madbench.metrics.neighbours import DEFAULT_MEMORY_BUDGET
+from madbench.metrics.settings import DEFAULT_SETTINGS, MetricSettings
 from madbench.metrics.vendi import vendi_score
 
 
@@ -80,36 +79,27 @@ def all_metrics(
     real: np.ndarray,
     fake: np.ndarray,
     *,
+    settings: MetricSettings = DEFAULT_SETTINGS,
     train: np.ndarray | None = None,
     reference: np.ndarray | None = None,
     train_strata=None,
     reference_strata=None,
     metrics=None,
-    k: int = DEFAULT_K,
-    backend: str = defaults.BACKEND,
-    strict: bool = False,
-    approximate: bool = False,
-    device: str | None = None,
-    memory_budget: int = DEFAULT_MEMORY_BUDGET,
-    kid_subsets: int = DEFAULT_KID_SUBSETS,
-    kid_subset_size: int = DEFAULT_KID_SUBSET_SIZE,
-    kid_feature_scale: float = 1.0,
     seed: int = 0,
     progress: bool = False,
 ) -> MetricReport:
     """The k-NN metrics (``prdc``), FID, KID, the Vendi score and the data-copying metrics
     (``copying``: :mod:`madbench.metrics.copying`) of ``fake`` against ``real`` (feature
     arrays, real first), or those of them ``metrics`` names (:func:`parse_metrics`); only
-    those are computed. ``copying`` needs ``train``, the generator's training set (features),
-    and compares it with ``reference``, a set drawn like it and never trained on (default:
-    ``real``, right for a model trained on real data), rows optionally in strata
+    those are computed, as ``settings`` (:class:`~madbench.metrics.settings.MetricSettings`)
+    say, KID's subsets and the copying test's cells seeded by ``seed``. ``copying`` needs
+    ``train``, the generator's training set (features), and compares it with ``reference``, a
+    set drawn like it and never trained on (default: ``real``, right for a model trained on
+    real data), rows optionally in strata
     (:func:`~madbench.metrics.copying.copying_metrics`); without ``train``, "all" leaves
-    ``copying`` out and naming it is refused.
-
-    ``kid_feature_scale`` divides both sets before KID's kernel (1: clean-fid's KID, right
-    for Inception features; :func:`madbench.metrics.kid.real_norm_scale` for others). Asked
-    together on large float32 sets, the exact k-NN metrics and KID share one pass over the
-    distance blocks (:mod:`madbench.metrics.fused`)."""
+    ``copying`` out and naming it is refused. Asked together on large float32 sets, the exact
+    k-NN metrics and KID share one pass over the distance blocks
+    (:mod:`madbench.metrics.fused`)."""
     wanted = parse_metrics(metrics)
     if train is None and "copying" in wanted:
         if metrics not in (None, "all"):
@@ -118,23 +108,15 @@ def all_metrics(
                 "give it (train=..., CLI --train PATH), or leave copying out of the metrics"
             )
         wanted = tuple(name for name in wanted if name not in NEED_TRAIN)
-    knn_options = dict(
-        k=k,
-        backend=backend,
-        strict=strict,
-        approximate=approximate,
-        device=device,
-        memory_budget=memory_budget,
-        progress=progress,
-    )
+    knn_options = dict(settings.knn_options(), progress=progress)
     kid_options = dict(
-        n_subsets=kid_subsets,
-        subset_size=kid_subset_size,
+        n_subsets=settings.kid_subsets,
+        subset_size=settings.kid_subset_size,
         seed=seed,
-        feature_scale=kid_feature_scale,
+        feature_scale=feature_scale_for(real, settings.kid_scale) if "kid" in wanted else 1.0,
     )
     knn = kid_value = None
-    if "prdc" in wanted and "kid" in wanted and not approximate and fusable(real, fake):
+    if "prdc" in wanted and "kid" in wanted and not settings.approximate and fusable(real, fake):
         knn, kid_value = prdc_and_kid(real, fake, **kid_options, **knn_options)
     elif "prdc" in wanted:
         knn = knn_metrics(real, fake, **knn_options)
@@ -152,7 +134,7 @@ def all_metrics(
             train_strata=train_strata,
             reference_strata=reference_strata,
             seed=seed,
-            device=device,
+            device=settings.device,
         )
         if "copying" in wanted
         else None,

@@ -4,6 +4,8 @@ Empty cells mean "not applicable" (e.g. ``w2`` for image data) or "not computed"
 generation).
 """
 
+from madbench.metrics.names import LOOP_INTERVAL_KEYS
+
 COLUMNS = {
     "generation": "t; 0 is the noise floor: held-out real samples scored against real train ones",
     "status": "ok, or failed (then 'error' says why)",
@@ -41,10 +43,10 @@ COLUMNS = {
     "memorised_p": "one-sided p-value of the memorisation test (f above f0, permutation "
     "distribution within each source of rows): small means copying; empty at generation 0",
     **{
-        f"{metric}_ci_{end}": f"{end} end of the 95 % interval of {metric}, by half-sampling "
-        "both the generated and the held-out set (madbench.metrics.intervals); empty with eval_n "
-        "below 32"
-        for metric in ("fid", "precision", "recall", "density", "coverage", "kid")
+        f"{metric}_ci_{end}": f"{end} end of the 95 % interval of {metric}, resampling both "
+        "the generated and the held-out set (half-sampling; KID's and precision's from their "
+        "variances: madbench.metrics.intervals); empty with eval_n below 32"
+        for metric in LOOP_INTERVAL_KEYS
         for end in ("low", "high")
     },
     "w2": "vector data: 2-Wasserstein distance of the Gaussian fitted to the samples from the "
