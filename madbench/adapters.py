@@ -43,6 +43,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from madbench.errors import AdapterError, InputError, MadbenchError
+from madbench.types import Array
 
 ENTRY_POINT_GROUP = "madbench.adapters"
 #: Largest sample magnitude accepted: the metrics are exact up to 1e30 (k-NN scale-invariance,
@@ -103,13 +104,13 @@ class SupportsMeta(Protocol):
     def meta(self) -> dict: ...
 
 
-def is_conditional(model) -> bool:
+def is_conditional(model: type | GenerativeModel) -> bool:
     """Whether ``model`` (a class or an instance) declares ``conditional = True``: it is
     then given ``labels=`` in fit, partial_fit and sample."""
     return bool(getattr(model, "conditional", False))
 
 
-def data_kinds(model) -> tuple[str, ...] | None:
+def data_kinds(model: type | GenerativeModel) -> tuple[str, ...] | None:
     """The data kinds ``model`` declares it takes (``data_kinds``), or None for any."""
     kinds = getattr(model, "data_kinds", None)
     return None if kinds is None else tuple(kinds)
@@ -169,7 +170,7 @@ def lookup(
     group: str = ENTRY_POINT_GROUP,
     what: str = "model",
     error: type[Exception] = AdapterError,
-):
+) -> object:
     """What an alias, ``package.module:attr`` or entry point of ``group`` names, unchecked;
     failures raise ``error`` naming the ``what``."""
     aliases = aliases or {}
@@ -197,7 +198,7 @@ def lookup(
     raise error(f"unknown {what} {spec!r}{hint}{named or ' (give package.module:Class)'}")
 
 
-def build_adapter(spec: str, model_args: dict | None = None):
+def build_adapter(spec: str, model_args: dict | None = None) -> GenerativeModel:
     """Instantiate ``spec`` with ``model_args``, turning constructor failures into one message."""
     return _instantiate(resolve_adapter(spec), spec, model_args)
 
@@ -212,7 +213,7 @@ def _instantiate(cls: type, spec: str, model_args: dict | None):
         ) from None
 
 
-def plain_value(value, where: str):
+def plain_value(value: object, where: str) -> object:
     """``value`` as JSON would hold it (numpy scalars as Python numbers, tuples as lists), or
     InputError naming ``where`` when it is not a plain value."""
     if isinstance(value, np.generic):
@@ -252,7 +253,7 @@ def _read_back(model) -> dict:
     return args
 
 
-def instance_args(model) -> dict:
+def instance_args(model: GenerativeModel) -> dict:
     """The ``model_args`` that rebuild ``model``: its constructor arguments read back
     (:func:`_read_back`), as plain values, checked by building ``type(model)(**args)`` and
     reading the same arguments back from it. AdapterError, naming the class-plus-model_args
@@ -273,7 +274,7 @@ def instance_args(model) -> dict:
     return args
 
 
-def check_samples(samples, n: int, data_shape: tuple[int, ...], where: str) -> np.ndarray:
+def check_samples(samples: Array, n: int, data_shape: tuple[int, ...], where: str) -> np.ndarray:
     """Validate what ``sample`` returned: an array of n finite floats shaped (n, *data_shape)."""
     try:
         arr = np.asarray(samples, dtype=np.float64)
@@ -297,7 +298,9 @@ def check_samples(samples, n: int, data_shape: tuple[int, ...], where: str) -> n
     return arr
 
 
-def fresh_adapter(model, model_args: dict | None = None):
+def fresh_adapter(
+    model: str | type | GenerativeModel, model_args: dict | None = None
+) -> GenerativeModel:
     """A new adapter from what ``evaluate`` takes as a model: a spec (an alias,
     ``package.module:Class`` or an entry point), an adapter class, or an instance (rebuilt from
     its class and the arguments read back from it, :func:`instance_args`, so that the caller's
@@ -314,7 +317,13 @@ def fresh_adapter(model, model_args: dict | None = None):
 
 
 def check_adapter(
-    model, model_args: dict | None = None, *, data_shape=(2,), n=64, data=None, labels=None
+    model: str | type | GenerativeModel,
+    model_args: dict | None = None,
+    *,
+    data_shape: tuple[int, ...] = (2,),
+    n: int = 64,
+    data: Array | None = None,
+    labels: Array | None = None,
 ) -> list[str]:
     """Run the contract on tiny data; return every violation found, each once (empty: the
     adapter passes). ``model``: a spec, an adapter class or an instance, as ``evaluate`` takes

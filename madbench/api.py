@@ -19,15 +19,28 @@ Real data first, generated second, always; rows are samples.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from madbench import defaults
 from madbench.errors import AdapterError, InputError
 from madbench.metrics.names import MetricValues
+from madbench.types import Echo, FeatureSource, PathLike
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from madbench.adapters import GenerativeModel
+    from madbench.leaderboard.claims import ClaimResult
+    from madbench.leaderboard.compare import CellCheck
+    from madbench.ray_executor import RayOptions
+    from madbench.suites import Suite
 
 
-def _features(x, extractor):
+def _features(x: FeatureSource, extractor):
     """An array or tensor as it is; a path as the features it holds (or its images')."""
     if isinstance(x, str | os.PathLike):
         from madbench.features.files import load_features
@@ -37,11 +50,11 @@ def _features(x, extractor):
 
 
 def compute_metrics(
-    real,
-    fake,
+    real: FeatureSource,
+    fake: FeatureSource,
     *,
-    train=None,
-    metrics="all",
+    train: FeatureSource | None = None,
+    metrics: str | Sequence[str] = "all",
     k: int = defaults.K,
     strict: bool = False,
     kid_scale: str = defaults.KID_SCALE,
@@ -105,7 +118,7 @@ def compute_metrics(
         from madbench.metrics.intervals import half_sample_intervals, precision_variance
         from madbench.metrics.subsets import SubsetMetrics
 
-        def compute(rows_real, rows_fake, keys):
+        def compute(rows_real: np.ndarray, rows_fake: np.ndarray, keys) -> dict:
             names = [m for m in parse_metrics(metrics) if set(METRICS[m]) & set(keys)]
             values = all_metrics(real[rows_real], fake[rows_fake], metrics=names, **options)
             return {key: value for key, value in values.as_dict().items() if key in keys}
@@ -141,7 +154,7 @@ class Run:
     rows: list[dict]
 
     @property
-    def results(self):
+    def results(self) -> pd.DataFrame:
         """The rows as a pandas DataFrame, numbers as numbers (empty cells: NaN)."""
         import pandas as pd
 
@@ -156,7 +169,7 @@ class Run:
         return frame
 
 
-def load_run(path) -> Run:
+def load_run(path: PathLike) -> Run:
     """The run directory at ``path``, verified (:meth:`madbench.runs.rundir.RunDir.verify`)."""
     from madbench.runs.lock import locked
     from madbench.runs.rundir import RunDir
@@ -190,19 +203,19 @@ def _model_factory(model, model_args: dict):
 
 
 def evaluate(
-    model,
+    model: str | type | GenerativeModel,
     data: str,
     protocol: str = "fully-synthetic",
     *,
     model_args: dict | None = None,
-    metrics="all",
+    metrics: str | Sequence[str] = "all",
     features: str | None = None,
     feature_weights: str | None = None,
-    out=None,
+    out: PathLike | None = None,
     data_dir: str | None = None,
     threads: int = 1,
-    echo=None,
-    warn=None,
+    echo: Echo | None = None,
+    warn: Callable[[str], None] | None = None,
     **params,
 ) -> Run:
     """Run ``model`` through a self-consuming loop on ``data`` and score every generation.
@@ -251,7 +264,13 @@ def evaluate(
     return load_run(loop.run_dir.path)
 
 
-def resume(path, *, features: str | None = None, feature_weights=None, echo=None) -> Run:
+def resume(
+    path: PathLike,
+    *,
+    features: str | None = None,
+    feature_weights: str | None = None,
+    echo: Echo | None = None,
+) -> Run:
     """Continue the run in directory ``path`` after its last verified generation, as
     ``madbench evaluate --resume`` does. The run is verified before any code its config.json
     names is imported; a feature space from outside madbench is imported only when
@@ -318,7 +337,9 @@ def _new_loop(
     return Loop(config, run_dir, echo=echo, factory=factory, feature_weights=feature_weights)
 
 
-def build_leaderboard(run_dirs, out, *, alpha: float = defaults.ALPHA):
+def build_leaderboard(
+    run_dirs: Iterable[PathLike], out: PathLike, *, alpha: float = defaults.ALPHA
+) -> pd.DataFrame:
     """Build the leaderboard folder ``out`` from ``run_dirs`` (as ``madbench leaderboard
     build``); return its rows as a pandas DataFrame."""
     import pandas as pd
@@ -403,12 +424,12 @@ class Rescored:
 
 
 def rescore(
-    path,
+    path: PathLike,
     *,
     k: int | None = None,
     features: str | None = None,
     feature_weights: str | None = None,
-    out=None,
+    out: PathLike | None = None,
     **scoring,
 ) -> Rescored:
     """Score the run at ``path`` again from its kept arrays, verified first (as ``madbench
@@ -437,12 +458,12 @@ class Reproduction:
     ``check`` the comparison with the published board (``comparison``:
     :class:`~madbench.leaderboard.compare.CellCheck` per cell, ``against``: its CSV)."""
 
-    suite: object
+    suite: Suite
     run_dirs: list[Path]
     out: Path | None = None
     rows: list[dict] | None = None
-    claims: list | None = None
-    comparison: list | None = None
+    claims: list[ClaimResult] | None = None
+    comparison: list[CellCheck] | None = None
     against: str | None = None
 
     @property
@@ -454,15 +475,15 @@ class Reproduction:
 def reproduce(
     suite: str,
     *,
-    runs_dir=None,
-    out=None,
+    runs_dir: PathLike | None = None,
+    out: PathLike | None = None,
     check: bool = False,
     against: str | None = None,
     shard: str | None = None,
     build_only: bool = False,
     executor: str = "local",
-    ray=None,
-    echo=None,
+    ray: RayOptions | None = None,
+    echo: Echo | None = None,
 ) -> Reproduction:
     """Run the reproduction suite ``suite`` (``ci``, ``small``, ``paper`` or a YAML file) into
     ``runs_dir`` (default ``runs/SUITE``), build its leaderboard in ``out`` (default

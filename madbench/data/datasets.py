@@ -226,7 +226,11 @@ def catalogue() -> list[dict]:
     return rows
 
 
-def get_dataset(name: str, *, data_dir: str | None = None):
+#: A data set by name: generated (the Gaussians, the mixtures) or read from files.
+Dataset = SyntheticDataset | FileDataset
+
+
+def get_dataset(name: str, *, data_dir: str | None = None) -> Dataset:
     """The data set called ``name`` (see the module docstring for the names)."""
     match = re.fullmatch(r"gaussian-(\d+)", name)
     if match and int(match.group(1)) >= 1:

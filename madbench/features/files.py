@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,11 @@ from madbench.features.extractors import InceptionFeatures
 from madbench.metrics.frechet import GaussianStats, fit_gaussian, load_stats
 from madbench.metrics.validate import as_features
 from madbench.npfiles import load_npy, load_npz
+from madbench.types import PathLike
+
+if TYPE_CHECKING:
+    from madbench.features.spaces import FeatureExtractor
+
 
 NPY_MAGIC = b"\x93NUMPY"
 NPZ_MAGIC = b"PK"
@@ -48,7 +54,7 @@ def _check_path(path) -> Path:
     return path
 
 
-def load_features(path, *, extractor=None) -> np.ndarray:
+def load_features(path: PathLike, *, extractor: FeatureExtractor | None = None) -> np.ndarray:
     """A validated 2-D feature array from a .npy/.npz file or an image folder (features of
     ``extractor``, default Inception)."""
     path = _check_path(path)
@@ -71,7 +77,9 @@ def load_features(path, *, extractor=None) -> np.ndarray:
     return as_features(array, str(path))
 
 
-def load_stats_or_features(path, *, extractor=None) -> GaussianStats:
+def load_stats_or_features(
+    path: PathLike, *, extractor: FeatureExtractor | None = None
+) -> GaussianStats:
     """Gaussian statistics from a statistics .npz, or fitted to the features of ``path``."""
     path = _check_path(path)
     if path.is_file() and path.suffix == ".npz" and {"mu", "sigma"} <= set(_read_arrays(path)):

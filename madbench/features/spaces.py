@@ -21,12 +21,17 @@ weights by the rules of :mod:`madbench.features.weights` (``weights`` argument, 
 from __future__ import annotations
 
 import difflib
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from madbench.errors import FeatureError
 from madbench.metrics.validate import as_features
+from madbench.types import PathLike
+
+if TYPE_CHECKING:
+    from madbench.data.datasets import Dataset
+
 
 ENTRY_POINT_GROUP = "madbench.features"
 PRETRAINED = ("inception", "dinov2")
@@ -51,7 +56,7 @@ class FeatureExtractor(Protocol):
     def __call__(self, samples: np.ndarray) -> np.ndarray: ...
 
 
-def default_space(dataset) -> str:
+def default_space(dataset: Dataset) -> str:
     """``identity`` for vectors, ``lenet`` for grayscale images with LeNet weights, else
     ``inception``."""
     if dataset.kind == "vector":
@@ -115,7 +120,13 @@ def is_builtin(spec: str | None) -> bool:
     return spec is None or spec in ("identity", "lenet", *PRETRAINED) or spec.startswith("dinov2-")
 
 
-def feature_space(spec: str | None, dataset, *, weights=None, device=None):
+def feature_space(
+    spec: str | None,
+    dataset: Dataset,
+    *,
+    weights: PathLike | None = None,
+    device: str | None = None,
+) -> FeatureExtractor:
     """The extractor ``spec`` names (None: :func:`default_space`) for ``dataset``; ``weights``
     overrides where a pretrained network's weights file is."""
     from madbench.features.extractors import IdentityFeatures
@@ -139,7 +150,9 @@ def feature_space(spec: str | None, dataset, *, weights=None, device=None):
     return _custom(spec)
 
 
-def pretrained(spec: str = "inception", *, weights=None, device=None):
+def pretrained(
+    spec: str = "inception", *, weights: PathLike | None = None, device: str | None = None
+) -> FeatureExtractor:
     """The pretrained image network ``spec`` (``inception``, ``dinov2``, ``dinov2-<variant>``),
     with ``folder()`` for image folders and a call for image arrays."""
     from madbench.features.extractors import InceptionFeatures
@@ -155,13 +168,13 @@ def pretrained(spec: str = "inception", *, weights=None, device=None):
     )
 
 
-def probe(extractor, samples: np.ndarray) -> None:
+def probe(extractor: FeatureExtractor, samples: np.ndarray) -> None:
     """Run ``extractor`` on a few samples and check what it returns, so that a missing weights
     file or a broken network stops a run before anything is written."""
     as_features(extractor(samples), f"features from {extractor.name}")
 
 
-def digest(extractor) -> str | None:
+def digest(extractor: FeatureExtractor) -> str | None:
     """What identifies an extractor's weights: a file's sha256, LeNet's parameter digest, or
     None (identity; custom extractors without ``digest()``)."""
     method = getattr(extractor, "digest", None)

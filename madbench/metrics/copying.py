@@ -56,6 +56,7 @@ from madbench.errors import InputError
 from madbench.metrics import exact
 from madbench.metrics.neighbours import TorchBackend
 from madbench.metrics.validate import as_features, check_same_dim
+from madbench.types import Array
 
 #: k-means cells of C_T, and the generated samples a cell needs to count (Meehan et al.).
 DEFAULT_CELLS = 20
@@ -187,12 +188,12 @@ def _nearest(engine, base, origin, scale, x):
 
 
 def copying_metrics(
-    train,
-    reference,
-    generated,
+    train: Array,
+    reference: Array,
+    generated: Array,
     *,
-    train_strata=None,
-    reference_strata=None,
+    train_strata: Array | None = None,
+    reference_strata: Array | None = None,
     cells: int = DEFAULT_CELLS,
     min_generated: int = DEFAULT_MIN_GENERATED,
     seed: int = 0,

@@ -29,6 +29,7 @@ import numpy as np
 
 from madbench.metrics.frechet import fid_from_features
 from madbench.metrics.validate import as_features
+from madbench.types import Array
 
 #: Sizes the line is fitted through (Chong and Forsyth use 15).
 POINTS = 15
@@ -40,7 +41,7 @@ SMALLEST_FRACTION = 0.25
 
 
 def fid_infinity(
-    real, fake, *, points: int = POINTS, repeats: int = REPEATS, seed: int = 0
+    real: Array, fake: Array, *, points: int = POINTS, repeats: int = REPEATS, seed: int = 0
 ) -> float:
     """FID-infinity of ``fake`` against ``real`` (feature arrays, real first; module
     docstring), seeded; NaN where the sets are too small for its range of sizes."""

@@ -26,6 +26,7 @@ from madbench.atomic import atomic_path
 from madbench.errors import DataFileError, InputError
 from madbench.metrics.validate import as_features, check_no_overflow, largest_magnitude
 from madbench.npfiles import load_npz
+from madbench.types import Array, PathLike
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class GaussianStats:
         return self.mu.shape[0]
 
 
-def fit_gaussian(features, name: str = "features") -> GaussianStats:
+def fit_gaussian(features: Array, name: str = "features") -> GaussianStats:
     """Sample mean and unbiased covariance of ``features`` (n, d), in float64.
 
     Warns when n <= d: the covariance is then singular and FID, though it computes, means
@@ -156,7 +157,7 @@ class SampleSpaceFid:
         return max(float(value), 0.0)
 
 
-def fid_from_features(real, fake) -> float:
+def fid_from_features(real: Array, fake: Array) -> float:
     """FID between two feature arrays, real first (the order does not change the value).
     Features wider than a set is long (d > n) go through :class:`SampleSpaceFid`: the same
     value from n x n matrices, where d x d ones would cost d^3 and hold rank-deficient
@@ -177,7 +178,7 @@ def wasserstein2(stats1: GaussianStats, stats2: GaussianStats) -> float:
     return float(np.sqrt(frechet_distance(stats1, stats2)))
 
 
-def save_stats(path, stats: GaussianStats) -> None:
+def save_stats(path: PathLike, stats: GaussianStats) -> None:
     """Write statistics to an ``.npz`` file with keys ``mu``, ``sigma`` and ``n``.
 
     The file is written to a temporary name and renamed, so a crash leaves no half-written file.
@@ -189,7 +190,7 @@ def save_stats(path, stats: GaussianStats) -> None:
         raise DataFileError(f"{path}: cannot write statistics ({exc.strerror or exc})") from None
 
 
-def load_stats(path) -> GaussianStats:
+def load_stats(path: PathLike) -> GaussianStats:
     """Read statistics written by :func:`save_stats` (or any .npz with ``mu`` and ``sigma``)."""
     path = os.fspath(path)
     if not os.path.isfile(path):

@@ -36,6 +36,7 @@ import numpy as np
 from madbench import defaults
 from madbench.errors import InputError
 from madbench.metrics.validate import as_features, check_no_overflow, check_same_dim
+from madbench.types import Array
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,9 @@ def _centred_square_mean(kernel: np.ndarray, square: bool) -> float:
     return float((centred**2).mean())
 
 
-def mmd2_components(real, fake, *, feature_scale: float = 1.0, seed: int = 0) -> Mmd2Components:
+def mmd2_components(
+    real: Array, fake: Array, *, feature_scale: float = 1.0, seed: int = 0
+) -> Mmd2Components:
     """Estimates of :class:`Mmd2Components` from the two sets (both divided by
     ``feature_scale``; at most :data:`VARIANCE_ROWS` rows of each, drawn with ``seed``).
 
@@ -175,7 +178,7 @@ def mmd2_components(real, fake, *, feature_scale: float = 1.0, seed: int = 0) ->
     return Mmd2Components(*(float(v) for v in first + second))
 
 
-def kid_variance(real, fake, result: KidResult) -> float:
+def kid_variance(real: Array, fake: Array, result: KidResult) -> float:
     """The variance of ``result.mean``, the KID of ``real`` and ``fake`` (their full sets),
     as an estimate of MMD^2.
 
@@ -190,13 +193,13 @@ def kid_variance(real, fake, result: KidResult) -> float:
     return whole + (subset - whole) / result.n_subsets
 
 
-def feature_scale_for(real, kid_scale: str) -> float:
+def feature_scale_for(real: Array, kid_scale: str) -> float:
     """The ``feature_scale`` that ``kid_scale`` (one of :data:`madbench.defaults.KID_SCALES`)
     names for these real features."""
     return real_norm_scale(real) if kid_scale == "real-norm" else 1.0
 
 
-def real_norm_scale(real) -> float:
+def real_norm_scale(real: Array) -> float:
     """The real features' mean Euclidean norm over sqrt(d): the ``feature_scale`` that gives
     non-Inception features the order of magnitude the cubic kernel assumes."""
     r = as_features(real, "real").astype(np.float64)
@@ -224,8 +227,8 @@ def check_kid_sizes(n_real: int, n_fake: int, n_subsets: int, subset_size: int) 
 
 
 def kid(
-    real,
-    fake,
+    real: Array,
+    fake: Array,
     *,
     n_subsets: int = defaults.KID_SUBSETS,
     subset_size: int = defaults.KID_SUBSET_SIZE,

@@ -36,6 +36,7 @@ from madbench.errors import InputError
 from madbench.metrics import exact
 from madbench.metrics.neighbours import Backend, get_backend
 from madbench.metrics.validate import as_features, check_k, check_same_dim
+from madbench.types import Array
 
 #: The MAD paper's neighbour count (also prdc's README and dgm-eval).
 #: Queries searched at once by the approximate mode (bounds its memory).
@@ -91,8 +92,8 @@ def sharing_blocks(share_blocks):
 
 
 def knn_metrics(
-    real,
-    fake,
+    real: Array,
+    fake: Array,
     *,
     k: int = defaults.K,
     backend: str = defaults.BACKEND,
@@ -223,7 +224,7 @@ def _summarise(scan, k, strict, engine, real_shape, n_fake, realism, per_sample)
 
 
 def knn_radii(
-    features, *, k: int = defaults.K, backend: str = defaults.BACKEND, **options
+    features: Array, *, k: int = defaults.K, backend: str = defaults.BACKEND, **options
 ) -> np.ndarray:
     """Distance (not squared) from each row to its k-th nearest other row, exactly."""
     x = as_features(features, "features")

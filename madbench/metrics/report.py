@@ -9,6 +9,7 @@ set, with a reference drawn like it: by default the real set), plus how they wer
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,9 +83,9 @@ def all_metrics(
     settings: MetricSettings = DEFAULT_SETTINGS,
     train: np.ndarray | None = None,
     reference: np.ndarray | None = None,
-    train_strata=None,
-    reference_strata=None,
-    metrics=None,
+    train_strata: np.ndarray | None = None,
+    reference_strata: np.ndarray | None = None,
+    metrics: str | Sequence[str] | None = None,
     seed: int = 0,
     progress: bool = False,
 ) -> MetricReport:

@@ -20,6 +20,7 @@ import numpy as np
 
 from madbench.errors import InputError
 from madbench.metrics.validate import as_features
+from madbench.types import Array
 
 
 def _entropy_exp(eigenvalues: np.ndarray, q: float) -> float:
@@ -32,7 +33,7 @@ def _entropy_exp(eigenvalues: np.ndarray, q: float) -> float:
     return float(np.exp(np.log(np.sum(p**q)) / (1.0 - q)))
 
 
-def vendi_score(features, *, q: float = 1.0) -> float:
+def vendi_score(features: Array, *, q: float = 1.0) -> float:
     """The Vendi score of order ``q`` (> 0, or ``inf``) of the rows of ``features`` (n, d)
     under the cosine similarity. Rows of zeros have no direction: they are similar to each
     other (1) and to nothing else (0), as copies of one sample unlike every other (a blank
