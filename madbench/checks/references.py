@@ -5,13 +5,17 @@ and explicit loops: slow (quadratic memory), simple, and sharing no code with
 :mod:`madbench.metrics`. ``madbench selfcheck`` and the test suite compare against them.
 """
 
+from __future__ import annotations
+
 import numpy as np
 import scipy.linalg
 import scipy.stats
 from scipy.spatial.distance import cdist
 
+from madbench.types import Array
 
-def knn_reference(real, fake, k, strict=False):
+
+def knn_reference(real: Array, fake: Array, k: int, strict: bool = False) -> dict:
     real = np.asarray(real, dtype=np.float64)
     fake = np.asarray(fake, dtype=np.float64)
     d_rr = cdist(real, real, "sqeuclidean")
@@ -30,7 +34,7 @@ def knn_reference(real, fake, k, strict=False):
     }
 
 
-def realism_reference(real, fake, k):
+def realism_reference(real: Array, fake: Array, k: int) -> np.ndarray:
     real = np.asarray(real, dtype=np.float64)
     fake = np.asarray(fake, dtype=np.float64)
     rad = np.sort(cdist(real, real, "sqeuclidean"), axis=1)[:, k]
@@ -40,7 +44,7 @@ def realism_reference(real, fake, k):
         return (rad[keep][None, :] / d).max(axis=1)
 
 
-def kid_reference(x, y):
+def kid_reference(x: Array, y: Array) -> float:
     """Unbiased MMD^2 with the cubic kernel, by explicit double loops."""
     d = x.shape[1]
     s = x.shape[0]
@@ -54,7 +58,7 @@ def kid_reference(x, y):
     return (xx + yy) / (s * (s - 1)) - 2 * xy / s**2
 
 
-def fid_reference(real, fake):
+def fid_reference(real: Array, fake: Array) -> float:
     """The textbook FID with scipy.linalg.sqrtm in float64 (reliable when well conditioned)."""
     real = np.asarray(real, dtype=np.float64)
     fake = np.asarray(fake, dtype=np.float64)
@@ -65,7 +69,15 @@ def fid_reference(real, fake):
     return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
 
 
-def copying_reference(train, test, generated, cells, min_generated, seed, strata=None):
+def copying_reference(
+    train: Array,
+    test: Array,
+    generated: Array,
+    cells: int,
+    min_generated: int,
+    seed: int,
+    strata: tuple[np.ndarray, np.ndarray] | None = None,
+) -> dict:
     """C_T, authenticity and the memorisation test from full distance matrices, a pair-by-pair
     Mann-Whitney count, and the permutation distribution's variance from the covariance matrix
     of sampling without replacement (``Cov(I_j, I_l) = -p (1 - p) / (N - 1)`` within a stratum).

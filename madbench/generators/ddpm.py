@@ -44,6 +44,7 @@ from madbench.generators._torch import (
     seeded,
     to_samples,
 )
+from madbench.types import PathLike
 
 PRESETS = {
     "tiny": {
@@ -182,7 +183,14 @@ class DDPMGenerator(TorchGenerator):
         self.losses_: list[float] = []
 
     # -- training ---------------------------------------------------------------------------
-    def fit(self, X, *, seed: int = 0, labels=None, progress: bool | None = None):
+    def fit(
+        self,
+        X: np.ndarray,
+        *,
+        seed: int = 0,
+        labels: np.ndarray | None = None,
+        progress: bool | None = None,
+    ) -> DDPMGenerator:
         """Train from scratch on images ``X`` with class ``labels`` (int, one per image)."""
         x = check_images(X, "ddpm")
         y = check_labels(labels, len(x), "ddpm")
@@ -193,7 +201,14 @@ class DDPMGenerator(TorchGenerator):
         self.losses_ = []
         return self._train(x, y, seed, progress)
 
-    def partial_fit(self, X, *, seed: int = 0, labels=None, progress: bool | None = None):
+    def partial_fit(
+        self,
+        X: np.ndarray,
+        *,
+        seed: int = 0,
+        labels: np.ndarray | None = None,
+        progress: bool | None = None,
+    ) -> DDPMGenerator:
         """Go on training the current weights on ``X`` for ``steps`` more steps (warm start)."""
         if self.net is None:
             return self.fit(X, seed=seed, labels=labels, progress=progress)
@@ -235,7 +250,9 @@ class DDPMGenerator(TorchGenerator):
             avg.lerp_(live, 1 - decay)  # the U-Net has no buffers (group norm keeps no stats)
 
     # -- sampling ---------------------------------------------------------------------------
-    def sample(self, n: int, *, bias: float = 1.0, seed: int = 0, labels=None) -> np.ndarray:
+    def sample(
+        self, n: int, *, bias: float = 1.0, seed: int = 0, labels: np.ndarray | None = None
+    ) -> np.ndarray:
         """``n`` images in [0, 1] of classes ``labels`` (default: every class equally often)."""
         check_fitted(self, "ddpm")
         if labels is None:
@@ -286,7 +303,7 @@ class DDPMGenerator(TorchGenerator):
         return x
 
     # -- checkpoints ------------------------------------------------------------------------
-    def save(self, directory) -> None:
+    def save(self, directory: PathLike) -> None:
         self._write_checkpoint(
             directory,
             net=self.net.state_dict(),
@@ -295,7 +312,7 @@ class DDPMGenerator(TorchGenerator):
             n_classes=self.n_classes_,
         )
 
-    def load(self, directory) -> DDPMGenerator:
+    def load(self, directory: PathLike) -> DDPMGenerator:
         saved = self._read_checkpoint(directory)
         self.shape_, self.n_classes_ = tuple(saved["shape"]), saved["n_classes"]
         self.schedule = _Schedule(self.settings["T"], self.device)

@@ -19,6 +19,7 @@ from torch import nn
 from madbench.errors import InputError
 from madbench.generators._flat import check_bias, check_fitted, flatten
 from madbench.generators._torch import TorchGenerator, progress_bar, seeded
+from madbench.types import PathLike
 
 PRESETS = {
     "tiny": {"layers": 4, "width": 32, "steps": 400, "batch_size": 256, "lr": 3e-3},
@@ -86,7 +87,7 @@ class FlowGenerator(TorchGenerator):
         self.model = self.shape_ = self.mean_ = self.std_ = None
         self.losses_: list[float] = []
 
-    def fit(self, X, *, seed: int = 0, progress: bool | None = None) -> FlowGenerator:
+    def fit(self, X: np.ndarray, *, seed: int = 0, progress: bool | None = None) -> FlowGenerator:
         x, self.shape_ = flatten(X, "flow")
         if x.shape[1] < 2:
             raise InputError(f"flow: coupling layers need at least 2 dimensions, got {x.shape[1]}")
@@ -128,7 +129,7 @@ class FlowGenerator(TorchGenerator):
             x = self.model.inverse(z).double().cpu().numpy()
         return (x * self.std_ + self.mean_).reshape(n, *self.shape_)
 
-    def log_prob(self, X) -> np.ndarray:
+    def log_prob(self, X: np.ndarray) -> np.ndarray:
         """Log-density of each sample under the flow (nats, in the data's own units)."""
         check_fitted(self, "flow")
         x = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
@@ -136,7 +137,7 @@ class FlowGenerator(TorchGenerator):
         with torch.no_grad():
             return self.model.log_prob(z).double().cpu().numpy() - np.log(self.std_).sum()
 
-    def save(self, directory) -> None:
+    def save(self, directory: PathLike) -> None:
         self._write_checkpoint(
             directory,
             state=self.model.state_dict(),
@@ -145,7 +146,7 @@ class FlowGenerator(TorchGenerator):
             shape=self.shape_,
         )
 
-    def load(self, directory) -> FlowGenerator:
+    def load(self, directory: PathLike) -> FlowGenerator:
         saved = self._read_checkpoint(directory)
         self.mean_, self.std_ = saved["mean"].cpu().numpy(), saved["std"].cpu().numpy()
         self.shape_ = tuple(saved["shape"])

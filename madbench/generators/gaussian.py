@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from madbench.generators._flat import check_bias, check_fitted, flatten, load_arrays, save_arrays
+from madbench.types import PathLike
 
 
 class GaussianGenerator:
@@ -17,7 +18,7 @@ class GaussianGenerator:
     def __init__(self):
         self.mean_ = self.cov_ = self.shape_ = None
 
-    def fit(self, X, *, seed: int = 0) -> GaussianGenerator:
+    def fit(self, X: np.ndarray, *, seed: int = 0) -> GaussianGenerator:
         x, self.shape_ = flatten(X, "gaussian")
         self.mean_ = x.mean(axis=0)
         self.cov_ = np.atleast_2d(np.cov(x, rowvar=False, ddof=1))
@@ -31,7 +32,7 @@ class GaussianGenerator:
         )
         return out.reshape(n, *self.shape_)
 
-    def save(self, directory) -> None:
+    def save(self, directory: PathLike) -> None:
         save_arrays(
             directory,
             "gaussian",
@@ -40,7 +41,7 @@ class GaussianGenerator:
             shape=self.shape_,
         )
 
-    def load(self, directory) -> GaussianGenerator:
+    def load(self, directory: PathLike) -> GaussianGenerator:
         f = load_arrays(directory, "gaussian")
         self.mean_, self.cov_, self.shape_ = f["mean"], f["cov"], tuple(f["shape"])
         return self

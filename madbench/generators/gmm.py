@@ -8,6 +8,7 @@ from sklearn.mixture import GaussianMixture
 
 from madbench.generators import _checks as checks
 from madbench.generators._flat import check_bias, check_fitted, flatten, load_arrays, save_arrays
+from madbench.types import PathLike
 
 
 class GMMGenerator:
@@ -19,7 +20,7 @@ class GMMGenerator:
         self.max_iter = checks.integer(max_iter, "max_iter", "gmm")
         self.weights_ = self.means_ = self.covariances_ = self.shape_ = None
 
-    def fit(self, X, *, seed: int = 0) -> GMMGenerator:
+    def fit(self, X: np.ndarray, *, seed: int = 0) -> GMMGenerator:
         x, self.shape_ = flatten(X, "gmm")
         model = GaussianMixture(
             n_components=min(self.n_components, len(x)),
@@ -47,7 +48,7 @@ class GMMGenerator:
         out = np.concatenate(parts)[rng.permutation(n)]
         return out.reshape(n, *self.shape_)
 
-    def save(self, directory) -> None:
+    def save(self, directory: PathLike) -> None:
         save_arrays(
             directory,
             "gmm",
@@ -57,7 +58,7 @@ class GMMGenerator:
             shape=self.shape_,
         )
 
-    def load(self, directory) -> GMMGenerator:
+    def load(self, directory: PathLike) -> GMMGenerator:
         f = load_arrays(directory, "gmm")
         self.weights_, self.means_ = f["weights"], f["means"]
         self.covariances_, self.shape_ = f["covariances"], tuple(f["shape"])

@@ -11,6 +11,7 @@ import numpy as np
 
 from madbench.generators import _checks as checks
 from madbench.generators._flat import check_bias, check_fitted, flatten, load_arrays, save_arrays
+from madbench.types import PathLike
 
 
 class KDEGenerator:
@@ -18,7 +19,7 @@ class KDEGenerator:
         self.bandwidth = None if bandwidth is None else checks.number(bandwidth, "bandwidth", "kde")
         self.data_ = self.h_ = self.shape_ = None
 
-    def fit(self, X, *, seed: int = 0) -> KDEGenerator:
+    def fit(self, X: np.ndarray, *, seed: int = 0) -> KDEGenerator:
         x, self.shape_ = flatten(X, "kde")
         self.data_ = x
         n, d = x.shape
@@ -32,10 +33,10 @@ class KDEGenerator:
         out = centres + check_bias(bias) * self.h_ * rng.standard_normal(centres.shape)
         return out.reshape(n, *self.shape_)
 
-    def save(self, directory) -> None:
+    def save(self, directory: PathLike) -> None:
         save_arrays(directory, "kde", data=self.data_, h=self.h_, shape=self.shape_)
 
-    def load(self, directory) -> KDEGenerator:
+    def load(self, directory: PathLike) -> KDEGenerator:
         f = load_arrays(directory, "kde")
         self.data_, self.h_, self.shape_ = f["data"], float(f["h"]), tuple(f["shape"])
         return self

@@ -35,6 +35,7 @@ from madbench.generators._torch import (
     seeded,
     to_samples,
 )
+from madbench.types import PathLike
 
 PRESETS = {
     "tiny": {
@@ -99,7 +100,7 @@ class WGANGenerator(TorchGenerator):
         super().__init__(preset, device, **overrides)
         self.net = self.shape_ = None
 
-    def fit(self, X, *, seed: int = 0, progress: bool | None = None) -> WGANGenerator:
+    def fit(self, X: np.ndarray, *, seed: int = 0, progress: bool | None = None) -> WGANGenerator:
         x = check_images(X, "wgan")
         self.shape_ = tuple(np.shape(X)[1:])
         c, h, w = x.shape[1:]
@@ -140,10 +141,10 @@ class WGANGenerator(TorchGenerator):
             out = self.net(z * check_bias(bias))  # truncation toward the latent mean (0)
         return to_samples(out, self.shape_)
 
-    def save(self, directory) -> None:
+    def save(self, directory: PathLike) -> None:
         self._write_checkpoint(directory, state=self.net.state_dict(), shape=self.shape_)
 
-    def load(self, directory) -> WGANGenerator:
+    def load(self, directory: PathLike) -> WGANGenerator:
         saved = self._read_checkpoint(directory)
         self.shape_ = tuple(saved["shape"])
         c, h, w = image_layout(self.shape_)

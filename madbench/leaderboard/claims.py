@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -52,6 +53,10 @@ from madbench.leaderboard.stats import (
     t_interval,
 )
 from madbench.metrics.ranges import METRIC_BOUNDS
+from madbench.types import PathLike
+
+if TYPE_CHECKING:
+    from madbench.suites import Suite
 
 #: The family-wise level of a suite's claims unless the suite sets ``alpha``.
 TESTS = ("trend", "stable", "paired", "equivalent")
@@ -261,7 +266,9 @@ def evaluate(claim: Claim, board: Board) -> ClaimResult:
     return ClaimResult(claim, result, bound=found.bound)
 
 
-def evaluate_all(claims: list[Claim], folder, alpha: float = defaults.ALPHA) -> list[ClaimResult]:
+def evaluate_all(
+    claims: list[Claim], folder: PathLike, alpha: float = defaults.ALPHA
+) -> list[ClaimResult]:
     """Every claim tested on the leaderboard ``folder``, Holm-corrected as one family at
     ``alpha`` (a claim that could not be tested counts as p = 1)."""
     board = Board(folder)
@@ -315,7 +322,7 @@ CLAIMS_COLUMNS = (
 )
 
 
-def claims_rows(results: list[ClaimResult], suite) -> list[dict]:
+def claims_rows(results: list[ClaimResult], suite: Suite) -> list[dict]:
     """``claims.csv``'s rows for ``results`` of ``suite`` (a :class:`madbench.suites.Suite`)."""
     rows = []
     for r in results:
@@ -341,7 +348,7 @@ def claims_rows(results: list[ClaimResult], suite) -> list[dict]:
     return rows
 
 
-def write_claims(results: list[ClaimResult], suite, folder) -> Path:
+def write_claims(results: list[ClaimResult], suite: Suite, folder: PathLike) -> Path:
     """Write ``folder/claims.csv`` (atomically) and return its path."""
     from madbench.atomic import atomic_write_text
     from madbench.leaderboard.marker import seal
@@ -353,7 +360,7 @@ def write_claims(results: list[ClaimResult], suite, folder) -> Path:
     return path
 
 
-def recorded_suites(path) -> set[str]:
+def recorded_suites(path: PathLike) -> set[str]:
     """The suite sha256s a ``claims.csv`` records (an unreadable file: an error)."""
     import csv
 

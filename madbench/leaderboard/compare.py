@@ -88,7 +88,9 @@ def _label(row: dict) -> str:
     return f"{row['data']}, {row['model']}, {row['protocol']}, lambda {row['bias']}"
 
 
-def compare(published: list[dict], rerun: list[dict], alpha: float = defaults.ALPHA):
+def compare(
+    published: list[dict], rerun: list[dict], alpha: float = defaults.ALPHA
+) -> list[CellCheck]:
     """Every cell check of ``published`` against ``rerun`` (leaderboard CSV rows)."""
     reruns = {row["setting_hash"]: row for row in rerun}
     checks, tested = [], []

@@ -23,6 +23,7 @@ import io
 import os
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
@@ -31,6 +32,7 @@ from madbench.digests import file_sha256
 from madbench.errors import DataFileError, InputError
 from madbench.leaderboard.build import Run
 from madbench.leaderboard.publish import read_csv
+from madbench.types import Echo, PathLike
 
 #: The board files a pack carries (those present).
 BOARD_FILES = ("leaderboard.csv", "per_seed.csv", "claims.csv")
@@ -74,7 +76,9 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def pack(folder, out=None, *, models: bool = False, echo=print) -> tuple[Path, str, int]:
+def pack(
+    folder: PathLike, out: PathLike | None = None, *, models: bool = False, echo: Echo = print
+) -> tuple[Path, str, int]:
     """Write the pack of the leaderboard in ``folder`` (module docstring); return its path,
     sha256 and size in bytes."""
     folder = Path(folder)
@@ -106,7 +110,7 @@ def pack(folder, out=None, *, models: bool = False, echo=print) -> tuple[Path, s
 
 
 @contextmanager
-def unpacked(archive):
+def unpacked(archive: PathLike) -> Iterator[Path]:
     """The archive unpacked, safely (module docstring), into a temporary folder."""
     archive = Path(archive)
     try:
@@ -143,7 +147,7 @@ def unpacked(archive):
         yield root
 
 
-def verify_packed(csv_path, archive) -> list[str]:
+def verify_packed(csv_path: PathLike, archive: PathLike) -> list[str]:
     """Re-derive the leaderboard CSV's rows (and its per_seed.csv) from the runs in ``archive``."""
     from madbench.leaderboard.publish import verify
 

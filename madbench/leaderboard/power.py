@@ -19,6 +19,7 @@ import numpy as np
 from scipy import stats
 
 from madbench.leaderboard.claims import Board, Claim, evidence
+from madbench.types import PathLike
 
 DEFAULT_POWER = 0.8
 #: The most seeds :func:`seeds_needed` looks at.
@@ -85,7 +86,9 @@ def effect_size(claim: Claim, values: np.ndarray, margin: float) -> float:
     return signed / sd
 
 
-def claim_powers(claims: list[Claim], folder, alpha: float, target: float = DEFAULT_POWER):
+def claim_powers(
+    claims: list[Claim], folder: PathLike, alpha: float, target: float = DEFAULT_POWER
+) -> list[ClaimPower]:
     """Every claim's :class:`ClaimPower` on the pilot leaderboard ``folder``."""
     board = Board(folder)
     level = alpha / max(len(claims), 1)

@@ -26,6 +26,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from madbench import defaults
@@ -43,6 +44,7 @@ from madbench.leaderboard.build import (
 from madbench.leaderboard.marker import foreign, seal
 from madbench.leaderboard.plots import all_plots
 from madbench.runs.lock import locked
+from madbench.types import PathLike
 
 
 def _number(value: str) -> str:
@@ -101,7 +103,7 @@ HEADLINE = {
 }
 
 
-def csv_text(rows: list[dict], columns=COLUMNS) -> str:
+def csv_text(rows: list[dict], columns: Sequence[str] = COLUMNS) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
@@ -109,7 +111,7 @@ def csv_text(rows: list[dict], columns=COLUMNS) -> str:
     return buffer.getvalue()
 
 
-def read_csv(path, columns=COLUMNS) -> list[dict]:
+def read_csv(path: PathLike, columns: Sequence[str] = COLUMNS) -> list[dict]:
     """A leaderboard CSV (or, with ``columns=SEED_COLUMNS``, a per_seed.csv), checked."""
     try:
         with open(path, newline="") as handle:
@@ -261,7 +263,7 @@ def _check_out(out: Path, run_dirs) -> None:
             )
 
 
-def build(run_dirs, out, alpha: float = defaults.ALPHA) -> list[dict]:
+def build(run_dirs: Iterable[PathLike], out: PathLike, alpha: float = defaults.ALPHA) -> list[dict]:
     """Build the leaderboard folder ``out`` from ``run_dirs``; return its rows.
 
     One build per folder at a time (a lock beside it, ``.NAME.lock``); the temporary folders
@@ -330,7 +332,9 @@ def _confined(base: Path, entry: str, root: Path) -> Path:
     return path
 
 
-def verify(csv_path, runs_root=None, *, without_models: bool = False) -> list[str]:
+def verify(
+    csv_path: PathLike, runs_root: PathLike | None = None, *, without_models: bool = False
+) -> list[str]:
     """Re-derive every row of a leaderboard CSV, and the per_seed.csv beside it, from the runs
     they name; list the differences. Runs are read only inside ``runs_root`` (default: the
     working folder), whatever the CSV names; ``without_models``: runs unpacked from a pack."""

@@ -10,6 +10,7 @@ count alone), with Holm's step-down correction over a family of cells; and two o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +33,9 @@ class TestResult:
     n: int
 
 
-def t_interval(values, bounds=(None, None)) -> tuple[float, float] | None:
+def t_interval(
+    values: Sequence[float], bounds: tuple[float | None, float | None] = (None, None)
+) -> tuple[float, float] | None:
     """95 % t interval of the mean of ``values`` (None with fewer than 2 values), clipped to
     ``bounds`` (a metric's range, :data:`METRIC_BOUNDS`): the mean lies inside its metric's
     range, so clipping never drops it, and the coverage stays that of the t interval."""
@@ -48,7 +51,7 @@ def t_interval(values, bounds=(None, None)) -> tuple[float, float] | None:
     return low, high
 
 
-def one_sample(values, alternative: str) -> TestResult:
+def one_sample(values: Sequence[float], alternative: str) -> TestResult:
     """t-test of mean(values) against 0, ``alternative`` ``greater`` or ``less`` (one-sided).
 
     With no spread at all (every value equal), p is 0 when the values lie on the claimed side
@@ -80,13 +83,13 @@ def trend(series: np.ndarray, direction: str) -> TestResult:
     return one_sample(slopes(series), "greater" if direction == "up" else "less")
 
 
-def paired(a, b, direction: str) -> TestResult:
+def paired(a: np.ndarray, b: np.ndarray, direction: str) -> TestResult:
     """Is A above (``direction`` ``up``) or below (``down``) B, seed by seed? Paired t-test of
     the differences A - B (the arms must share their seeds)."""
     return one_sample(np.asarray(a) - np.asarray(b), "greater" if direction == "up" else "less")
 
 
-def equivalent(a, b, margin: float) -> TestResult:
+def equivalent(a: np.ndarray, b: np.ndarray, margin: float) -> TestResult:
     """Are A and B the same within ``margin`` (an absolute difference), seed by seed? Two
     one-sided paired t-tests (TOST): p is the larger of the two, so p < alpha means the mean
     difference lies inside (-margin, margin) at that level."""
@@ -96,7 +99,7 @@ def equivalent(a, b, margin: float) -> TestResult:
     return TestResult(float(d.mean()), *t_interval(d), max(above.p, below.p), len(d))
 
 
-def welch(mean1, std1, n1, mean2, std2, n2) -> float:
+def welch(mean1: float, std1: float, n1: int, mean2: float, std2: float, n2: int) -> float:
     """Two-sided p-value of Welch's t-test from two means, stds (ddof 1) and counts."""
     se2 = std1**2 / n1 + std2**2 / n2
     if se2 == 0:
@@ -106,7 +109,7 @@ def welch(mean1, std1, n1, mean2, std2, n2) -> float:
     return float(2 * stats.t.sf(abs(t), df))
 
 
-def holm_adjusted(pvalues) -> list[float]:
+def holm_adjusted(pvalues: Sequence[float]) -> list[float]:
     """Holm's step-down adjusted p-values: hypothesis i is rejected at level alpha exactly
     when its adjusted p is <= alpha, with the family-wise error rate held at alpha. The
     i-th smallest p is multiplied by (m - i + 1), then made non-decreasing, capped at 1."""
@@ -118,12 +121,12 @@ def holm_adjusted(pvalues) -> list[float]:
     return [float(a) for a in adjusted]
 
 
-def holm(pvalues, alpha: float = defaults.ALPHA) -> list[bool]:
+def holm(pvalues: Sequence[float], alpha: float = defaults.ALPHA) -> list[bool]:
     """Holm's step-down method: which hypotheses of the family are rejected at ``alpha``."""
     return [a <= alpha for a in holm_adjusted(pvalues)]
 
 
-def fisher(pvalues) -> float:
+def fisher(pvalues: Sequence[float]) -> float:
     """Fisher's combination of independent p-values (e.g. one per seed) into one."""
     p = [float(v) for v in pvalues if np.isfinite(v)]
     if not p:
@@ -131,7 +134,7 @@ def fisher(pvalues) -> float:
     return float(stats.combine_pvalues(np.clip(p, 1e-300, 1.0), method="fisher").pvalue)
 
 
-def first_rejected(pvalues, alpha: float) -> tuple[int | None, float]:
+def first_rejected(pvalues: Sequence[float], alpha: float) -> tuple[int | None, float]:
     """The first hypothesis of an ordered family (generations) rejected by Holm at ``alpha``
     and its adjusted p-value; (None, smallest adjusted p) when none is. The family-wise error
     rate, the chance of naming any generation when none differs, is at most alpha."""
