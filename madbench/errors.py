@@ -56,6 +56,6 @@ def fault_message(exc: OSError) -> str:
     )
 
 
-def one_line(text) -> str:
+def one_line(text: object) -> str:
     """``text`` (an exception's message, say) with every run of whitespace made one space."""
     return " ".join(str(text).split())

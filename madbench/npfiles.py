@@ -13,6 +13,7 @@ import numpy as np
 
 from madbench.errors import DataFileError, one_line
 from madbench.limits import check_declared
+from madbench.types import PathLike
 
 #: What numpy raises on a damaged file: bad header (ValueError, SyntaxError, TokenError from
 #: its literal parser), short data (ValueError, EOFError), bad zip (BadZipFile), I/O (OSError).
@@ -29,7 +30,7 @@ def _declared(handle) -> int:
     return int(np.prod(shape, dtype=object)) * dtype.itemsize
 
 
-def check_sizes(path, name: str, *, npz: bool) -> None:
+def check_sizes(path: PathLike, name: str, *, npz: bool) -> None:
     """Every array a .npy or (``npz``) .npz file (a path, or a binary file object) declares:
     within what may be read, and within what the file (or the zip member) holds."""
     kind = "a readable .npz file" if npz else "a plain numeric .npy array"
@@ -81,7 +82,7 @@ def load_npy(path: str | os.PathLike) -> np.ndarray:
         raise DataFileError(f"{path}: not a plain numeric .npy array ({one_line(exc)})") from None
 
 
-def load_npz(path, *, name: str | None = None) -> dict[str, np.ndarray]:
+def load_npz(path: PathLike, *, name: str | None = None) -> dict[str, np.ndarray]:
     """Every array in a .npz file (a path, or a binary file object called ``name`` in
     messages), by name; object arrays (pickles) are refused."""
     name = name or str(path)

@@ -25,6 +25,7 @@ from madbench.errors import InputError, MadbenchError, one_line
 from madbench.loops.config import RunConfig
 from madbench.runs.lock import locked
 from madbench.suites import PlannedRun, check_up_front, missing_runs, run_one
+from madbench.types import Echo
 
 #: Seconds between progress checks of the driver.
 POLL_S = 1.0
@@ -84,7 +85,7 @@ class RayOptions:
 
 
 def run_suite_on_ray(
-    runs: list[PlannedRun], runs_dir: Path, echo=print, options: RayOptions = RayOptions()
+    runs: list[PlannedRun], runs_dir: Path, echo: Echo = print, options: RayOptions = RayOptions()
 ) -> list[Path]:
     """Run every planned run that is not complete as a Ray task; return all run directories.
 

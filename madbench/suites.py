@@ -38,6 +38,7 @@ from madbench.loops.config import RunConfig, ScoringSettings
 from madbench.loops.protocol import make_protocol
 from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir
+from madbench.types import Echo
 
 EXPERIMENT_KEYS = {
     "name",
@@ -126,7 +127,7 @@ def _expanded_nodes(node, sizes: dict) -> int:
     return sizes[id(node)]
 
 
-def read_yaml(path: Path):
+def read_yaml(path: Path) -> object:
     """``path``'s YAML (safe types only), refused beyond :data:`MAX_YAML_NODES` expanded nodes
     before anything is built from it."""
     try:
@@ -230,7 +231,7 @@ def _quiet(line: str) -> None:
 
 
 def run_suite(
-    runs: list[PlannedRun], runs_dir: Path, echo=print, *, shared: bool = False
+    runs: list[PlannedRun], runs_dir: Path, echo: Echo = print, *, shared: bool = False
 ) -> list[Path]:
     """Run (or resume, or keep) every planned run; return their directories. The runs folder
     is locked for the whole suite: two suites never write one folder, unless both are shards
@@ -287,7 +288,7 @@ def _run_all(runs: list[PlannedRun], runs_dir: Path, echo) -> list[Path]:
     return paths
 
 
-def run_one(planned: PlannedRun, runs_dir: Path, announce=_quiet) -> Path:
+def run_one(planned: PlannedRun, runs_dir: Path, announce: Echo = _quiet) -> Path:
     """Bring one planned run to completion in ``runs_dir / planned.name``: start it, resume
     it after whatever stopped it, or keep it if complete; ``announce`` hears which. The unit of
     work of every executor; the run directory's lock keeps two of them off one run."""

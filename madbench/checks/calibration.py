@@ -88,7 +88,7 @@ def _coverage(n, d, draws, replicates, shift, scale, level, seed):
     }
 
 
-def main(argv=None) -> None:
+def main(argv: list[str] | None = None) -> None:
     args = (argv or sys.argv[1:])[:6]
     n, d, draws = (int(a) for a in args[:3])
     seed = int(args[3]) if len(args) > 3 else 0

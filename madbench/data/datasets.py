@@ -199,7 +199,7 @@ NAMES = ("gaussian-<d>", "gmm-25", "shapes", "digits", "fashion-mnist")
 READERS = {"idx": _read_idx_images, "csv": _read_digits, "npz": read_npz_splits}
 
 
-def file_hashes(dataset) -> dict[str, str]:
+def file_hashes(dataset: Dataset) -> dict[str, str]:
     """``{file: sha256}`` of the files ``dataset``'s manifest names (empty for generated
     sets): what a run's provenance records as the data it used."""
     return {f.path: f.sha256 for f in dataset.manifest.files.values()}

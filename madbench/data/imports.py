@@ -38,13 +38,14 @@ import yaml
 
 from madbench.atomic import atomic_write_text, fsync_tree
 from madbench.data.domain import Domain
-from madbench.data.manifest import check_new_name, file_entry, write_idx_manifest
+from madbench.data.manifest import Manifest, check_new_name, file_entry, write_idx_manifest
 from madbench.data.split import Split
 from madbench.digests import file_sha256
 from madbench.errors import DataFileError, InputError
 from madbench.home import user
 from madbench.imagefiles import IMAGE_EXTENSIONS, list_images, unreadable_image_errors
 from madbench.npfiles import load_npy, load_npz
+from madbench.types import PathLike
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,9 @@ def _open(path: Path, data: bytes):
         raise DataFileError(f"{path}: not a readable image ({exc}); fix or remove it") from None
 
 
-def read_image_folder(folder, *, size: int | None = None, progress: bool | None = None) -> Samples:
+def read_image_folder(
+    folder: PathLike, *, size: int | None = None, progress: bool | None = None
+) -> Samples:
     """Every image under ``folder`` as uint8 (n, h, w) or (n, h, w, 3); see the module.
 
     Two passes: the images' modes first (headers only), then each image decoded, converted
@@ -136,7 +139,7 @@ def read_image_folder(folder, *, size: int | None = None, progress: bool | None 
     return Samples(np.stack(arrays), y, names, digest.hexdigest())
 
 
-def read_array_file(path) -> Samples:
+def read_array_file(path: PathLike) -> Samples:
     """The samples of a .npy file, or of a .npz's ``x`` and ``y``; see the module."""
     path = Path(path)
     if path.suffix == ".npy":
@@ -185,7 +188,7 @@ def _as_levels(x: np.ndarray, path) -> np.ndarray:
     return np.rint(x * 255).astype(np.uint8)
 
 
-def read_source(path, *, size: int | None = None) -> Samples:
+def read_source(path: PathLike, *, size: int | None = None) -> Samples:
     """A folder of images or an array file (:func:`read_image_folder`, :func:`read_array_file`)."""
     path = Path(path)
     if not path.exists():
@@ -197,7 +200,7 @@ def read_source(path, *, size: int | None = None) -> Samples:
     return read_array_file(path)
 
 
-def is_idx_folder(path) -> bool:
+def is_idx_folder(path: PathLike) -> bool:
     path = Path(path)
     return path.is_dir() and any(path.glob("train-images*")) and any(path.glob("t10k-images*"))
 
@@ -240,10 +243,10 @@ def _npz_bytes(samples: Samples) -> bytes:
 
 def add_dataset(
     name: str,
-    source,
+    source: PathLike,
     *,
     test_fraction: float = 0.1,
-    test_from=None,
+    test_from: PathLike | None = None,
     size: int | None = None,
     seed: int = 0,
 ) -> Path:
@@ -303,7 +306,7 @@ def add_dataset(
     return path
 
 
-def read_npz_splits(manifest, contents: dict[str, bytes]) -> dict:
+def read_npz_splits(manifest: Manifest, contents: dict[str, bytes]) -> dict:
     """The splits of a data set added from a folder or an array (its verified file bytes)."""
     domain = Domain.from_manifest(manifest.domain) if manifest.kind == "image" else None
     out = {}

@@ -24,6 +24,7 @@ from madbench.data.domain import Domain
 from madbench.data.idx import read_bytes
 from madbench.errors import DataFileError, one_line
 from madbench.home import find, shipped, user
+from madbench.types import PathLike
 
 
 class VerificationError(DataFileError):
@@ -34,7 +35,7 @@ class NotInstalledError(VerificationError):
     """A stored data set none of whose files is there: not installed, rather than damaged."""
 
 
-def installed(manifest: Manifest, directory) -> bool:
+def installed(manifest: Manifest, directory: PathLike) -> bool:
     """Whether any of the manifest's files is in ``directory`` (else: not installed)."""
     return any((Path(directory) / entry.path).exists() for entry in manifest.files.values())
 
@@ -48,7 +49,7 @@ class FileEntry:
     shape: tuple[int, ...]
 
 
-def file_entry(path: str, data: bytes, shape) -> dict:
+def file_entry(path: str, data: bytes, shape: tuple[int, ...]) -> dict:
     """A manifest's record of one file: its name in the data folder, size, array shape and
     sha256, as :func:`verify` checks them."""
     return {

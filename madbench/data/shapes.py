@@ -69,7 +69,7 @@ def render(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     return Domain().apply(images)[0], labels.astype(np.int64)
 
 
-def classify(images) -> np.ndarray:
+def classify(images: np.ndarray) -> np.ndarray:
     """The mode of each image (n, 32, 32, 3) in [0, 1], read from its pixels; -1 when no
     shape can be read."""
     x = np.asarray(images, dtype=np.float64)
@@ -90,7 +90,7 @@ def classify(images) -> np.ndarray:
     return out
 
 
-def modes_held(images, min_share: float = 0.0) -> int:
+def modes_held(images: np.ndarray, min_share: float = 0.0) -> int:
     """How many of the 12 modes hold more than ``min_share`` of the images."""
     labels = classify(images)
     counts = np.bincount(labels[labels >= 0], minlength=MODES)

@@ -21,6 +21,7 @@ from madbench.errors import DataFileError, FeatureError
 from madbench.features.extractors import as_uint8_rgb
 from madbench.features.weights import Network, resolve
 from madbench.imagefiles import list_images, unreadable_image_errors
+from madbench.types import PathLike
 
 RESOLUTION = 224
 MEAN = (0.485, 0.456, 0.406)
@@ -98,7 +99,7 @@ class DinoV2Features:
 
         return self._features(Image.fromarray(img) for img in as_uint8_rgb(images))
 
-    def folder(self, folder) -> np.ndarray:
+    def folder(self, folder: PathLike) -> np.ndarray:
         """Features (n_images, d) of every image under ``folder``, in sorted file order."""
         from PIL import Image
 

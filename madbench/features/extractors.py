@@ -59,7 +59,7 @@ class IdentityFeatures:
         return as_features(x, "features")
 
 
-def as_uint8_rgb(images) -> np.ndarray:
+def as_uint8_rgb(images: np.ndarray) -> np.ndarray:
     """Images as uint8 RGB (n, h, w, 3): uint8 RGB as it is; float images in [0, 1], grayscale
     (n, h, w) or (n, h, w, 1) or colour (n, h, w, 3), scaled to 0..255 and rounded."""
     x = np.asarray(images)
@@ -134,7 +134,7 @@ class InceptionFeatures:
             return self.folder(source)
         return self.images(as_uint8_rgb(source))
 
-    def images(self, images) -> np.ndarray:
+    def images(self, images: np.ndarray) -> np.ndarray:
         """Features (n, 2048) of RGB images ``(n, height, width, 3)``, uint8 in [0, 255].
 
         Each image is resized exactly as clean-fid resizes files ("clean": PIL bicubic to

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -23,6 +24,9 @@ from torch import nn
 from madbench.atomic import atomic_path
 from madbench.errors import DataFileError, FeatureError
 from madbench.home import find, user
+
+if TYPE_CHECKING:
+    from madbench.data.datasets import Dataset
 
 #: Below this held-out accuracy, ``features train-lenet`` warns that its features separate the
 #: data set's classes too poorly for FID and precision/recall in them to mean much.
@@ -63,7 +67,16 @@ def _as_batch(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(images)[:, None]
 
 
-def train_lenet(images, labels, *, n_classes=10, epochs=2, seed=0, batch_size=128, progress=False):
+def train_lenet(
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    n_classes: int = 10,
+    epochs: int = 2,
+    seed: int = 0,
+    batch_size: int = 128,
+    progress: bool = False,
+) -> LeNet:
     """Train a LeNet classifier deterministically (fixed seed, one CPU thread); return it."""
     x, y = _as_batch(images), torch.as_tensor(np.asarray(labels), dtype=torch.int64)
     threads = torch.get_num_threads()
@@ -140,14 +153,14 @@ class LeNetFeatures:
                 [self.model.body(x[s : s + 1024]) for s in range(0, len(x), 1024)]
             ).numpy()
 
-    def accuracy(self, images, labels) -> float:
+    def accuracy(self, images: np.ndarray, labels: np.ndarray) -> float:
         """Fraction of ``images`` the classifier labels right."""
         with torch.no_grad():
             logits = torch.cat([self.model(b) for b in _as_batch(images).split(1024)])
         return float((logits.argmax(1).numpy() == np.asarray(labels)).mean())
 
 
-def lenet_for(dataset) -> LeNetFeatures:
+def lenet_for(dataset: Dataset) -> LeNetFeatures:
     """The verified LeNet feature extractor named by an image data set's manifest."""
     spec = dataset.manifest.feature_weights
     if not spec:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from madbench.leaderboard.stats import (
 from madbench.metrics.ranges import METRIC_BOUNDS
 from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir, check_run_data
+from madbench.types import PathLike
 
 #: The metrics a leaderboard summarises; those of :data:`ADDED_IN_3` came with schema 3.
 METRICS = (
@@ -138,7 +140,7 @@ class Run:
     rows: list[dict]
 
     @classmethod
-    def read(cls, path, *, without_models: bool = False) -> Run:
+    def read(cls, path: PathLike, *, without_models: bool = False) -> Run:
         """The run at ``path``, verified (:meth:`RunDir.verify`; ``without_models``: model
         checkpoints may be absent, as in a pack) and complete."""
         run_dir = RunDir(path, without_models=without_models)
@@ -285,7 +287,7 @@ def setting_row(runs: list[Run], base: Path, alpha: float = defaults.ALPHA) -> d
     return row
 
 
-def group_runs(run_dirs, *, without_models: bool = False) -> list[list[Run]]:
+def group_runs(run_dirs: Iterable[PathLike], *, without_models: bool = False) -> list[list[Run]]:
     """The runs of ``run_dirs``, read and grouped by setting (seeds of one setting together)."""
     if not run_dirs:
         raise InputError("leaderboard: give at least one run directory")

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from madbench.atomic import atomic_write_text
+from madbench.types import PathLike
 
 MARKER = ".madbench-leaderboard.json"
 #: The files of a leaderboard folder built before the marker (madbench 0.4 and before).
@@ -43,14 +44,14 @@ def _contents(folder: Path) -> dict[str, Path]:
     }
 
 
-def seal(folder) -> None:
+def seal(folder: PathLike) -> None:
     """(Re)write ``folder``'s marker from the files it holds now."""
     folder = Path(folder)
     files = {name: _sha256(p) for name, p in _contents(folder).items() if p.is_file()}
     atomic_write_text(folder / MARKER, json.dumps({"files": files}, indent=1, sort_keys=True))
 
 
-def foreign(folder) -> str | None:
+def foreign(folder: PathLike) -> str | None:
     """The first thing in ``folder`` that madbench did not put there as a leaderboard (a
     relative path, with why), or None when the folder is a leaderboard (or empty)."""
     folder = Path(folder)

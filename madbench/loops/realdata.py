@@ -9,7 +9,7 @@ the same for every generation and every protocol of a seed.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -17,6 +17,11 @@ from madbench.data.datasets import file_hashes, get_dataset
 from madbench.errors import DataFileError, InputError
 from madbench.limits import physical_memory
 from madbench.loops.config import EVAL_REAL, RunConfig, derived_seed
+from madbench.types import Echo
+
+if TYPE_CHECKING:
+    from madbench.loops.protocol import Protocol
+    from madbench.runs.rundir import RunDir
 
 
 def real_need(protocol: str, n_ini: int, generations: int, n_real: int) -> tuple[int, str]:
@@ -30,7 +35,7 @@ def real_need(protocol: str, n_ini: int, generations: int, n_real: int) -> tuple
     return n_ini, f"n_ini = {n_ini}"
 
 
-def check_memory(protocol, shape, data: str) -> None:
+def check_memory(protocol: Protocol, shape: tuple[int, ...], data: str) -> None:
     """Refuse sizes whose arrays cannot fit this machine's memory, before any is allocated: the
     largest training set, a generation's samples and the evaluation sets, as float64."""
     per_sample = 8 * int(np.prod(shape))
@@ -44,7 +49,7 @@ def check_memory(protocol, shape, data: str) -> None:
         )
 
 
-def fit_sizes(data: str, data_dir, protocol: str, params: dict, echo) -> dict:
+def fit_sizes(data: str, data_dir: str | None, protocol: str, params: dict, echo: Echo) -> dict:
     """``params`` with ``n_ini`` lowered to what a small data set holds, when it was not
     given: the whole train split (fresh data: what leaves room for every generation's fresh
     rows), with a one-line note to ``echo``. Data sets large enough, unlimited ones and
@@ -89,7 +94,7 @@ class CopyingSets(NamedTuple):
     reference_strata: np.ndarray
 
 
-def reference_size(protocol, t: int) -> int:
+def reference_size(protocol: Protocol, t: int) -> int:
     """How many reference samples generation t draws for the next one's copying test: as
     many as that generation trains on of t's samples, at most ``eval_n`` (0 at the last)."""
     if t >= protocol.generations:
@@ -138,7 +143,7 @@ class RealData:
             return slice(start, start + p.n_real)
         return slice(0, 0)
 
-    def training_set(self, t: int, run_dir) -> np.ndarray:
+    def training_set(self, t: int, run_dir: RunDir) -> np.ndarray:
         """What generation t trains on: its real rows of the pool, then the kept synthetic
         samples of the generations the protocol feeds back (``run_dir``'s, verified)."""
         return np.concatenate(self._training_parts(t, run_dir)[1])
@@ -149,7 +154,7 @@ class RealData:
         sources = self.protocol.synthetic_sources(t)
         return sources, [self.pool[self.real_part(t)], *map(run_dir.load_samples, sources)]
 
-    def copying_sets(self, t: int, run_dir) -> CopyingSets:
+    def copying_sets(self, t: int, run_dir: RunDir) -> CopyingSets:
         """Generation t's training set and its exchangeable reference (madbench.metrics.copying):
         the reference holds ``min(len(train), eval_n)`` rows in the training set's proportions:
         held-out real rows for its real share, and for each generation s it feeds back, rows

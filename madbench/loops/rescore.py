@@ -24,10 +24,11 @@ from madbench.loops.scoring import SCORE_KEYS, Scorer
 from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir, cell_text, check_features, check_run_data
 from madbench.runs.threads import pinned_threads
+from madbench.types import PathLike
 
 
 def rescore(
-    path, *, k: int | None = None, feature_weights=None, **scoring
+    path: PathLike, *, k: int | None = None, feature_weights: str | None = None, **scoring
 ) -> tuple[list[dict], list[dict], bool]:
     """The run at ``path``, verified (:meth:`RunDir.verify`), scored again from its kept
     arrays with neighbour count ``k`` and the :class:`~madbench.loops.config.ScoringSettings`

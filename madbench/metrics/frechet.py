@@ -215,7 +215,7 @@ def load_stats(path: PathLike) -> GaussianStats:
 COVARIANCE_TOLERANCE = 1e-8
 
 
-def check_covariance(sigma: np.ndarray, where) -> None:
+def check_covariance(sigma: np.ndarray, where: str) -> None:
     """Refuse a matrix that is not a covariance: not symmetric, or not positive semi-definite
     (an eigenvalue below -tolerance x the largest magnitude)."""
     size = float(np.abs(sigma).max()) if sigma.size else 0.0

@@ -41,6 +41,7 @@ from madbench.metrics.kid import (
 )
 from madbench.metrics.kid import kid as separate_kid
 from madbench.metrics.knn import KnnMetrics, knn_metrics, sharing_blocks
+from madbench.types import Array
 
 #: Rows of a prepared set turned into float64 at once when computing the row terms q.
 ROW_CHUNK = 16_384
@@ -49,8 +50,8 @@ FLOAT32_SUM_LIMIT = 1e30
 
 
 def prdc_and_kid(
-    real,
-    fake,
+    real: Array,
+    fake: Array,
     *,
     n_subsets: int = defaults.KID_SUBSETS,
     subset_size: int = defaults.KID_SUBSET_SIZE,

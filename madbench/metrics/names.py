@@ -4,6 +4,7 @@ command-line checks can name metrics without loading the numeric back ends."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypedDict
 
 from madbench.errors import InputError
@@ -28,7 +29,7 @@ LOOP_INTERVAL_KEYS = ("fid", "precision", "recall", "density", "coverage", "kid"
 NEED_TRAIN = ("copying",)
 
 
-def parse_metrics(metrics) -> tuple[str, ...]:
+def parse_metrics(metrics: str | Sequence[str] | None) -> tuple[str, ...]:
     """``metrics`` (a comma-separated string or names from :data:`METRICS`) as a tuple in
     canonical order; None or "all" means every metric."""
     if metrics is None or metrics == "all":
@@ -51,7 +52,7 @@ SETTING_KEYS = (
 )
 
 
-def interval_columns(keys=INTERVAL_KEYS) -> tuple[str, ...]:
+def interval_columns(keys: Sequence[str] = INTERVAL_KEYS) -> tuple[str, ...]:
     """``<key>_ci_low`` and ``<key>_ci_high`` of each key, in order."""
     return tuple(f"{key}_ci_{end}" for key in keys for end in ("low", "high"))
 

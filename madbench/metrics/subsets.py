@@ -70,7 +70,7 @@ class SubsetMetrics:
             out["fid"] = fid_from_features(self.real[rr], self.fake[rf])
         return {key: value for key, value in out.items() if key in keys}
 
-    def in_real_balls(self, rows_real) -> np.ndarray:
+    def in_real_balls(self, rows_real: np.ndarray) -> np.ndarray:
         """Whether each generated sample (all of them) lies in a k-NN ball of the real subset
         ``real[rows_real]`` (radii from those rows): the indicators precision averages."""
         rr = np.asarray(rows_real)

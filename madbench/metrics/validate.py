@@ -12,9 +12,10 @@ import numbers
 import numpy as np
 
 from madbench.errors import InputError
+from madbench.types import Array
 
 
-def as_features(x, name: str) -> np.ndarray:
+def as_features(x: Array, name: str) -> np.ndarray:
     """Return ``x`` as a finite 2-D float array ``(n_samples, n_features)``.
 
     Integer and boolean arrays are converted to float64; float32 and float64 are kept as they
@@ -55,7 +56,7 @@ def largest_magnitude(x: np.ndarray) -> float:
     return max(float(x.max()), -float(x.min()))
 
 
-def check_k(k, n_real: int, n_fake: int) -> int:
+def check_k(k: int, n_real: int, n_fake: int) -> int:
     """Check the neighbour count: an integer >= 1 with at least k + 1 samples on each side."""
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
         raise InputError(f"k must be an integer >= 1, got {k!r}")
@@ -77,7 +78,7 @@ def check_same_dim(real: np.ndarray, fake: np.ndarray) -> None:
         )
 
 
-def check_no_overflow(values, what: str) -> None:
+def check_no_overflow(values: np.ndarray, what: str) -> None:
     """Refuse a float64 result that overflowed (Inf or NaN from finite inputs): the inputs are
     too large for ``what``, whose squares (or cubes) exceed float64's largest value, 1.8e308."""
     if not np.isfinite(values).all():

@@ -39,6 +39,7 @@ import subprocess
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -50,6 +51,9 @@ from madbench.npfiles import load_npy
 from madbench.runs.grid import save_grid
 from madbench.runs.schema import COLUMNS, COLUMNS_BY_FORMAT
 from madbench.runs.threads import thread_report
+
+if TYPE_CHECKING:
+    from madbench.loops.config import RunConfig
 
 PACKAGES = (
     "numpy",
@@ -184,7 +188,7 @@ def check_run_data(run_dir: RunDir, config: dict) -> None:
     check_data(run_dir.provenance(), file_hashes(dataset), config["data"])
 
 
-def default_run_dir(config) -> str:
+def default_run_dir(config: RunConfig) -> str:
     """``runs/DATA-MODEL-PROTOCOL-HASH`` for a :class:`~madbench.loops.config.RunConfig`:
     HASH is the protocol's content hash, followed by a hash of the model arguments when there
     are any and by the feature space when it is not the data set's default, so runs that differ
@@ -545,7 +549,7 @@ def row_cells(row: dict) -> dict:
     return {key: cell_text(row.get(key)) for key in COLUMNS}
 
 
-def cell_text(value) -> str:
+def cell_text(value: object) -> str:
     """A results.csv cell: floats as their shortest exact repr, None as empty."""
     if value is None:
         return ""
