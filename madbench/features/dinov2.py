@@ -13,6 +13,9 @@ deviation, as dgm-eval does; the features are the final-norm class token (384, 7
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from madbench.devices import pick_device
@@ -22,6 +25,9 @@ from madbench.features.extractors import as_uint8_rgb
 from madbench.features.weights import Network, resolve
 from madbench.imagefiles import list_images, unreadable_image_errors
 from madbench.types import PathLike
+
+if TYPE_CHECKING:
+    import torch
 
 RESOLUTION = 224
 MEAN = (0.485, 0.456, 0.406)
@@ -49,7 +55,7 @@ def network(variant: str) -> Network:
     )
 
 
-def build(variant: str):
+def build(variant: str) -> torch.nn.Module:
     """The timm ViT of ``variant`` at 224 x 224, with no classification head (untrained)."""
     import timm
 
@@ -61,21 +67,28 @@ def build(variant: str):
 class DinoV2Features:
     """The class-token features of DINOv2 ``variant`` (default ViT-L/14)."""
 
-    def __init__(self, variant: str = DEFAULT_VARIANT, weights=None, *, device=None, batch_size=32):
+    def __init__(
+        self,
+        variant: str = DEFAULT_VARIANT,
+        weights: PathLike | None = None,
+        *,
+        device: str | None = None,
+        batch_size: int = 32,
+    ):
         self.network = network(variant)
         self.variant, self.weights, self.batch_size = variant, weights, batch_size
         self.name = f"dinov2-{variant}"
         self.device = pick_device(device)
         self._model = None
 
-    def path(self):
+    def path(self) -> Path:
         return resolve(self.network, self.weights)
 
     def digest(self) -> str:
         """sha256 of the weights file, for a run's provenance."""
         return file_sha256(self.path())
 
-    def model(self):
+    def model(self) -> torch.nn.Module:
         if self._model is None:
             import torch
             from timm.models.vision_transformer import checkpoint_filter_fn

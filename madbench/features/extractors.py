@@ -24,6 +24,7 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,6 +34,9 @@ from madbench.errors import FeatureError
 from madbench.features.weights import Network, resolve
 from madbench.imagefiles import IMAGE_EXTENSIONS, list_images, unreadable_image_errors
 from madbench.metrics.validate import as_features
+
+if TYPE_CHECKING:
+    import torch
 
 INCEPTION_FILENAME = "inception-2015-12-05.pt"
 INCEPTION_URL = (
@@ -107,7 +111,7 @@ class InceptionFeatures:
         """sha256 of the weights file, for a run's provenance."""
         return file_sha256(self.path())
 
-    def model(self):
+    def model(self) -> torch.nn.Module:
         """clean-fid's InceptionV3W wrapper, loaded from the resolved weights file."""
         if self._model is None:
             from cleanfid.inception_torchscript import InceptionV3W

@@ -54,7 +54,7 @@ class LeNet(nn.Module):
         )
         self.head = nn.Linear(FEATURE_DIM, n_classes)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.body(x))
 
 

@@ -49,6 +49,7 @@ set's duplicate rows count once (an accumulating loop may feed the same sample b
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -57,6 +58,9 @@ from madbench.metrics import exact
 from madbench.metrics.neighbours import TorchBackend
 from madbench.metrics.validate import as_features, check_same_dim
 from madbench.types import Array
+
+if TYPE_CHECKING:
+    from sklearn.cluster import KMeans
 
 #: k-means cells of C_T, and the generated samples a cell needs to count (Meehan et al.).
 DEFAULT_CELLS = 20
@@ -121,7 +125,7 @@ def cell_count(cells: int, n_generated: int, min_generated: int) -> int:
     return max(1, min(cells, n_generated // min_generated))
 
 
-def training_cells(train: np.ndarray, cells: int, seed: int):
+def training_cells(train: np.ndarray, cells: int, seed: int) -> KMeans:
     """C_T's partition: k-means with ``cells`` centres (at most one per distinct training
     sample) fitted to the distinct training samples ``train`` (seeded)."""
     from sklearn.cluster import KMeans
@@ -146,7 +150,12 @@ def _ct(train, test, generated, l_test, l_gen, cells: int, min_generated: int, s
     return float(np.average(scores, weights=weights)), len(weights)
 
 
-def nearest_pooled_test(hits_train, hits_reference, train_strata, reference_strata):
+def nearest_pooled_test(
+    hits_train: np.ndarray,
+    hits_reference: np.ndarray,
+    train_strata: np.ndarray | None,
+    reference_strata: np.ndarray | None,
+) -> tuple[float, float, float]:
     """The memorisation test from the generated samples' hits: ``hits_train[j]`` is how many
     generated samples have training row j as their nearest pooled row (halves for ties), and
     ``hits_reference`` the same for reference rows. Returns ``(f, f0, p)``: the fraction of

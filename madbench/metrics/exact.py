@@ -18,7 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from madbench.metrics.neighbours import block_shape, squared_norms, true_entries
+from madbench.metrics.neighbours import (
+    Backend,
+    Tick,
+    Visit,
+    block_shape,
+    squared_norms,
+    true_entries,
+)
 from madbench.metrics.rounding import U32, U64, rounding_bound
 from madbench.metrics.validate import largest_magnitude
 
@@ -50,7 +57,7 @@ def common_scale(*arrays: np.ndarray) -> float:
     return float(np.ldexp(1.0, -np.frexp(largest)[1]))
 
 
-def exact_sqdist(x: np.ndarray, y: np.ndarray, rows, cols) -> np.ndarray:
+def exact_sqdist(x: np.ndarray, y: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``||x[rows[i]] - y[cols[i]]||^2`` for every i, in float64, from differences."""
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
@@ -74,7 +81,7 @@ class Prepared:
     origin: np.ndarray  # the shared centre (float64), subtracted from both sets
 
     @classmethod
-    def make(cls, backend, x: np.ndarray, origin: np.ndarray) -> Prepared:
+    def make(cls, backend: Backend, x: np.ndarray, origin: np.ndarray) -> Prepared:
         # Centring in the input's own precision: a float32 origin moves every point alike.
         centred = np.subtract(x, origin.astype(x.dtype), dtype=np.float32)
         bulk = backend.prepare(centred)
@@ -91,7 +98,13 @@ class Prepared:
         return self.original.shape[1]
 
 
-def kth_neighbour_sqdist(backend, data: Prepared, k: int, tick=None, visit=None) -> np.ndarray:
+def kth_neighbour_sqdist(
+    backend: Backend,
+    data: Prepared,
+    k: int,
+    tick: Tick | None = None,
+    visit: Visit | None = None,
+) -> np.ndarray:
     """Exact squared distance from each row to its k-th neighbour in the same set (self excluded).
 
     The back end proposes the ``k + 1 + EXTRA_CANDIDATES`` nearest rows. Candidates whose
@@ -132,7 +145,9 @@ def kth_neighbour_sqdist(backend, data: Prepared, k: int, tick=None, visit=None)
     return kth
 
 
-def nearest_sqdist(backend, base: Prepared, queries: Prepared) -> tuple[np.ndarray, np.ndarray]:
+def nearest_sqdist(
+    backend: Backend, base: Prepared, queries: Prepared
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact squared distance from each query row to its nearest row of ``base``, and that
     row's index (the first one on ties of exact distances).
 
@@ -190,7 +205,7 @@ class BallScan:
 
 
 def ball_scan(
-    backend,
+    backend: Backend,
     real: Prepared,
     fake: Prepared,
     real_thr: np.ndarray,
@@ -198,8 +213,8 @@ def ball_scan(
     *,
     strict: bool,
     realism: bool,
-    tick=None,
-    visit=None,
+    tick: Tick | None = None,
+    visit: Visit | None = None,
 ) -> BallScan:
     """Stream all (real, fake) distance blocks once and answer every ball-membership question.
 

@@ -250,7 +250,14 @@ def kid(
     return kid_result(values, len(picks[0][0]), seed, feature_scale)
 
 
-def kid_subsets(real, fake, n_subsets, subset_size, seed, feature_scale):
+def kid_subsets(
+    real: Array,
+    fake: Array,
+    n_subsets: int,
+    subset_size: int,
+    seed: int,
+    feature_scale: float,
+) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
     """The checked feature arrays and KID's seeded subsets: a list of (real rows, fake rows)
     index arrays, drawn without replacement, sized by :func:`subset_size_for`."""
     r = as_features(real, "real")

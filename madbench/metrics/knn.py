@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -76,7 +77,7 @@ _SHARE_BLOCKS: contextvars.ContextVar = contextvars.ContextVar("share_blocks", d
 
 
 @contextlib.contextmanager
-def sharing_blocks(share_blocks):
+def sharing_blocks(share_blocks: Callable) -> Iterator[None]:
     """Within this context, :func:`knn_metrics`'s exact pass shows its distance blocks to
     ``share_blocks``, so that other sums can share its products (the one pass of
     :mod:`madbench.metrics.fused`). ``share_blocks(real, fake, scale)``, given the prepared

@@ -27,6 +27,7 @@ Back ends:
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 import numpy as np
@@ -53,6 +54,14 @@ SEED_ROWS = 512
 WHOLE_SEARCH_ROWS = 2048
 
 
+#: ``tick(f)``: called as each fraction ``f`` of a pass completes (progress).
+Tick = Callable[[float], None]
+#: ``visit(d, i0)``: sees each distance block ``d`` (read-only) whose rows start at ``i0``.
+Visit = Callable[[torch.Tensor, int], None]
+#: A back end's arrays: torch tensors (torch) or numpy arrays (FAISS).
+Matrix = torch.Tensor | np.ndarray
+
+
 class Backend(Protocol):
     """What :mod:`madbench.metrics.exact` and :mod:`madbench.metrics.knn` ask of a back end
     (the module docstring says what each operation computes)."""
@@ -63,15 +72,24 @@ class Backend(Protocol):
     device: torch.device  # where sqdist's blocks live
     memory_budget: int  # bytes for one distance block and its temporaries
 
-    def prepare(self, x: np.ndarray): ...
+    def prepare(self, x: np.ndarray) -> Matrix: ...
 
-    def sqdist(self, a, b, a_sq=None, b_sq=None, out=None) -> torch.Tensor: ...
+    def sqdist(
+        self,
+        a: Matrix,
+        b: Matrix,
+        a_sq: Matrix | None = None,
+        b_sq: Matrix | None = None,
+        out: torch.Tensor | None = None,
+    ) -> Matrix: ...
 
-    def search(self, base, queries, kk: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def search(self, base: Matrix, queries: Matrix, kk: int) -> tuple[np.ndarray, np.ndarray]: ...
 
-    def search_self(self, x, kk: int, tick=None, visit=None) -> tuple[np.ndarray, np.ndarray]: ...
+    def search_self(
+        self, x: Matrix, kk: int, tick: Tick | None = None, visit: Visit | None = None
+    ) -> tuple[np.ndarray, np.ndarray]: ...
 
-    def buffer(self, elements: int): ...
+    def buffer(self, elements: int) -> torch.Tensor | None: ...
 
 
 def block_rows(n_cols: int, memory_budget: int) -> int:
@@ -89,7 +107,7 @@ def block_shape(n_rows: int, n_cols: int, memory_budget: int) -> tuple[int, int]
 
 
 @contextlib.contextmanager
-def full_fp32_matmul():
+def full_fp32_matmul() -> Iterator[None]:
     """Force IEEE float32 matrix products (no TF32), whatever the user set globally."""
     old = torch.get_float32_matmul_precision()
     old_cuda = torch.backends.cuda.matmul.allow_tf32
@@ -183,7 +201,14 @@ class TorchBackend:
     def prepare(self, x: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
 
-    def sqdist(self, a: torch.Tensor, b: torch.Tensor, a_sq=None, b_sq=None, out=None):
+    def sqdist(
+        self,
+        a: torch.Tensor,
+        b: torch.Tensor,
+        a_sq: torch.Tensor | None = None,
+        b_sq: torch.Tensor | None = None,
+        out: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Squared distances; ``a_sq`` and ``b_sq`` are the rows' squared norms if known,
         ``out`` a flat buffer to write them into."""
         na = squared_norms(a) if a_sq is None else a_sq
@@ -197,7 +222,9 @@ class TorchBackend:
         """A flat float32 buffer for :meth:`sqdist`'s ``out``."""
         return torch.empty(elements, dtype=torch.float32, device=self.device)
 
-    def search_self(self, x: torch.Tensor, kk: int, tick=None, visit=None):
+    def search_self(
+        self, x: torch.Tensor, kk: int, tick: Tick | None = None, visit: Visit | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``search(x, x, kk)``, computing each pair's distance once.
 
         Row panel ``[i0, i1)`` is multiplied with all rows from ``i0`` on: the panel's rows
@@ -268,7 +295,9 @@ class TorchBackend:
         pad = torch.from_numpy(2 * rounding_bound(norms, norms.max(), x.shape[1]))
         return (tau.double() + pad.to(x.device)).to(x.dtype)
 
-    def search(self, base: torch.Tensor, queries: torch.Tensor, kk: int):
+    def search(
+        self, base: torch.Tensor, queries: torch.Tensor, kk: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         kk = min(kk, base.shape[0])
         rows, cols = block_shape(queries.shape[0], base.shape[0], self.memory_budget)
         out_v, out_i, out = [], [], self.buffer(rows * cols)
@@ -321,7 +350,14 @@ class FaissBackend:
     def prepare(self, x: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(x, dtype=np.float32)
 
-    def sqdist(self, a: np.ndarray, b: np.ndarray, a_sq=None, b_sq=None, out=None):
+    def sqdist(
+        self,
+        a: np.ndarray,
+        b: np.ndarray,
+        a_sq: np.ndarray | None = None,
+        b_sq: np.ndarray | None = None,
+        out: None = None,
+    ) -> np.ndarray:
         """``out`` is ignored: FAISS allocates its own."""
         return torch.from_numpy(self.faiss.pairwise_distances(np.ascontiguousarray(a), b))
 
@@ -349,14 +385,18 @@ class FaissBackend:
         self._built[id(base)] = (base, index)
         return index
 
-    def search_self(self, x: np.ndarray, kk: int, tick=None, visit=None):
+    def search_self(
+        self, x: np.ndarray, kk: int, tick: Tick | None = None, visit: Visit | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``visit`` is ignored: FAISS shows no distance blocks."""
         result = self.search(x, x, kk)
         if tick is not None:
             tick(1.0)
         return result
 
-    def search(self, base: np.ndarray, queries: np.ndarray, kk: int):
+    def search(
+        self, base: np.ndarray, queries: np.ndarray, kk: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Where an approximate index finds fewer than kk, missing entries hold index 0, +inf."""
         kk = min(kk, base.shape[0])
         index = self._build(base)

@@ -14,7 +14,9 @@ U32 = 2.0**-24
 U64 = 2.0**-53
 
 
-def rounding_bound(norm_a, norm_b, dim: int, unit: float = U32):
+def rounding_bound(
+    norm_a: np.ndarray | float, norm_b: np.ndarray | float, dim: int, unit: float = U32
+) -> np.ndarray:
     """Upper bound on ``|computed - exact|`` of one squared distance computed in floating point
     with unit roundoff ``unit`` (float32 by default).
 

@@ -20,9 +20,11 @@ import fcntl
 import os
 import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from madbench.errors import DataFileError
+from madbench.types import PathLike
 
 LOCK_NAME = ".lock"
 
@@ -46,7 +48,9 @@ def _holder(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def locked(folder, *, shared: bool = False, create: bool = False, name: str = LOCK_NAME):
+def locked(
+    folder: PathLike, *, shared: bool = False, create: bool = False, name: str = LOCK_NAME
+) -> Iterator[None]:
     """Hold ``folder``'s lock (the file ``name`` in it) for the ``with`` block: exclusive for a
     writer, ``shared`` for a reader; ``create`` makes the folder first. Another holder in the
     way is a :class:`DataFileError` naming its pid."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+from collections.abc import Iterator
 
 #: Threads of the loop's numeric work unless a run asks for more (``--threads``).
 DEFAULT_THREADS = 1
@@ -36,7 +37,7 @@ def _load_numeric_libraries() -> None:
 
 
 @contextlib.contextmanager
-def pinned_threads(threads: int = DEFAULT_THREADS):
+def pinned_threads(threads: int = DEFAULT_THREADS) -> Iterator[None]:
     """Run the block with every numeric thread pool at ``threads`` and deterministic torch.
 
     Restores the previous pool sizes and torch settings afterwards, also on error. Sets
