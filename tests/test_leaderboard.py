@@ -1,5 +1,6 @@
 """Leaderboards: rows re-derived by hand from results.csv, verify, the HTML page, suites."""
 
+import contextlib
 import csv
 import json
 import re
@@ -44,11 +45,20 @@ def runs(tmp_path_factory):
     return [make_run(root / f"b{b}-s{s}", b, s) for b in (1.0, 0.5) for s in (0, 1, 2)]
 
 
-@pytest.fixture
-def board(runs, tmp_path):
-    out = tmp_path / "boards" / "demo"
-    build(runs, out)
+@pytest.fixture(scope="module")
+def built_board(runs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("built") / "boards" / "demo"  # at a copy's depth
+    with contextlib.chdir(tmp_path_factory.getbasetemp()):  # as in_base_temp, for run_dirs
+        build(runs, out)
     return out
+
+
+@pytest.fixture
+def board(built_board, tmp_path):
+    """A copy of the board built once from ``runs``, for a test to read or edit (a board names
+    its runs by paths relative to its folder, so a copy at the same depth reads the same
+    runs)."""
+    return Path(shutil.copytree(built_board, tmp_path / "boards" / "demo"))
 
 
 def headless_chromium(uri: str, tmp_path) -> subprocess.CompletedProcess:
