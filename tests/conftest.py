@@ -5,6 +5,7 @@ carries the marker for it (``needs_fashion_mnist``, ``needs_chromium``, ``needs_
 ``needs_weights("inception")``) and is skipped, with the reason and how to install what is
 missing, on a machine without it. README's "What the full suite needs" lists the same."""
 
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -60,6 +61,21 @@ def pytest_runtest_setup(item):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@contextlib.contextmanager
+def _boards_without_plots():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("madbench.leaderboard.publish.all_plots", lambda groups, folder: [])
+        yield
+
+
+@pytest.fixture(scope="session")
+def without_plots():
+    """A context in which leaderboards are built without their plots (most of a small
+    board's build time), for tests that read a board's tables only; tests/test_leaderboard.py
+    tests the plots."""
+    return _boards_without_plots
 
 
 @pytest.fixture(autouse=True)

@@ -231,7 +231,7 @@ def test_rescore_compares_with_the_run_or_writes_new_rows(tmp_path):
         madbench.rescore(run.path, k=3, out=tmp_path / "run" / "mine.csv")
 
 
-def test_reproduce_runs_a_suite_builds_its_board_and_tests_its_claims(tmp_path):
+def test_reproduce_runs_a_suite_builds_its_board_and_tests_its_claims(tmp_path, without_plots):
     """madbench.reproduce, the library call behind ``madbench reproduce``: runs, a board,
     the claims tested and written, a second call keeps the complete runs, and ``check``
     compares a board with a published one (a fresh re-run's: the slow CLI test in
@@ -246,26 +246,27 @@ def test_reproduce_runs_a_suite_builds_its_board_and_tests_its_claims(tmp_path):
         "  - {text: the variance shrinks, test: trend, metric: trace_cov, direction: down,\n"
         "     arm: {data: gaussian-3, protocol: fully-synthetic}}\n"
     )
-    lines = []
-    done = madbench.reproduce(
-        str(suite), runs_dir=tmp_path / "runs", out=tmp_path / "lb", echo=lines.append
-    )
-    assert len(done.run_dirs) == 2 and len(done.rows) == 1 and done.comparison is None
-    assert [c.claim.text for c in done.claims] == ["the variance shrinks"]
-    assert (tmp_path / "lb" / "claims.csv").is_file() and any("running" in x for x in lines)
-    lines.clear()
-    madbench.reproduce(
-        str(suite), runs_dir=tmp_path / "runs", out=tmp_path / "lb", echo=lines.append
-    )
-    assert not any("running" in x for x in lines)
-    checked = madbench.reproduce(  # built from the kept runs, compared with the first board
-        str(suite),
-        check=True,
-        build_only=True,
-        against=str(tmp_path / "lb" / "leaderboard.csv"),
-        runs_dir=tmp_path / "runs",
-        out=tmp_path / "again",
-    )
-    assert checked.agrees and checked.comparison and checked.out == tmp_path / "again"
+    with without_plots():  # the board's tables are what this test reads
+        lines = []
+        done = madbench.reproduce(
+            str(suite), runs_dir=tmp_path / "runs", out=tmp_path / "lb", echo=lines.append
+        )
+        assert len(done.run_dirs) == 2 and len(done.rows) == 1 and done.comparison is None
+        assert [c.claim.text for c in done.claims] == ["the variance shrinks"]
+        assert (tmp_path / "lb" / "claims.csv").is_file() and any("running" in x for x in lines)
+        lines.clear()
+        madbench.reproduce(
+            str(suite), runs_dir=tmp_path / "runs", out=tmp_path / "lb", echo=lines.append
+        )
+        assert not any("running" in x for x in lines)
+        checked = madbench.reproduce(  # built from the kept runs, compared with the first board
+            str(suite),
+            check=True,
+            build_only=True,
+            against=str(tmp_path / "lb" / "leaderboard.csv"),
+            runs_dir=tmp_path / "runs",
+            out=tmp_path / "again",
+        )
+        assert checked.agrees and checked.comparison and checked.out == tmp_path / "again"
     with pytest.raises(InputError, match="--shard runs part of a suite"):
         madbench.reproduce(str(suite), shard="1/2", build_only=True)
