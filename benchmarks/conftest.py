@@ -17,6 +17,12 @@ import pytest
 TIMINGS: dict[str, float] = {}
 
 
+@pytest.fixture(scope="module")
+def values():
+    """What a module's benchmarks computed, by name, for its last test to compare."""
+    return {}
+
+
 @pytest.fixture
 def timed(benchmark):
     """Run ``fn`` under pytest-benchmark (``rounds`` rounds); record its best time as ``name``.

@@ -28,11 +28,6 @@ def sqrtm_fid(a: GaussianStats, b: GaussianStats) -> float:
     return float(diff @ diff + np.trace(a.sigma) + np.trace(b.sigma) - 2 * np.trace(covmean))
 
 
-@pytest.fixture(scope="module")
-def values():
-    return {}
-
-
 def test_madbench_fid(timed, stats, values):
     values["madbench"] = timed("fid_madbench", frechet_distance, *stats, rounds=3)
 

@@ -25,11 +25,6 @@ def data():
     return real.astype(np.float64), fake.astype(np.float64)
 
 
-@pytest.fixture(scope="module")
-def values():
-    return {}
-
-
 def estimates(real, fake):
     found = all_metrics(real, fake, metrics=["prdc", "fid"]).as_dict()
     return {key: found[key] for key in KEYS}

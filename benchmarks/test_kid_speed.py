@@ -20,11 +20,6 @@ def features():
     return gaussian_pair(N, N, D)
 
 
-@pytest.fixture(scope="module")
-def values():
-    return {}
-
-
 def test_madbench_kid(timed, features, values):
     values["madbench"] = timed("kid_madbench", kid, *features, n_subsets=SUBSETS, rounds=3)
 

@@ -18,11 +18,6 @@ def features():
     return gaussian_pair(N, N, D)
 
 
-@pytest.fixture(scope="module")
-def values():
-    return {}
-
-
 def test_prdc_only(timed, features, values):
     values["prdc"] = timed("metrics_prdc", all_metrics, *features, metrics="prdc").as_dict()
 
