@@ -29,15 +29,13 @@ from madbench.metrics.names import LOOP_INTERVAL_KEYS, METRIC_KEYS, interval_col
 from madbench.metrics.report import MetricReport, all_metrics
 from madbench.metrics.subsets import SubsetMetrics
 
-#: Metrics that get an interval in a loop (columns <metric>_ci_low, <metric>_ci_high).
-INTERVAL_METRICS = LOOP_INTERVAL_KEYS
 #: Every value a score holds (results.csv orders them by :mod:`madbench.runs.schema`): the
 #: metrics' keys (:data:`madbench.metrics.names.METRIC_KEYS`), then what only a loop's scoring
 #: adds; the rest of a row is settings.
 SCORE_KEYS = (
     *METRIC_KEYS,
     *("fid_inf", "fid_floor", "fid_floor_sd", "floor_draws"),
-    *interval_columns(INTERVAL_METRICS),
+    *interval_columns(LOOP_INTERVAL_KEYS),
     *("w2", "trace_cov"),
 )
 
@@ -99,7 +97,7 @@ class Scorer:
         out = {key: value for key, value in report.as_dict().items() if key in SCORE_KEYS}
         if report.fid is not None:
             out["fid_inf"] = fid_infinity(self.real_features, gen_f, seed=interval_seed)
-        estimates = {m: out[m] for m in INTERVAL_METRICS if m in out}
+        estimates = {m: out[m] for m in LOOP_INTERVAL_KEYS if m in out}
         if s.intervals and estimates:
             found = self._intervals(gen_f, estimates, report.kid, interval_seed)
             for metric, (low, high) in found.items():
