@@ -6,8 +6,16 @@ carries the marker for it (``needs_fashion_mnist``, ``needs_chromium``, ``needs_
 missing, on a machine without it. README's "What the full suite needs" lists the same."""
 
 import contextlib
+import os
 import shutil
 from pathlib import Path
+
+# Under pytest-xdist (README's `-n auto`), each worker computes on one thread: the workers fill
+# the cores, and BLAS or torch threads on top of them would only contend. Set before numpy and
+# torch load, since both read these variables once, at import.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
 
 import numpy as np
 import pytest

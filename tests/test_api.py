@@ -61,7 +61,9 @@ class Mean:
         return self.mean + self.spread * bias * self.std * rng.standard_normal((n, 2))
 
 
-@pytest.mark.parametrize("model", ["gaussian", Mean, Mean(spread=1.0)], ids=str)
+@pytest.mark.parametrize(
+    "model", ["gaussian", Mean, Mean(spread=1.0)], ids=["name", "class", "instance"]
+)
 def test_evaluate_takes_a_name_a_class_or_an_instance(tmp_path, model):
     run = madbench.evaluate(model, "gaussian-2", generations=2, n_ini=200, eval_n=100, out=tmp_path)
     frame = run.results
