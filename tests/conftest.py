@@ -1,9 +1,10 @@
 """Fixtures shared by every test, and one marker per thing a machine may lack.
 
-A test that needs Fashion-MNIST, Chromium, a GPU or a pretrained network's published weights
-carries the marker for it (``needs_fashion_mnist``, ``needs_chromium``, ``needs_gpu``,
-``needs_weights("inception")``) and is skipped, with the reason and how to install what is
-missing, on a machine without it. README's "What the full suite needs" lists the same."""
+A test that needs Fashion-MNIST, the fortunes, Chromium, a GPU or a pretrained network's
+published weights carries the marker for it (``needs_fashion_mnist``, ``needs_fortunes``,
+``needs_chromium``, ``needs_gpu``, ``needs_weights("inception")``) and is skipped, with the
+reason and how to install what is missing, on a machine without it. README's "What the full
+suite needs" lists the same."""
 
 import contextlib
 import os
@@ -21,6 +22,7 @@ import numpy as np
 import pytest
 
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+FORTUNES = Path("/usr/share/games/fortunes")
 
 
 def _has_gpu() -> bool:
@@ -43,6 +45,10 @@ NEEDS = {
     "needs_fashion_mnist": (
         lambda: FASHION_MNIST.is_dir(),
         "needs Fashion-MNIST: sudo apt-get install dataset-fashion-mnist",
+    ),
+    "needs_fortunes": (
+        lambda: FORTUNES.is_dir(),
+        "needs Debian's fortunes: sudo apt-get install fortunes",
     ),
     "needs_chromium": (
         lambda: shutil.which("chromium") is not None,

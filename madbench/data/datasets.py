@@ -5,12 +5,15 @@
 - ``digits``: scikit-learn's 8x8 digits, 1797 images with labels (embedded in scikit-learn);
 - ``fashion-mnist``: 28x28 images with labels, from Debian's ``dataset-fashion-mnist`` or any
   folder holding the four IDX files (``data_dir``);
+- ``fortunes``: about 11,000 short English quotations, text (:mod:`madbench.data.text`), from
+  Debian's ``fortunes`` package or any folder holding its files (``data_dir``);
 - any IDX image set a user adds with ``madbench data add NAME --data-dir DIR`` (MNIST, KMNIST,
   ...), which writes its manifest from the files found.
 
 Every data set has a ``train`` split and a held-out ``test`` split used only for scoring.
 Images come as float32 in [0, 1] with shape (n, height, width), at the levels their manifest's
-``domain`` states; vectors as float64 (n, d); labels as int64. File-backed sets are verified
+``domain`` states; vectors as float64 (n, d); text as a 1-D ``str`` array of documents (n,);
+labels as int64. File-backed sets are verified
 against their manifest at every load.
 
 :meth:`train_pool` is the real data a loop trains on: the first ``n`` rows of one seeded order
@@ -34,6 +37,7 @@ from madbench.data.domain import Domain
 from madbench.data.idx import parse_idx
 from madbench.data.imports import read_npz_splits
 from madbench.data.split import Split
+from madbench.data.text import read_fortunes
 from madbench.errors import DataFileError, InputError
 
 SPLITS = ("train", "test")
@@ -126,6 +130,8 @@ class FileDataset:
     def __init__(self, name: str, manifest: manifests.Manifest, directory: Path, reader):
         self.name, self.manifest, self.directory, self._reader = name, manifest, directory, reader
         self.kind, self.shape, self.classes = manifest.kind, manifest.shape, manifest.classes
+        if self.kind == "text":
+            self.shape = ()  # one document per sample
         self.domain = Domain.from_manifest(manifest.domain) if self.kind == "image" else None
         self._cache: dict[str, Split] | None = None
 
@@ -194,15 +200,25 @@ def _location(manifest: manifests.Manifest, data_dir) -> Path:
     return Path(manifest.location)
 
 
-NAMES = ("gaussian-<d>", "gmm-25", "shapes", "digits", "fashion-mnist")
+NAMES = ("gaussian-<d>", "gmm-25", "shapes", "digits", "fashion-mnist", "fortunes")
 #: How each manifest ``format`` is read into splits.
-READERS = {"idx": _read_idx_images, "csv": _read_digits, "npz": read_npz_splits}
+READERS = {
+    "idx": _read_idx_images,
+    "csv": _read_digits,
+    "npz": read_npz_splits,
+    "fortunes": read_fortunes,
+}
 
 
 def file_hashes(dataset: Dataset) -> dict[str, str]:
     """``{file: sha256}`` of the files ``dataset``'s manifest names (empty for generated
     sets): what a run's provenance records as the data it used."""
     return {f.path: f.sha256 for f in dataset.manifest.files.values()}
+
+
+def _shape_text(dataset: Dataset) -> str:
+    """A sample's shape as ``data list`` shows it: ``8x8``, ``2``, or ``document`` (text)."""
+    return "document" if dataset.kind == "text" else "x".join(map(str, dataset.shape))
 
 
 def catalogue() -> list[dict]:
@@ -217,7 +233,7 @@ def catalogue() -> list[dict]:
             {
                 "name": name,
                 "kind": dataset.kind,
-                "shape": "d" if name == "gaussian-<d>" else "x".join(map(str, dataset.shape)),
+                "shape": "d" if name == "gaussian-<d>" else _shape_text(dataset),
                 "splits": {split: spec.get("n") for split, spec in m.splits.items()},
                 "licence": m.licence,
                 "source": m.source,

@@ -63,7 +63,7 @@ def file_entry(path: str, data: bytes, shape: tuple[int, ...]) -> dict:
 @dataclass(frozen=True)
 class Manifest:
     name: str
-    kind: str  # "image" or "vector"
+    kind: str  # "image", "vector" or "text"
     source: str
     licence: str
     location: str | None
@@ -74,7 +74,7 @@ class Manifest:
     feature_weights: dict | None = None  # image sets: the LeNet weights {file, digest, ...}
     domain: dict | None = None  # image sets: {range: [low, high], levels: L} (data.domain)
     install: str | None = None  # how to get the files, said when none of them is found
-    format: str = "idx"  # how the files are read: idx, csv (digits) or npz (madbench data add)
+    format: str = "idx"  # how files are read: idx, csv (digits), npz (data add), fortunes
     class_names: tuple[str, ...] | None = None  # labelled image folders: label i's folder
 
 
@@ -109,7 +109,7 @@ def manifest_path(name: str) -> Path:
 
 
 #: Names a user's data set may not take: the built-in ones and their patterns.
-RESERVED = re.compile(r"gaussian.*|gmm-25|digits|fashion-mnist|shapes")
+RESERVED = re.compile(r"gaussian.*|gmm-25|digits|fashion-mnist|shapes|fortunes")
 
 
 def check_new_name(name: str) -> None:
@@ -117,7 +117,7 @@ def check_new_name(name: str) -> None:
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name) or RESERVED.fullmatch(name):
         raise DataFileError(
             f"{name!r} cannot name a data set: use lower-case letters, digits and '-', and no "
-            "built-in name (gaussian-*, gmm-25, digits, fashion-mnist, shapes)"
+            "built-in name (gaussian-*, gmm-25, digits, fashion-mnist, shapes, fortunes)"
         )
     if find("manifests", f"{name}.yaml") is not None:
         raise DataFileError(f"a data set {name!r} exists already; choose another name")
