@@ -19,7 +19,7 @@ An adapter that takes only some kinds of data names them in the class attribute
 on another kind is refused before anything is written.
 
 It is constructed as ``Class(**model_args)`` and named on the command line by an alias
-(``gaussian``, ``gmm``, ``kde``, ``flow``, ``wgan``, ``ddpm``), by ``package.module:Class``,
+(``gaussian``, ``gmm``, ``kde``, ``flow``, ``wgan``, ``ddpm``; ``ngram`` for text), by ``package.module:Class``,
 or by the name of an entry point in the group ``madbench.adapters``. ``model_args`` are plain
 values (None, booleans, numbers, strings, and lists or string-keyed dicts of them), so that a
 run's config.json says exactly which model it ran; an instance handed to the API is recorded
@@ -56,6 +56,7 @@ ALIASES = {
     "flow": "madbench.generators.flow:FlowGenerator",
     "wgan": "madbench.generators.wgan:WGANGenerator",
     "ddpm": "madbench.generators.ddpm:DDPMGenerator",
+    "ngram": "madbench.generators.ngram:NgramLM",
 }
 
 

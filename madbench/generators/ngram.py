@@ -1,0 +1,343 @@
+"""``ngram``: an n-gram language model with interpolated Kneser-Ney smoothing, for text data.
+
+The text analogue of the Gaussian oracle: exact, fitted in one counting pass, sampled exactly.
+Documents are tokenized (:mod:`madbench.text.tokenizers`, ``word`` by default), padded with
+``order - 1`` begin markers and one end marker, and every token and the end marker is predicted
+from the ``order - 1`` before it. With discount D, context h of length j - 1 and h' its last
+j - 2 tokens (Chen & Goodman 1999, Kneser & Ney 1995):
+
+    p_j(w | h) = max(c_j(h w) - D, 0) / T_j(h) + D |S_j(h)| / T_j(h) * p_{j-1}(w | h')
+
+where c_j is the raw count at the highest order and the continuation count N1+(. h w) (how
+many distinct tokens precede h w) at lower orders, T_j(h) = sum_w c_j(h w) and S_j(h) the
+tokens w with c_j(h w) > 0; a context never seen has weight 0 and defers wholly to p_{j-1}.
+At the bottom, p_1(w) = N1+(. w) / N1+(. .) (as ``nltk.lm.KneserNeyInterpolated``), or with
+``floor=True`` (the default) discounted by D and interpolated with the uniform distribution
+over the vocabulary, the end marker and ``<unk>``, so that every held-out token, unseen ones
+included (scored as ``<unk>``), has a probability above zero. Counted this way, ``floor=False``
+gives exactly nltk's model fitted on the same n-grams (tests/test_ngram.py). ``order=1,
+discount=0`` is the maximum-likelihood unigram model.
+
+Lambda is the sampling temperature: a token is drawn from p(w | h)^(1/lambda), renormalised
+over the tokens a document may contain (never the begin marker or ``<unk>``); lambda < 1
+favours likely tokens, trading diversity for typicality as the paper's lambda does. A document
+ends at the end marker or after ``max_tokens`` tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+
+from madbench.data.text import documents, is_text
+from madbench.errors import InputError
+from madbench.generators import _checks as checks
+from madbench.generators._flat import check_bias
+from madbench.npfiles import load_npz
+from madbench.text.tokenizers import tokenizer as get_tokenizer
+from madbench.types import PathLike
+
+BOS, EOS, UNK = 0, 1, 2
+#: The sampler keeps the distributions of at most this many contexts at once.
+CACHE = 200_000
+SPECIAL = ("<s>", "</s>", "<unk>")
+
+
+class _Level:
+    """One order's counts: sorted n-gram keys (base-V integers), their counts, and per context
+    (key // V) the slice of its n-grams, its total T and its number of types |S|."""
+
+    def __init__(self, keys: np.ndarray, counts: np.ndarray, base: int):
+        self.keys, self.counts = keys, counts.astype(np.float64)
+        self.targets = keys % base
+        contexts = keys // base
+        self.contexts, self.starts = np.unique(contexts, return_index=True)
+        self.ends = np.append(self.starts[1:], len(keys))
+        self.totals = np.add.reduceat(self.counts, self.starts) if len(keys) else np.zeros(0)
+        self.types = (self.ends - self.starts).astype(np.float64)
+
+    def find(self, contexts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each context's row in :attr:`contexts` and whether it was seen."""
+        rows = np.minimum(np.searchsorted(self.contexts, contexts), len(self.contexts) - 1)
+        seen = (self.contexts[rows] == contexts) if len(self.contexts) else contexts < 0
+        return rows, seen
+
+    def counts_of(self, keys: np.ndarray) -> np.ndarray:
+        rows = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where(self.keys[rows] == keys, self.counts[rows], 0.0)
+
+
+class NgramLM:
+    """Interpolated Kneser-Ney n-gram LM of ``order`` over ``tokenizer`` tokens (module
+    docstring); documents sampled end at the end marker or after ``max_tokens`` tokens
+    (default: twice the longest training document)."""
+
+    data_kinds = ("text",)
+
+    def __init__(
+        self,
+        order: int = 3,
+        discount: float = 0.75,
+        tokenizer: str = "word",
+        floor: bool = True,
+        max_tokens: int | None = None,
+    ):
+        self.order = checks.integer(order, "order", "ngram")
+        if isinstance(discount, bool) or not isinstance(discount, int | float):
+            raise InputError(f"ngram: discount must be a number in [0, 1], got {discount!r}")
+        if not 0 <= discount <= 1:
+            raise InputError(f"ngram: discount must be a number in [0, 1], got {discount!r}")
+        self.discount = float(discount)
+        self.tokenizer = get_tokenizer(tokenizer)
+        self.floor = bool(floor)
+        self.max_tokens = (
+            None if max_tokens is None else checks.integer(max_tokens, "max_tokens", "ngram")
+        )
+        self.vocab_: list[str] | None = None
+
+    # -- fitting ------------------------------------------------------------------------------
+    def fit(self, X: np.ndarray, *, seed: int = 0) -> NgramLM:
+        """Count the n-grams of documents ``X`` (a 1-D str array); ``seed`` is unused (exact)."""
+        if not is_text(X) or len(X) < 1:
+            raise InputError(f"ngram: needs text (a 1-D array of documents), got {_describe(X)}")
+        tokens = [self.tokenizer.tokenize(str(doc)) for doc in X]
+        self.vocab_ = [*SPECIAL, *sorted({t for doc in tokens for t in doc} - set(SPECIAL))]
+        longest = max(map(len, tokens))
+        self.max_tokens_ = self.max_tokens or max(2 * longest, 1)
+        self._build(self.windows(tokens))
+        return self
+
+    def windows(self, tokens: list[list[str]]) -> np.ndarray:
+        """Every prediction of the padded documents as a row (order - 1 context ids, target id):
+        the n-grams the model counts."""
+        ids = self._ids(tokens)
+        pad = self.order - 1
+        rows = []
+        for doc in ids:
+            padded = np.concatenate([np.full(pad, BOS), doc, [EOS]]).astype(np.int64)
+            rows.append(np.lib.stride_tricks.sliding_window_view(padded, self.order))
+        return np.concatenate(rows)
+
+    def _ids(self, tokens: list[list[str]]) -> list[np.ndarray]:
+        index = {t: i for i, t in enumerate(self.vocab_)}
+        return [np.array([index.get(t, UNK) for t in doc], dtype=np.int64) for doc in tokens]
+
+    def _build(self, windows: np.ndarray) -> None:
+        self.base_ = base = len(self.vocab_)
+        if self.order * math.log2(base) >= 62:
+            raise InputError(
+                f"ngram: {base} token types at order {self.order} overflow its 62-bit n-gram "
+                "keys; lower the order or use a coarser tokenizer"
+            )
+        self.levels_: dict[int, _Level] = {}
+        for j in range(self.order, 1, -1):
+            if j == self.order:  # raw counts
+                keys, counts = np.unique(_encode(windows, base), return_counts=True)
+            else:  # continuation counts: distinct (j+1)-grams ending in each j-gram
+                longer = np.unique(_encode(windows[:, -(j + 1) :], base))
+                keys, counts = np.unique(longer % base**j, return_counts=True)
+            self.levels_[j] = _Level(keys, counts, base)
+        if self.order == 1:
+            counts = np.bincount(windows[:, -1], minlength=base).astype(np.float64)
+        else:
+            bigrams = np.unique(_encode(windows[:, -2:], base))
+            counts = np.bincount(bigrams % base, minlength=base).astype(np.float64)
+        self.unigram_ = self._bottom(counts)
+
+    def _bottom(self, counts: np.ndarray) -> np.ndarray:
+        total = counts.sum()
+        if not self.floor:
+            return counts / total
+        seen = counts > 0
+        p = np.where(seen, np.maximum(counts - self.discount, 0.0), 0.0) / total
+        floor = np.ones(len(counts))
+        floor[BOS] = 0.0  # never predicted
+        return p + (1.0 - p.sum()) * floor / floor.sum()
+
+    # -- scoring ------------------------------------------------------------------------------
+    def probabilities(self, windows: np.ndarray) -> np.ndarray:
+        """p(target | context) of each row of ``windows`` (:meth:`windows`'s layout)."""
+        self._check_fitted()
+        base, d = self.base_, self.discount
+        p = self.unigram_[windows[:, -1]]
+        for j in range(2, self.order + 1):
+            level = self.levels_[j]
+            grams = _encode(windows[:, -j:], base)
+            rows, seen = level.find(grams // base)
+            totals = np.where(seen, level.totals[rows], 1.0)
+            alpha = np.maximum(level.counts_of(grams) - d, 0.0) / totals
+            gamma = np.where(seen, d * level.types[rows] / totals, 1.0)
+            p = np.where(seen, alpha, 0.0) + gamma * p
+        return p
+
+    def log_likelihood(self, X: np.ndarray) -> np.ndarray:
+        """Each document's natural-log probability and its token count (the end marker
+        included): an array (n, 2). Tokens never seen in training are scored as ``<unk>``."""
+        self._check_fitted()
+        tokens = [self.tokenizer.tokenize(str(doc)) for doc in X]
+        out = np.empty((len(tokens), 2))
+        for i, doc in enumerate(tokens):
+            p = self.probabilities(self.windows([doc]))
+            out[i] = np.log(p).sum(), len(p)
+        return out
+
+    # -- sampling -----------------------------------------------------------------------------
+    def sample(self, n: int, *, bias: float = 1.0, seed: int = 0) -> np.ndarray:
+        """``n`` documents drawn at temperature ``bias`` (lambda), as a 1-D str array."""
+        self._check_fitted()
+        temperature = check_bias(bias)
+        rng = np.random.default_rng(seed)
+        allowed = np.ones(self.base_, dtype=bool)
+        allowed[[BOS, UNK]] = False
+        tail = np.where(allowed, self.unigram_, 0.0) ** (1.0 / temperature)
+        sampler = _Sampler(self, temperature, tail, allowed, rng)
+        return documents(self.tokenizer.detokenize(sampler.document()) for _ in range(n))
+
+    def _check_fitted(self) -> None:
+        if self.vocab_ is None:
+            raise InputError("ngram: call fit() before sample() or scoring")
+
+    # -- checkpoints --------------------------------------------------------------------------
+    def save(self, directory: PathLike) -> None:
+        self._check_fitted()
+        arrays = {"unigram": self.unigram_, "vocab": np.array(self.vocab_, dtype=str)}
+        for j, level in self.levels_.items():
+            arrays[f"keys{j}"], arrays[f"counts{j}"] = level.keys, level.counts
+        np.savez(os.path.join(directory, "ngram.npz"), **arrays)
+        settings = {"order": self.order, "max_tokens": self.max_tokens_}
+        with open(os.path.join(directory, "ngram.json"), "w") as f:
+            json.dump(settings, f)
+
+    def load(self, directory: PathLike) -> NgramLM:
+        with open(os.path.join(directory, "ngram.json")) as f:
+            settings = json.load(f)
+        if settings.get("order") != self.order:
+            raise InputError(
+                f"ngram: checkpoint of order {settings.get('order')}, not {self.order}"
+            )
+        arrays = load_npz(os.path.join(directory, "ngram.npz"))
+        self.vocab_ = [str(t) for t in arrays["vocab"]]
+        self.base_, self.unigram_ = len(self.vocab_), arrays["unigram"]
+        self.max_tokens_ = int(settings["max_tokens"])
+        self.levels_ = {
+            j: _Level(arrays[f"keys{j}"], arrays[f"counts{j}"], self.base_)
+            for j in range(2, self.order + 1)
+        }
+        return self
+
+    def meta(self) -> dict:
+        return {
+            "model": "ngram",
+            "order": self.order,
+            "discount": self.discount,
+            "floor": self.floor,
+            "tokenizer": self.tokenizer.name,
+            "tokenizer_sha256": self.tokenizer.digest(),
+            "vocabulary": None if self.vocab_ is None else len(self.vocab_),
+            "bias": "sampling temperature",
+        }
+
+
+class _Sampler:
+    """Draws documents token by token. At context h the tokens of the levels' supports S
+    (every w with a count after a suffix of h) get p(w | h) exactly; every other token has
+    p(w | h) = G p_1(w), G the product of the levels' back-off weights, and is drawn from the
+    tempered p_1 by rejection of S: exact, without a pass over the vocabulary per token."""
+
+    def __init__(self, model: NgramLM, temperature: float, tail, allowed, rng):
+        self.model, self.power, self.allowed, self.rng = model, 1.0 / temperature, allowed, rng
+        self.tail_cdf = np.cumsum(tail)
+        self.tail_total = self.tail_cdf[-1]
+        self.tail = tail
+        self.cache: dict[tuple[int, ...], tuple] = {}
+
+    def document(self) -> list[str]:
+        m = self.model
+        context = [BOS] * (m.order - 1)
+        out: list[str] = []
+        while len(out) < m.max_tokens_:
+            token = self._next(context)
+            if token == EOS:
+                break
+            out.append(m.vocab_[token])
+            context = (context + [token])[1:] if m.order > 1 else context
+        return out
+
+    def _support(self, context: list[int]) -> tuple[np.ndarray, float]:
+        """S and G at ``context``."""
+        m, base = self.model, self.model.base_
+        parts, g = [], 1.0
+        for j in range(m.order, 1, -1):
+            level = m.levels_[j]
+            key = _encode(np.array([context[len(context) - (j - 1) :]]), base)
+            rows, seen = level.find(key)
+            if seen[0]:
+                r = rows[0]
+                parts.append(level.targets[level.starts[r] : level.ends[r]])
+                g *= m.discount * level.types[r] / level.totals[r]
+        support = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        return support[self.allowed[support]], g
+
+    def _next(self, context: list[int]) -> int:
+        support, cumulative, total = self._at(tuple(context))
+        u = self.rng.random() * total
+        if len(support) and u < cumulative[-1]:
+            i = min(int(np.searchsorted(cumulative, u, side="right")), len(support) - 1)
+            return int(support[i])
+        return self._from_tail(support)
+
+    def _at(self, context: tuple[int, ...]):
+        """S at ``context``, the cumulative tempered mass over it, and the total with the
+        tail's; cached per context for the rest of the draw (at most :data:`CACHE` of them)."""
+        found = self.cache.get(context)
+        if found is not None:
+            return found
+        m = self.model
+        support, g = self._support(list(context))
+        if len(support):
+            rows = np.concatenate(
+                [np.tile(np.array(context, dtype=np.int64), (len(support), 1)), support[:, None]],
+                axis=1,
+            )
+            cumulative = np.cumsum(m.probabilities(rows) ** self.power)
+            mass = cumulative[-1]
+        else:
+            cumulative, mass = np.zeros(0), 0.0
+        rest = max(self.tail_total - self.tail[support].sum(), 0.0) * g**self.power
+        if len(self.cache) >= CACHE:
+            self.cache.clear()
+        self.cache[context] = found = (support, cumulative, mass + rest)
+        return found
+
+    def _from_tail(self, support: np.ndarray) -> int:
+        """A token from the tempered p_1 outside ``support``."""
+        for _ in range(64):
+            draws = np.searchsorted(
+                self.tail_cdf, self.rng.random(32) * self.tail_total, side="right"
+            )
+            draws = np.minimum(draws, len(self.tail_cdf) - 1)
+            ok = draws[~np.isin(draws, support) & self.allowed[draws]]
+            if len(ok):
+                return int(ok[0])
+        weights = self.tail.copy()
+        weights[support] = 0.0
+        return int(self.rng.choice(len(weights), p=weights / weights.sum()))
+
+
+def _encode(grams: np.ndarray, base: int) -> np.ndarray:
+    """Rows of token ids as base-``base`` integers (first id most significant)."""
+    key = np.zeros(len(grams), dtype=np.int64)
+    for column in grams.T:
+        key = key * base + column
+    return key
+
+
+def _describe(x) -> str:
+    return (
+        f"{type(x).__name__} of dtype {x.dtype}, shape {x.shape}"
+        if isinstance(x, np.ndarray)
+        else type(x).__name__
+    )

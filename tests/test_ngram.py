@@ -1,0 +1,134 @@
+"""The n-gram LM: nltk's Kneser-Ney on the same n-grams, proper distributions, exact tempered
+sampling, the ML unigram, checkpoints and bad input."""
+
+import numpy as np
+import pytest
+from nltk.lm import KneserNeyInterpolated
+
+from madbench.data.text import documents, is_text
+from madbench.errors import InputError
+from madbench.generators.ngram import BOS, EOS, UNK, NgramLM, _Sampler
+
+CORPUS = documents(
+    [
+        "the cat sat on the mat .",
+        "the dog sat on the log .",
+        "a cat and a dog ran .",
+        "the cat ran to the dog , the dog ran to the mat .",
+        "on the mat sat a cat .",
+        "time flies like an arrow ; fruit flies like a banana .",
+    ]
+    * 3
+    + ["the end", "a new cat sat", "dogs and cats"]
+)
+
+
+def windows_of(model, docs):
+    return model.windows([model.tokenizer.tokenize(d) for d in docs])
+
+
+@pytest.mark.parametrize("order", [2, 3, 4])
+def test_equals_nltks_kneser_ney_fitted_on_the_same_ngrams(order):
+    model = NgramLM(order=order, discount=0.6, floor=False).fit(CORPUS)
+    rows, vocab = windows_of(model, CORPUS), model.vocab_
+    grams = [[tuple(vocab[i] for i in row[k:]) for k in range(order)] for row in rows]
+    reference = KneserNeyInterpolated(order, discount=0.6)
+    reference.fit(grams, vocab)
+    expected = [reference.score(vocab[r[-1]], [vocab[i] for i in r[:-1]]) for r in rows]
+    np.testing.assert_allclose(model.probabilities(rows), expected, rtol=1e-9, atol=0)
+
+
+@pytest.mark.parametrize("floor", [True, False])
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_every_context_gives_a_distribution(order, floor):
+    model = NgramLM(order=order, discount=0.75, floor=floor).fit(CORPUS)
+    rng = np.random.default_rng(0)
+    seen = windows_of(model, CORPUS)[:, :-1]
+    unseen = rng.integers(3, model.base_, size=(5, order - 1))  # mostly never seen together
+    for context in [*seen[::7], *unseen]:
+        rows = np.array([[*context, w] for w in range(model.base_)])
+        p = model.probabilities(rows)
+        assert p[BOS] == 0 and (p >= 0).all()
+        assert p.sum() == pytest.approx(1.0, abs=1e-12)
+        assert (p[UNK] > 0) == floor
+
+
+def test_order_one_without_discount_is_the_maximum_likelihood_unigram():
+    model = NgramLM(order=1, discount=0, floor=True).fit(CORPUS)
+    tokens = [t for d in CORPUS for t in model.tokenizer.tokenize(d)]
+    p = model.probabilities(np.array([[model.vocab_.index("cat")], [EOS]]))
+    n = len(tokens) + len(CORPUS)  # every document's tokens and its end marker
+    np.testing.assert_allclose(p, [tokens.count("cat") / n, len(CORPUS) / n], rtol=1e-12)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.6])
+def test_sampling_draws_the_tempered_distribution_exactly(temperature):
+    """At a context never seen whole ("banana cat": "cat" alone is), whose supports leave most
+    tokens to the unigram tail, 20,000 draws match p^(1/lambda) over the tokens a document may
+    hold, within 4.5 standard errors each (an untempered sampler is 80 away at lambda 0.6)."""
+    model = NgramLM(order=3, discount=0.75).fit(CORPUS)
+    context = [model.vocab_.index("banana"), model.vocab_.index("cat")]
+    exact = model.probabilities(np.array([[*context, w] for w in range(model.base_)]))
+    exact[[BOS, UNK]] = 0
+    exact = exact ** (1 / temperature)
+    exact /= exact.sum()
+    allowed = np.ones(model.base_, bool)
+    allowed[[BOS, UNK]] = False
+    tail = np.where(allowed, model.unigram_, 0) ** (1 / temperature)
+    sampler = _Sampler(model, temperature, tail, allowed, np.random.default_rng(1))
+    n = 20_000
+    counts = np.bincount([sampler._next(context) for _ in range(n)], minlength=model.base_)
+    se = np.sqrt(exact * (1 - exact) / n) + 1e-12
+    assert (np.abs(counts / n - exact) / se).max() < 4.5
+    assert counts[[BOS, UNK]].sum() == 0
+
+
+def test_samples_are_documents_from_the_seed_and_lambda_narrows_them():
+    model = NgramLM(order=2).fit(CORPUS)
+    a, b = model.sample(300, seed=4), model.sample(300, seed=4)
+    assert is_text(a) and a.shape == (300,) and (a == b).all()
+    assert not (a == model.sample(300, seed=5)).all()
+    cold = model.sample(300, bias=0.3, seed=4)
+    assert len(set(cold.tolist())) < len(set(a.tolist()))
+    assert max(len(model.tokenizer.tokenize(d)) for d in a) <= model.max_tokens_
+
+
+def test_a_checkpoint_restores_the_model(tmp_path):
+    model = NgramLM(order=3).fit(CORPUS)
+    model.save(tmp_path)
+    restored = NgramLM(order=3).load(tmp_path)
+    rows = windows_of(model, CORPUS)
+    np.testing.assert_array_equal(restored.probabilities(rows), model.probabilities(rows))
+    assert (restored.sample(50, seed=2) == model.sample(50, seed=2)).all()
+    with pytest.raises(InputError, match="checkpoint of order 3, not 2"):
+        NgramLM(order=2).load(tmp_path)
+
+
+def test_held_out_documents_score_with_unknown_tokens():
+    model = NgramLM(order=3).fit(CORPUS)
+    scores = model.log_likelihood(documents(["the cat sat", "zebras sat on the mat"]))
+    assert scores.shape == (2, 2) and np.isfinite(scores).all()
+    assert scores[:, 1].tolist() == [4, 6]  # tokens and the end marker
+    assert scores[0, 0] / 4 > scores[1, 0] / 6  # the unseen word costs
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"order": 0}, "order must be an integer >= 1"),
+        ({"discount": 1.5}, r"discount must be a number in \[0, 1\]"),
+        ({"tokenizer": "bpe"}, "unknown tokenizer 'bpe'"),
+    ],
+)
+def test_bad_arguments_are_refused(args, message):
+    with pytest.raises(InputError, match=message):
+        NgramLM(**args)
+
+
+def test_bad_data_and_order_are_refused():
+    with pytest.raises(InputError, match="needs text"):
+        NgramLM().fit(np.zeros((4, 2)))
+    with pytest.raises(InputError, match="call fit"):
+        NgramLM().sample(2, seed=0)
+    with pytest.raises(InputError, match="overflow its 62-bit n-gram keys"):
+        NgramLM(order=12, tokenizer="char").fit(documents(["".join(map(chr, range(40, 140)))]))
