@@ -15,15 +15,15 @@ given classes in ``sample(n, *, bias, seed, labels)``. The engine draws every cl
 often, so conditional loops keep their class balance.
 
 An adapter that takes only some kinds of data names them in the class attribute
-``data_kinds`` (e.g. ``("image",)``; a data set is ``vector`` or ``image`` data), and a loop
-on another kind is refused before anything is written.
+``data_kinds`` (e.g. ``("image",)``; a data set is ``vector``, ``image`` or ``text`` data),
+and a loop on another kind is refused before anything is written.
 
 It is constructed as ``Class(**model_args)`` and named on the command line by an alias
-(``gaussian``, ``gmm``, ``kde``, ``flow``, ``wgan``, ``ddpm``; ``ngram`` for text), by ``package.module:Class``,
-or by the name of an entry point in the group ``madbench.adapters``. ``model_args`` are plain
-values (None, booleans, numbers, strings, and lists or string-keyed dicts of them), so that a
-run's config.json says exactly which model it ran; an instance handed to the API is recorded
-by the arguments read back from it (:func:`instance_args`).
+(``gaussian``, ``gmm``, ``kde``, ``flow``, ``wgan``, ``ddpm``; ``ngram`` for text), by
+``package.module:Class``, or by the name of an entry point in the group ``madbench.adapters``.
+``model_args`` are plain values (None, booleans, numbers, strings, and lists or string-keyed
+dicts of them), so that a run's config.json says exactly which model it ran; an instance
+handed to the API is recorded by the arguments read back from it (:func:`instance_args`).
 """
 
 from __future__ import annotations
