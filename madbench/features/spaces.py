@@ -6,6 +6,8 @@
 - ``inception``: Inception-v3 pool3 through clean-fid (:mod:`madbench.features.extractors`);
 - ``dinov2`` (ViT-L/14) or ``dinov2-vits14`` / ``-vitb14`` / ``-vitl14`` / ``-vitg14``: DINOv2
   class tokens through timm (:mod:`madbench.features.dinov2`);
+- ``tfidf``: text only, TF-IDF + truncated SVD fitted on the real training split
+  (:mod:`madbench.text.features`);
 - ``package.module:Class`` or the name of an entry point in the group ``madbench.features``:
   a class built with no arguments whose instances are called as ``extractor(samples) -> (n, d)``
   on the samples as the loop holds them (vectors (n, d); images float32 in [0, 1], (n, h, w)
@@ -13,9 +15,10 @@
   provenance records.
 
 The default (:func:`default_space`) is ``identity`` for vectors, ``lenet`` for grayscale image
-sets that have one, and ``inception`` for every other image set. Pretrained networks find their
-weights by the rules of :mod:`madbench.features.weights` (``weights`` argument, CLI
-``--feature-weights``); an extractor's :func:`digest` goes into the run's provenance.
+sets that have one, ``inception`` for every other image set, and ``tfidf`` for text.
+Pretrained networks find their weights by the rules of :mod:`madbench.features.weights`
+(``weights`` argument, CLI ``--feature-weights``); an extractor's :func:`digest` goes into
+the run's provenance.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ BUILT_IN = (
     "dinov2-vitb14",
     "dinov2-vitl14",
     "dinov2-vitg14",
+    "tfidf",
 )
 
 
@@ -57,10 +61,12 @@ class FeatureExtractor(Protocol):
 
 
 def default_space(dataset: Dataset) -> str:
-    """``identity`` for vectors, ``lenet`` for grayscale images with LeNet weights, else
-    ``inception``."""
+    """``identity`` for vectors, ``tfidf`` for text, ``lenet`` for grayscale images with LeNet
+    weights, else ``inception``."""
     if dataset.kind == "vector":
         return "identity"
+    if dataset.kind == "text":
+        return "tfidf"
     grayscale = len(dataset.shape) == 2
     return "lenet" if grayscale and dataset.manifest.feature_weights else "inception"
 
@@ -117,7 +123,8 @@ def _custom(spec: str) -> _Custom:
 def is_builtin(spec: str | None) -> bool:
     """Whether ``spec`` names one of madbench's own feature spaces (None: the data set's
     default), not code from elsewhere (a ``module:Class``, an entry point)."""
-    return spec is None or spec in ("identity", "lenet", *PRETRAINED) or spec.startswith("dinov2-")
+    builtin = ("identity", "lenet", "tfidf", *PRETRAINED)
+    return spec is None or spec in builtin or spec.startswith("dinov2-")
 
 
 def feature_space(
@@ -132,6 +139,17 @@ def feature_space(
     from madbench.features.extractors import IdentityFeatures
 
     spec = spec or default_space(dataset)
+    if spec == "tfidf" and dataset.kind != "text":
+        raise FeatureError(f"{dataset.name} holds {dataset.kind} data: --features tfidf is text's")
+    if dataset.kind == "text" and spec != "tfidf" and is_builtin(spec):
+        raise FeatureError(
+            f"{dataset.name} holds text: --features {spec} is for vectors or images; choose "
+            "tfidf or a module:Class"
+        )
+    if spec == "tfidf":
+        from madbench.text.features import TfidfSvdFeatures
+
+        return TfidfSvdFeatures(dataset.split("train").x)
     if spec == "identity":
         return IdentityFeatures()
     if spec == "lenet":
