@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from madbench.data.split import Split
 from madbench.errors import DataFileError
+
+if TYPE_CHECKING:
+    from madbench.data.manifest import Manifest
 
 #: The longest fortune ``fortunes`` keeps, in characters after whitespace normalisation.
 MAX_CHARS = 160
@@ -56,7 +60,7 @@ def parse_fortunes(data: bytes, path: str) -> list[str]:
     return [doc for doc in map(normalise, _SEPARATOR.split(text)) if doc]
 
 
-def read_fortunes(manifest, contents: dict[str, bytes]) -> dict[str, Split]:
+def read_fortunes(manifest: Manifest, contents: dict[str, bytes]) -> dict[str, Split]:
     """A manifest reader (``format: fortunes``): the verified files' short fortunes, split."""
     docs = [
         doc

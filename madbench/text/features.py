@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+import scipy.sparse
 
 from madbench.data.text import is_text
 from madbench.errors import FeatureError
@@ -47,7 +48,7 @@ class TfidfSvdFeatures:
         self.svd = TruncatedSVD(n_components=dim, algorithm="arpack", random_state=seed)
         self.svd.fit(matrix)
 
-    def tfidf(self, docs: np.ndarray):
+    def tfidf(self, docs: np.ndarray) -> scipy.sparse.csr_matrix:
         """The documents' TF-IDF rows (sparse, n x vocabulary)."""
         if not is_text(docs):
             raise FeatureError("tfidf features take documents: a 1-D array of str")
