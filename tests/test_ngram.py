@@ -110,6 +110,11 @@ def test_held_out_documents_score_with_unknown_tokens():
     assert scores.shape == (2, 2) and np.isfinite(scores).all()
     assert scores[:, 1].tolist() == [4, 6]  # tokens and the end marker
     assert scores[0, 0] / 4 > scores[1, 0] / 6  # the unseen word costs
+    for doc, (logp, _) in zip(["the cat sat", "zebras sat on the mat"], scores, strict=True):
+        alone = model.probabilities(windows_of(model, documents([doc])))
+        assert logp == pytest.approx(np.log(alone).sum(), rel=1e-12)
+    with pytest.raises(InputError, match="scores documents"):
+        model.log_likelihood(documents([]))
 
 
 @pytest.mark.parametrize(

@@ -87,3 +87,13 @@ def test_perplexity_summary_by_hand():
 def test_perplexity_refuses_malformed_likelihoods(bad):
     with pytest.raises(InputError, match="log-likelihoods must"):
         ppl.perplexity_summary(bad)
+
+
+@pytest.mark.needs_fortunes
+def test_the_example_in_docs_text_runs():
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).parent.parent / "docs" / "text.md").read_text()
+    block = re.search(r"```python\n(.*?)```", page, re.S).group(1)
+    exec(compile(block, "docs/text.md", "exec"), {})

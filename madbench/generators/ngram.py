@@ -177,12 +177,13 @@ class NgramLM:
         """Each document's natural-log probability and its token count (the end marker
         included): an array (n, 2). Tokens never seen in training are scored as ``<unk>``."""
         self._check_fitted()
+        if not is_text(X) or len(X) < 1:
+            raise InputError(f"ngram: scores documents (a 1-D str array), got {_describe(X)}")
         tokens = [self.tokenizer.tokenize(str(doc)) for doc in X]
-        out = np.empty((len(tokens), 2))
-        for i, doc in enumerate(tokens):
-            p = self.probabilities(self.windows([doc]))
-            out[i] = np.log(p).sum(), len(p)
-        return out
+        counts = np.array([len(doc) + 1 for doc in tokens])  # one window per token and the end
+        logp = np.log(self.probabilities(self.windows(tokens)))
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        return np.stack([np.add.reduceat(logp, starts), counts], axis=1)
 
     # -- sampling -----------------------------------------------------------------------------
     def sample(self, n: int, *, bias: float = 1.0, seed: int = 0) -> np.ndarray:
