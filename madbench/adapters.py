@@ -276,7 +276,11 @@ def instance_args(model: GenerativeModel) -> dict:
 
 
 def check_samples(samples: Array, n: int, data_shape: tuple[int, ...], where: str) -> np.ndarray:
-    """Validate what ``sample`` returned: an array of n finite floats shaped (n, *data_shape)."""
+    """Validate what ``sample`` returned: an array of n finite floats shaped (n, *data_shape),
+    or for text (``data_shape`` ``()``) n documents (str), as a 1-D str array, whitespace
+    normalised (:func:`madbench.data.text.documents`)."""
+    if data_shape == ():
+        return _check_documents(samples, n, where)
     try:
         arr = np.asarray(samples, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -297,6 +301,35 @@ def check_samples(samples: Array, n: int, data_shape: tuple[int, ...], where: st
             f"beyond {SAMPLE_LIMIT:g} in magnitude overflow the metrics"
         )
     return arr
+
+
+def _check_documents(samples, n: int, where: str) -> np.ndarray:
+    from madbench.data.text import documents
+
+    if isinstance(samples, str) or not isinstance(samples, list | tuple | np.ndarray):
+        raise AdapterError(
+            f"{where}: sample({n}) returned {type(samples).__name__}; text models return a "
+            "list or 1-D array of str, one document each"
+        )
+    docs = list(samples.tolist() if isinstance(samples, np.ndarray) else samples)
+    if len(docs) != n or (isinstance(samples, np.ndarray) and samples.ndim != 1):
+        raise AdapterError(f"{where}: sample({n}) returned {len(docs)} documents, expected {n}")
+    bad = next((d for d in docs if not isinstance(d, str)), None)
+    if bad is not None:
+        raise AdapterError(
+            f"{where}: sample({n}) returned a {type(bad).__name__} among its documents, not str"
+        )
+    return documents(docs)
+
+
+def _tiny_text(n: int) -> np.ndarray:
+    """The documents ``check_adapter`` fits a text model on: seeded sentences of a small
+    vocabulary."""
+    from madbench.data.text import documents
+
+    rng = np.random.default_rng(0)
+    words = np.array("the a cat dog sat ran on under mat log and . ,".split())
+    return documents(" ".join(rng.choice(words, size=rng.integers(3, 12))) for _ in range(n))
 
 
 def fresh_adapter(
@@ -329,7 +362,8 @@ def check_adapter(
     """Run the contract on tiny data; return every violation found, each once (empty: the
     adapter passes). ``model``: a spec, an adapter class or an instance, as ``evaluate`` takes
     (:func:`fresh_adapter`). ``data``: the samples to fit on (e.g. a data set's images, for an
-    image-only adapter), else ``n`` standard normal samples shaped ``data_shape``; ``labels``
+    image-only adapter), else ``n`` standard normal samples shaped ``data_shape`` (``n`` short
+    seeded documents for a model whose ``data_kinds`` is ``("text",)``); ``labels``
     for a conditional adapter, else every third class. Warns (does not fail) when the bias
     lambda changes nothing."""
     problems: list[str] = []
@@ -339,7 +373,9 @@ def check_adapter(
     except AdapterError as exc:
         return [str(exc)]
     spec = given if isinstance(given, str) else type(model).__qualname__
-    if data is None:
+    if data is None and data_kinds(model) == ("text",):
+        x, data_shape = _tiny_text(n), ()
+    elif data is None:
         x = np.random.default_rng(0).standard_normal((n, *data_shape))
     else:
         x = np.asarray(data)

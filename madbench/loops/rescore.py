@@ -83,10 +83,13 @@ def _kept(run_dir: RunDir, t: int, real: RealData) -> np.ndarray:
     """Generation t's kept evaluation array, checked against what the run scored."""
     array = run_dir.load_array(t, "eval_samples")
     expected = (real.eval_n, *real.data_shape)
-    if array.shape != expected or not np.isfinite(array).all():
+    text = real.data_shape == ()
+    finite = text or np.isfinite(array).all()
+    if array.shape != expected or not finite or text != (array.dtype.kind == "U"):
+        what = "documents" if text else "finite values"
         raise DataFileError(
-            f"{run_dir.gen_dir(t)}/eval_samples.npy: expected {expected} finite values, found "
-            f"{array.shape}{'' if np.isfinite(array).all() else ' with NaN or Inf'}"
+            f"{run_dir.gen_dir(t)}/eval_samples.npy: expected {expected} {what}, found "
+            f"{array.shape} {array.dtype}{'' if finite else ' with NaN or Inf'}"
         )
     return array
 

@@ -328,11 +328,12 @@ class RunDir:
         fsync_path(self.path)
 
     def load_array(self, t: int, name: str) -> np.ndarray:
-        """``gen-<t>/<name>.npy``: a plain numeric array (never unpickled)."""
+        """``gen-<t>/<name>.npy``: a plain numeric array, or a 1-D str array of documents
+        (text runs); never unpickled."""
         path = self.gen_dir(t) / f"{name}.npy"
         array = load_npy(path)
-        if array.dtype.kind not in "biuf":
-            raise DataFileError(f"{path}: holds {array.dtype} values, not numbers")
+        if array.dtype.kind not in "biuf" and not (array.dtype.kind == "U" and array.ndim == 1):
+            raise DataFileError(f"{path}: holds {array.dtype} values, not numbers or documents")
         return array
 
     def load_samples(self, t: int) -> np.ndarray:

@@ -4,7 +4,8 @@ Documents become TF-IDF vectors over the ``word`` tokens of the real training sp
 kept; sublinear term frequency 1 + log tf; smoothed inverse document frequency
 log((1 + n) / (1 + df)) + 1; each row scaled to unit L2 norm, as scikit-learn's
 ``TfidfVectorizer`` with ``sublinear_tf=True`` defines them), projected onto their first
-``dim`` right singular vectors (scikit-learn's ``TruncatedSVD``, ARPACK, seeded). Tokens the
+``dim`` right singular vectors (scikit-learn's ``TruncatedSVD``, ARPACK, seeded, on one
+thread so that the fit is the same bits whatever thread pools the caller runs). Tokens the
 training split never holds are ignored. The k-NN metrics, FID and Vendi then compare documents
 in this space as they compare images in Inception's. The digest is the sha256 of the
 vocabulary, the idf weights and the projection, so two runs name the same space only when they
@@ -17,6 +18,7 @@ import hashlib
 
 import numpy as np
 import scipy.sparse
+from threadpoolctl import threadpool_limits
 
 from madbench.data.text import is_text
 from madbench.errors import FeatureError
@@ -46,7 +48,8 @@ class TfidfSvdFeatures:
         if dim < 1:
             raise FeatureError("tfidf features need at least 2 distinct words in training")
         self.svd = TruncatedSVD(n_components=dim, algorithm="arpack", random_state=seed)
-        self.svd.fit(matrix)
+        with threadpool_limits(1):  # the same bits whatever threads the caller runs
+            self.svd.fit(matrix)
 
     def tfidf(self, docs: np.ndarray) -> scipy.sparse.csr_matrix:
         """The documents' TF-IDF rows (sparse, n x vocabulary)."""
