@@ -51,8 +51,16 @@ def test_an_ngram_loop_keeps_documents_and_rescores_them(tiny_text, tmp_path):
     assert [r["status"] for r in run.rows] == ["ok"] * 3 and run.rows[1]["features"] == "tfidf"
     kept = RunDir(run.path).load_array(1, "eval_samples")
     assert is_text(kept) and kept.shape == (36,)
-    rescored = madbench.rescore(run.path)
+    rescored = madbench.rescore(run.path)  # the text statistics too, from the kept documents
     assert rescored.same_settings and rescored.differences == []
+    frame = run.results
+    assert frame["vocabulary"].notna().all() and frame["distinct_2"].between(0, 1).all()
+    assert np.isnan(frame["perplexity"][0]) and (frame["perplexity"][1:] > 1).all()
+    assert frame["tail_mass"][1] == pytest.approx(2 / 36)  # above the 95th of 36 documents
+    gaussian = madbench.evaluate(
+        "gaussian", "gaussian-2", generations=1, n_ini=200, eval_n=100, out=tmp_path / "vectors"
+    )
+    assert gaussian.results[["vocabulary", "perplexity"]].isna().all().all()
 
 
 def test_a_failed_text_generation_resumes_to_the_uninterrupted_rows(

@@ -35,7 +35,8 @@ FIT, TRAIN_SAMPLES, EVAL_SAMPLES, EVAL_REAL, INTERVALS, REFERENCE_SAMPLES = rang
 #: and quarter-samples; a new run's KID scale chosen by its feature space (:func:`kid_scale_for`).
 #: 8: precision's interval from its variance in two parts
 #: (:func:`madbench.metrics.intervals.precision_variance`), not from half-samples of both sets.
-RUN_FORMAT = 8
+#: 9: text data; its statistics and held-out perplexity columns (empty for vectors and images).
+RUN_FORMAT = 9
 
 
 def derived_seed(seed: int, t: int, purpose: int) -> int:

@@ -103,6 +103,12 @@ def _grayscale_hint(config: RunConfig, dataset) -> str:
     )
 
 
+def _tail_threshold(rows: list[dict]) -> float | None:
+    """Generation 1's 95th percentile of held-out perplexity, where a resumed run recorded it."""
+    cell = rows[1].get("perplexity_q95") if len(rows) > 1 else None
+    return float(cell) if cell not in (None, "") else None
+
+
 class Loop:
     """One run of ``config`` into ``run_dir``; ``echo`` receives one progress line per step.
 
@@ -205,6 +211,7 @@ class Loop:
             self.run_dir.write_rows(rows)
             self._report(row)
         model = None
+        self.tail_threshold = _tail_threshold(rows)
         for t in range(len(rows), self.p.generations + 1):
             row, model = self._generation(t, model)
             rows.append(row)
@@ -252,6 +259,7 @@ class Loop:
             draws = {purpose: self._draw(model, t, purpose, n) for purpose, n in sizes}
             row["sample_seconds"] = time.perf_counter() - t0
             (samples, labels), (evaluation, eval_labels) = draws[TRAIN_SAMPLES], draws[EVAL_SAMPLES]
+            row.update(self._perplexity(t, model))
             reference = draws.get(REFERENCE_SAMPLES, (None, None))[0]
             if real.domain is not None:
                 samples, _ = real.domain.apply(samples)
@@ -273,6 +281,20 @@ class Loop:
 
     def _build(self):
         return self._factory()
+
+    def _perplexity(self, t: int, model) -> dict:
+        """Text models with ``log_likelihood``: the held-out documents' perplexity cells, the
+        tail measured against generation 1's 95th percentile (:mod:`~madbench.metrics.
+        perplexity`)."""
+        if self.real.data_shape != () or not callable(getattr(model, "log_likelihood", None)):
+            return {}
+        from madbench.metrics.perplexity import perplexity_summary, tail_threshold
+
+        docs = self.real.eval_real
+        ll = _guarded("log_likelihood", lambda: np.asarray(model.log_likelihood(docs)))
+        if t == 1 or self.tail_threshold is None:
+            self.tail_threshold = _guarded("log_likelihood", lambda: tail_threshold(ll))
+        return _guarded("log_likelihood", lambda: perplexity_summary(ll, self.tail_threshold))
 
     def _save_model(self, model, tmp) -> None:
         """The adapter's checkpoint (``model/``) and ``meta.json``, when it offers them."""

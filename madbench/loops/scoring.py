@@ -8,7 +8,8 @@ metrics against the generation's training set (from generation 1 on), FID-infini
 (:mod:`madbench.metrics.fid_infinity`), and 95 % intervals of FID, KID and the k-NN metrics
 that half-sample both the generated and the held-out set (:mod:`madbench.metrics.intervals`);
 generation 0 adds the noise floor's FID over several draws (:meth:`Scorer.floor`); vector
-data adds W2 and the covariance's trace. The loop
+data adds W2 and the covariance's trace, text data the statistics of
+:mod:`madbench.metrics.text` (:data:`~madbench.metrics.names.TEXT_KEYS`). The loop
 engine and ``madbench rescore`` both score through :class:`Scorer`, so a re-score computes
 exactly what the run computed.
 """
@@ -25,7 +26,7 @@ from madbench.metrics.fid_infinity import fid_infinity
 from madbench.metrics.frechet import GaussianStats, fid_from_features, fit_gaussian, wasserstein2
 from madbench.metrics.intervals import MIN_ROWS, half_sample_intervals, precision_variance
 from madbench.metrics.kid import KidResult, feature_scale_for, kid_variance
-from madbench.metrics.names import LOOP_INTERVAL_KEYS, METRIC_KEYS, interval_columns
+from madbench.metrics.names import LOOP_INTERVAL_KEYS, METRIC_KEYS, TEXT_KEYS, interval_columns
 from madbench.metrics.report import MetricReport, all_metrics
 from madbench.metrics.subsets import SubsetMetrics
 
@@ -37,6 +38,7 @@ SCORE_KEYS = (
     *("fid_inf", "fid_floor", "fid_floor_sd", "floor_draws"),
     *interval_columns(LOOP_INTERVAL_KEYS),
     *("w2", "trace_cov"),
+    *TEXT_KEYS,
 )
 
 
@@ -106,6 +108,10 @@ class Scorer:
             stats = fit_gaussian(gen_f, "generated")
             out["w2"] = wasserstein2(stats, self.truth)
             out["trace_cov"] = float(np.trace(stats.sigma))
+        if self.real.data_shape == ():  # text: statistics of the documents themselves
+            from madbench.metrics.text import text_statistics
+
+            out.update(text_statistics(self.real.eval_real, generated, seed=interval_seed))
         out["metric_seconds"] = time.perf_counter() - t0
         return out
 

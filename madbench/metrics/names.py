@@ -25,6 +25,15 @@ INTERVAL_KEYS = ("precision", "recall", "density", "coverage", "fid", "kid", "ve
 #: The keys a loop's generations get intervals of (results.csv's ``<key>_ci_low`` and
 #: ``_ci_high`` columns, in this order): :data:`INTERVAL_KEYS` but Vendi's.
 LOOP_INTERVAL_KEYS = ("fid", "precision", "recall", "density", "coverage", "kid")
+#: A text loop's statistics of each generation's documents (:mod:`madbench.metrics.text`),
+#: computed from the kept samples for text data only, like W2 for vectors.
+TEXT_KEYS = (
+    *("distinct_1", "distinct_2", "distinct_3", "self_bleu", "unigram_entropy", "zipf_slope"),
+    *("vocabulary", "ngram2_recall", "ngram2_precision"),
+)
+#: A text loop's perplexity of the held-out real text under each generation's model
+#: (:mod:`madbench.metrics.perplexity`), for models that offer ``log_likelihood``.
+PERPLEXITY_KEYS = ("perplexity", "perplexity_q50", "perplexity_q90", "perplexity_q95", "tail_mass")
 #: Metrics that need the generator's training set.
 NEED_TRAIN = ("copying",)
 

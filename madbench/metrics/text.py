@@ -142,3 +142,20 @@ def _bleu(i: int, own, best, length_i, others: np.ndarray) -> float:
     closest = others[np.lexsort((others, np.abs(others - hyp_len)))[0]]
     brevity = 1.0 if hyp_len > closest else math.exp(1 - closest / hyp_len)
     return brevity * math.exp(log_p)
+
+
+def text_statistics(real: np.ndarray, generated: np.ndarray, *, seed: int = 0) -> dict:
+    """Every statistic of ``generated`` under :data:`~madbench.metrics.names.TEXT_KEYS` (None
+    where undefined); the bigram shares against ``real`` (a loop passes its held-out set, as
+    large as the generated one)."""
+    recall, precision = ngram_shares(real, generated, 2)
+    slope = zipf_slope(generated)
+    return {
+        **{f"distinct_{n}": distinct_n(generated, n) for n in (1, 2, 3)},
+        "self_bleu": self_bleu(generated, seed=seed) if len(generated) > 1 else None,
+        "unigram_entropy": unigram_entropy(generated),
+        "zipf_slope": None if math.isnan(slope) else slope,
+        "vocabulary": vocabulary_size(generated),
+        "ngram2_recall": recall,
+        "ngram2_precision": precision,
+    }

@@ -4,7 +4,7 @@ Empty cells mean "not applicable" (e.g. ``w2`` for image data) or "not computed"
 generation).
 """
 
-from madbench.metrics.names import LOOP_INTERVAL_KEYS
+from madbench.metrics.names import LOOP_INTERVAL_KEYS, PERPLEXITY_KEYS, TEXT_KEYS
 
 COLUMNS = {
     "generation": "t; 0 is the noise floor: held-out real samples scored against real train ones",
@@ -52,6 +52,28 @@ COLUMNS = {
     "w2": "vector data: 2-Wasserstein distance of the Gaussian fitted to the samples from the "
     "true distribution (gaussian-<d>) or from the held-out real samples; empty for images",
     "trace_cov": "vector data: trace of the generated samples' covariance (MAD's total variance)",
+    "distinct_1": "text data: distinct words / words over the generation's scored documents "
+    "(word tokens, madbench.metrics.text); empty for vectors and images",
+    "distinct_2": "text data: distinct bigrams / bigrams (same documents)",
+    "distinct_3": "text data: distinct trigrams / trigrams (same documents)",
+    "self_bleu": "text data: mean BLEU-4 of each scored document against the others (up to 500, "
+    "smoothing 1); higher: more alike documents",
+    "unigram_entropy": "text data: entropy of the scored documents' word frequencies, in nats",
+    "zipf_slope": "text data: least-squares slope of log count on log rank over every word type",
+    "vocabulary": "text data: word types in the scored documents",
+    "ngram2_recall": "text data: the share of the held-out documents' bigram types the scored "
+    "documents hold",
+    "ngram2_precision": "text data: the share of the scored documents' bigram types the held-out "
+    "documents hold",
+    "perplexity": "text models with log_likelihood: corpus perplexity of the held-out real "
+    "documents under the generation's model, exp(-sum log p / tokens); empty at generation 0 "
+    "and not re-scored (it needs the model)",
+    "perplexity_q50": "text: median per-document perplexity of the held-out documents",
+    "perplexity_q90": "text: 90th percentile of per-document perplexity",
+    "perplexity_q95": "text: 95th percentile of per-document perplexity (generation 1's is the "
+    "tail threshold)",
+    "tail_mass": "text: the share of held-out documents whose perplexity exceeds generation 1's "
+    "95th percentile (about 0.05 at generation 1; it grows as the model forgets the tails)",
     "clipped_frac": "image data: fraction of the scored sample's values outside the data's "
     "range before every sample was clipped and quantised to its levels; empty for vectors",
     "features": "feature space of the metrics (madbench.features.spaces): identity, lenet, "
@@ -95,11 +117,13 @@ FORMAT_5 = (
 )
 FORMAT_4 = tuple(c for c in FORMAT_5 if c != "memorised_p")
 FORMAT_3 = tuple(c for c in FORMAT_4 if c not in ("vendi", "ct", "authenticity", "memorised"))
+FORMAT_8 = tuple(c for c in COLUMNS if c not in (*TEXT_KEYS, *PERPLEXITY_KEYS))
 COLUMNS_BY_FORMAT = {
     3: FORMAT_3,
     4: FORMAT_4,
     5: FORMAT_5,
-    6: tuple(COLUMNS),
-    7: tuple(COLUMNS),
-    8: tuple(COLUMNS),
+    6: FORMAT_8,
+    7: FORMAT_8,
+    8: FORMAT_8,
+    9: tuple(COLUMNS),
 }
