@@ -314,8 +314,9 @@ def data_list():
     "--data-dir",
     "source",
     required=True,
-    help="A folder of images (class sub-folders become labels), a .npy/.npz array file, or a "
-    "folder of MNIST-style IDX files.",
+    help="A folder of images (class sub-folders become labels), a .npy/.npz array file, a "
+    "folder of MNIST-style IDX files, or text: a .txt file (a document per line), a .jsonl "
+    'file ("text" per line) or a folder of .txt files (a document each).',
 )
 @click.option(
     "--test-fraction",
@@ -330,10 +331,10 @@ def data_list():
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the held-out split.")
 def data_add(name, source, test_fraction, test_from, size, seed):
-    """Add the images or arrays at --from as data set NAME: its manifest (files, sha256,
+    """Add the images, arrays or text at --from as data set NAME: its manifest (files, sha256,
     shapes, splits, domain) goes to $MADBENCH_HOME/manifests, its files to
     $MADBENCH_HOME/data/NAME; then it works like any built-in set (--data NAME)."""
-    from madbench.data.datasets import get_dataset
+    from madbench.data.datasets import get_dataset, shape_text
     from madbench.data.imports import add_dataset
 
     path = add_dataset(
@@ -341,7 +342,7 @@ def data_add(name, source, test_fraction, test_from, size, seed):
     )
     dataset = get_dataset(name)
     splits = ", ".join(f"{s}: {spec.get('n')}" for s, spec in dataset.manifest.splits.items())
-    shape = "x".join(map(str, dataset.shape))
+    shape = shape_text(dataset)
     labels = f"{dataset.classes} classes" if dataset.classes else "no labels"
     click.echo(f"added {name}: {dataset.kind} {shape}, {labels}, {splits} (manifest: {path})")
 

@@ -1,6 +1,7 @@
 """Text data sets: fortune files parsed, verified against their manifest, split and pooled."""
 
 import hashlib
+import json
 
 import numpy as np
 import pytest
@@ -108,3 +109,63 @@ def test_the_debian_fortunes_verify_and_match_the_manifest_counts():
     first = sorted(manifest.files.values(), key=lambda e: e.key)[0]
     digest = hashlib.sha256((data.directory / first.path).read_bytes()).hexdigest()
     assert digest == first.sha256
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("MADBENCH_HOME", str(tmp_path / "home"))
+    return tmp_path
+
+
+def test_data_add_reads_text_files_jsonl_and_folders(home):
+    from madbench.data.imports import add_dataset
+
+    (home / "lines.txt").write_text("".join(f"line {i}  of text\n\n" for i in range(20)))
+    records = [json.dumps({"text": f"record {i}\nover lines", "id": i}) for i in range(20)]
+    (home / "records.jsonl").write_text("\n".join(records) + "\n")
+    (home / "docs").mkdir()
+    for i in range(20):
+        (home / "docs" / f"{i:02d}.txt").write_text(f"document {i}\nwhole")
+    expected = {
+        "lines.txt": [f"line {i} of text" for i in range(20)],
+        "records.jsonl": [f"record {i} over lines" for i in range(20)],
+        "docs": [f"document {i} whole" for i in range(20)],
+    }
+    for number, (source, docs) in enumerate(expected.items()):
+        name = f"mine-{number}"
+        add_dataset(name, home / source, test_fraction=0.2, seed=1)
+        data = get_dataset(name)
+        train, test = data.split("train").x, data.split("test").x
+        assert data.kind == "text" and (len(train), len(test)) == (16, 4)
+        assert sorted([*train.tolist(), *test.tolist()]) == sorted(docs)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bad.txt", b"caf\xe9\nok\nok\n", r"bad.txt: not UTF-8 text"),
+        ("bad.jsonl", b'{"text": "a"}\n{oops\n', r"bad.jsonl:2: not JSON"),
+        ("bad.jsonl", b'{"text": "a"}\n{"body": "b"}\n', r"bad.jsonl:2: expected an object with"),
+        ("few.txt", b"one\n\ntwo\n", "2 documents found; a text set needs at least 3"),
+    ],
+)
+def test_bad_text_sources_are_refused_and_nothing_is_written(home, name, content, message):
+    from madbench.data.imports import add_dataset
+    from madbench.errors import InputError
+
+    (home / name).write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        add_dataset("mine", home / name)
+    assert not (home / "home" / "manifests" / "mine.yaml").exists()
+
+
+def test_data_add_of_text_from_the_command_line(home, capsys):
+    from madbench.cli import main
+
+    (home / "lines.txt").write_text("".join(f"line {i}\n" for i in range(10)))
+    assert main(["data", "add", "mine", "--from", str(home / "lines.txt")]) == 0
+    out, _ = capsys.readouterr()
+    assert "added mine: text document, no labels, train: 9, test: 1" in out
+    code = main(["data", "add", "other", "--from", str(home / "lines.txt"), "--size", "8"])
+    _, err = capsys.readouterr()
+    assert code == 2 and err == "madbench: error: --size resizes image folders only\n"

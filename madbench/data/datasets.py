@@ -216,7 +216,7 @@ def file_hashes(dataset: Dataset) -> dict[str, str]:
     return {f.path: f.sha256 for f in dataset.manifest.files.values()}
 
 
-def _shape_text(dataset: Dataset) -> str:
+def shape_text(dataset: Dataset) -> str:
     """A sample's shape as ``data list`` shows it: ``8x8``, ``2``, or ``document`` (text)."""
     return "document" if dataset.kind == "text" else "x".join(map(str, dataset.shape))
 
@@ -233,7 +233,7 @@ def catalogue() -> list[dict]:
             {
                 "name": name,
                 "kind": dataset.kind,
-                "shape": "d" if name == "gaussian-<d>" else _shape_text(dataset),
+                "shape": "d" if name == "gaussian-<d>" else shape_text(dataset),
                 "splits": {split: spec.get("n") for split, spec in m.splits.items()},
                 "licence": m.licence,
                 "source": m.source,

@@ -11,6 +11,9 @@
 - a ``.npy`` array, or a ``.npz`` holding ``x`` (the samples) and optionally ``y`` (integer
   labels). Arrays (n, d) are vector sets, stored as float64; arrays (n, h, w) or (n, h, w, 3)
   are image sets, given as integers 0..255 or as floats in [0, 1] (rounded to 8 bits).
+- text: a ``.txt`` file (one document per line), a ``.jsonl`` file (``"text"`` per line) or a
+  folder of ``.txt`` files (one document each) (:func:`madbench.data.text.read_text_source`),
+  stored as 1-D ``str`` arrays;
 - a folder of the four MNIST-style IDX files (``train-images*``, ``train-labels*``,
   ``t10k-images*``, ``t10k-labels*``), described where they are
   (:func:`madbench.data.manifest.write_idx_manifest`).
@@ -40,6 +43,7 @@ from madbench.atomic import atomic_write_text, fsync_tree
 from madbench.data.domain import Domain
 from madbench.data.manifest import Manifest, check_new_name, file_entry, write_idx_manifest
 from madbench.data.split import Split
+from madbench.data.text import is_text_source, read_text_source
 from madbench.digests import file_sha256
 from madbench.errors import DataFileError, InputError
 from madbench.home import user
@@ -50,8 +54,9 @@ from madbench.types import PathLike
 
 @dataclass(frozen=True)
 class Samples:
-    """Samples read from a source: ``x`` (uint8 images or float64 vectors), labels ``y`` or
-    None, class names (labelled folders) and the sha256 of the source's bytes."""
+    """Samples read from a source: ``x`` (uint8 images, float64 vectors or a 1-D str array of
+    documents), labels ``y`` or None, class names (labelled folders) and the sha256 of the
+    source's bytes."""
 
     x: np.ndarray
     y: np.ndarray | None
@@ -60,6 +65,8 @@ class Samples:
 
     @property
     def kind(self) -> str:
+        if self.x.dtype.kind == "U":
+            return "text"
         return "vector" if self.x.ndim == 2 else "image"
 
 
@@ -189,10 +196,16 @@ def _as_levels(x: np.ndarray, path) -> np.ndarray:
 
 
 def read_source(path: PathLike, *, size: int | None = None) -> Samples:
-    """A folder of images or an array file (:func:`read_image_folder`, :func:`read_array_file`)."""
+    """A folder of images, an array file or text (:func:`read_image_folder`,
+    :func:`read_array_file`, :func:`~madbench.data.text.read_text_source`)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such folder or file")
+    if is_text_source(path) and not (path.is_dir() and list_images(path)):
+        if size is not None:
+            raise InputError("--size resizes image folders only")
+        docs, digest = read_text_source(path)
+        return Samples(docs, None, None, digest)
     if path.is_dir():
         return read_image_folder(path, size=size)
     if size is not None:

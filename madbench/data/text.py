@@ -10,21 +10,30 @@ package (``/usr/share/games/fortunes``), one document per fortune, every file bu
 of ``ascii-art``, keeping the fortunes of at most :data:`MAX_CHARS` characters (as ``fortune -s``
 keeps short ones). Its held-out test split is every tenth document of the files in manifest
 order (index % 10 == 0), like digits' every fifth.
+
+One's own text (``madbench data add NAME --from PATH``, :func:`read_text_source`) is a ``.txt``
+file (one document per non-empty line), a ``.jsonl`` file (one JSON object per line, its
+``"text"`` the document: what ``datasets``' ``to_json`` writes), or a folder of ``.txt`` files
+(one document per file, in sorted order). All must be UTF-8.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from madbench.data.split import Split
-from madbench.errors import DataFileError
+from madbench.errors import DataFileError, InputError
 
 if TYPE_CHECKING:
     from madbench.data.manifest import Manifest
+    from madbench.types import PathLike
 
 #: The longest fortune ``fortunes`` keeps, in characters after whitespace normalisation.
 MAX_CHARS = 160
@@ -71,3 +80,59 @@ def read_fortunes(manifest: Manifest, contents: dict[str, bytes]) -> dict[str, S
     x = documents(docs)
     held_out = np.arange(len(x)) % HELD_OUT_EVERY == 0
     return {"train": Split(x[~held_out], None), "test": Split(x[held_out], None)}
+
+
+#: The suffixes :func:`read_text_source` reads as text.
+TEXT_SUFFIXES = (".txt", ".jsonl")
+
+
+def is_text_source(path: Path) -> bool:
+    """Whether ``path`` is a text file, or a folder whose files include ``.txt`` ones."""
+    if path.is_dir():
+        return any(p.suffix == ".txt" for p in path.rglob("*.txt"))
+    return path.suffix in TEXT_SUFFIXES
+
+
+def _decoded(data: bytes, path: Path) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _jsonl_documents(text: str, path: Path) -> list[str]:
+    docs = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{number}: not JSON ({exc.msg})") from None
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            raise InputError(f'{path}:{number}: expected an object with a "text" string')
+        docs.append(record["text"])
+    return docs
+
+
+def read_text_source(path: PathLike) -> tuple[np.ndarray, str]:
+    """The documents at ``path`` (module docstring), normalised, empty ones dropped, and the
+    sha256 of the source's bytes (a folder's: of its files' names and bytes, in order)."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*.txt") if p.is_file())
+        texts = []
+        for file in files:
+            data = file.read_bytes()
+            digest.update(file.relative_to(path).as_posix().encode() + b"\0" + data)
+            texts.append(_decoded(data, file))
+    else:
+        data = path.read_bytes()
+        digest.update(data)
+        text = _decoded(data, path)
+        texts = _jsonl_documents(text, path) if path.suffix == ".jsonl" else text.splitlines()
+    docs = documents(t for t in texts if t.strip())
+    if len(docs) < 3:
+        raise InputError(f"{path}: {len(docs)} documents found; a text set needs at least 3")
+    return docs, digest.hexdigest()
