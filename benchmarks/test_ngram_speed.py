@@ -26,7 +26,7 @@ def model_and_windows():
     except Exception as exc:  # noqa: BLE001 - the data set is optional here
         pytest.skip(f"needs Debian's fortunes ({exc})")
     model = NgramLM(order=3, discount=0.75, floor=False).fit(train)
-    fitted = model.windows([model.tokenizer.tokenize(d) for d in train])
+    fitted = model.windows([model.tokenizer_.tokenize(d) for d in train])
     rows = np.resize(fitted, (TOKENS, fitted.shape[1]))  # the train windows, cycled to 1M tokens
     return model, rows, fitted
 

@@ -24,7 +24,7 @@ CORPUS = documents(
 
 
 def windows_of(model, docs):
-    return model.windows([model.tokenizer.tokenize(d) for d in docs])
+    return model.windows([model.tokenizer_.tokenize(d) for d in docs])
 
 
 @pytest.mark.parametrize("order", [2, 3, 4])
@@ -55,7 +55,7 @@ def test_every_context_gives_a_distribution(order, floor):
 
 def test_order_one_without_discount_is_the_maximum_likelihood_unigram():
     model = NgramLM(order=1, discount=0, floor=True).fit(CORPUS)
-    tokens = [t for d in CORPUS for t in model.tokenizer.tokenize(d)]
+    tokens = [t for d in CORPUS for t in model.tokenizer_.tokenize(d)]
     p = model.probabilities(np.array([[model.vocab_.index("cat")], [EOS]]))
     n = len(tokens) + len(CORPUS)  # every document's tokens and its end marker
     np.testing.assert_allclose(p, [tokens.count("cat") / n, len(CORPUS) / n], rtol=1e-12)
@@ -90,7 +90,7 @@ def test_samples_are_documents_from_the_seed_and_lambda_narrows_them():
     assert not (a == model.sample(300, seed=5)).all()
     cold = model.sample(300, bias=0.3, seed=4)
     assert len(set(cold.tolist())) < len(set(a.tolist()))
-    assert max(len(model.tokenizer.tokenize(d)) for d in a) <= model.max_tokens_
+    assert max(len(model.tokenizer_.tokenize(d)) for d in a) <= model.max_tokens_
 
 
 def test_a_checkpoint_restores_the_model(tmp_path):
@@ -137,3 +137,16 @@ def test_bad_data_and_order_are_refused():
         NgramLM().sample(2, seed=0)
     with pytest.raises(InputError, match="overflow its 62-bit n-gram keys"):
         NgramLM(order=12, tokenizer="char").fit(documents(["".join(map(chr, range(40, 140)))]))
+
+
+def test_an_instance_is_recorded_by_plain_arguments():
+    from madbench.adapters import instance_args
+
+    model = NgramLM(order=2, discount=0.5, tokenizer="char", max_tokens=30)
+    assert instance_args(model) == {
+        "order": 2,
+        "discount": 0.5,
+        "tokenizer": "char",
+        "floor": True,
+        "max_tokens": 30,
+    }

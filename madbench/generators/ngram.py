@@ -91,7 +91,8 @@ class NgramLM:
         if not 0 <= discount <= 1:
             raise InputError(f"ngram: discount must be a number in [0, 1], got {discount!r}")
         self.discount = float(discount)
-        self.tokenizer = get_tokenizer(tokenizer)
+        self.tokenizer = tokenizer
+        self.tokenizer_ = get_tokenizer(tokenizer)
         self.floor = bool(floor)
         self.max_tokens = (
             None if max_tokens is None else checks.integer(max_tokens, "max_tokens", "ngram")
@@ -103,7 +104,7 @@ class NgramLM:
         """Count the n-grams of documents ``X`` (a 1-D str array); ``seed`` is unused (exact)."""
         if not is_text(X) or len(X) < 1:
             raise InputError(f"ngram: needs text (a 1-D array of documents), got {_describe(X)}")
-        tokens = [self.tokenizer.tokenize(str(doc)) for doc in X]
+        tokens = [self.tokenizer_.tokenize(str(doc)) for doc in X]
         self.vocab_ = [*SPECIAL, *sorted({t for doc in tokens for t in doc} - set(SPECIAL))]
         longest = max(map(len, tokens))
         self.max_tokens_ = self.max_tokens or max(2 * longest, 1)
@@ -179,7 +180,7 @@ class NgramLM:
         self._check_fitted()
         if not is_text(X) or len(X) < 1:
             raise InputError(f"ngram: scores documents (a 1-D str array), got {_describe(X)}")
-        tokens = [self.tokenizer.tokenize(str(doc)) for doc in X]
+        tokens = [self.tokenizer_.tokenize(str(doc)) for doc in X]
         counts = np.array([len(doc) + 1 for doc in tokens])  # one window per token and the end
         logp = np.log(self.probabilities(self.windows(tokens)))
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -195,7 +196,7 @@ class NgramLM:
         allowed[[BOS, UNK]] = False
         tail = np.where(allowed, self.unigram_, 0.0) ** (1.0 / temperature)
         sampler = _Sampler(self, temperature, tail, allowed, rng)
-        return documents(self.tokenizer.detokenize(sampler.document()) for _ in range(n))
+        return documents(self.tokenizer_.detokenize(sampler.document()) for _ in range(n))
 
     def _check_fitted(self) -> None:
         if self.vocab_ is None:
@@ -235,8 +236,8 @@ class NgramLM:
             "order": self.order,
             "discount": self.discount,
             "floor": self.floor,
-            "tokenizer": self.tokenizer.name,
-            "tokenizer_sha256": self.tokenizer.digest(),
+            "tokenizer": self.tokenizer_.name,
+            "tokenizer_sha256": self.tokenizer_.digest(),
             "vocabulary": None if self.vocab_ is None else len(self.vocab_),
             "bias": "sampling temperature",
         }
