@@ -62,10 +62,7 @@ def is_text(samples: np.ndarray) -> bool:
 def parse_fortunes(data: bytes, path: str) -> list[str]:
     """The fortunes in one fortune file's bytes (UTF-8, fortunes separated by ``%`` lines),
     normalised, empty ones dropped."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    text = _decoded(data, path, DataFileError)
     return [doc for doc in map(normalise, _SEPARATOR.split(text)) if doc]
 
 
@@ -93,11 +90,13 @@ def is_text_source(path: Path) -> bool:
     return path.suffix in TEXT_SUFFIXES
 
 
-def _decoded(data: bytes, path: Path) -> str:
+def _decoded(data: bytes, path: Path | str, error: type[Exception] = InputError) -> str:
+    """``data`` as UTF-8 text; else ``error`` naming ``path`` and the first bad byte (a data
+    set's file: :class:`DataFileError`; a source being added: :class:`InputError`)."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise error(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def _jsonl_documents(text: str, path: Path) -> list[str]:

@@ -86,9 +86,8 @@ class NgramLM:
         max_tokens: int | None = None,
     ):
         self.order = checks.integer(order, "order", "ngram")
-        if isinstance(discount, bool) or not isinstance(discount, int | float):
-            raise InputError(f"ngram: discount must be a number in [0, 1], got {discount!r}")
-        if not 0 <= discount <= 1:
+        number = not isinstance(discount, bool) and isinstance(discount, int | float)
+        if not number or not 0 <= discount <= 1:
             raise InputError(f"ngram: discount must be a number in [0, 1], got {discount!r}")
         self.discount = float(discount)
         self.tokenizer = tokenizer

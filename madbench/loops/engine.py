@@ -286,7 +286,7 @@ class Loop:
         """Text models with ``log_likelihood``: the held-out documents' perplexity cells, the
         tail measured against generation 1's 95th percentile (:mod:`~madbench.metrics.
         perplexity`)."""
-        if self.real.data_shape != () or not callable(getattr(model, "log_likelihood", None)):
+        if not self.real.is_text or not callable(getattr(model, "log_likelihood", None)):
             return {}
         from madbench.metrics.perplexity import perplexity_summary, tail_threshold
 

@@ -111,6 +111,7 @@ class RealData:
         self.dataset = get_dataset(config.data, data_dir=config.data_dir)
         self.domain = self.dataset.domain
         self.is_vector = self.dataset.kind == "vector"
+        self.is_text = self.dataset.kind == "text"
         self.classes = self.dataset.classes
         # The files are verified when first read, below.
         self.hashes = file_hashes(self.dataset)

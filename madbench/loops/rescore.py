@@ -83,7 +83,7 @@ def _kept(run_dir: RunDir, t: int, real: RealData) -> np.ndarray:
     """Generation t's kept evaluation array, checked against what the run scored."""
     array = run_dir.load_array(t, "eval_samples")
     expected = (real.eval_n, *real.data_shape)
-    text = real.data_shape == ()
+    text = real.is_text
     finite = text or np.isfinite(array).all()
     if array.shape != expected or not finite or text != (array.dtype.kind == "U"):
         what = "documents" if text else "finite values"

@@ -108,7 +108,7 @@ class Scorer:
             stats = fit_gaussian(gen_f, "generated")
             out["w2"] = wasserstein2(stats, self.truth)
             out["trace_cov"] = float(np.trace(stats.sigma))
-        if self.real.data_shape == ():  # text: statistics of the documents themselves
+        if self.real.is_text:  # statistics of the documents themselves
             from madbench.metrics.text import text_statistics
 
             out.update(text_statistics(self.real.eval_real, generated, seed=interval_seed))

@@ -52,52 +52,90 @@ def _ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
 
 def distinct_n(docs: np.ndarray, n: int) -> float:
     """Distinct n-grams / n-grams, over the whole set (0 when it holds no n-gram)."""
-    grams = [g for doc in words(docs) for g in _ngrams(doc, n)]
-    return len(set(grams)) / len(grams) if grams else 0.0
-
-
-def _frequencies(docs: np.ndarray) -> np.ndarray:
-    counts = Counter(t for doc in words(docs) for t in doc)
-    return np.array(sorted(counts.values(), reverse=True), dtype=np.float64)
+    return _distinct(words(docs), n)
 
 
 def unigram_entropy(docs: np.ndarray) -> float:
     """-sum p log p of the set's word frequencies, in nats (0 for an empty vocabulary)."""
-    counts = _frequencies(docs)
+    return _entropy(_frequencies(words(docs)))
+
+
+def vocabulary_size(docs: np.ndarray) -> int:
+    """The number of word types in the set."""
+    return len(_frequencies(words(docs)))
+
+
+def zipf_slope(docs: np.ndarray) -> float:
+    """Slope of log count on log rank (rank 1 = most frequent) over every type; NaN below
+    two types."""
+    return _zipf(_frequencies(words(docs)))
+
+
+def ngram_shares(real: np.ndarray, generated: np.ndarray, n: int) -> tuple[float, float]:
+    """(recall-like, precision-like): the share of ``real``'s n-gram types that ``generated``
+    holds, and the share of ``generated``'s that ``real`` holds (0 where a set has none)."""
+    return _shares(words(real), words(generated), n)
+
+
+def self_bleu(docs: np.ndarray, *, max_docs: int = SELF_BLEU_DOCS, seed: int = 0) -> float:
+    """Mean BLEU-4 of each document against every other one (module docstring), over a seeded
+    subset of ``max_docs`` documents when there are more; needs two documents."""
+    return _self_bleu(words(docs), max_docs, seed)
+
+
+def text_statistics(real: np.ndarray, generated: np.ndarray, *, seed: int = 0) -> dict:
+    """Every statistic of ``generated`` under :data:`~madbench.metrics.names.TEXT_KEYS` (None
+    where undefined), its documents tokenized once; the bigram shares against ``real`` (a loop
+    passes its held-out set, as large as the generated one)."""
+    tokens = words(generated)
+    counts = _frequencies(tokens)
+    recall, precision = _shares(words(real), tokens, 2)
+    slope = _zipf(counts)
+    return {
+        **{f"distinct_{n}": _distinct(tokens, n) for n in (1, 2, 3)},
+        "self_bleu": _self_bleu(tokens, SELF_BLEU_DOCS, seed) if len(tokens) > 1 else None,
+        "unigram_entropy": _entropy(counts),
+        "zipf_slope": None if math.isnan(slope) else slope,
+        "vocabulary": len(counts),
+        "ngram2_recall": recall,
+        "ngram2_precision": precision,
+    }
+
+
+# -- the statistics of tokenized documents -------------------------------------------------
+def _distinct(tokens: list[list[str]], n: int) -> float:
+    grams = [g for doc in tokens for g in _ngrams(doc, n)]
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def _frequencies(tokens: list[list[str]]) -> np.ndarray:
+    """Each word type's count, largest first."""
+    counts = Counter(t for doc in tokens for t in doc)
+    return np.array(sorted(counts.values(), reverse=True), dtype=np.float64)
+
+
+def _entropy(counts: np.ndarray) -> float:
     if not len(counts):
         return 0.0
     p = counts / counts.sum()
     return float(-(p * np.log(p)).sum())
 
 
-def vocabulary_size(docs: np.ndarray) -> int:
-    """The number of word types in the set."""
-    return len(_frequencies(docs))
-
-
-def zipf_slope(docs: np.ndarray) -> float:
-    """Slope of log count on log rank (rank 1 = most frequent) over every type; NaN below
-    two types."""
-    counts = _frequencies(docs)
+def _zipf(counts: np.ndarray) -> float:
     if len(counts) < 2:
         return math.nan
     ranks = np.log(np.arange(1, len(counts) + 1))
     return float(np.polyfit(ranks, np.log(counts), 1)[0])
 
 
-def ngram_shares(real: np.ndarray, generated: np.ndarray, n: int) -> tuple[float, float]:
-    """(recall-like, precision-like): the share of ``real``'s n-gram types that ``generated``
-    holds, and the share of ``generated``'s that ``real`` holds (0 where a set has none)."""
-    r = {g for doc in words(real) for g in _ngrams(doc, n)}
-    g = {x for doc in words(generated) for x in _ngrams(doc, n)}
+def _shares(real: list[list[str]], generated: list[list[str]], n: int) -> tuple[float, float]:
+    r = {g for doc in real for g in _ngrams(doc, n)}
+    g = {x for doc in generated for x in _ngrams(doc, n)}
     both = len(r & g)
     return (both / len(r) if r else 0.0, both / len(g) if g else 0.0)
 
 
-def self_bleu(docs: np.ndarray, *, max_docs: int = SELF_BLEU_DOCS, seed: int = 0) -> float:
-    """Mean BLEU-4 of each document against every other one (module docstring), over a seeded
-    subset of ``max_docs`` documents when there are more; needs two documents."""
-    tokens = words(docs)
+def _self_bleu(tokens: list[list[str]], max_docs: int, seed: int) -> float:
     if len(tokens) < 2:
         raise InputError(f"self-BLEU needs at least 2 documents, got {len(tokens)}")
     if len(tokens) > max_docs:
@@ -142,20 +180,3 @@ def _bleu(i: int, own, best, length_i, others: np.ndarray) -> float:
     closest = others[np.lexsort((others, np.abs(others - hyp_len)))[0]]
     brevity = 1.0 if hyp_len > closest else math.exp(1 - closest / hyp_len)
     return brevity * math.exp(log_p)
-
-
-def text_statistics(real: np.ndarray, generated: np.ndarray, *, seed: int = 0) -> dict:
-    """Every statistic of ``generated`` under :data:`~madbench.metrics.names.TEXT_KEYS` (None
-    where undefined); the bigram shares against ``real`` (a loop passes its held-out set, as
-    large as the generated one)."""
-    recall, precision = ngram_shares(real, generated, 2)
-    slope = zipf_slope(generated)
-    return {
-        **{f"distinct_{n}": distinct_n(generated, n) for n in (1, 2, 3)},
-        "self_bleu": self_bleu(generated, seed=seed) if len(generated) > 1 else None,
-        "unigram_entropy": unigram_entropy(generated),
-        "zipf_slope": None if math.isnan(slope) else slope,
-        "vocabulary": vocabulary_size(generated),
-        "ngram2_recall": recall,
-        "ngram2_precision": precision,
-    }
