@@ -63,24 +63,28 @@ def test_order_one_without_discount_is_the_maximum_likelihood_unigram():
 
 @pytest.mark.parametrize("temperature", [1.0, 0.6])
 def test_sampling_draws_the_tempered_distribution_exactly(temperature):
-    """At a context never seen whole ("banana cat": "cat" alone is), whose supports leave most
-    tokens to the unigram tail, 20,000 draws match p^(1/lambda) over the tokens a document may
+    """One step of the batched sampler, at two contexts drawn side by side: one never seen whole
+    ("banana cat": "cat" alone is), whose supports leave most tokens to the unigram tail, and one
+    seen ("the cat"). 20,000 draws at each match p^(1/lambda) over the tokens a document may
     hold, within 4.5 standard errors each (an untempered sampler is 80 away at lambda 0.6)."""
     model = NgramLM(order=3, discount=0.75).fit(CORPUS)
-    context = [model.vocab_.index("banana"), model.vocab_.index("cat")]
-    exact = model.probabilities(np.array([[*context, w] for w in range(model.base_)]))
-    exact[[BOS, UNK]] = 0
-    exact = exact ** (1 / temperature)
-    exact /= exact.sum()
     allowed = np.ones(model.base_, bool)
     allowed[[BOS, UNK]] = False
     tail = np.where(allowed, model.unigram_, 0) ** (1 / temperature)
     sampler = _Sampler(model, temperature, tail, allowed, np.random.default_rng(1))
+    pairs = [("banana", "cat"), ("the", "cat")]
+    contexts = np.array([[model.vocab_.index(w) for w in pair] for pair in pairs])
     n = 20_000
-    counts = np.bincount([sampler._next(context) for _ in range(n)], minlength=model.base_)
-    se = np.sqrt(exact * (1 - exact) / n) + 1e-12
-    assert (np.abs(counts / n - exact) / se).max() < 4.5
-    assert counts[[BOS, UNK]].sum() == 0
+    drawn = sampler._next(np.repeat(contexts, n, axis=0)).reshape(len(pairs), n)
+    for context, tokens in zip(contexts, drawn, strict=True):
+        exact = model.probabilities(np.array([[*context, w] for w in range(model.base_)]))
+        exact[[BOS, UNK]] = 0
+        exact = exact ** (1 / temperature)
+        exact /= exact.sum()
+        counts = np.bincount(tokens, minlength=model.base_)
+        se = np.sqrt(exact * (1 - exact) / n) + 1e-12
+        assert (np.abs(counts / n - exact) / se).max() < 4.5
+        assert counts[[BOS, UNK]].sum() == 0
 
 
 def test_samples_are_documents_from_the_seed_and_lambda_narrows_them():

@@ -41,8 +41,6 @@ from madbench.text.tokenizers import tokenizer as get_tokenizer
 from madbench.types import PathLike
 
 BOS, EOS, UNK = 0, 1, 2
-#: The sampler keeps the distributions of at most this many contexts at once.
-CACHE = 200_000
 SPECIAL = ("<s>", "</s>", "<unk>")
 
 
@@ -194,8 +192,8 @@ class NgramLM:
         allowed = np.ones(self.base_, dtype=bool)
         allowed[[BOS, UNK]] = False
         tail = np.where(allowed, self.unigram_, 0.0) ** (1.0 / temperature)
-        sampler = _Sampler(self, temperature, tail, allowed, rng)
-        return documents(self.tokenizer_.detokenize(sampler.document()) for _ in range(n))
+        drawn = _Sampler(self, temperature, tail, allowed, rng).documents(n)
+        return documents(self.tokenizer_.detokenize(tokens) for tokens in drawn)
 
     def _check_fitted(self) -> None:
         if self.vocab_ is None:
@@ -243,89 +241,117 @@ class NgramLM:
 
 
 class _Sampler:
-    """Draws documents token by token. At context h the tokens of the levels' supports S
-    (every w with a count after a suffix of h) get p(w | h) exactly; every other token has
-    p(w | h) = G p_1(w), G the product of the levels' back-off weights, and is drawn from the
-    tempered p_1 by rejection of S: exact, without a pass over the vocabulary per token."""
+    """Draws all documents at once, a token per document per step. At context h the tokens of
+    the levels' supports S (every w with a count after a suffix of h) get p(w | h) exactly;
+    every other token has p(w | h) = G p_1(w), G the product of the levels' back-off weights,
+    and is drawn from the tempered p_1 by rejection of S: exact, without a pass over the
+    vocabulary per token. Each step works on the distinct contexts of the unfinished
+    documents, with flat arrays (no Python loop over documents or tokens)."""
 
     def __init__(self, model: NgramLM, temperature: float, tail, allowed, rng):
         self.model, self.power, self.allowed, self.rng = model, 1.0 / temperature, allowed, rng
-        self.tail_cdf = np.cumsum(tail)
+        self.tail, self.tail_cdf = tail, np.cumsum(tail)
         self.tail_total = self.tail_cdf[-1]
-        self.tail = tail
-        self.cache: dict[tuple[int, ...], tuple] = {}
 
-    def document(self) -> list[str]:
+    def documents(self, n: int) -> list[list[str]]:
+        """``n`` documents, each a list of tokens."""
         m = self.model
-        context = [BOS] * (m.order - 1)
-        out: list[str] = []
-        while len(out) < m.max_tokens_:
-            token = self._next(context)
-            if token == EOS:
+        width = max(m.order - 1, 1)
+        context = np.full((n, width), BOS, dtype=np.int64)
+        out = np.full((n, m.max_tokens_), EOS, dtype=np.int64)
+        active = np.arange(n)
+        for step in range(m.max_tokens_):
+            if not len(active):
                 break
-            out.append(m.vocab_[token])
-            context = (context + [token])[1:] if m.order > 1 else context
-        return out
+            tokens = self._next(context[active])
+            out[active, step] = tokens
+            going = tokens != EOS
+            active = active[going]
+            if m.order > 1:
+                context[active] = np.concatenate([context[active, 1:], tokens[going, None]], 1)
+        vocab = np.array(m.vocab_, dtype=object)
+        return [list(vocab[row[: np.argmax(row == EOS)] if EOS in row else row]) for row in out]
 
-    def _support(self, context: list[int]) -> tuple[np.ndarray, float]:
-        """S and G at ``context``."""
+    def _next(self, contexts: np.ndarray) -> np.ndarray:
+        """A token after each row of ``contexts`` (order - 1 ids)."""
         m, base = self.model, self.model.base_
-        parts, g = [], 1.0
+        unique, which = np.unique(_encode(contexts, base), return_inverse=True)
+        first = np.zeros(len(unique), dtype=np.int64)
+        first[which[::-1]] = np.arange(len(which))[::-1]
+        support, owner, g = self._supports(contexts[first])
+        if m.order > 1:
+            rows = np.concatenate([contexts[first][owner], support[:, None]], axis=1)
+        else:
+            rows = support[:, None]
+        weights = m.probabilities(rows) ** self.power if len(support) else np.zeros(0)
+        cumulative = np.cumsum(weights)
+        size = np.bincount(owner, minlength=len(unique))
+        end = np.cumsum(size)
+        begin = end - size
+        before = np.concatenate([[0.0], cumulative])[begin]
+        mass = np.concatenate([[0.0], cumulative])[end] - before
+        held = np.bincount(owner, weights=self.tail[support], minlength=len(unique))
+        total = mass + np.maximum(self.tail_total - held, 0.0) * g**self.power
+        u = self.rng.random(len(contexts)) * total[which]
+        inside = u < mass[which]
+        # within the support: the first cumulative weight above the draw, in its context's slice
+        at = np.searchsorted(cumulative, before[which] + u, side="right")
+        at = np.clip(at, begin[which], np.maximum(end[which] - 1, 0))
+        tokens = np.full(len(contexts), -1, dtype=np.int64)
+        tokens[inside] = support[at[inside]]
+        tokens[~inside] = self._from_tail(which[~inside], owner * base + support, base)
+        return tokens
+
+    def _supports(self, contexts: np.ndarray):
+        """S of each context as flat arrays (its tokens, and their context's index, sorted by
+        both) and each context's G. The levels nest: every n-gram counted at level j ends in
+        one counted at level j - 1 (:meth:`NgramLM._build` counts all from the same windows),
+        so the union of the seen levels' slices is the slice of the lowest level seen."""
+        m, base = self.model, self.model.base_
+        g = np.ones(len(contexts))
+        level_of = np.zeros(len(contexts), dtype=np.int64)  # the lowest level seen, 0: none
+        row_of = np.zeros(len(contexts), dtype=np.int64)
         for j in range(m.order, 1, -1):
             level = m.levels_[j]
-            key = _encode(np.array([context[len(context) - (j - 1) :]]), base)
-            rows, seen = level.find(key)
-            if seen[0]:
-                r = rows[0]
-                parts.append(level.targets[level.starts[r] : level.ends[r]])
-                g *= m.discount * level.types[r] / level.totals[r]
-        support = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-        return support[self.allowed[support]], g
+            rows, seen = level.find(_encode(contexts[:, contexts.shape[1] - (j - 1) :], base))
+            g[seen] *= m.discount * level.types[rows[seen]] / level.totals[rows[seen]]
+            level_of[seen], row_of[seen] = j, rows[seen]
+        tokens, owners = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        for j in range(2, m.order + 1):
+            level, index = m.levels_[j], np.flatnonzero(level_of == j)
+            rows = row_of[index]
+            size = (level.ends - level.starts)[rows]
+            offset = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+            tokens.append(level.targets[np.repeat(level.starts[rows], size) + offset])
+            owners.append(np.repeat(index, size))
+        keys = np.concatenate(owners) * base + np.concatenate(tokens)
+        keys = np.sort(keys[self.allowed[keys % base]])
+        return keys % base, keys // base, g
 
-    def _next(self, context: list[int]) -> int:
-        support, cumulative, total = self._at(tuple(context))
-        u = self.rng.random() * total
-        if len(support) and u < cumulative[-1]:
-            i = min(int(np.searchsorted(cumulative, u, side="right")), len(support) - 1)
-            return int(support[i])
-        return self._from_tail(support)
-
-    def _at(self, context: tuple[int, ...]):
-        """S at ``context``, the cumulative tempered mass over it, and the total with the
-        tail's; cached per context for the rest of the draw (at most :data:`CACHE` of them)."""
-        found = self.cache.get(context)
-        if found is not None:
-            return found
-        m = self.model
-        support, g = self._support(list(context))
-        if len(support):
-            rows = np.concatenate(
-                [np.tile(np.array(context, dtype=np.int64), (len(support), 1)), support[:, None]],
-                axis=1,
-            )
-            cumulative = np.cumsum(m.probabilities(rows) ** self.power)
-            mass = cumulative[-1]
-        else:
-            cumulative, mass = np.zeros(0), 0.0
-        rest = max(self.tail_total - self.tail[support].sum(), 0.0) * g**self.power
-        if len(self.cache) >= CACHE:
-            self.cache.clear()
-        self.cache[context] = found = (support, cumulative, mass + rest)
-        return found
-
-    def _from_tail(self, support: np.ndarray) -> int:
-        """A token from the tempered p_1 outside ``support``."""
+    def _from_tail(self, owners: np.ndarray, support_keys: np.ndarray, base: int) -> np.ndarray:
+        """A token from the tempered p_1 outside its context's support, for each of ``owners``
+        (context indices; ``support_keys``: owner * base + token, sorted)."""
+        out = np.full(len(owners), -1, dtype=np.int64)
+        pending = np.arange(len(owners))
         for _ in range(64):
+            if not len(pending):
+                return out
             draws = np.searchsorted(
-                self.tail_cdf, self.rng.random(32) * self.tail_total, side="right"
+                self.tail_cdf, self.rng.random(len(pending)) * self.tail_total, side="right"
             )
             draws = np.minimum(draws, len(self.tail_cdf) - 1)
-            ok = draws[~np.isin(draws, support) & self.allowed[draws]]
-            if len(ok):
-                return int(ok[0])
-        weights = self.tail.copy()
-        weights[support] = 0.0
-        return int(self.rng.choice(len(weights), p=weights / weights.sum()))
+            keys = owners[pending] * base + draws
+            spot = np.minimum(np.searchsorted(support_keys, keys), max(len(support_keys) - 1, 0))
+            taken = support_keys[spot] == keys if len(support_keys) else np.zeros(len(keys), bool)
+            ok = ~taken & self.allowed[draws]
+            out[pending[ok]] = draws[ok]
+            pending = pending[~ok]
+        for i in pending:  # a context whose support holds nearly all the tail's mass
+            weights = self.tail.copy()
+            mine = support_keys[support_keys // base == owners[i]] % base
+            weights[mine] = 0.0
+            out[i] = self.rng.choice(len(weights), p=weights / weights.sum())
+        return out
 
 
 def _encode(grams: np.ndarray, base: int) -> np.ndarray:
