@@ -154,3 +154,36 @@ def test_text_samples_are_checked(returned, message):
 def test_text_samples_come_back_normalised():
     docs = check_samples(["  two\n lines ", "x"], 2, (), "the adapter")
     assert is_text(docs) and docs.tolist() == ["two lines", "x"]
+
+
+def test_a_text_leaderboard_summarises_the_text_statistics_and_shows_sample_texts(
+    tiny_text, tmp_path
+):
+    from madbench.leaderboard.build import SEED_COLUMNS
+    from madbench.leaderboard.claims import Claim, evaluate_all
+    from madbench.leaderboard.publish import build, read_csv
+
+    runs = [
+        madbench.evaluate("ngram", tiny_text, seed=s, out=tmp_path / f"s{s}", **SMALL).path
+        for s in (0, 1, 2)
+    ]
+    (row,) = build(runs, tmp_path / "board")
+    per_seed = read_csv(tmp_path / "board" / "per_seed.csv", SEED_COLUMNS)
+    last = [r for r in per_seed if r["generation"] == "2"]
+    for metric in ("perplexity", "tail_mass", "distinct_2", "self_bleu", "vocabulary"):
+        values = [float(r[metric]) for r in last]
+        assert float(row[f"{metric}_last_mean"]) == pytest.approx(np.mean(values))
+    assert {"perplexity_q95", "zipf_slope", "ngram2_precision"} <= set(per_seed[0])
+    page = (tmp_path / "board" / "index.html").read_text()
+    first = RunDir(runs[0]).load_array(2, "eval_samples")[0]
+    assert "<th>perplexity last</th>" in page and f"<li>{first}</li>" in page
+    assert "tiny-text: sample texts, fully-synthetic" in page
+    assert "perplexity last" in (tmp_path / "board" / "leaderboard.md").read_text()
+    spec = {
+        "text": "t",
+        "test": "trend",
+        "metric": "perplexity",
+        "arm": {"data": tiny_text, "protocol": "fully-synthetic"},
+    }
+    (result,) = evaluate_all([Claim.from_spec(spec, "test")], tmp_path / "board", 0.05)
+    assert result.result is not None and result.missing == ""  # claims read text columns

@@ -39,6 +39,7 @@ from madbench.leaderboard.stats import (
     one_sample,
     t_interval,
 )
+from madbench.metrics.names import PERPLEXITY_KEYS, TEXT_KEYS
 from madbench.metrics.ranges import METRIC_BOUNDS
 from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir, check_run_data
@@ -58,12 +59,15 @@ METRICS = (
     "ct",
     "authenticity",
     "memorised",
+    *("perplexity", "tail_mass", "distinct_2", "self_bleu", "vocabulary", "ngram2_recall"),
 )
 ADDED_IN_3 = ("vendi", "ct", "authenticity", "memorised")
 #: Columns that came with schema 4 (leaderboard.csv, then per_seed.csv).
 ADDED_IN_4 = ("copying_onset", "copying_onset_p", "memorised_p")
 #: Columns that came with schema 5: FID-infinity (run format 6).
 ADDED_IN_5 = ("fid_inf",)
+#: Columns that came with schema 6: text loops (run format 9), their statistics and perplexity.
+ADDED_IN_6 = (*TEXT_KEYS, *PERPLEXITY_KEYS)
 TIMINGS = ("fit_seconds", "sample_seconds", "metric_seconds")  # differ on every machine
 WHEN = {"gen1": "generation 1", "last": "the last generation"}
 STATS = {
@@ -79,8 +83,9 @@ STATS = {
 #: schema_version column); 2: madbench 0.3, the column first in both files; 3: madbench 0.4
 #: on, the Vendi score and the data-copying metrics (:data:`ADDED_IN_3`); 4: the MAD onset
 #: Holm-corrected over generations (mad_onset_p adjusted), the copying onset, memorised_p; 5:
-#: FID-infinity (:data:`ADDED_IN_5`; empty for runs of run format 5 and before).
-SCHEMA_VERSION = 5
+#: FID-infinity (:data:`ADDED_IN_5`; empty for runs of run format 5 and before); 6: text
+#: loops' statistics and perplexity (:data:`ADDED_IN_6`; empty for vectors and images).
+SCHEMA_VERSION = 6
 COLUMNS = {
     "schema_version": "version of this file's columns (readers accept every earlier one)",
     "model": "model spec as given to --model",
@@ -330,7 +335,9 @@ SEED_COLUMNS = {
     "generation": "t (0: the noise floor)",
     **{
         m: f"{m} as in the run's results.csv"
-        for m in (*METRICS, "trace_cov", "clipped_frac", "memorised_p")
+        for m in dict.fromkeys(
+            (*METRICS, "trace_cov", "clipped_frac", "memorised_p", *TEXT_KEYS, *PERPLEXITY_KEYS)
+        )
     },
 }
 
@@ -342,6 +349,7 @@ def columns_of(columns: dict, version: int) -> list[str]:
         *(ADDED_IN_3 if version < 3 else ()),
         *(ADDED_IN_4 if version < 4 else ()),
         *(ADDED_IN_5 if version < 5 else ()),
+        *(ADDED_IN_6 if version < 6 else ()),
     )
     return [c for c in columns if not any(c == m or c.startswith(f"{m}_") for m in added)]
 

@@ -161,17 +161,24 @@ class Board:
         if by_seed is None:
             raise InputError(f"per_seed.csv has no values for setting {row['setting_hash']}")
         seeds = sorted(by_seed)
-        try:
-            table = [
-                [float(r[metric]) for r in sorted(by_seed[s], key=lambda r: int(r["generation"]))]
-                for s in seeds
-            ]
+        try:  # generation 0 may lack a metric (perplexity needs a trained model)
+            table = np.array(
+                [
+                    [
+                        float(r[metric] or "nan")
+                        for r in sorted(by_seed[s], key=lambda r: int(r["generation"]))
+                    ]
+                    for s in seeds
+                ]
+            )[:, 1:]
         except (KeyError, ValueError):
+            table = np.full((1, 1), np.nan)
+        if np.isnan(table).any():
             raise InputError(
                 f"{metric!r} has no values for {row['data']}, {row['protocol']}, lambda "
                 f"{row['bias']}"
-            ) from None
-        return seeds, np.array(table)[:, 1:]
+            )
+        return seeds, table
 
 
 def _matches(row: dict, arm: dict) -> bool:

@@ -1,10 +1,12 @@
 """Leaderboard plots (PNG, matplotlib's Agg back end), one set per data set.
 
 - ``<data>-metrics.png``: every metric the runs computed (:data:`PLOTTED`: FID, precision,
-  recall, density, coverage, KID, W2, Vendi, C_T, memorised) against generation, a row per
-  metric and a column per protocol with the y-axis shared along the row, one line per setting
-  (one colour and marker per label, alike in every panel), the seed mean with a band of +- one
-  std over seeds, and generation 0's noise floor as a grey band; one legend below;
+  recall, density, coverage, KID, W2, Vendi, C_T, memorised, and for text the held-out
+  perplexity, its tail mass, distinct-2, self-BLEU, vocabulary and bigram recall) against
+  generation, a row per metric and a column per protocol with the y-axis shared along the
+  row, one line per setting (one colour and marker per label, alike in every panel), the seed
+  mean with a band of +- one std over seeds, and generation 0's noise floor as a grey band;
+  one legend below;
 - ``<data>-precision-recall.png``: each setting's (recall, precision) trajectory over
   generations, from generation 1 (circle) to the last (square), in the same colours;
 - ``<data>-<setting>-samples.png`` (image data): the first seed's sample grids of generation 1,
@@ -133,7 +135,8 @@ def _panels(groups: list[list[Run]]) -> tuple[dict, dict, dict]:
 
 #: Every metric a leaderboard plots, in this order (those no run computed are left out).
 PLOTTED = ("fid", "precision", "recall", "density", "coverage", "kid", "w2", "vendi", "ct",
-           "memorised")  # fmt: skip
+           "memorised", "perplexity", "tail_mass", "distinct_2", "self_bleu", "vocabulary",
+           "ngram2_recall")  # fmt: skip
 
 
 def metric_plot(groups: list[list[Run]], path: Path) -> None:

@@ -43,6 +43,7 @@ from madbench.leaderboard.build import (
 )
 from madbench.leaderboard.marker import foreign, seal
 from madbench.leaderboard.plots import all_plots
+from madbench.leaderboard.texts import sample_texts
 from madbench.runs.lock import locked
 from madbench.types import PathLike
 
@@ -101,6 +102,21 @@ HEADLINE = {
     "MAD onset": _onset("mad"),
     "copying from": _onset("copying"),
 }
+#: The columns text boards add (shown when a row has text statistics).
+TEXT_HEADLINE = {
+    "perplexity last": _with_interval("perplexity_last"),
+    "tail mass last": _with_interval("tail_mass_last"),
+    "distinct-2 last": _with_interval("distinct_2_last"),
+    "self-BLEU last": _with_interval("self_bleu_last"),
+}
+
+
+def headline(rows: list[dict]) -> dict:
+    """The table's columns for ``rows``: :data:`HEADLINE`, and :data:`TEXT_HEADLINE` when
+    some row is a text loop's."""
+    if any(row.get("distinct_2_last_mean") for row in rows):
+        return {**HEADLINE, **TEXT_HEADLINE}
+    return HEADLINE
 
 
 def csv_text(rows: list[dict], columns: Sequence[str] = COLUMNS) -> str:
@@ -154,9 +170,10 @@ def published_board(suite: str) -> str:
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| " + " | ".join(HEADLINE) + " |", "|" + "---|" * len(HEADLINE)]
+    columns = headline(rows)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
-        lines.append("| " + " | ".join(cell(row) for cell in HEADLINE.values()) + " |")
+        lines.append("| " + " | ".join(cell(row) for cell in columns.values()) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -188,12 +205,27 @@ def columns_html() -> str:
     )
 
 
-def html_page(name: str, rows: list[dict], plots: list[tuple[str, str]]) -> str:
+def _texts_html(anchor: str, title: str, shown: list[tuple[int, list[str]]]) -> str:
+    parts = [f'<section id="{anchor}"><h2>{html.escape(title)}</h2>']
+    for t, docs in shown:
+        items = "".join(f"<li>{html.escape(doc)}</li>" for doc in docs)
+        parts.append(f"<h3>generation {t}</h3><ol>{items}</ol>")
+    return "".join(parts) + '<p><a href="#top">(top)</a></p></section>'
+
+
+def html_page(
+    name: str,
+    rows: list[dict],
+    plots: list[tuple[str, str]],
+    texts: list[tuple[str, list[tuple[int, list[str]]]]] = (),
+) -> str:
     """The leaderboard page: the table, then every plot (file, title) as a thumbnail that
-    links to its full-size image, listed by title in the contents."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADLINE)
+    links to its full-size image, then each text setting's sample texts (title, (generation,
+    documents)), all listed by title in the contents."""
+    columns = headline(rows)
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell(row))}</td>" for cell in HEADLINE.values())
+        "<tr>" + "".join(f"<td>{html.escape(cell(row))}</td>" for cell in columns.values())
         for row in rows
     )
     anchors = [f"plot-{i}" for i in range(len(plots))]
@@ -203,9 +235,17 @@ def html_page(name: str, rows: list[dict], plots: list[tuple[str, str]]) -> str:
         'size) <a href="#top">(top)</a></figcaption></figure>'
         for a, (p, title) in zip(anchors, plots, strict=True)
     )
+    text_anchors = [f"texts-{i}" for i in range(len(texts))]
+    figures += "".join(
+        _texts_html(a, title, shown) for a, (title, shown) in zip(text_anchors, texts, strict=True)
+    )
     contents = "".join(
         f'<li><a href="#{a}">{html.escape(title)}</a></li>'
-        for a, (_, title) in zip(anchors, plots, strict=True)
+        for a, title in zip(
+            [*anchors, *text_anchors],
+            [title for _, title in plots] + [title for title, _ in texts],
+            strict=True,
+        )
     )
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -306,7 +346,8 @@ def _write(groups, rows: list[dict], out: Path) -> None:
         (tmp / "leaderboard.md").write_text(markdown(rows))
         (tmp / "columns.md").write_text(columns_text())
         (tmp / "columns.html").write_text(columns_html())
-        (tmp / "index.html").write_text(html_page(out.name, rows, plots))
+        page = html_page(out.name, rows, plots, sample_texts(groups))
+        (tmp / "index.html").write_text(page)
         seal(tmp)
         fsync_tree(tmp)
         old = out.with_name(f".{out.name}.old-{os.getpid()}")

@@ -15,4 +15,14 @@ METRIC_BOUNDS = {
     "vendi": (1.0, None),
     "memorised_p": (0.0, 1.0),
     "clipped_frac": (0.0, 1.0),
+    **dict.fromkeys(
+        ("distinct_1", "distinct_2", "distinct_3", "self_bleu", "tail_mass", "ngram2_recall"),
+        (0.0, 1.0),
+    ),
+    "ngram2_precision": (0.0, 1.0),
+    **dict.fromkeys(
+        ("perplexity", "perplexity_q50", "perplexity_q90", "perplexity_q95"), (1.0, None)
+    ),
+    "unigram_entropy": (0.0, None),
+    "vocabulary": (0.0, None),
 }
