@@ -187,3 +187,12 @@ def test_a_text_leaderboard_summarises_the_text_statistics_and_shows_sample_text
     }
     (result,) = evaluate_all([Claim.from_spec(spec, "test")], tmp_path / "board", 0.05)
     assert result.result is not None and result.missing == ""  # claims read text columns
+
+
+def test_a_transformer_loop_runs_checks_and_resumes_its_kept_model(tiny_text, tmp_path):
+    args = {"steps": 20, "width": 32, "heads": 2, "context": 48}
+    assert check_adapter("transformer", model_args=args) == []
+    run = madbench.evaluate("transformer", tiny_text, model_args=args, out=tmp_path, **SMALL)
+    assert [r["status"] for r in run.rows] == ["ok"] * 3
+    assert (run.results["perplexity"][1:] > 1).all() and run.results["distinct_2"].notna().all()
+    assert madbench.rescore(run.path).differences == []
