@@ -19,8 +19,8 @@ An adapter that takes only some kinds of data names them in the class attribute
 and a loop on another kind is refused before anything is written.
 
 It is constructed as ``Class(**model_args)`` and named on the command line by an alias
-(``gaussian``, ``gmm``, ``kde``, ``flow``, ``wgan``, ``ddpm``; ``ngram`` and ``transformer``
-for text), by
+(``gaussian``, ``gmm``, ``kde``, ``flow``, ``wgan``, ``ddpm``; ``ngram``, ``transformer`` and
+``hf-causal`` for text), by
 ``package.module:Class``, or by the name of an entry point in the group ``madbench.adapters``.
 ``model_args`` are plain values (None, booleans, numbers, strings, and lists or string-keyed
 dicts of them), so that a run's config.json says exactly which model it ran; an instance
@@ -59,6 +59,7 @@ ALIASES = {
     "ddpm": "madbench.generators.ddpm:DDPMGenerator",
     "ngram": "madbench.generators.ngram:NgramLM",
     "transformer": "madbench.generators.transformer:TransformerLM",
+    "hf-causal": "madbench.generators.hf_causal:HFCausalLM",
 }
 
 

@@ -9,6 +9,7 @@ import torch
 from madbench.data.text import documents, is_text
 from madbench.errors import InputError
 from madbench.generators.transformer import BOS, EOS, UNK, TransformerLM
+from madbench.text import scoring
 
 CORPUS = documents(
     ["the cat sat on the mat.", "a dog ran to the log.", "time flies like an arrow."] * 8
@@ -53,7 +54,7 @@ def test_scores_are_each_documents_own_log_softmax(model):
 
 def test_documents_longer_than_the_context_score_every_token_once(model):
     long = documents(["the cat sat on the mat. " * 6])
-    windows = model._windows(0, model._sequences(long)[0])
+    windows = [(0, *w) for w in scoring.windows(model._sequences(long)[0], SMALL["context"])]
     scored = [i for _, window, first in windows for i in range(first, len(window))]
     offsets = np.cumsum([0] + [SMALL["context"] // 2] * (len(windows) - 1))
     positions = [

@@ -19,8 +19,7 @@ tokens a document may hold (never ``<s>`` or ``<unk>``), restricted to the small
 probability reaches ``top_p`` (nucleus sampling; 1, the default, keeps every token). Sampling
 is batched with a key/value cache; a document ends at ``</s>`` or after ``context - 1``
 tokens. :meth:`TransformerLM.log_likelihood` scores documents longer than the context in
-windows of ``context`` tokens that advance by half of it, each token scored once, with at least
-half a context before it (the usual strided perplexity).
+strided windows (:mod:`madbench.text.scoring`).
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ from madbench.data.text import documents, is_text
 from madbench.errors import InputError
 from madbench.generators._flat import check_bias
 from madbench.generators._torch import TorchGenerator, progress_bar, seeded
+from madbench.text.scoring import log_likelihoods
 from madbench.text.tokenizers import tokenizer as get_tokenizer
 from madbench.types import PathLike
 
@@ -194,33 +194,13 @@ class TransformerLM(TorchGenerator):
         self._check_fitted()
         if not is_text(X) or len(X) < 1:
             raise InputError(f"transformer: scores documents (a 1-D str array), got {X!r:.80}")
-        sequences = self._sequences(X)
-        windows = [w for i, seq in enumerate(sequences) for w in self._windows(i, seq)]
-        total = np.zeros(len(sequences))
-        with torch.no_grad():
-            for at in range(0, len(windows), BATCH):
-                chunk = windows[at : at + BATCH]
-                ids, _ = self._padded([w[1] for w in chunk])
-                logp = torch.log_softmax(self.model(ids[:, :-1]).double(), dim=-1)
-                picked = logp.gather(2, ids[:, 1:, None])[:, :, 0].cpu().numpy()
-                for row, (doc, window, first) in zip(picked, chunk, strict=True):
-                    total[doc] += row[first - 1 : len(window) - 1].sum()
-        return np.stack([total, [len(s) - 1 for s in sequences]], axis=1)
-
-    def _windows(self, doc: int, seq: list[int]) -> list[tuple[int, list[int], int]]:
-        """(document, window of at most ``context`` ids, index in the window of the first
-        token it scores): every token after ``<s>`` scored once (module docstring)."""
-        context = self.settings["context"]
-        if len(seq) <= context:
-            return [(doc, seq, 1)]
-        stride, out, scored = max(context // 2, 1), [], 1  # tokens before ``scored`` are done
-        start = 0
-        while scored < len(seq):
-            window = seq[start : start + context]
-            out.append((doc, window, scored - start))
-            scored = start + len(window)
-            start += stride
-        return out
+        return log_likelihoods(
+            lambda ids, mask: self.model(ids),
+            self._sequences(X),
+            self.settings["context"],
+            EOS,
+            self.device,
+        )
 
     # -- sampling -----------------------------------------------------------------------------
     def sample(self, n: int, *, bias: float = 1.0, seed: int = 0) -> np.ndarray:

@@ -6,6 +6,10 @@
   punctuation or after opening brackets; it never joins two word tokens, so tokenizing what it
   gives returns the same tokens (a round trip at the level of tokens, not of spacing).
 - ``char``: every character a token; the round trip is exact.
+- ``hf:NAME_OR_PATH``: a Hugging Face tokenizer (``transformers.AutoTokenizer``) by hub name or
+  local folder (``save_pretrained``'s); its tokens are the tokenizer's own strings, and
+  detokenizing is its ``convert_tokens_to_string``. Offline, a hub name not in the local cache
+  is an error that says to pass a local folder.
 
 The text metrics (:mod:`madbench.metrics.text`) count words with ``word`` whatever tokenizer a
 model uses, so that two models compare on the same units. A tokenizer's :meth:`digest` (sha256
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from madbench.errors import InputError
 
@@ -91,11 +95,55 @@ class CharTokenizer:
         return _digest(self.name)
 
 
+class HFTokenizer:
+    """A Hugging Face tokenizer by hub name or local folder; its digest is the sha256 of its
+    serialised form (``tokenizer.json`` for fast tokenizers, else its vocabulary)."""
+
+    def __init__(self, source: str):
+        self.name = f"hf:{source}"
+        self.hf = load_hf_tokenizer(source)
+
+    def tokenize(self, document: str) -> list[str]:
+        return self.hf.tokenize(document)
+
+    def detokenize(self, tokens: list[str]) -> str:
+        return self.hf.convert_tokens_to_string(tokens)
+
+    def digest(self) -> str:
+        backend = getattr(self.hf, "backend_tokenizer", None)
+        form = (
+            backend.to_str() if backend is not None else repr(sorted(self.hf.get_vocab().items()))
+        )
+        return _digest(self.name, form)
+
+
+def load_hf_tokenizer(source: str) -> Any:  # a transformers PreTrainedTokenizerBase
+    """``transformers.AutoTokenizer`` of ``source`` (hub name or local folder), with errors
+    that say what to install or pass."""
+    try:
+        from transformers import AutoTokenizer
+    except ImportError:
+        raise InputError(
+            "Hugging Face tokenizers need transformers: pip install 'madbench[text]'"
+        ) from None
+    try:
+        return AutoTokenizer.from_pretrained(source)
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"cannot load the tokenizer {source!r} ({str(exc).splitlines()[0][:160]}); offline, "
+            "pass a local folder written by save_pretrained"
+        ) from None
+
+
 BUILT_IN = {"word": WordTokenizer, "char": CharTokenizer}
 
 
 def tokenizer(name: str) -> Tokenizer:
-    """The built-in tokenizer ``name`` (``word`` or ``char``)."""
+    """The tokenizer ``name``: ``word``, ``char`` or ``hf:NAME_OR_PATH``."""
+    if isinstance(name, str) and name.startswith("hf:") and len(name) > 3:
+        return HFTokenizer(name[3:])
     if name not in BUILT_IN:
-        raise InputError(f"unknown tokenizer {name!r}; choose {' or '.join(BUILT_IN)}")
+        raise InputError(
+            f"unknown tokenizer {name!r}; choose {', '.join(BUILT_IN)} or hf:NAME_OR_PATH"
+        )
     return BUILT_IN[name]()

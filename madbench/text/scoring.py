@@ -1,0 +1,62 @@
+"""Log-likelihood of token sequences under a neural LM, in windows that fit its context.
+
+A sequence (begin marker, tokens, end marker) no longer than the context is scored in one pass.
+A longer one is scored in windows of ``context`` tokens that advance by half of it: every token
+after the begin marker is scored once, the first window's from the start and each later
+window's only past the tokens an earlier window scored, so that every token has at least half a
+context before it (the usual strided perplexity). Windows of many documents go through the model
+together in batches, right-padded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+#: Windows scored per forward pass.
+BATCH = 256
+
+
+def windows(seq: list[int], context: int) -> list[tuple[list[int], int]]:
+    """(window of at most ``context`` ids, index in the window of the first token it scores)
+    covering ``seq`` as the module docstring says."""
+    if len(seq) <= context:
+        return [(seq, 1)]
+    stride, out, scored, start = max(context // 2, 1), [], 1, 0  # tokens before scored: done
+    while scored < len(seq):
+        window = seq[start : start + context]
+        out.append((window, scored - start))
+        scored = start + len(window)
+        start += stride
+    return out
+
+
+def log_likelihoods(
+    logits: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    sequences: list[list[int]],
+    context: int,
+    pad: int,
+    device: torch.device,
+) -> np.ndarray:
+    """Each sequence's natural-log probability (every token after the first) and its number of
+    scored tokens, as an array (n, 2). ``logits(ids, mask)``: next-token logits (batch, time,
+    vocabulary) of right-padded ``ids`` with ``mask`` marking real tokens."""
+    work = [(i, *w) for i, seq in enumerate(sequences) for w in windows(seq, context)]
+    total = np.zeros(len(sequences))
+    with torch.no_grad():
+        for at in range(0, len(work), BATCH):
+            chunk = work[at : at + BATCH]
+            width = max(len(window) for _, window, _ in chunk)
+            ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(chunk), width), dtype=torch.long)
+            for row, (_, window, _) in enumerate(chunk):
+                ids[row, : len(window)] = torch.tensor(window)
+                mask[row, : len(window)] = 1
+            ids, mask = ids.to(device), mask.to(device)
+            logp = torch.log_softmax(logits(ids[:, :-1], mask[:, :-1]).double(), dim=-1)
+            picked = logp.gather(2, ids[:, 1:, None])[:, :, 0].cpu().numpy()
+            for row, (doc, window, first) in zip(picked, chunk, strict=True):
+                total[doc] += row[first - 1 : len(window) - 1].sum()
+    return np.stack([total, [len(seq) - 1 for seq in sequences]], axis=1)

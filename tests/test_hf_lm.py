@@ -1,0 +1,121 @@
+"""Hugging Face tokenizers and causal LMs, offline: a tokenizer trained here and a GPT-2 built
+from a config, both saved to a local folder as save_pretrained writes them (no download)."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("transformers")
+import torch  # noqa: E402
+
+import madbench  # noqa: E402
+from madbench.adapters import check_adapter  # noqa: E402
+from madbench.data.text import documents, is_text  # noqa: E402
+from madbench.errors import InputError  # noqa: E402
+from madbench.generators.hf_causal import HFCausalLM  # noqa: E402
+from madbench.generators.transformer import TransformerLM  # noqa: E402
+from madbench.text.tokenizers import tokenizer  # noqa: E402
+
+CORPUS = documents(
+    ["the cat sat on the mat .", "a dog ran to the log .", "time flies like an arrow ."] * 8
+)
+
+
+@pytest.fixture(scope="module")
+def local_model(tmp_path_factory):
+    """A word-level tokenizer and a one-layer GPT-2, as a local model folder."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-gpt2")
+    raw = Tokenizer(models.WordLevel(unk_token="<unk>"))
+    raw.pre_tokenizer = pre_tokenizers.Whitespace()
+    special = ["<pad>", "<unk>", "<|endoftext|>"]
+    raw.train_from_iterator(list(CORPUS), trainers.WordLevelTrainer(special_tokens=special))
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=raw, unk_token="<unk>", pad_token="<pad>", eos_token="<|endoftext|>"
+    )
+    tok.save_pretrained(folder)
+    torch.manual_seed(0)
+    config = GPT2Config(
+        vocab_size=len(tok), n_positions=32, n_embd=16, n_layer=1, n_head=2,
+        eos_token_id=tok.eos_token_id, bos_token_id=tok.eos_token_id,
+    )  # fmt: skip
+    GPT2LMHeadModel(config).save_pretrained(folder)
+    return str(folder)
+
+
+def test_a_hugging_face_tokenizer_by_local_folder_has_a_digest(local_model):
+    tok = tokenizer(f"hf:{local_model}")
+    assert tok.tokenize("the cat sat .") == ["the", "cat", "sat", "."]
+    assert tok.detokenize(["the", "cat"]) == "the cat" and len(tok.digest()) == 64
+    with pytest.raises(InputError, match="offline, pass a local folder"):
+        tokenizer("hf:/no/such/folder")
+
+
+def test_the_transformer_trains_on_a_hugging_face_tokenizers_tokens(local_model):
+    model = TransformerLM(steps=5, width=16, heads=2, context=16, tokenizer=f"hf:{local_model}")
+    model.fit(CORPUS, seed=0)
+    assert "cat" in model.vocab_ and is_text(model.sample(4, seed=0))
+
+
+@pytest.fixture(scope="module")
+def tuned(local_model):
+    torch.set_num_threads(1)
+    return HFCausalLM(local_model, steps=30, batch_size=8, lr=1e-2, context=16).fit(CORPUS)
+
+
+def test_fine_tuning_lowers_the_loss_and_scores_are_the_models_own(tuned):
+    assert np.mean(tuned.losses_[-5:]) < 0.7 * np.mean(tuned.losses_[:5])
+    doc = "the cat sat on the mat ."
+    seq = tuned._sequences([doc])[0]
+    with torch.no_grad():
+        logits = tuned.model(input_ids=torch.tensor([seq[:-1]])).logits.double()[0]
+    expected = torch.log_softmax(logits, -1).gather(1, torch.tensor(seq[1:])[:, None]).sum()
+    ((logp, count),) = tuned.log_likelihood(documents([doc]))
+    assert logp == pytest.approx(float(expected), rel=1e-5) and count == 8
+
+
+def test_samples_reproduce_from_the_seed_and_the_checkpoint(tuned, tmp_path):
+    a = tuned.sample(10, seed=3)
+    assert is_text(a) and len(a) == 10 and (a == tuned.sample(10, seed=3)).all()
+    tuned.save(tmp_path)
+    assert (tmp_path / "hf" / "model.safetensors").is_file()
+    restored = HFCausalLM(tuned.source, context=16).load(tmp_path)
+    assert (restored.sample(10, seed=3) == a).all()
+    meta = tuned.meta()
+    assert len(meta["source_sha256"]) == 64 and len(meta["tokenizer_sha256"]) == 64
+
+
+def test_fit_starts_again_from_the_pretrained_weights(tuned, local_model):
+    """Each generation fine-tunes the original weights (Shumailov et al.), not the last ones."""
+    again = HFCausalLM(local_model, steps=30, batch_size=8, lr=1e-2, context=16).fit(CORPUS)
+    assert again.losses_ == tuned.losses_
+
+
+def test_a_hugging_face_lm_runs_the_contract_and_a_loop(local_model, tmp_path, monkeypatch):
+    from madbench.cli import main
+
+    args = {"model": local_model, "steps": 5, "context": 16}
+    assert check_adapter("hf-causal", model_args=args) == []
+    monkeypatch.setenv("MADBENCH_HOME", str(tmp_path / "home"))
+    rng = np.random.default_rng(0)
+    words = "the a cat dog sat ran on to mat log .".split()
+    lines = [" ".join(rng.choice(words, size=6)) for _ in range(200)]
+    (tmp_path / "docs.txt").write_text("\n".join(lines) + "\n")
+    assert main(["data", "add", "words", "--from", str(tmp_path / "docs.txt")]) == 0
+    run = madbench.evaluate(
+        "hf-causal", "words", model_args=args, generations=2, n_ini=100, eval_n=20,
+        metrics="prdc,fid", out=tmp_path / "run",
+    )  # fmt: skip
+    assert [r["status"] for r in run.rows] == ["ok"] * 3
+    assert (run.results["perplexity"][1:] > 1).all()
+    assert madbench.rescore(run.path).differences == []
+
+
+def test_offline_hub_names_and_bad_arguments_are_one_line_errors(local_model):
+    with pytest.raises(InputError, match="offline, pass a local folder"):
+        HFCausalLM("/no/such/model")
+    with pytest.raises(InputError, match="context must be an integer >= 2"):
+        HFCausalLM(local_model, context=1)
+    with pytest.raises(InputError, match="call fit"):
+        HFCausalLM(local_model).sample(2)
