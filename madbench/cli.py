@@ -316,7 +316,8 @@ def data_list():
     required=True,
     help="A folder of images (class sub-folders become labels), a .npy/.npz array file, a "
     "folder of MNIST-style IDX files, or text: a .txt file (a document per line), a .jsonl "
-    'file ("text" per line) or a folder of .txt files (a document each).',
+    'file ("text" per line), a folder of .txt files (a document each), or hf:SPEC: '
+    "wikitext-2, tinystories, a hub data set NAME[:CONFIG] or a save_to_disk folder.",
 )
 @click.option(
     "--test-fraction",
@@ -330,7 +331,10 @@ def data_list():
     "--size", default=None, type=click.IntRange(min=4), help="Resize images to SIZE x SIZE."
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the held-out split.")
-def data_add(name, source, test_fraction, test_from, size, seed):
+@click.option(
+    "--limit", default=None, type=int, help="hf: sources: keep the first N documents per split."
+)
+def data_add(name, source, test_fraction, test_from, size, seed, limit):
     """Add the images, arrays or text at --from as data set NAME: its manifest (files, sha256,
     shapes, splits, domain) goes to $MADBENCH_HOME/manifests, its files to
     $MADBENCH_HOME/data/NAME; then it works like any built-in set (--data NAME)."""
@@ -338,7 +342,13 @@ def data_add(name, source, test_fraction, test_from, size, seed):
     from madbench.data.imports import add_dataset
 
     path = add_dataset(
-        name, source, test_fraction=test_fraction, test_from=test_from, size=size, seed=seed
+        name,
+        source,
+        test_fraction=test_fraction,
+        test_from=test_from,
+        size=size,
+        seed=seed,
+        limit=limit,
     )
     dataset = get_dataset(name)
     splits = ", ".join(f"{s}: {spec.get('n')}" for s, spec in dataset.manifest.splits.items())

@@ -119,3 +119,32 @@ def test_offline_hub_names_and_bad_arguments_are_one_line_errors(local_model):
         HFCausalLM(local_model, context=1)
     with pytest.raises(InputError, match="call fit"):
         HFCausalLM(local_model).sample(2)
+
+
+def test_hub_text_sets_load_from_a_local_copy_and_fail_offline_by_name(tmp_path, monkeypatch):
+    """A wikitext-shaped DatasetDict saved here (headings, blank lines) stands for wikitext-2."""
+    from datasets import Dataset, DatasetDict
+
+    from madbench.cli import main
+    from madbench.data.datasets import get_dataset
+
+    monkeypatch.setenv("MADBENCH_HOME", str(tmp_path / "home"))
+    lines = [" = Heading = ", "", " The cat sat on the mat . ", " = = Sub = = ", "A dog ran ."]
+    DatasetDict(
+        train=Dataset.from_dict({"text": lines * 5}),
+        validation=Dataset.from_dict({"text": ["val one .", "val two ."]}),
+        test=Dataset.from_dict({"text": ["held one .", "", "held two .", "held three ."]}),
+    ).save_to_disk(tmp_path / "wiki")
+    assert main(["data", "add", "wiki", "--from", f"hf:{tmp_path / 'wiki'}", "--limit", "6"]) == 0
+    data = get_dataset("wiki")
+    train, test = data.split("train").x, data.split("test").x
+    assert train.tolist() == ["The cat sat on the mat .", "A dog ran ."] * 3
+    assert test.tolist() == ["held one .", "held two .", "held three ."]
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-cache"))
+    code = main(["data", "add", "w2", "--from", "hf:wikitext-2"])
+    assert code == 2 and not (tmp_path / "home" / "manifests" / "w2.yaml").exists()
+    Dataset.from_dict({"text": ["a", "b", "c"]}).save_to_disk(tmp_path / "single")
+    assert main(["data", "add", "w3", "--from", f"hf:{tmp_path / 'single'}"]) == 2
+    assert main(["data", "add", "w4", "--from", str(tmp_path / "wiki"), "--limit", "3"]) == 2

@@ -14,6 +14,8 @@
 - text: a ``.txt`` file (one document per line), a ``.jsonl`` file (``"text"`` per line) or a
   folder of ``.txt`` files (one document each) (:func:`madbench.data.text.read_text_source`),
   stored as 1-D ``str`` arrays;
+- ``hf:SPEC``: a text set from the Hugging Face hub (wikitext-2, TinyStories, any hub data set)
+  or a local ``save_to_disk`` copy, with its own held-out split (:mod:`madbench.data.hub`);
 - a folder of the four MNIST-style IDX files (``train-images*``, ``train-labels*``,
   ``t10k-images*``, ``t10k-labels*``), described where they are
   (:func:`madbench.data.manifest.write_idx_manifest`).
@@ -41,6 +43,7 @@ import yaml
 
 from madbench.atomic import atomic_write_text, fsync_tree
 from madbench.data.domain import Domain
+from madbench.data.hub import read_hub_source
 from madbench.data.manifest import Manifest, check_new_name, file_entry, write_idx_manifest
 from madbench.data.split import Split
 from madbench.data.text import is_text_source, read_text_source
@@ -262,14 +265,27 @@ def add_dataset(
     test_from: PathLike | None = None,
     size: int | None = None,
     seed: int = 0,
+    limit: int | None = None,
 ) -> Path:
     """Add ``source`` as data set ``name`` (see the module); return its manifest's path."""
     check_new_name(name)
-    if is_idx_folder(source):
-        return write_idx_manifest(name, source)
-    samples = read_source(source, size=size)
-    test = None if test_from is None else read_source(test_from, size=size)
-    train, test = _splits(samples, test, test_fraction, seed)
+    hub = str(source).startswith("hf:")
+    if limit is not None and not hub:
+        raise InputError("--limit applies to hf: sources only")
+    if hub:
+        if test_from is not None or size is not None:
+            raise InputError("an hf: source brings its own held-out split and holds text only")
+        train_docs, test_docs, digest = read_hub_source(str(source)[3:], limit)
+        train, test = (
+            Samples(train_docs, None, None, digest),
+            Samples(test_docs, None, None, digest),
+        )
+    else:
+        if is_idx_folder(source):
+            return write_idx_manifest(name, source)
+        samples = read_source(source, size=size)
+        test = None if test_from is None else read_source(test_from, size=size)
+        train, test = _splits(samples, test, test_fraction, seed)
     folder = user("data", create=True) / name
     files, splits = {}, {}
     contents = {split: _npz_bytes(part) for split, part in (("train", train), ("test", test))}
@@ -277,8 +293,11 @@ def add_dataset(
         data = contents[split]
         files[split] = file_entry(f"{split}.npz", data, part.x.shape)
         splits[split] = {"file": split, "n": len(part.x)}
-    sources = [f"{Path(source).resolve()} (sha256 {samples.source_sha256})"]
-    if test_from is not None:
+    where = str(source) if hub else str(Path(source).resolve())
+    sources = [f"{where} (sha256 {train.source_sha256})"]
+    if hub:
+        splits["test"]["rows"] = "the source's own held-out split"
+    elif test_from is not None:
         sources.append(
             f"held-out split from {Path(test_from).resolve()} (sha256 {test.source_sha256})"
         )
