@@ -23,8 +23,8 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 for variable in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
     os.environ.setdefault(variable, "1")
 
-import numpy as np
-import pytest
+import numpy as np  # noqa: E402  (after the variables above)
+import pytest  # noqa: E402
 
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 FORTUNES = Path("/usr/share/games/fortunes")
