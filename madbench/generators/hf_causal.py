@@ -32,7 +32,7 @@ from madbench.errors import DataFileError, InputError
 from madbench.generators import _checks as checks
 from madbench.generators._flat import check_bias
 from madbench.generators._torch import progress_bar, seeded
-from madbench.text.scoring import log_likelihoods
+from madbench.text.scoring import log_likelihoods, padded
 from madbench.text.tokenizers import HFTokenizer
 from madbench.types import PathLike
 
@@ -129,7 +129,7 @@ class HFCausalLM:
             self.losses_ = []
             for _ in progress_bar(range(self.steps), "fine-tune", progress):
                 batch = [rows[i] for i in draw.integers(len(rows), size=self.batch_size)]
-                ids, mask = self._padded(batch)
+                ids, mask = padded(batch, self.pad, self.device)
                 labels = ids.masked_fill(mask == 0, -100)
                 loss = self.model(input_ids=ids, attention_mask=mask, labels=labels).loss
                 optimiser.zero_grad()
@@ -138,14 +138,6 @@ class HFCausalLM:
                 self.losses_.append(float(loss.detach()))
         self.model.eval()
         return self
-
-    def _padded(self, rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        width = max(map(len, rows))
-        ids = torch.full((len(rows), width), self.pad, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, row in enumerate(rows):
-            ids[i, : len(row)], mask[i, : len(row)] = torch.tensor(row), 1
-        return ids.to(self.device), mask.to(self.device)
 
     def _check_fitted(self) -> None:
         if self.model is None:

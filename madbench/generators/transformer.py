@@ -35,7 +35,7 @@ from madbench.data.text import documents, is_text
 from madbench.errors import InputError
 from madbench.generators._flat import check_bias
 from madbench.generators._torch import TorchGenerator, progress_bar, seeded
-from madbench.text.scoring import log_likelihoods
+from madbench.text.scoring import log_likelihoods, padded
 from madbench.text.tokenizers import tokenizer as get_tokenizer
 from madbench.types import PathLike
 
@@ -144,16 +144,6 @@ class TransformerLM(TorchGenerator):
             for doc in X
         ]
 
-    def _padded(self, rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Rows as one tensor, right-padded with ``</s>``, and the mask of real tokens."""
-        width = max(map(len, rows))
-        ids = torch.full((len(rows), width), EOS, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.bool)
-        for i, row in enumerate(rows):
-            ids[i, : len(row)] = torch.tensor(row)
-            mask[i, : len(row)] = True
-        return ids.to(self.device), mask.to(self.device)
-
     # -- fitting ------------------------------------------------------------------------------
     def fit(self, X: np.ndarray, *, seed: int = 0, progress: bool | None = None) -> TransformerLM:
         """Train a new model on documents ``X`` (a 1-D str array) from seed ``seed``."""
@@ -173,7 +163,8 @@ class TransformerLM(TorchGenerator):
             self.model.train()
             for _ in progress_bar(range(s["steps"]), "train transformer", progress):
                 batch = [rows[i] for i in draw.integers(len(rows), size=s["batch_size"])]
-                ids, mask = self._padded(batch)
+                ids, mask = padded(batch, EOS, self.device)
+                mask = mask.bool()
                 logits = self.model(ids[:, :-1])
                 loss = F.cross_entropy(logits[mask[:, 1:]], ids[:, 1:][mask[:, 1:]])
                 optimiser.zero_grad()

@@ -33,6 +33,19 @@ def windows(seq: list[int], context: int) -> list[tuple[list[int], int]]:
     return out
 
 
+def padded(
+    rows: list[list[int]], pad: int, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``rows`` of token ids as one tensor (len(rows), longest), right-padded with ``pad``, and
+    the mask of real tokens (1) and padding (0), as an attention mask is."""
+    width = max(map(len, rows))
+    ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)], mask[i, : len(row)] = torch.tensor(row), 1
+    return ids.to(device), mask.to(device)
+
+
 def log_likelihoods(
     logits: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     sequences: list[list[int]],
@@ -48,13 +61,7 @@ def log_likelihoods(
     with torch.no_grad():
         for at in range(0, len(work), BATCH):
             chunk = work[at : at + BATCH]
-            width = max(len(window) for _, window, _ in chunk)
-            ids = torch.full((len(chunk), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(chunk), width), dtype=torch.long)
-            for row, (_, window, _) in enumerate(chunk):
-                ids[row, : len(window)] = torch.tensor(window)
-                mask[row, : len(window)] = 1
-            ids, mask = ids.to(device), mask.to(device)
+            ids, mask = padded([window for _, window, _ in chunk], pad, device)
             logp = torch.log_softmax(logits(ids[:, :-1], mask[:, :-1]).double(), dim=-1)
             picked = logp.gather(2, ids[:, 1:, None])[:, :, 0].cpu().numpy()
             for row, (doc, window, first) in zip(picked, chunk, strict=True):
