@@ -115,10 +115,37 @@ def test_held_out_documents_score_with_unknown_tokens():
     assert scores[:, 1].tolist() == [4, 6]  # tokens and the end marker
     assert scores[0, 0] / 4 > scores[1, 0] / 6  # the unseen word costs
     for doc, (logp, _) in zip(["the cat sat", "zebras sat on the mat"], scores, strict=True):
-        alone = model.probabilities(windows_of(model, documents([doc])))
-        assert logp == pytest.approx(np.log(alone).sum(), rel=1e-12)
+        rows = windows_of(model, documents([doc]))
+        unseen = (rows[:, -1] == UNK).sum() * np.log(model.universe - len(model.vocab_) + 3)
+        alone = np.log(model.probabilities(rows)).sum() - unseen
+        assert logp == pytest.approx(alone, rel=1e-12)
     with pytest.raises(InputError, match="scores documents"):
         model.log_likelihood(documents([]))
+
+
+def test_an_unseen_word_gets_its_share_of_the_unknown_mass():
+    model = NgramLM(order=3, universe=1000).fit(CORPUS)
+    doc = documents(["the zebra sat"])
+    rows = windows_of(model, doc)
+    assert (rows[:, -1] == UNK).sum() == 1
+    share = np.log(1000 - (len(model.vocab_) - 3))  # three special tokens
+    expected = np.log(model.probabilities(rows)).sum() - share
+    assert model.log_likelihood(doc)[0, 0] == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(InputError, match="not fewer than universe=10; raise universe"):
+        NgramLM(universe=10).fit(CORPUS)
+
+
+def test_a_collapsed_vocabulary_does_not_lower_perplexity():
+    """Scored as one cheap <unk>, unseen words made a model that knows one word look better on
+    real text than one fitted on it (perplexity 7.5 against 15 here)."""
+    held = documents(["the quick fox jumps over a lazy dog", "a cat and a dog sat on the mat"])
+
+    def perplexity(model):
+        scores = model.log_likelihood(held)
+        return np.exp(-scores[:, 0].sum() / scores[:, 1].sum())
+
+    collapsed = NgramLM().fit(documents(["the the the"] * 20))
+    assert perplexity(collapsed) > 10 * perplexity(NgramLM().fit(CORPUS))
 
 
 @pytest.mark.parametrize(
@@ -153,4 +180,5 @@ def test_an_instance_is_recorded_by_plain_arguments():
         "tokenizer": "char",
         "floor": True,
         "max_tokens": 30,
+        "universe": 2**17,
     }

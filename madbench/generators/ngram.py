@@ -18,6 +18,13 @@ included (scored as ``<unk>``), has a probability above zero. Counted this way, 
 gives exactly nltk's model fitted on the same n-grams (tests/test_ngram.py). ``order=1,
 discount=0`` is the maximum-likelihood unigram model.
 
+``<unk>`` stands for every type the model never saw, so its mass must be shared: the model is a
+distribution over a fixed ``universe`` of U token types (default 2^17), and an unseen token gets
+p(<unk> | h) / (U - V), V being the types it saw. Without that share, a model that has lost
+most of its vocabulary (a collapsed one) would score unseen words as cheaply as one frequent
+word, and its perplexity of real text would fall as it collapses; with it, the perplexities of
+models with different vocabularies compare on the same U types.
+
 Lambda is the sampling temperature: a token is drawn from p(w | h)^(1/lambda), renormalised
 over the tokens a document may contain (never the begin marker or ``<unk>``); lambda < 1
 favours likely tokens, trading diversity for typicality as the paper's lambda does. A document
@@ -82,6 +89,7 @@ class NgramLM:
         tokenizer: str = "word",
         floor: bool = True,
         max_tokens: int | None = None,
+        universe: int = 2**17,
     ):
         self.order = checks.integer(order, "order", "ngram")
         number = not isinstance(discount, bool) and isinstance(discount, int | float)
@@ -94,6 +102,7 @@ class NgramLM:
         self.max_tokens = (
             None if max_tokens is None else checks.integer(max_tokens, "max_tokens", "ngram")
         )
+        self.universe = checks.integer(universe, "universe", "ngram")
         self.vocab_: list[str] | None = None
 
     # -- fitting ------------------------------------------------------------------------------
@@ -103,6 +112,11 @@ class NgramLM:
             raise InputError(f"ngram: needs text (a 1-D array of documents), got {_describe(X)}")
         tokens = [self.tokenizer_.tokenize(str(doc)) for doc in X]
         self.vocab_ = [*SPECIAL, *sorted({t for doc in tokens for t in doc} - set(SPECIAL))]
+        if len(self.vocab_) - len(SPECIAL) >= self.universe:
+            raise InputError(
+                f"ngram: the training text has {len(self.vocab_) - len(SPECIAL)} token types, "
+                f"not fewer than universe={self.universe}; raise universe"
+            )
         longest = max(map(len, tokens))
         self.max_tokens_ = self.max_tokens or max(2 * longest, 1)
         self._build(self.windows(tokens))
@@ -173,13 +187,16 @@ class NgramLM:
 
     def log_likelihood(self, X: np.ndarray) -> np.ndarray:
         """Each document's natural-log probability and its token count (the end marker
-        included): an array (n, 2). Tokens never seen in training are scored as ``<unk>``."""
+        included): an array (n, 2). A token never seen in training gets its share of ``<unk>``,
+        p(<unk> | h) / (universe - V) (module docstring)."""
         self._check_fitted()
         if not is_text(X) or len(X) < 1:
             raise InputError(f"ngram: scores documents (a 1-D str array), got {_describe(X)}")
         tokens = [self.tokenizer_.tokenize(str(doc)) for doc in X]
         counts = np.array([len(doc) + 1 for doc in tokens])  # one window per token and the end
-        logp = np.log(self.probabilities(self.windows(tokens)))
+        rows = self.windows(tokens)
+        logp = np.log(self.probabilities(rows))
+        logp[rows[:, -1] == UNK] -= math.log(self.universe - (self.base_ - len(SPECIAL)))
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         return np.stack([np.add.reduceat(logp, starts), counts], axis=1)
 
@@ -206,7 +223,11 @@ class NgramLM:
         for j, level in self.levels_.items():
             arrays[f"keys{j}"], arrays[f"counts{j}"] = level.keys, level.counts
         np.savez(os.path.join(directory, "ngram.npz"), **arrays)
-        settings = {"order": self.order, "max_tokens": self.max_tokens_}
+        settings = {
+            "order": self.order,
+            "max_tokens": self.max_tokens_,
+            "universe": self.universe,
+        }
         with open(os.path.join(directory, "ngram.json"), "w") as f:
             json.dump(settings, f)
 
@@ -220,6 +241,10 @@ class NgramLM:
         arrays = load_npz(os.path.join(directory, "ngram.npz"))
         self.vocab_ = [str(t) for t in arrays["vocab"]]
         self.base_, self.unigram_ = len(self.vocab_), arrays["unigram"]
+        if settings.get("universe", self.universe) != self.universe:
+            raise InputError(
+                f"ngram: checkpoint of universe {settings['universe']}, not {self.universe}"
+            )
         self.max_tokens_ = int(settings["max_tokens"])
         self.levels_ = {
             j: _Level(arrays[f"keys{j}"], arrays[f"counts{j}"], self.base_)
@@ -233,6 +258,7 @@ class NgramLM:
             "order": self.order,
             "discount": self.discount,
             "floor": self.floor,
+            "universe": self.universe,
             "tokenizer": self.tokenizer_.name,
             "tokenizer_sha256": self.tokenizer_.digest(),
             "vocabulary": None if self.vocab_ is None else len(self.vocab_),
