@@ -120,6 +120,18 @@ def data_kinds(model: type | GenerativeModel) -> tuple[str, ...] | None:
     return None if kinds is None else tuple(kinds)
 
 
+def source_digest(model: GenerativeModel) -> str | None:
+    """What a model starts from beyond its arguments (pretrained weights), as the adapter's
+    optional ``source_digest()`` gives it: a string that changes when the weights do, or None."""
+    method = getattr(model, "source_digest", None)
+    if method is None:
+        return None
+    found = method()
+    if found is not None and not isinstance(found, str):
+        raise AdapterError(f"{type(model).__name__}.source_digest() must return a str or None")
+    return found
+
+
 def parse_model_args(text: str | None) -> dict:
     """``"k=v,k2=v2"`` as a dict; values are Python literals (numbers, True, None...) or strings."""
     args = {}

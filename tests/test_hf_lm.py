@@ -92,17 +92,22 @@ def test_fit_starts_again_from_the_pretrained_weights(tuned, local_model):
     assert again.losses_ == tuned.losses_
 
 
-def test_a_hugging_face_lm_runs_the_contract_and_a_loop(local_model, tmp_path, monkeypatch):
+def add_words(tmp_path, monkeypatch):
+    """A text data set ``words`` of 200 six-word documents, in a madbench home of its own."""
     from madbench.cli import main
 
-    args = {"model": local_model, "steps": 5, "context": 16}
-    assert check_adapter("hf-causal", model_args=args) == []
     monkeypatch.setenv("MADBENCH_HOME", str(tmp_path / "home"))
     rng = np.random.default_rng(0)
     words = "the a cat dog sat ran on to mat log .".split()
     lines = [" ".join(rng.choice(words, size=6)) for _ in range(200)]
     (tmp_path / "docs.txt").write_text("\n".join(lines) + "\n")
     assert main(["data", "add", "words", "--from", str(tmp_path / "docs.txt")]) == 0
+
+
+def test_a_hugging_face_lm_runs_the_contract_and_a_loop(local_model, tmp_path, monkeypatch):
+    args = {"model": local_model, "steps": 5, "context": 16}
+    assert check_adapter("hf-causal", model_args=args) == []
+    add_words(tmp_path, monkeypatch)
     run = madbench.evaluate(
         "hf-causal", "words", model_args=args, generations=2, n_ini=100, eval_n=20,
         metrics="prdc,fid", out=tmp_path / "run",
@@ -110,6 +115,38 @@ def test_a_hugging_face_lm_runs_the_contract_and_a_loop(local_model, tmp_path, m
     assert [r["status"] for r in run.rows] == ["ok"] * 3
     assert (run.results["perplexity"][1:] > 1).all()
     assert madbench.rescore(run.path).differences == []
+
+
+def test_the_starting_weights_are_part_of_a_runs_setting(local_model, tmp_path, monkeypatch):
+    """Two runs from one folder whose weights changed are two experiments, not two seeds of
+    one, and a run does not resume from weights it did not start from."""
+    import shutil
+
+    from transformers import GPT2LMHeadModel
+
+    from madbench.errors import DataFileError
+    from madbench.leaderboard.build import Run
+
+    add_words(tmp_path, monkeypatch)
+    folder = shutil.copytree(local_model, tmp_path / "weights")
+    options = dict(
+        model_args={"model": str(folder), "steps": 2, "context": 16},
+        generations=1, n_ini=50, eval_n=20, metrics="prdc",
+    )  # fmt: skip
+    first = madbench.evaluate("hf-causal", "words", out=tmp_path / "first", **options)
+    recorded = Run.read(first.path)
+    assert recorded.provenance["model_source"].startswith("sha256:")
+    torch.manual_seed(1)
+    other = GPT2LMHeadModel.from_pretrained(folder)
+    for weights in other.parameters():
+        weights.data.normal_()
+    other.save_pretrained(folder)
+    with pytest.raises(DataFileError, match="the run's model started from sha256:"):
+        madbench.resume(first.path)
+    second = madbench.evaluate("hf-causal", "words", out=tmp_path / "second", **options)
+    again = Run.read(second.path)
+    assert again.config == recorded.config  # the same arguments, seed included
+    assert again.setting_hash() != recorded.setting_hash()
 
 
 def test_offline_hub_names_and_bad_arguments_are_one_line_errors(local_model):

@@ -196,6 +196,23 @@ class HFCausalLM:
         self.model.eval()
         return self
 
+    def source_digest(self) -> str:
+        """What the starting weights are, for the run's provenance and setting hash: the sha256
+        of a local folder's files, or the hub revision (commit) the name resolves to."""
+        local = Path(self.source)
+        if local.is_dir():
+            return f"sha256:{_folder_sha256(local)}"
+        try:
+            from transformers import AutoConfig
+
+            revision = AutoConfig.from_pretrained(self.source)._commit_hash
+        except (OSError, ValueError) as exc:
+            raise InputError(
+                f"hf-causal: cannot resolve {self.source!r} ({str(exc).splitlines()[0][:160]}); "
+                "offline, pass a local folder written by save_pretrained"
+            ) from None
+        return f"revision:{revision}"
+
     def meta(self) -> dict:
         local = Path(self.source)
         revision = None

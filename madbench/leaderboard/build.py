@@ -164,8 +164,10 @@ class Run:
     def setting(self) -> dict:
         """What makes runs seeds of one experiment: everything that changes their numbers but
         the seed. The model and its arguments, the data set and its files' sha256, the protocol,
-        the scoring settings, the feature space and its weights' sha256, and the thread count
-        (threads change a loop's arithmetic, and a loop amplifies the last bits)."""
+        the scoring settings, the feature space and its weights' sha256, what the model starts
+        from beyond its arguments (pretrained weights' sha256 or revision, where the adapter
+        says), and the thread count (threads change a loop's arithmetic, and a loop amplifies
+        the last bits)."""
         protocol = {k: v for k, v in self.config["protocol"].items() if k != "seed"}
         setting = {
             "model": self.config["model"],
@@ -178,6 +180,8 @@ class Run:
         }
         if "scoring" in self.config:  # run format 2 on
             setting["scoring"] = self.config["scoring"]
+        if self.provenance.get("model_source") is not None:  # absent for most models
+            setting["model_source"] = self.provenance["model_source"]
         return setting
 
     def described(self) -> str:

@@ -32,6 +32,7 @@ from madbench.adapters import (
     data_kinds,
     is_conditional,
     resolve_adapter,
+    source_digest,
 )
 from madbench.atomic import atomic_write_text
 from madbench.errors import (
@@ -57,7 +58,13 @@ from madbench.loops.scoring import Scorer
 from madbench.metrics.kid import check_kid_sizes
 from madbench.metrics.validate import check_k
 from madbench.runs.lock import locked
-from madbench.runs.rundir import RunDir, check_data, check_features, provenance
+from madbench.runs.rundir import (
+    RunDir,
+    check_data,
+    check_features,
+    check_model_source,
+    provenance,
+)
 from madbench.runs.table import generation_line
 from madbench.runs.threads import pinned_threads
 
@@ -129,7 +136,9 @@ class Loop:
             self._factory = lambda: build_adapter(config.model, config.model_args)
         else:
             self._factory = factory
-        adapter = type(self._factory())  # bad model args fail here
+        instance = self._factory()  # bad model args fail here
+        adapter = type(instance)
+        self.model_source = source_digest(instance)
         if self.p.retrain == "warm" and not issubclass(adapter, SupportsPartialFit):
             raise AdapterError(f"{config.model} has no partial_fit(): it cannot warm-start")
         self.conditional = is_conditional(adapter)
@@ -165,7 +174,8 @@ class Loop:
     # -- running ----------------------------------------------------------------------------
     def start(self) -> list[dict]:
         with locked(self.run_dir.path, create=True), pinned_threads(self.config.threads):
-            self.run_dir.create(self.config.as_dict(), provenance(self.real.hashes, self.features))
+            made = provenance(self.real.hashes, self.features, self.model_source)
+            self.run_dir.create(self.config.as_dict(), made)
             return self._run(rows=[])
 
     def resume(self) -> list[dict]:
@@ -176,6 +186,7 @@ class Loop:
             recorded = self.run_dir.provenance()
             check_data(recorded, self.real.hashes, self.config.data)
             check_features(recorded, self.features)
+            check_model_source(recorded, self.model_source)
             rows = found.rows
             if found.missing_rows or found.failed:
                 self.run_dir.write_rows(rows)

@@ -116,10 +116,13 @@ def source_commit() -> dict:
         return {"git_commit": None, "git_dirty": None}
 
 
-def provenance(data_hashes: dict, features: dict | None = None) -> dict:
+def provenance(
+    data_hashes: dict, features: dict | None = None, model_source: str | None = None
+) -> dict:
     """Where and with what a run was computed (call it inside the run's pinned threads, so
     that the thread pools it records are the ones the run used); ``features``: the feature
-    space's name and the sha256 of its weights (None for identity)."""
+    space's name and the sha256 of its weights (None for identity); ``model_source``: what the
+    model starts from beyond its arguments (:func:`madbench.adapters.source_digest`)."""
     import torch
 
     packages = {}
@@ -138,6 +141,7 @@ def provenance(data_hashes: dict, features: dict | None = None) -> dict:
         "threads": thread_report(),
         "data_sha256": data_hashes,
         "features": features,
+        "model_source": model_source,
     }
 
 
@@ -151,6 +155,16 @@ def check_features(recorded: dict, features: dict) -> None:
             f"{str(before['sha256'])[:12]}...; these are {features['name']}, sha256 "
             f"{str(features['sha256'])[:12]}...: pass the weights file the run used "
             "(--feature-weights PATH)"
+        )
+
+
+def check_model_source(recorded: dict, source: str | None) -> None:
+    """Refuse to continue a run from other starting weights than it began with."""
+    before = recorded.get("model_source")
+    if before != source:
+        raise DataFileError(
+            f"the run's model started from {before}; the model now starts from {source}: "
+            "pass the weights the run used, or start a new run"
         )
 
 
