@@ -185,3 +185,24 @@ def test_hub_text_sets_load_from_a_local_copy_and_fail_offline_by_name(tmp_path,
     Dataset.from_dict({"text": ["a", "b", "c"]}).save_to_disk(tmp_path / "single")
     assert main(["data", "add", "w3", "--from", f"hf:{tmp_path / 'single'}"]) == 2
     assert main(["data", "add", "w4", "--from", str(tmp_path / "wiki"), "--limit", "3"]) == 2
+    with pytest.raises(InputError, match="madbench data add wikitext-2 --from hf:wikitext-2"):
+        get_dataset("wikitext-2")  # the text-paper suite's data, before it is added
+
+
+def test_the_text_paper_suite_expands_once_wikitext_2_is_added(tmp_path, monkeypatch):
+    from datasets import Dataset, DatasetDict
+
+    from madbench.cli import main
+    from madbench.suites import load_suite
+
+    monkeypatch.setenv("MADBENCH_HOME", str(tmp_path / "home"))
+    lines = [f"paragraph {i} of the article ." for i in range(40)]
+    DatasetDict(
+        train=Dataset.from_dict({"text": lines}), test=Dataset.from_dict({"text": lines[:10]})
+    ).save_to_disk(tmp_path / "wiki")
+    with pytest.raises(InputError, match="not added yet"):
+        load_suite("text-paper")
+    assert main(["data", "add", "wikitext-2", "--from", f"hf:{tmp_path / 'wiki'}"]) == 0
+    suite = load_suite("text-paper")
+    assert len(suite.runs) == 15 and len(suite.claims) == 4
+    assert {r.config.model_args["model"] for r in suite.runs} == {"facebook/opt-125m"}

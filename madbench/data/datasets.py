@@ -270,6 +270,13 @@ def get_dataset(name: str, *, data_dir: str | None = None) -> Dataset:
         if manifest.format not in READERS:
             raise InputError(f"{name}: unknown file format {manifest.format!r} in its manifest")
         return FileDataset(name, manifest, _location(manifest, data_dir), READERS[manifest.format])
+    from madbench.data.hub import HUB
+
+    if name in HUB:
+        raise InputError(
+            f"data set {name!r} is not added yet: madbench data add {name} --from hf:{name} "
+            "(needs the hub once, or --from hf:FOLDER for a local save_to_disk copy)"
+        )
     known = [*NAMES, *(s for s in stored if s not in NAMES)]
     close = difflib.get_close_matches(name, [*known, "gaussian-2", "gaussian-100"], n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
