@@ -55,6 +55,7 @@ def test_an_ngram_loop_keeps_documents_and_rescores_them(tiny_text, tmp_path):
     assert rescored.same_settings and rescored.differences == []
     frame = run.results
     assert frame["vocabulary"].notna().all() and frame["distinct_2"].between(0, 1).all()
+    assert frame["mauve"].between(0, 1).all()  # in the run's tfidf space, rescored equal
     assert np.isnan(frame["perplexity"][0]) and (frame["perplexity"][1:] > 1).all()
     assert frame["tail_mass"][1] == pytest.approx(2 / 36)  # above the 95th of 36 documents
     gaussian = madbench.evaluate(
@@ -170,7 +171,7 @@ def test_a_text_leaderboard_summarises_the_text_statistics_and_shows_sample_text
     (row,) = build(runs, tmp_path / "board")
     per_seed = read_csv(tmp_path / "board" / "per_seed.csv", SEED_COLUMNS)
     last = [r for r in per_seed if r["generation"] == "2"]
-    for metric in ("perplexity", "tail_mass", "distinct_2", "self_bleu", "vocabulary"):
+    for metric in ("perplexity", "tail_mass", "distinct_2", "self_bleu", "vocabulary", "mauve"):
         values = [float(r[metric]) for r in last]
         assert float(row[f"{metric}_last_mean"]) == pytest.approx(np.mean(values))
     assert {"perplexity_q95", "zipf_slope", "ngram2_precision"} <= set(per_seed[0])

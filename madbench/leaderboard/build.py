@@ -60,6 +60,7 @@ METRICS = (
     "authenticity",
     "memorised",
     *("perplexity", "tail_mass", "distinct_2", "self_bleu", "vocabulary", "ngram2_recall"),
+    "mauve",
 )
 ADDED_IN_3 = ("vendi", "ct", "authenticity", "memorised")
 #: Columns that came with schema 4 (leaderboard.csv, then per_seed.csv).
@@ -68,6 +69,8 @@ ADDED_IN_4 = ("copying_onset", "copying_onset_p", "memorised_p")
 ADDED_IN_5 = ("fid_inf",)
 #: Columns that came with schema 6: text loops (run format 9), their statistics and perplexity.
 ADDED_IN_6 = (*TEXT_KEYS, *PERPLEXITY_KEYS)
+#: Columns that came with schema 7: text loops' MAUVE (run format 10).
+ADDED_IN_7 = ("mauve",)
 TIMINGS = ("fit_seconds", "sample_seconds", "metric_seconds")  # differ on every machine
 WHEN = {"gen1": "generation 1", "last": "the last generation"}
 STATS = {
@@ -84,8 +87,9 @@ STATS = {
 #: on, the Vendi score and the data-copying metrics (:data:`ADDED_IN_3`); 4: the MAD onset
 #: Holm-corrected over generations (mad_onset_p adjusted), the copying onset, memorised_p; 5:
 #: FID-infinity (:data:`ADDED_IN_5`; empty for runs of run format 5 and before); 6: text
-#: loops' statistics and perplexity (:data:`ADDED_IN_6`; empty for vectors and images).
-SCHEMA_VERSION = 6
+#: loops' statistics and perplexity (:data:`ADDED_IN_6`; empty for vectors and images); 7:
+#: text loops' MAUVE (:data:`ADDED_IN_7`; empty for runs of run format 9 and before).
+SCHEMA_VERSION = 7
 COLUMNS = {
     "schema_version": "version of this file's columns (readers accept every earlier one)",
     "model": "model spec as given to --model",
@@ -354,6 +358,7 @@ def columns_of(columns: dict, version: int) -> list[str]:
         *(ADDED_IN_4 if version < 4 else ()),
         *(ADDED_IN_5 if version < 5 else ()),
         *(ADDED_IN_6 if version < 6 else ()),
+        *(ADDED_IN_7 if version < 7 else ()),
     )
     return [c for c in columns if not any(c == m or c.startswith(f"{m}_") for m in added)]
 

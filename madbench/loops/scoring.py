@@ -39,6 +39,7 @@ SCORE_KEYS = (
     *interval_columns(LOOP_INTERVAL_KEYS),
     *("w2", "trace_cov"),
     *TEXT_KEYS,
+    "mauve",
 )
 
 
@@ -109,9 +110,11 @@ class Scorer:
             out["w2"] = wasserstein2(stats, self.truth)
             out["trace_cov"] = float(np.trace(stats.sigma))
         if self.real.is_text:  # statistics of the documents themselves
+            from madbench.metrics.mauve import mauve
             from madbench.metrics.text import text_statistics
 
             out.update(text_statistics(self.real.eval_real, generated, seed=interval_seed))
+            out["mauve"] = mauve(self.real_features, gen_f, seed=interval_seed)
         out["metric_seconds"] = time.perf_counter() - t0
         return out
 

@@ -65,6 +65,9 @@ COLUMNS = {
     "documents hold",
     "ngram2_precision": "text data: the share of the scored documents' bigram types the held-out "
     "documents hold",
+    "mauve": "text data: MAUVE of the scored documents against the held-out ones in the run's "
+    "feature space (k-means on both sets' features, k a tenth of the smaller set, c = 5; "
+    "madbench.metrics.mauve): 1 for equal distributions, near 0 for disjoint ones",
     "perplexity": "text models with log_likelihood: corpus perplexity of the held-out real "
     "documents under the generation's model, exp(-sum log p / tokens); empty at generation 0 "
     "and not re-scored (it needs the model)",
@@ -117,7 +120,8 @@ FORMAT_5 = (
 )
 FORMAT_4 = tuple(c for c in FORMAT_5 if c != "memorised_p")
 FORMAT_3 = tuple(c for c in FORMAT_4 if c not in ("vendi", "ct", "authenticity", "memorised"))
-FORMAT_8 = tuple(c for c in COLUMNS if c not in (*TEXT_KEYS, *PERPLEXITY_KEYS))
+FORMAT_9 = tuple(c for c in COLUMNS if c != "mauve")
+FORMAT_8 = tuple(c for c in FORMAT_9 if c not in (*TEXT_KEYS, *PERPLEXITY_KEYS))
 COLUMNS_BY_FORMAT = {
     3: FORMAT_3,
     4: FORMAT_4,
@@ -125,5 +129,6 @@ COLUMNS_BY_FORMAT = {
     6: FORMAT_8,
     7: FORMAT_8,
     8: FORMAT_8,
-    9: tuple(COLUMNS),
+    9: FORMAT_9,
+    10: tuple(COLUMNS),
 }
