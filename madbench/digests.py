@@ -1,9 +1,10 @@
-"""sha256 digests of files: the one helper every manifest, pack and weights check uses."""
+"""sha256 digests of files and folders: the helpers every manifest, pack and weights check uses."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -12,4 +13,14 @@ def file_sha256(path: str | os.PathLike) -> str:
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(2**20), b""):
             digest.update(chunk)
+    return digest.hexdigest()
+
+
+def folder_sha256(folder: str | os.PathLike) -> str:
+    """sha256 over a folder's files (a model folder written by ``save_pretrained``): of each
+    file's path relative to the folder and its sha256, in sorted order of the paths."""
+    folder = Path(folder)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{file_sha256(path)}\n".encode())
     return digest.hexdigest()

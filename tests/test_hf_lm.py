@@ -206,3 +206,49 @@ def test_the_text_paper_suite_expands_once_wikitext_2_is_added(tmp_path, monkeyp
     suite = load_suite("text-paper")
     assert len(suite.runs) == 15 and len(suite.claims) == 4
     assert {r.config.model_args["model"] for r in suite.runs} == {"facebook/opt-125m"}
+
+
+def test_a_frozen_lms_mean_hidden_states_are_a_text_feature_space(local_model):
+    """Each document's features equal the mean of the model's last hidden layer over its
+    tokens computed alone, with no padding: the batch it is padded in does not matter."""
+    from transformers import AutoModel, AutoTokenizer
+
+    from madbench.features.spaces import digest, is_builtin
+    from madbench.text.lm_features import HiddenStateFeatures
+
+    docs = documents(["the cat sat on the mat .", "a dog", "time flies like an arrow ."])
+    space = HiddenStateFeatures(local_model)
+    features = space(docs)
+    assert features.shape == (3, 16) and features.dtype == np.float64
+    model, tok = (
+        AutoModel.from_pretrained(local_model).eval(),
+        AutoTokenizer.from_pretrained(local_model),
+    )
+    for doc, row in zip(docs, features, strict=True):
+        ids = torch.tensor([tok(doc, add_special_tokens=False)["input_ids"]])
+        with torch.no_grad():
+            alone = model(input_ids=ids).last_hidden_state[0].mean(0).double().numpy()
+        np.testing.assert_allclose(row, alone, rtol=1e-5, atol=1e-6)
+    assert space.digest().startswith("sha256:") and is_builtin(f"hf-lm:{local_model}")
+    assert digest(space) == HiddenStateFeatures(local_model).digest()
+
+
+def test_a_loop_scores_text_in_a_frozen_lms_space(local_model, tmp_path, monkeypatch):
+    add_words(tmp_path, monkeypatch)
+    run = madbench.evaluate(
+        "ngram", "words", generations=1, n_ini=100, eval_n=40, metrics="prdc,fid",
+        features=f"hf-lm:{local_model}", out=tmp_path / "run",
+    )  # fmt: skip
+    assert run.rows[1]["features"] == f"hf-lm:{local_model}"
+    assert 0 <= run.results["mauve"][1] <= 1 and run.results["fid"][1] >= 0
+    assert madbench.rescore(run.path).differences == []
+    from madbench.errors import FeatureError
+    from madbench.features.spaces import feature_space
+
+    with pytest.raises(FeatureError, match="cannot load '/no/such/model'.*local folder"):
+        madbench.evaluate("ngram", "words", features="hf-lm:/no/such/model", out=tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+    from madbench.data.datasets import get_dataset
+
+    with pytest.raises(FeatureError, match="holds vector data: --features hf-lm"):
+        feature_space(f"hf-lm:{local_model}", get_dataset("gaussian-2"))

@@ -124,7 +124,7 @@ def is_builtin(spec: str | None) -> bool:
     """Whether ``spec`` names one of madbench's own feature spaces (None: the data set's
     default), not code from elsewhere (a ``module:Class``, an entry point)."""
     builtin = ("identity", "lenet", "tfidf", *PRETRAINED)
-    return spec is None or spec in builtin or spec.startswith("dinov2-")
+    return spec is None or spec in builtin or spec.startswith(("dinov2-", "hf-lm:"))
 
 
 def feature_space(
@@ -139,17 +139,22 @@ def feature_space(
     from madbench.features.extractors import IdentityFeatures
 
     spec = spec or default_space(dataset)
-    if spec == "tfidf" and dataset.kind != "text":
-        raise FeatureError(f"{dataset.name} holds {dataset.kind} data: --features tfidf is text's")
-    if dataset.kind == "text" and spec != "tfidf" and is_builtin(spec):
+    text_space = spec == "tfidf" or spec.startswith("hf-lm:")
+    if text_space and dataset.kind != "text":
+        raise FeatureError(f"{dataset.name} holds {dataset.kind} data: --features {spec} is text's")
+    if dataset.kind == "text" and not text_space and is_builtin(spec):
         raise FeatureError(
             f"{dataset.name} holds text: --features {spec} is for vectors or images; choose "
-            "tfidf or a module:Class"
+            "tfidf, hf-lm:NAME_OR_PATH or a module:Class"
         )
     if spec == "tfidf":
         from madbench.text.features import TfidfSvdFeatures
 
         return TfidfSvdFeatures(dataset.split("train").x)
+    if spec.startswith("hf-lm:"):
+        from madbench.text.lm_features import PREFIX, HiddenStateFeatures
+
+        return HiddenStateFeatures(spec[len(PREFIX) :], device=device)
     if spec == "identity":
         return IdentityFeatures()
     if spec == "lenet":

@@ -19,7 +19,6 @@ itself can.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -28,6 +27,7 @@ import torch
 
 from madbench.data.text import documents, is_text
 from madbench.devices import pick_device
+from madbench.digests import folder_sha256
 from madbench.errors import DataFileError, InputError
 from madbench.generators import _checks as checks
 from madbench.generators._flat import check_bias
@@ -38,17 +38,6 @@ from madbench.types import PathLike
 
 #: Documents sampled per call of ``generate``.
 BATCH = 64
-
-
-def _folder_sha256(folder: Path) -> str:
-    """sha256 over a local model folder's files (relative names and contents, sorted)."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(2**20), b""):
-                digest.update(block)
-    return digest.hexdigest()
 
 
 class HFCausalLM:
@@ -201,7 +190,7 @@ class HFCausalLM:
         of a local folder's files, or the hub revision (commit) the name resolves to."""
         local = Path(self.source)
         if local.is_dir():
-            return f"sha256:{_folder_sha256(local)}"
+            return f"sha256:{folder_sha256(local)}"
         try:
             from transformers import AutoConfig
 
@@ -221,7 +210,7 @@ class HFCausalLM:
         return {
             "model": "hf-causal",
             "source": self.source,
-            "source_sha256": _folder_sha256(local) if local.is_dir() else None,
+            "source_sha256": folder_sha256(local) if local.is_dir() else None,
             "revision": revision,
             "tokenizer": self.tokens.name,
             "tokenizer_sha256": self.tokens.digest(),

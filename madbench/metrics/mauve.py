@@ -82,8 +82,9 @@ def histograms(
         )
     points = np.ascontiguousarray(projected, dtype=np.float32)  # faiss works in float32
     kmeans = faiss.Kmeans(
-        points.shape[1], k, niter=500, nredo=kmeans_restarts, seed=seed % 2**31
-    )  # faiss takes a 31-bit seed
+        points.shape[1], k, niter=500, nredo=kmeans_restarts, seed=seed % 2**31,
+        min_points_per_centroid=1,  # no warning for small sets; the clustering is the same
+    )  # fmt: skip
     kmeans.verbose = False
     kmeans.train(points)
     labels = kmeans.index.search(points, 1)[1].ravel()
