@@ -47,7 +47,8 @@ def timeless(rows):
 
 
 def test_an_ngram_loop_keeps_documents_and_rescores_them(tiny_text, tmp_path):
-    run = madbench.evaluate("ngram", tiny_text, model_args={"order": 2}, out=tmp_path, **SMALL)
+    options = {**SMALL, "metrics": "prdc,fid,vendi,copying"}  # copying: exact and near copies
+    run = madbench.evaluate("ngram", tiny_text, model_args={"order": 2}, out=tmp_path, **options)
     assert [r["status"] for r in run.rows] == ["ok"] * 3 and run.rows[1]["features"] == "tfidf"
     kept = RunDir(run.path).load_array(1, "eval_samples")
     assert is_text(kept) and kept.shape == (36,)
@@ -56,6 +57,8 @@ def test_an_ngram_loop_keeps_documents_and_rescores_them(tiny_text, tmp_path):
     frame = run.results
     assert frame["vocabulary"].notna().all() and frame["distinct_2"].between(0, 1).all()
     assert frame["mauve"].between(0, 1).all()  # in the run's tfidf space, rescored equal
+    assert np.isnan(frame["near_copies"][0]) and frame["near_copies"][1:].between(0, 1).all()
+    assert (frame["exact_copies"][1:] <= frame["near_copies"][1:]).all()
     assert np.isnan(frame["perplexity"][0]) and (frame["perplexity"][1:] > 1).all()
     assert frame["tail_mass"][1] == pytest.approx(2 / 36)  # above the 95th of 36 documents
     gaussian = madbench.evaluate(
@@ -171,7 +174,8 @@ def test_a_text_leaderboard_summarises_the_text_statistics_and_shows_sample_text
     (row,) = build(runs, tmp_path / "board")
     per_seed = read_csv(tmp_path / "board" / "per_seed.csv", SEED_COLUMNS)
     last = [r for r in per_seed if r["generation"] == "2"]
-    for metric in ("perplexity", "tail_mass", "distinct_2", "self_bleu", "vocabulary", "mauve"):
+    summarised = ("perplexity", "tail_mass", "distinct_2", "self_bleu", "vocabulary")
+    for metric in (*summarised, "mauve"):
         values = [float(r[metric]) for r in last]
         assert float(row[f"{metric}_last_mean"]) == pytest.approx(np.mean(values))
     assert {"perplexity_q95", "zipf_slope", "ngram2_precision"} <= set(per_seed[0])

@@ -60,7 +60,7 @@ METRICS = (
     "authenticity",
     "memorised",
     *("perplexity", "tail_mass", "distinct_2", "self_bleu", "vocabulary", "ngram2_recall"),
-    "mauve",
+    *("mauve", "near_copies"),
 )
 ADDED_IN_3 = ("vendi", "ct", "authenticity", "memorised")
 #: Columns that came with schema 4 (leaderboard.csv, then per_seed.csv).
@@ -69,8 +69,8 @@ ADDED_IN_4 = ("copying_onset", "copying_onset_p", "memorised_p")
 ADDED_IN_5 = ("fid_inf",)
 #: Columns that came with schema 6: text loops (run format 9), their statistics and perplexity.
 ADDED_IN_6 = (*TEXT_KEYS, *PERPLEXITY_KEYS)
-#: Columns that came with schema 7: text loops' MAUVE (run format 10).
-ADDED_IN_7 = ("mauve",)
+#: Columns that came with schema 7: text loops' MAUVE and copies (run format 10).
+ADDED_IN_7 = ("mauve", "exact_copies", "near_copies")
 TIMINGS = ("fit_seconds", "sample_seconds", "metric_seconds")  # differ on every machine
 WHEN = {"gen1": "generation 1", "last": "the last generation"}
 STATS = {
@@ -88,7 +88,7 @@ STATS = {
 #: Holm-corrected over generations (mad_onset_p adjusted), the copying onset, memorised_p; 5:
 #: FID-infinity (:data:`ADDED_IN_5`; empty for runs of run format 5 and before); 6: text
 #: loops' statistics and perplexity (:data:`ADDED_IN_6`; empty for vectors and images); 7:
-#: text loops' MAUVE (:data:`ADDED_IN_7`; empty for runs of run format 9 and before).
+#: text loops' MAUVE and copies (:data:`ADDED_IN_7`; empty for runs of run format 9 and before).
 SCHEMA_VERSION = 7
 COLUMNS = {
     "schema_version": "version of this file's columns (readers accept every earlier one)",
@@ -344,7 +344,10 @@ SEED_COLUMNS = {
     **{
         m: f"{m} as in the run's results.csv"
         for m in dict.fromkeys(
-            (*METRICS, "trace_cov", "clipped_frac", "memorised_p", *TEXT_KEYS, *PERPLEXITY_KEYS)
+            (
+                *(*METRICS, "trace_cov", "clipped_frac", "memorised_p", *TEXT_KEYS),
+                *(*PERPLEXITY_KEYS, "exact_copies"),
+            )
         )
     },
 }

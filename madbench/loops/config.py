@@ -36,7 +36,8 @@ FIT, TRAIN_SAMPLES, EVAL_SAMPLES, EVAL_REAL, INTERVALS, REFERENCE_SAMPLES = rang
 #: 8: precision's interval from its variance in two parts
 #: (:func:`madbench.metrics.intervals.precision_variance`), not from half-samples of both sets.
 #: 9: text data; its statistics and held-out perplexity columns (empty for vectors and images).
-#: 10: text data's MAUVE in the run's feature space (:mod:`madbench.metrics.mauve`).
+#: 10: text data's MAUVE in the run's feature space (:mod:`madbench.metrics.mauve`) and its
+#: exact and near copies of the training set (:mod:`madbench.metrics.text_copying`).
 RUN_FORMAT = 10
 
 

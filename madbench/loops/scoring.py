@@ -39,7 +39,7 @@ SCORE_KEYS = (
     *interval_columns(LOOP_INTERVAL_KEYS),
     *("w2", "trace_cov"),
     *TEXT_KEYS,
-    "mauve",
+    *("mauve", "exact_copies", "near_copies"),
 )
 
 
@@ -115,6 +115,10 @@ class Scorer:
 
             out.update(text_statistics(self.real.eval_real, generated, seed=interval_seed))
             out["mauve"] = mauve(self.real_features, gen_f, seed=interval_seed)
+            if sets is not None:
+                from madbench.metrics.text_copying import copies
+
+                out.update(copies(sets.train, generated))
         out["metric_seconds"] = time.perf_counter() - t0
         return out
 

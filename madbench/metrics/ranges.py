@@ -20,7 +20,7 @@ METRIC_BOUNDS = {
         (0.0, 1.0),
     ),
     "ngram2_precision": (0.0, 1.0),
-    "mauve": (0.0, 1.0),
+    **dict.fromkeys(("mauve", "exact_copies", "near_copies"), (0.0, 1.0)),
     **dict.fromkeys(
         ("perplexity", "perplexity_q50", "perplexity_q90", "perplexity_q95"), (1.0, None)
     ),

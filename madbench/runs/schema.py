@@ -68,6 +68,11 @@ COLUMNS = {
     "mauve": "text data: MAUVE of the scored documents against the held-out ones in the run's "
     "feature space (k-means on both sets' features, k a tenth of the smaller set, c = 5; "
     "madbench.metrics.mauve): 1 for equal distributions, near 0 for disjoint ones",
+    "exact_copies": "text data: the share of scored documents whose word tokens are those of a "
+    "document of the generation's training set (madbench.metrics.text_copying); empty at "
+    "generation 0 and without the copying metrics",
+    "near_copies": "text data: the share of scored documents that share at least 80 % of their "
+    "distinct word 4-grams with one training document (exact copies included)",
     "perplexity": "text models with log_likelihood: corpus perplexity of the held-out real "
     "documents under the generation's model, exp(-sum log p / tokens); empty at generation 0 "
     "and not re-scored (it needs the model)",
@@ -120,7 +125,7 @@ FORMAT_5 = (
 )
 FORMAT_4 = tuple(c for c in FORMAT_5 if c != "memorised_p")
 FORMAT_3 = tuple(c for c in FORMAT_4 if c not in ("vendi", "ct", "authenticity", "memorised"))
-FORMAT_9 = tuple(c for c in COLUMNS if c != "mauve")
+FORMAT_9 = tuple(c for c in COLUMNS if c not in ("mauve", "exact_copies", "near_copies"))
 FORMAT_8 = tuple(c for c in FORMAT_9 if c not in (*TEXT_KEYS, *PERPLEXITY_KEYS))
 COLUMNS_BY_FORMAT = {
     3: FORMAT_3,
