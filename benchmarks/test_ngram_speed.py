@@ -64,3 +64,40 @@ def test_ratio_and_agreement(values):
         "faster); equal to 1e-9 on nltk's sample"
     )
     assert theirs / ours >= 20
+
+
+def test_kenlm_perplexity(timed, model_and_windows, values, tmp_path_factory):
+    """kenlm on the same model (madbench's ARPA export), through its fastest path: whole
+    documents, bos and eos included, cycled to the same million tokens."""
+    kenlm = pytest.importorskip("kenlm")
+    model, _, _ = model_and_windows
+    path = tmp_path_factory.mktemp("arpa") / "fortunes.arpa"
+    model.to_arpa(path)
+    reader = kenlm.Model(str(path))
+    train = get_dataset("fortunes").split("train").x
+    sentences, tokens = [], 0
+    while tokens < TOKENS:
+        for doc in train:
+            words = model.tokenizer_.tokenize(doc)
+            sentences.append(" ".join(words))
+            tokens += len(words) + 1
+            if tokens >= TOKENS:
+                break
+    values["kenlm_tokens"] = tokens
+
+    def score():
+        return sum(reader.score(sentence, bos=True, eos=True) for sentence in sentences)
+
+    timed("ngram_kenlm", score, rounds=3)
+
+
+def test_kenlm_ratio(values):
+    if "kenlm_tokens" not in values:
+        pytest.skip("kenlm is not installed")
+    ours = timing("ngram_madbench") / TOKENS
+    theirs = timing("ngram_kenlm") / values["kenlm_tokens"]
+    report(
+        f"trigram scoring per token: madbench {ours * 1e9:.0f} ns, kenlm {theirs * 1e9:.0f} ns "
+        f"(kenlm / madbench = {theirs / ours:.2f}); kenlm reads madbench's ARPA export, equal "
+        "to float32 precision (tests/test_ngram.py)"
+    )

@@ -148,6 +148,37 @@ def test_a_collapsed_vocabulary_does_not_lower_perplexity():
     assert perplexity(collapsed) > 10 * perplexity(NgramLM().fit(CORPUS))
 
 
+def kenlm_probabilities(path, vocab, rows):
+    """p(target | context) of each window under kenlm's reading of an ARPA file: the context's
+    tokens fed from kenlm's null context, then the target scored (log10)."""
+    import kenlm
+
+    model, out = kenlm.Model(str(path)), []
+    for row in rows:
+        state = kenlm.State()
+        model.NullContextWrite(state)
+        for token in row[:-1]:
+            state, before = kenlm.State(), state
+            model.BaseScore(before, vocab[token], state)
+        out.append(10 ** model.BaseScore(state, vocab[row[-1]], kenlm.State()))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("order", [2, 3, 4])
+def test_the_arpa_file_gives_kenlm_the_same_model(order, tmp_path):
+    """kenlm reads the file as a back-off model and gets every probability, held-out windows
+    with unseen words included, to float32's precision."""
+    pytest.importorskip("kenlm")
+    model = NgramLM(order=order, discount=0.7).fit(CORPUS)
+    model.to_arpa(tmp_path / "model.arpa")
+    held = documents(["the cat ran on the log .", "zebras like a banana", "dogs sat"])
+    rows = np.concatenate([windows_of(model, CORPUS), windows_of(model, held)])
+    theirs = kenlm_probabilities(tmp_path / "model.arpa", model.vocab_, rows)
+    np.testing.assert_allclose(theirs, model.probabilities(rows), rtol=1e-5)
+    with pytest.raises(InputError, match="cannot hold tokens with spaces"):
+        NgramLM(tokenizer="char").fit(CORPUS).to_arpa(tmp_path / "char.arpa")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

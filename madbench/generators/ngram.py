@@ -171,11 +171,12 @@ class NgramLM:
 
     # -- scoring ------------------------------------------------------------------------------
     def probabilities(self, windows: np.ndarray) -> np.ndarray:
-        """p(target | context) of each row of ``windows`` (:meth:`windows`'s layout)."""
+        """p(target | context) of each row of ``windows`` (:meth:`windows`'s layout; rows of
+        j < order ids give the order-j model's p_j, the context's first tokens dropped)."""
         self._check_fitted()
         base, d = self.base_, self.discount
         p = self.unigram_[windows[:, -1]]
-        for j in range(2, self.order + 1):
+        for j in range(2, min(windows.shape[1], self.order) + 1):
             level = self.levels_[j]
             grams = _encode(windows[:, -j:], base)
             rows, seen = level.find(grams // base)
@@ -199,6 +200,44 @@ class NgramLM:
         logp[rows[:, -1] == UNK] -= math.log(self.universe - (self.base_ - len(SPECIAL)))
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         return np.stack([np.add.reduceat(logp, starts), counts], axis=1)
+
+    def to_arpa(self, path: PathLike) -> None:
+        """Write the model as an ARPA back-off file (log10 probabilities), as kenlm and SRILM
+        read it: every n-gram with a count at its order gets its interpolated probability
+        p_j(w | h), every context h seen at the order above gets the back-off weight
+        D |S(h)| / T(h), and an n-gram absent from the file backs off as the interpolation
+        defers. Contexts of begin markers alone, never predicted, get log10 p = -99, as
+        ``<s>`` does. The highest order's p is exact; ARPA readers store it in float32."""
+        self._check_fitted()
+        if any(any(c.isspace() for c in token) for token in self.vocab_):
+            raise InputError("ngram: ARPA files cannot hold tokens with spaces (use word tokens)")
+        base, entries = self.base_, {}
+        for j in range(1, self.order + 1):
+            keys = np.arange(base) if j == 1 else self.levels_[j].keys
+            grams = _decode(keys, base, j)
+            logp = np.full(len(keys), -99.0)
+            predicted = grams[:, -1] != BOS
+            logp[predicted] = _log10(self.probabilities(grams[predicted]))
+            entries[j] = dict(zip(keys.tolist(), logp.tolist(), strict=True))
+            if j > 1:  # contexts of the level above that are no n-gram here: begin markers
+                for key in self.levels_[j].contexts.tolist():
+                    entries[j - 1].setdefault(key, -99.0)
+        lines = ["\\data\\", *(f"ngram {j}={len(entries[j])}" for j in entries)]
+        for j, table in entries.items():
+            backoff = {}
+            if j < self.order:
+                level = self.levels_[j + 1]
+                weights = self.discount * level.types / level.totals
+                backoff = dict(zip(level.contexts.tolist(), _log10(weights).tolist(), strict=True))
+            lines += ["", f"\\{j}-grams:"]
+            keys = sorted(table)
+            for key, gram in zip(keys, _decode(np.array(keys), base, j).tolist(), strict=True):
+                words = " ".join(self.vocab_[i] for i in gram)
+                weight = f"\t{backoff[key]:.9g}" if key in backoff else ""
+                lines.append(f"{table[key]:.9g}\t{words}{weight}")
+        lines += ["", "\\end\\", ""]
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines))
 
     # -- sampling -----------------------------------------------------------------------------
     def sample(self, n: int, *, bias: float = 1.0, seed: int = 0) -> np.ndarray:
@@ -386,6 +425,19 @@ def _encode(grams: np.ndarray, base: int) -> np.ndarray:
     for column in grams.T:
         key = key * base + column
     return key
+
+
+def _log10(p: np.ndarray) -> np.ndarray:
+    """log10 of probabilities, with ARPA's -99 for 0."""
+    return np.where(p > 0, np.log10(np.maximum(p, 1e-300)), -99.0)
+
+
+def _decode(keys: np.ndarray, base: int, width: int) -> np.ndarray:
+    """The inverse of :func:`_encode`: keys as rows of ``width`` token ids."""
+    out = np.empty((len(keys), width), dtype=np.int64)
+    for column in range(width - 1, -1, -1):
+        keys, out[:, column] = np.divmod(keys, base)
+    return out
 
 
 def _describe(x) -> str:
