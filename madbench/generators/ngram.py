@@ -77,8 +77,10 @@ class _Level:
 
 class NgramLM:
     """Interpolated Kneser-Ney n-gram LM of ``order`` over ``tokenizer`` tokens (module
-    docstring); documents sampled end at the end marker or after ``max_tokens`` tokens
-    (default: twice the longest training document)."""
+    docstring); documents sampled end at the end marker or after ``max_tokens`` tokens. The
+    cap is fixed (default 256), never taken from the training documents: in a loop a cap of
+    twice the longest training document doubled every generation once cold sampling stopped
+    ending documents (lambda 0.7: 18,000 tokens a document by generation 10)."""
 
     data_kinds = ("text",)
 
@@ -88,7 +90,7 @@ class NgramLM:
         discount: float = 0.75,
         tokenizer: str = "word",
         floor: bool = True,
-        max_tokens: int | None = None,
+        max_tokens: int = 256,
         universe: int = 2**17,
     ):
         self.order = checks.integer(order, "order", "ngram")
@@ -99,9 +101,7 @@ class NgramLM:
         self.tokenizer = tokenizer
         self.tokenizer_ = get_tokenizer(tokenizer)
         self.floor = bool(floor)
-        self.max_tokens = (
-            None if max_tokens is None else checks.integer(max_tokens, "max_tokens", "ngram")
-        )
+        self.max_tokens = checks.integer(max_tokens, "max_tokens", "ngram")
         self.universe = checks.integer(universe, "universe", "ngram")
         self.vocab_: list[str] | None = None
 
@@ -117,8 +117,7 @@ class NgramLM:
                 f"ngram: the training text has {len(self.vocab_) - len(SPECIAL)} token types, "
                 f"not fewer than universe={self.universe}; raise universe"
             )
-        longest = max(map(len, tokens))
-        self.max_tokens_ = self.max_tokens or max(2 * longest, 1)
+        self.max_tokens_ = self.max_tokens
         self._build(self.windows(tokens))
         return self
 
