@@ -109,6 +109,15 @@ def test_rescore_reproduces_every_reference_generator(tmp_path, model, data, mod
     assert differences(results(run), rows) == []
 
 
+def test_a_metric_newer_than_the_runs_format_is_no_difference():
+    """A run of format 9 has no mauve column: its re-score's MAUVE is new, not a mismatch;
+    a recorded cell that changed still is."""
+    recorded = [{"generation": "1", "fid": "0.5", "precision": "0.9"}]
+    assert differences(recorded, [{"fid": 0.5, "precision": 0.9, "mauve": 0.7}]) == []
+    changed = differences(recorded, [{"fid": 0.25, "precision": 0.9, "mauve": 0.7}])
+    assert changed == ["generation 1: fid is '0.5' in results.csv; re-scored '0.25'"]
+
+
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):
     """A gmm run on digits, scored with prdc's strict rule so prdc can be the reference."""

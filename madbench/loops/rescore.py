@@ -95,11 +95,13 @@ def _kept(run_dir: RunDir, t: int, real: RealData) -> np.ndarray:
 
 
 def differences(recorded: list[dict], rescored: list[dict]) -> list[str]:
-    """Every metric cell of ``rescored`` that differs from ``recorded`` (results.csv rows)."""
+    """Every metric cell of ``rescored`` that differs from ``recorded`` (results.csv rows); a
+    metric the run's format has no column for (MAUVE in a run of format 9) is new, not a
+    difference."""
     found = []
     for old, new in zip(recorded, rescored, strict=False):
         for key in SCORE_KEYS:
-            if old.get(key, "") != cell_text(new.get(key)):
+            if key in old and old[key] != cell_text(new.get(key)):
                 found.append(
                     f"generation {old['generation']}: {key} is {old.get(key, '')!r} in "
                     f"results.csv; re-scored {cell_text(new.get(key))!r}"
