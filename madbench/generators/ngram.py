@@ -39,6 +39,7 @@ import os
 
 import numpy as np
 
+from madbench.atomic import atomic_write_text
 from madbench.data.text import documents, is_text
 from madbench.errors import InputError
 from madbench.generators import _checks as checks
@@ -235,8 +236,7 @@ class NgramLM:
                 weight = f"\t{backoff[key]:.9g}" if key in backoff else ""
                 lines.append(f"{table[key]:.9g}\t{words}{weight}")
         lines += ["", "\\end\\", ""]
-        with open(path, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines))
+        atomic_write_text(path, "\n".join(lines))  # never a half-written file
 
     # -- sampling -----------------------------------------------------------------------------
     def sample(self, n: int, *, bias: float = 1.0, seed: int = 0) -> np.ndarray:
