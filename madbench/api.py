@@ -216,6 +216,7 @@ def evaluate(
     threads: int = 1,
     echo: Echo | None = None,
     warn: Callable[[str], None] | None = None,
+    reward: str | None = None,
     **params,
 ) -> Run:
     """Run ``model`` through a self-consuming loop on ``data`` and score every generation.
@@ -226,7 +227,9 @@ def evaluate(
     attributes of the same names; refused when they cannot be) and rebuilt from them for each
     generation that trains from scratch, as ``--resume`` rebuilds it. ``params``: protocol
     fields (``generations``, ``bias``, ``seed``, ``n_ini``, ``n_real``, ``n_synth``,
-    ``source``, ``retrain``, ``k``, ``eval_n``).
+    ``source``, ``retrain``, ``k``, ``eval_n``, and the options beyond the paper ``curate``,
+    ``select``, ``correct``: :mod:`madbench.loops.options`). ``reward``: a reward whose mean
+    per generation is recorded (:mod:`madbench.loops.rewards`; default the curation's).
     ``metrics``: what each generation computes (any of prdc, fid, kid, vendi, copying; default
     all). ``features``: the feature space (:mod:`madbench.features.spaces`; default the data
     set's), ``feature_weights`` its weights file where it cannot be found otherwise.
@@ -254,6 +257,7 @@ def evaluate(
         threads=threads,
         echo=echo,
         factory=factory,
+        reward=reward,
         **params,
     )
     if loop.p.size_warning():
@@ -312,6 +316,7 @@ def _new_loop(
     features: str | None = None,
     feature_weights=None,
     factory=None,
+    reward: str | None = None,
     **params,
 ):
     """The :class:`~madbench.loops.engine.Loop` of a new run, checked, with nothing written
@@ -328,7 +333,7 @@ def _new_loop(
         make_protocol(protocol, **params),
         data_dir,
         threads=threads,
-        scoring=ScoringSettings(metrics=metrics, features=features),
+        scoring=ScoringSettings(metrics=metrics, features=features, reward=reward),
     )
     from madbench.loops.engine import Loop
     from madbench.runs.rundir import RunDir, default_run_dir

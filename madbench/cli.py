@@ -708,7 +708,32 @@ def protocols():
     "--n-real", type=int, default=None, help="Fresh real samples per generation (fresh-data)."
 )
 @click.option("--n-synth", type=int, default=None, help="Synthetic samples drawn per generation.")
-@click.option("--source", default=None, help="previous, accumulate or last-K.")
+@click.option(
+    "--source", default=None, help="previous, accumulate, accumulate-subsample or last-K."
+)
+@click.option(
+    "--curate",
+    default=None,
+    help="Curate each draw by a reward: bt:reward=R,k=K,beta=B (K-wise Bradley-Terry) or "
+    "top:reward=R,keep=F; R: confidence, realism, class:C or module:function (README: Loops "
+    "beyond the paper).",
+)
+@click.option(
+    "--select",
+    default=None,
+    help="Keep n_synth of n_synth/S draws: kcenter|random|threshold:realism=V, with share=S "
+    "(and features=SPACE).",
+)
+@click.option(
+    "--correct",
+    default=None,
+    help="Correct a share G of the fed-back samples: kmeans|nearest|module:function,strength=G.",
+)
+@click.option(
+    "--reward",
+    default=None,
+    help="Record this reward's mean per generation (default: the curation's reward).",
+)
 @click.option("--retrain", default=None, help="scratch or warm.")
 @click.option(
     "--k", "k", type=int, default=None, help="Neighbours of the k-NN metrics (default 5)."

@@ -61,6 +61,7 @@ METRICS = (
     "memorised",
     *("perplexity", "tail_mass", "distinct_2", "self_bleu", "vocabulary", "ngram2_recall"),
     *("mauve", "near_copies"),
+    "reward",
 )
 ADDED_IN_3 = ("vendi", "ct", "authenticity", "memorised")
 #: Columns that came with schema 4 (leaderboard.csv, then per_seed.csv).
@@ -71,6 +72,8 @@ ADDED_IN_5 = ("fid_inf",)
 ADDED_IN_6 = (*TEXT_KEYS, *PERPLEXITY_KEYS)
 #: Columns that came with schema 7: text loops' MAUVE and copies (run format 10).
 ADDED_IN_7 = ("mauve", "exact_copies", "near_copies")
+#: Columns that came with schema 8: the curation's reward (run format 11).
+ADDED_IN_8 = ("reward",)
 TIMINGS = ("fit_seconds", "sample_seconds", "metric_seconds")  # differ on every machine
 WHEN = {"gen1": "generation 1", "last": "the last generation"}
 STATS = {
@@ -88,8 +91,9 @@ STATS = {
 #: Holm-corrected over generations (mad_onset_p adjusted), the copying onset, memorised_p; 5:
 #: FID-infinity (:data:`ADDED_IN_5`; empty for runs of run format 5 and before); 6: text
 #: loops' statistics and perplexity (:data:`ADDED_IN_6`; empty for vectors and images); 7:
-#: text loops' MAUVE and copies (:data:`ADDED_IN_7`; empty for runs of run format 9 and before).
-SCHEMA_VERSION = 7
+#: text loops' MAUVE and copies (:data:`ADDED_IN_7`; empty for runs of run format 9 and before);
+#: 8: the reward (:data:`ADDED_IN_8`; empty for runs without one).
+SCHEMA_VERSION = 8
 COLUMNS = {
     "schema_version": "version of this file's columns (readers accept every earlier one)",
     "model": "model spec as given to --model",
@@ -362,6 +366,7 @@ def columns_of(columns: dict, version: int) -> list[str]:
         *(ADDED_IN_5 if version < 5 else ()),
         *(ADDED_IN_6 if version < 6 else ()),
         *(ADDED_IN_7 if version < 7 else ()),
+        *(ADDED_IN_8 if version < 8 else ()),
     )
     return [c for c in columns if not any(c == m or c.startswith(f"{m}_") for m in added)]
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from madbench import defaults
 from madbench.errors import InputError
+from madbench.loops.options import check_reward
 from madbench.loops.protocol import PROTOCOL_VERSION, Protocol
 from madbench.metrics.names import METRICS, parse_metrics
 from madbench.metrics.settings import MetricSettings
@@ -23,6 +24,8 @@ ALL_METRICS = tuple(METRICS)
 
 #: The purposes a generation draws random numbers for.
 FIT, TRAIN_SAMPLES, EVAL_SAMPLES, EVAL_REAL, INTERVALS, REFERENCE_SAMPLES = range(6)
+#: The purposes of the feedback steps (madbench.loops.feedback) and accumulate-subsample's draw.
+CURATE, SELECT, CORRECT, SUBSAMPLE = range(6, 10)
 #: Version of the run-directory layout and config.json. 2: kept evaluation samples, scoring
 #: settings, thread count, bootstrap intervals, samples in the data's domain. 3: config hash,
 #: generation manifests (sha256 of every file, the generation's row), gen-000. 4: the
@@ -38,7 +41,9 @@ FIT, TRAIN_SAMPLES, EVAL_SAMPLES, EVAL_REAL, INTERVALS, REFERENCE_SAMPLES = rang
 #: 9: text data; its statistics and held-out perplexity columns (empty for vectors and images).
 #: 10: text data's MAUVE in the run's feature space (:mod:`madbench.metrics.mauve`) and its
 #: exact and near copies of the training set (:mod:`madbench.metrics.text_copying`).
-RUN_FORMAT = 10
+#: 11: the options beyond the paper (curation, selection, correction, accumulate-subsample:
+#: :mod:`madbench.loops.feedback`), their kept_index / corrected arrays, the ``reward`` column.
+RUN_FORMAT = 11
 
 
 def derived_seed(seed: int, t: int, purpose: int) -> int:
@@ -61,7 +66,9 @@ class ScoringSettings:
     computes (:data:`madbench.metrics.names.METRICS`; default all); config.json records it
     only when it is not all, so runs of every metric read the same.
     ``features``: the feature space (:mod:`madbench.features.spaces`; None: the data set's
-    default, and config.json leaves it out).
+    default, and config.json leaves it out). ``reward``: a reward whose mean over each
+    generation's scored samples is its ``reward`` cell (:mod:`madbench.loops.rewards`; None:
+    the curation's reward when the protocol curates, else none; config.json leaves it out).
     """
 
     kid_subsets: int = defaults.KID_SUBSETS
@@ -71,10 +78,16 @@ class ScoringSettings:
     strict: bool = False
     metrics: tuple[str, ...] = ALL_METRICS
     features: str | None = None
+    reward: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "metrics", parse_metrics(self.metrics))
         problems = []
+        if self.reward is not None:
+            try:
+                check_reward(self.reward)
+            except InputError as exc:
+                problems.append(str(exc))
         if self.features is not None and (not isinstance(self.features, str) or not self.features):
             problems.append(f"features must name a feature space, got {self.features!r}")
         if not isinstance(self.intervals, int) or self.intervals < 0:
@@ -101,8 +114,9 @@ class ScoringSettings:
             del out["metrics"]
         else:
             out["metrics"] = list(self.metrics)
-        if self.features is None:
-            del out["features"]
+        for name in ("features", "reward"):
+            if out[name] is None:
+                del out[name]
         return out
 
 

@@ -53,7 +53,9 @@ from madbench.loops.config import (
     RunConfig,
     derived_seed,
 )
+from madbench.loops.feedback import CORRECTED_ARRAY, KEPT_ARRAY, Feedback
 from madbench.loops.realdata import REFERENCE_ARRAY, RealData, reference_size
+from madbench.loops.rewards import RealReference
 from madbench.loops.scoring import Scorer
 from madbench.metrics.kid import check_kid_sizes
 from madbench.metrics.validate import check_k
@@ -165,7 +167,37 @@ class Loop:
         except FeatureError as exc:
             raise FeatureError(f"{exc}{_grayscale_hint(config, self.real.dataset)}") from None
         self.features = {"name": self.extractor.name, "sha256": digest(self.extractor)}
+        self.feedback = self._feedback(feature_weights)
         self.scorer: Scorer | None = None  # built inside the pinned threads: features are numeric
+
+    def _feedback(self, feature_weights) -> Feedback | None:
+        """The protocol's curation, selection and correction, and the reward (None without
+        any), checked: every function they name is imported now."""
+        p, real = self.p, self.real
+        reward = self.config.scoring.reward or ""
+        if not (p.curate or p.select or p.correct or reward):
+            return None
+        if real.is_text:
+            raise InputError(
+                "--curate, --select, --correct and a reward work on vector and image data; "
+                f"{self.config.data} is text (accumulate-subsample works on every kind)"
+            )
+        labels = None if real.pool_labels is None else real.pool_labels[: p.n_ini]
+        reference = RealReference(
+            real.pool[: p.n_ini], labels, self.extractor, p.k, p.seed, self.config.data
+        )
+        spaces = {}
+
+        def space(name: str | None):
+            if name is None or name == self.config.scoring.features:
+                return self.extractor
+            if name not in spaces:
+                spaces[name] = feature_space(name, real.dataset, weights=feature_weights)
+            return spaces[name]
+
+        feedback = Feedback(p, reference, real.domain, space, reward)
+        feedback.resolve()
+        return feedback
 
     def balanced_labels(self, n: int, seed: int) -> np.ndarray:
         """Labels for conditional sampling: every class equally often, in seeded order."""
@@ -239,9 +271,7 @@ class Loop:
         n_real = rows_real.stop - rows_real.start
         extra = {}
         if self.conditional:
-            sources = p.synthetic_sources(t)
-            labels = [real.pool_labels[rows_real], *(self.run_dir.load_labels(s) for s in sources)]
-            extra["labels"] = np.concatenate(labels)
+            extra["labels"] = real.training_labels(t, self.run_dir)
         row = {
             "generation": t,
             "n_train": len(train),
@@ -264,21 +294,36 @@ class Loop:
                 _guarded("fit", lambda: model.fit(train, seed=seed, **extra))
             row["fit_seconds"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            sizes = [(TRAIN_SAMPLES, p.n_synth), (EVAL_SAMPLES, real.eval_n)]
+            fed = {TRAIN_SAMPLES: p.n_synth}
             if "copying" in self.config.scoring.metrics and reference_size(p, t):
-                sizes.append((REFERENCE_SAMPLES, reference_size(p, t)))
-            draws = {purpose: self._draw(model, t, purpose, n) for purpose, n in sizes}
+                fed[REFERENCE_SAMPLES] = reference_size(p, t)
+            sizes = {purpose: self._drawn(n) for purpose, n in fed.items()}
+            sizes[EVAL_SAMPLES] = real.eval_n
+            draws = {purpose: self._draw(model, t, purpose, n) for purpose, n in sizes.items()}
             row["sample_seconds"] = time.perf_counter() - t0
             (samples, labels), (evaluation, eval_labels) = draws[TRAIN_SAMPLES], draws[EVAL_SAMPLES]
             row.update(self._perplexity(t, model))
-            reference = draws.get(REFERENCE_SAMPLES, (None, None))[0]
+            reference, reference_labels = draws.get(REFERENCE_SAMPLES, (None, None))
             if real.domain is not None:
                 samples, _ = real.domain.apply(samples)
                 evaluation, row["clipped_frac"] = real.domain.apply(evaluation)
                 if reference is not None:
                     reference, _ = real.domain.apply(reference)
+            arrays = {}
+            if self.feedback is not None and self.feedback.active:
+                row["n_drawn"] = len(samples)
+                kept = self._fed(t, samples, labels, p.n_synth)
+                samples, labels = kept.samples, kept.labels
+                arrays.update({KEPT_ARRAY: kept.kept, CORRECTED_ARRAY: kept.corrected})
+                if reference is not None:
+                    n_reference = fed[REFERENCE_SAMPLES]
+                    reference = self._fed(t, reference, reference_labels, n_reference, True).samples
+            if self.feedback is not None:
+                row.update(
+                    _guarded("reward", lambda: self.feedback.mean_reward(evaluation, eval_labels))
+                )
             tmp = self.run_dir.stage(t)
-            arrays = {"samples": samples, "labels": labels, REFERENCE_ARRAY: reference}
+            arrays.update({"samples": samples, "labels": labels, REFERENCE_ARRAY: reference})
             arrays.update(eval_samples=evaluation, eval_labels=eval_labels)
             self.run_dir.save_arrays(tmp, t, arrays)
             self._save_model(model, tmp)
@@ -292,6 +337,17 @@ class Loop:
 
     def _build(self):
         return self._factory()
+
+    def _drawn(self, n: int) -> int:
+        """How many samples a generation draws to feed ``n`` back (the feedback steps')."""
+        return n if self.feedback is None else self.feedback.draws(n)
+
+    def _fed(self, t: int, draws: np.ndarray, labels, n: int, reference: bool = False):
+        """The feedback steps on ``draws`` (madbench.loops.feedback); a user's reward or
+        correction that raises or breaks its contract fails the generation."""
+        return _guarded(
+            "feedback", lambda: self.feedback.apply(t, draws, labels, n, reference=reference)
+        )
 
     def _perplexity(self, t: int, model) -> dict:
         """Text models with ``log_likelihood``: the held-out documents' perplexity cells, the
@@ -364,6 +420,8 @@ class Loop:
         if t == 0:
             values = self.scorer.floor(generated, seed)
             values.update(generation=0, n_train=0, n_train_real=0, n_train_synth=0)
+            if self.feedback is not None:
+                values.update(self.feedback.mean_reward(generated[0], None))
         else:
             sets = None
             if "copying" in self.config.scoring.metrics:

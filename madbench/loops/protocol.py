@@ -7,10 +7,15 @@ Generation t = 1 trains on ``n_ini`` real samples only. From t = 2 on, generatio
 - ``fresh-data``: ``n_real`` new real samples (never reused) plus synthetic samples.
 
 The synthetic part comes from ``source``: ``previous`` (the ``n_synth`` samples drawn from
-G_{t-1}), ``accumulate`` (the samples of every earlier generation) or ``last-K`` (those of the
-K previous generations). ``bias`` is lambda (1 = unbiased); ``retrain`` is ``scratch`` (the MAD
-paper) or ``warm`` (adapters with ``partial_fit``). Every result row records the protocol's
-content hash, so two rows are comparable exactly when their hashes agree.
+G_{t-1}), ``accumulate`` (the samples of every earlier generation), ``last-K`` (those of the
+K previous generations) or ``accumulate-subsample`` (``n_synth`` of every earlier generation's
+samples, drawn without replacement: Kazdan et al. 2025's fixed-size draw from the accumulated
+pool). ``curate``, ``select`` and ``correct`` (:mod:`madbench.loops.options`, in their
+canonical spelling; "" for off) say what happens to G_{t-1}'s draw before it is fed back
+(:mod:`madbench.loops.feedback`). ``bias`` is lambda (1 = unbiased); ``retrain`` is
+``scratch`` (the MAD paper) or ``warm`` (adapters with ``partial_fit``). Every result row
+records the protocol's content hash, so two rows are comparable exactly when their hashes
+agree.
 
 Sizes. Unless given, :func:`make_protocol` keeps the training set at ``n_ini`` samples in every
 generation where the paper does: fully synthetic ``n_synth = n_ini``; fresh data
@@ -40,6 +45,7 @@ from dataclasses import dataclass
 
 from madbench import defaults
 from madbench.errors import InputError
+from madbench.loops.options import canonical
 
 #: Bumped whenever the meaning of a field changes; part of the hash. 2: one real pool order
 #: for every protocol, generated images brought into the data's domain.
@@ -51,6 +57,11 @@ NAMES = ("fully-synthetic", "synthetic-augmentation", "fresh-data")
 MAX_GENERATIONS = 10_000
 MAX_SAMPLES = 10_000_000
 MAX_SEED = 2**32 - 1
+SOURCES = r"previous|accumulate|accumulate-subsample|last-[1-9]\d*"
+#: Sources whose training sets keep one size from generation 2 on.
+SAME_SIZE = ("previous", "accumulate-subsample")
+#: The options beyond the paper (:mod:`madbench.loops.options`), stored only when on.
+OPTIONAL = ("curate", "select", "correct")
 
 
 @dataclass(frozen=True)
@@ -67,9 +78,17 @@ class Protocol:
     eval_n: int = 1000  # generated and held-out real samples per evaluation
     seed: int = 0
     version: int = PROTOCOL_VERSION
+    curate: str = ""  # --curate (madbench.loops.options), canonical; "" off
+    select: str = ""  # --select
+    correct: str = ""  # --correct
 
     def __post_init__(self):
         problems = []
+        for kind in OPTIONAL:
+            try:
+                object.__setattr__(self, kind, canonical(kind, getattr(self, kind)))
+            except InputError as exc:
+                problems.append(str(exc))
         if self.name not in NAMES:
             close = difflib.get_close_matches(self.name, NAMES, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -94,9 +113,10 @@ class Protocol:
             problems.append("fresh-data needs n_real >= 1 new real samples per generation")
         if self.name != "fresh-data" and self.n_real != 0:
             problems.append(f"n_real is for fresh-data only; {self.name} takes no fresh real data")
-        if not re.fullmatch(r"previous|accumulate|last-[1-9]\d*", str(self.source)):
+        if not re.fullmatch(SOURCES, str(self.source)):
             problems.append(
-                f"source must be previous, accumulate or last-K (K >= 1), got {self.source!r}"
+                "source must be previous, accumulate, accumulate-subsample or last-K (K >= 1), "
+                f"got {self.source!r}"
             )
         if self.retrain not in ("scratch", "warm"):
             problems.append(f"retrain must be scratch or warm, got {self.retrain!r}")
@@ -112,7 +132,13 @@ class Protocol:
             raise InputError("; ".join(problems))
 
     def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """Every field, but the options beyond the paper when they are off (so that the plain
+        loops' hashes are those they always had)."""
+        out = dataclasses.asdict(self)
+        for kind in OPTIONAL:
+            if not out[kind]:
+                del out[kind]
+        return out
 
     def content_hash(self) -> str:
         """sha256 (first 16 hex digits) of the canonical JSON of every field."""
@@ -125,7 +151,7 @@ class Protocol:
             return []
         if self.source == "previous":
             return [t - 1]
-        if self.source == "accumulate":
+        if self.source in ("accumulate", "accumulate-subsample"):
             return list(range(1, t))
         keep = int(self.source.split("-")[1])
         return list(range(max(1, t - keep), t))
@@ -140,13 +166,14 @@ class Protocol:
             real = {"fully-synthetic": 0, "synthetic-augmentation": self.n_ini}.get(
                 self.name, self.n_real
             )
-            sizes.append(real + len(self.synthetic_sources(t)) * self.n_synth)
+            fed = 1 if self.source == "accumulate-subsample" else len(self.synthetic_sources(t))
+            sizes.append(real + fed * self.n_synth)
         return sizes
 
     def size_warning(self) -> str | None:
         """Why generations train on different amounts of data, where the protocol's design
         (synthetic augmentation, accumulate, last-K) does not ask for it; else None."""
-        if self.name == "synthetic-augmentation" or self.source != "previous":
+        if self.name == "synthetic-augmentation" or self.source not in SAME_SIZE:
             return None
         sizes = sorted(set(self.training_sizes()))
         if len(sizes) == 1:

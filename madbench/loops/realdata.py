@@ -16,7 +16,7 @@ import numpy as np
 from madbench.data.datasets import file_hashes, get_dataset
 from madbench.errors import DataFileError, InputError
 from madbench.limits import physical_memory
-from madbench.loops.config import EVAL_REAL, RunConfig, derived_seed
+from madbench.loops.config import EVAL_REAL, SUBSAMPLE, RunConfig, derived_seed
 from madbench.types import Echo
 
 if TYPE_CHECKING:
@@ -149,11 +149,41 @@ class RealData:
         samples of the generations the protocol feeds back (``run_dir``'s, verified)."""
         return np.concatenate(self._training_parts(t, run_dir)[1])
 
+    def training_labels(self, t: int, run_dir: RunDir) -> np.ndarray:
+        """The labels of :meth:`training_set`'s rows (conditional models)."""
+        real = self.pool_labels[self.real_part(t)]
+        return np.concatenate([real, *self._fed(t, run_dir.load_labels)])
+
     def _training_parts(self, t: int, run_dir) -> tuple[list[int], list[np.ndarray]]:
         """The generations generation t feeds back, and its training rows by source: the real
-        rows, then each of those generations' kept samples (verified)."""
+        rows, then each of those generations' kept samples (verified; accumulate-subsample:
+        the rows of them it drew)."""
         sources = self.protocol.synthetic_sources(t)
-        return sources, [self.pool[self.real_part(t)], *map(run_dir.load_samples, sources)]
+        return sources, [self.pool[self.real_part(t)], *self._fed(t, run_dir.load_samples)]
+
+    def _fed(self, t: int, load) -> list[np.ndarray]:
+        """``load(s)`` for each generation s that generation t feeds back, cut to the rows
+        :meth:`subsample` picks."""
+        arrays = [load(s) for s in self.protocol.synthetic_sources(t)]
+        picks = self.subsample(t, [len(a) for a in arrays])
+        return [a if pick is None else a[pick] for a, pick in zip(arrays, picks, strict=True)]
+
+    def subsample(self, t: int, sizes: list[int]) -> list[np.ndarray | None]:
+        """Which rows of each fed-back generation's samples (``sizes`` of them) generation t
+        trains on: all (None), but for accumulate-subsample, which draws ``n_synth`` of their
+        ``sum(sizes)`` rows uniformly without replacement (all when they are fewer), seeded by
+        (seed, t, SUBSAMPLE), and keeps them in their generations' order."""
+        p = self.protocol
+        if p.source != "accumulate-subsample":
+            return [None] * len(sizes)
+        total = sum(sizes)
+        rng = np.random.default_rng(derived_seed(p.seed, t, SUBSAMPLE))
+        chosen = np.sort(rng.choice(total, size=min(p.n_synth, total), replace=False))
+        bounds = np.cumsum([0, *sizes])
+        return [
+            chosen[(chosen >= low) & (chosen < high)] - low
+            for low, high in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
 
     def copying_sets(self, t: int, run_dir: RunDir) -> CopyingSets:
         """Generation t's training set and its exchangeable reference (madbench.metrics.copying):
@@ -164,9 +194,10 @@ class RealData:
         n_real, n_train = len(train[0]), sum(len(x) for x in train)
         size = min(n_train, self.eval_n)
         real_count = round(size * n_real / n_train)
-        per_source = (size - real_count) // len(sources) if sources else 0
         reference = [self.eval_real[:real_count]]
-        for s in sources:
+        for s, part in zip(sources, train[1:], strict=True):
+            # in the training set's proportions ((size - real) / sources for equal parts)
+            per_source = (size - real_count) * len(part) // max(1, n_train - n_real)
             if not (run_dir.gen_dir(s) / f"{REFERENCE_ARRAY}.npy").is_file():
                 raise DataFileError(
                     f"{run_dir.gen_dir(s)} kept no reference samples (its run left copying out "

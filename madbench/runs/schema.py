@@ -84,6 +84,12 @@ COLUMNS = {
     "95th percentile (about 0.05 at generation 1; it grows as the model forgets the tails)",
     "clipped_frac": "image data: fraction of the scored sample's values outside the data's "
     "range before every sample was clipped and quantised to its levels; empty for vectors",
+    "reward": "mean reward of the generation's scored samples (generation 0: of the noise "
+    "floor's real draw) under the run's reward: the curation's, or scoring's reward "
+    "(madbench.loops.rewards); empty without one",
+    "n_drawn": "synthetic samples the generation's model drew for the next one's training set "
+    "before curation and selection kept n_synth of them (madbench.loops.feedback); empty "
+    "without either",
     "features": "feature space of the metrics (madbench.features.spaces): identity, lenet, "
     "inception, dinov2-vit<size>14 or a module:Class spec",
     "kid_scale": "KID's features were divided by this (the real features' mean norm / sqrt(d), "
@@ -125,7 +131,8 @@ FORMAT_5 = (
 )
 FORMAT_4 = tuple(c for c in FORMAT_5 if c != "memorised_p")
 FORMAT_3 = tuple(c for c in FORMAT_4 if c not in ("vendi", "ct", "authenticity", "memorised"))
-FORMAT_9 = tuple(c for c in COLUMNS if c not in ("mauve", "exact_copies", "near_copies"))
+FORMAT_10 = tuple(c for c in COLUMNS if c not in ("reward", "n_drawn"))
+FORMAT_9 = tuple(c for c in FORMAT_10 if c not in ("mauve", "exact_copies", "near_copies"))
 FORMAT_8 = tuple(c for c in FORMAT_9 if c not in (*TEXT_KEYS, *PERPLEXITY_KEYS))
 COLUMNS_BY_FORMAT = {
     3: FORMAT_3,
@@ -135,5 +142,6 @@ COLUMNS_BY_FORMAT = {
     7: FORMAT_8,
     8: FORMAT_8,
     9: FORMAT_9,
-    10: tuple(COLUMNS),
+    10: FORMAT_10,
+    11: tuple(COLUMNS),
 }
