@@ -377,8 +377,9 @@ def test_leaderboard_files_carry_a_schema_version(board, tmp_path):
     lines = text.splitlines()
     rows = read_csv(board / "leaderboard.csv")
     # 0.2: no schema_version column; 0.3: no Vendi and copying columns; 0.4: no copying onset;
-    # run formats up to 5: no FID-infinity; schema 5: no text columns; schema 6: no MAUVE
-    for version in (1, 2, 3, 4, 5, 6):
+    # run formats up to 5: no FID-infinity; schema 5: no text columns; schema 6: no MAUVE;
+    # schema 7: no reward
+    for version in (1, 2, 3, 4, 5, 6, 7):
         old = tmp_path / f"v{version}.csv"
         columns = [c for c in columns_of(COLUMNS, version) if version > 1 or c != "schema_version"]
         with open(old, "w", newline="") as handle:
@@ -386,9 +387,9 @@ def test_leaderboard_files_carry_a_schema_version(board, tmp_path):
             writer.writeheader()
             writer.writerows({**row, "schema_version": version} for row in rows)
         assert [row["schema_version"] for row in read_csv(old)] == [str(version)] * len(rows)
-    broken = tmp_path / "v6-with-mauve.csv"  # schema-7 columns under version 6
-    broken.write_text((board / "leaderboard.csv").read_text().replace("\n7,", "\n6,"))
-    with pytest.raises(DataFileError, match="not those of schema version 6"):
+    broken = tmp_path / "v7-with-reward.csv"  # schema-8 columns under version 7
+    broken.write_text((board / "leaderboard.csv").read_text().replace("\n8,", "\n7,"))
+    with pytest.raises(DataFileError, match="not those of schema version 7"):
         read_csv(broken)
     newer = tmp_path / "v9.csv"
     newer.write_text("\n".join([lines[0], *("9," + line.split(",", 1)[1] for line in lines[1:])]))

@@ -17,6 +17,7 @@ training set (the first ``n_ini`` rows of the run's real pool: :mod:`madbench.lo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,7 +77,7 @@ class Reward:
             values = check_rewards(self.function()(samples), len(samples), self.spec)
         return np.asarray(values, dtype=np.float64)
 
-    def classifier(self):
+    def classifier(self) -> object:
         """The logistic regression of ``confidence`` and ``class:C``, fitted once."""
         if self._classifier is None:
             from sklearn.linear_model import LogisticRegression
@@ -96,7 +97,7 @@ class Reward:
         fake = np.asarray(ref.extractor(samples), dtype=np.float64)
         return knn_metrics(self._real_features, fake, k=ref.k, realism=True).realism
 
-    def function(self):
+    def function(self) -> Callable:
         if self._function is None:
             found = lookup(self.spec, what="reward", error=InputError)
             if not callable(found):
