@@ -274,11 +274,13 @@ def resume(
     features: str | None = None,
     feature_weights: str | None = None,
     echo: Echo | None = None,
+    code: Sequence[str] = (),
 ) -> Run:
     """Continue the run in directory ``path`` after its last verified generation, as
     ``madbench evaluate --resume`` does. The run is verified before any code its config.json
     names is imported; a feature space from outside madbench is imported only when
-    ``features`` names it too (a run's word is not enough). ``echo`` as in :func:`evaluate`."""
+    ``features`` names it too, and a reward or correction ``module:function`` only when
+    ``code`` lists it (a run's word is not enough). ``echo`` as in :func:`evaluate`."""
     from madbench.features.spaces import is_builtin
     from madbench.loops.config import RunConfig
     from madbench.loops.engine import Loop
@@ -297,6 +299,15 @@ def resume(
             "madbench, which --resume does not import on a run's word: name it yourself, "
             f"--features {named}, to continue"
         )
+    from madbench.loops.options import named_code
+
+    for kind, spec, names in named_code(config.protocol, config.scoring.reward):
+        if not set(names) <= set(code):
+            raise InputError(
+                f"{run_dir.path} runs {', '.join(names)} (its {kind}), code from outside "
+                "madbench, which --resume does not import on a run's word: name it yourself, "
+                f"--{kind} {spec}, to continue"
+            )
     echo = echo or (lambda line: None)
     Loop(config, run_dir, echo=echo, feature_weights=feature_weights).resume()
     return load_run(run_dir.path)

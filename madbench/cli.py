@@ -788,8 +788,15 @@ def evaluate(
     from madbench.api import resume
 
     if resume_dir is not None:
+        from madbench.loops.options import code_in
+
+        named = {k: params.get(k) for k in ("curate", "select", "correct", "reward")}
         run = resume(
-            resume_dir, features=features, feature_weights=feature_weights, echo=click.echo
+            resume_dir,
+            features=features,
+            feature_weights=feature_weights,
+            echo=click.echo,
+            code=code_in(named),
         )
     else:
         if model is None or data is None:

@@ -77,15 +77,19 @@ class Feedback:
         self._centres = None
 
     def resolve(self) -> None:
-        """Import every function the options name, and fit nothing: a wrong name fails here,
-        before the run directory exists."""
+        """Import every function the options name and try each on four real samples: a wrong
+        name or a broken contract fails here, before the run directory exists."""
+        probe = self.reference.x[:4]
         for spec in (self.curate, self.select, self.correct):
             for name in spec.code_names() if spec else ():
                 if not callable(lookup(name, what=f"--{spec.kind} function", error=InputError)):
                     raise InputError(f"--{spec.kind}: {name} is not a function")
-        if self.reward is not None and self.reward.spec not in ("confidence", "realism"):
-            if not self.reward.spec.startswith("class:"):
-                self.reward.function()
+        for reward in (self.reward, self._curation_reward):
+            if reward is not None and reward.spec not in ("confidence", "realism"):
+                if not reward.spec.startswith("class:"):
+                    reward(probe)
+        if self.correct is not None and self.correct.method == "code":
+            self._by_code(probe)
 
     @property
     def active(self) -> bool:

@@ -193,3 +193,31 @@ def _named(methods: dict) -> list[str]:
 def canonical(kind: str, text: str) -> str:
     """``text`` in its canonical spelling ("" stays "": the option is off)."""
     return parse_option(kind, text).text() if text else ""
+
+
+def named_code(protocol, reward: str | None = None) -> list[tuple[str, str, list[str]]]:
+    """The options of ``protocol`` (and scoring's ``reward``) that name code from outside
+    madbench: (option, its spelling, the ``module:function`` names)."""
+    found = []
+    for kind in ("curate", "select", "correct"):
+        text = getattr(protocol, kind)
+        names = parse_option(kind, text).code_names() if text else []
+        if names:
+            found.append((kind, text, names))
+    if reward and CODE.fullmatch(reward) and not reward.startswith("class:"):
+        found.append(("reward", reward, [reward]))
+    return found
+
+
+def code_in(texts: dict) -> list[str]:
+    """The ``module:function`` names in option texts ``{kind: text}`` a user gave (None and ""
+    skipped; kind ``reward``: the text is a reward)."""
+    names = []
+    for kind, text in texts.items():
+        if not text:
+            continue
+        if kind == "reward":
+            names += [check_reward(text)] if CODE.fullmatch(text) else []
+        else:
+            names += parse_option(kind, text).code_names()
+    return names
