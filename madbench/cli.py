@@ -675,6 +675,102 @@ def reproduce(
             sys.exit(1)
 
 
+def _sweep_options(command):
+    """The protocol fields ``madbench sweep`` takes as lists (madbench.sweep.LIST_FIELDS)."""
+    from madbench.sweep import LIST_FIELDS, REPEATED_FIELDS
+
+    for field in reversed(REPEATED_FIELDS):
+        command = click.option(
+            f"--{field}",
+            multiple=True,
+            help=f"One --{field} value per option given (repeat it to vary; none: off).",
+        )(command)
+    for field in reversed(LIST_FIELDS):
+        command = click.option(
+            f"--{field.replace('_', '-')}", default=None, help="Comma-separated values."
+        )(command)
+    return command
+
+
+@cli.command(short_help="Run a grid of loop settings, build its leaderboard.")
+@click.option("--model", required=True, help="As evaluate --model.")
+@click.option("--model-args", default=None, help="Constructor arguments: key=value,key=value.")
+@click.option("--data", required=True, help="Data sets, comma-separated.")
+@click.option("--protocol", default="fully-synthetic", show_default=True, help="Comma-separated.")
+@click.option("--seeds", default="0", show_default=True, help="Seeds: 0-4, or 0,2,5.")
+@_sweep_options
+@click.option("--reward", default=None, help="As evaluate --reward.")
+@click.option("--metrics", default=None, help="As evaluate --metrics (default all).")
+@click.option("--features", default=None, help="As evaluate --features.")
+@click.option("--out", required=True, help="Run folder: runs, sweep.yaml, leaderboard/.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True)
+@click.option("--address", default=None, help="Ray cluster to use (default: start a local one).")
+def sweep(model, model_args, data, protocol, seeds, reward, metrics, features, out, executor,
+          address, **fields):  # fmt: skip
+    """Expand a grid (every list given, every seed), write it as OUT/sweep.yaml, run it into
+    OUT, build its leaderboard in OUT/leaderboard and print it. madbench reproduce
+    OUT/sweep.yaml repeats it; a sweep run again keeps its complete runs."""
+    import tempfile
+    from pathlib import Path
+
+    import yaml
+
+    from madbench.adapters import parse_model_args
+    from madbench.api import reproduce as reproduce_suite
+    from madbench.runs.show import show_board
+    from madbench.suites import load_suite
+    from madbench.sweep import (
+        LIST_FIELDS,
+        REPEATED_FIELDS,
+        parse_list,
+        parse_seeds,
+        sweep_spec,
+        write_sweep,
+    )
+
+    grid = {k: parse_list(k, fields[k]) for k in LIST_FIELDS if fields.get(k) is not None}
+    for k in REPEATED_FIELDS:
+        if fields.get(k):
+            grid[k] = [None if v == "none" else v for v in fields[k]]
+    scoring = {k: v for k, v in (("reward", reward), ("features", features)) if v}
+    if metrics:
+        scoring["metrics"] = metrics.split(",")
+    folder = Path(out)
+    spec = sweep_spec(
+        folder.name,
+        model,
+        parse_model_args(model_args),
+        data.split(","),
+        protocol.split(","),
+        parse_seeds(seeds),
+        grid,
+        scoring,
+    )
+    with tempfile.TemporaryDirectory() as tmp:  # the grid checked before anything is written
+        draft = Path(tmp) / "sweep.yaml"
+        draft.write_text(yaml.safe_dump(spec, sort_keys=False))
+        planned = load_suite(str(draft)).runs
+    click.echo(f"sweep {folder.name}: {_count(len(planned), 'run')}")
+    path = write_sweep(folder, spec)
+    ray = None
+    if executor == "ray":
+        from madbench.ray_executor import RayOptions
+
+        ray = RayOptions(address, None, 0)
+    elif address:
+        raise MadbenchError("--address needs --executor ray")
+    done = reproduce_suite(
+        str(path),
+        runs_dir=folder,
+        out=folder / "leaderboard",
+        executor=executor,
+        ray=ray,
+        echo=click.echo,
+    )
+    click.echo(show_board(done.out))
+    click.echo(f"{done.out}: {_count(len(done.rows), 'row')}; repeat: madbench reproduce {path}")
+
+
 @cli.command(short_help="List the loop protocols and their defaults.")
 def protocols():
     """List the loop protocols with their parameters and defaults."""
@@ -768,6 +864,13 @@ def protocols():
 @feature_weights_option
 @click.option("--out", default=None, help="Run directory (default runs/DATA-MODEL-PROTOCOL-HASH).")
 @click.option("--resume", "resume_dir", default=None, help="Continue the run in this directory.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON summary (setting, every generation's cells) on stdout; progress goes "
+    "to stderr.",
+)
 def evaluate(
     model,
     model_args,
@@ -780,6 +883,7 @@ def evaluate(
     metrics,
     features,
     feature_weights,
+    as_json,
     **params,
 ):
     """Run a generator through a self-consuming loop and score every generation."""
@@ -787,6 +891,7 @@ def evaluate(
     from madbench.api import evaluate as evaluate_model
     from madbench.api import resume
 
+    echo = (lambda line: click.echo(line, err=True)) if as_json else click.echo
     if resume_dir is not None:
         from madbench.loops.options import code_in
 
@@ -795,7 +900,7 @@ def evaluate(
             resume_dir,
             features=features,
             feature_weights=feature_weights,
-            echo=click.echo,
+            echo=echo,
             code=code_in(named),
         )
     else:
@@ -812,10 +917,15 @@ def evaluate(
             out=out,
             data_dir=data_dir,
             threads=threads,
-            echo=click.echo,
+            echo=echo,
             warn=lambda message: click.echo(f"madbench: warning: {message}", err=True),
             **params,
         )
+    if as_json:
+        from madbench.runs.show import summary
+
+        click.echo(json.dumps(summary(run.path, run.config, run.rows), indent=2))
+        return
     _print_results(run.rows)
 
 
@@ -861,6 +971,32 @@ def rescore(run_dir, k, out, feature_weights, **scoring):
         f"{run_dir}: {_count(len(problems), 'metric cell')} differ from results.csv",
         lambda: f"{run_dir}: {_every(len(done.rows), 'row')} re-score to the values in results.csv",
     )
+
+
+@cli.command(short_help="A run's or a leaderboard's metrics, with sparklines.")
+@click.argument("path")
+def show(path):
+    """Print the run directory or leaderboard folder PATH: each metric's first and last value
+    and a sparkline over the generations (a leaderboard: means over seeds, row by row)."""
+    from pathlib import Path
+
+    from madbench.runs.show import show_board, show_run
+
+    folder = Path(path)
+    if folder.is_file() and folder.name == "leaderboard.csv":
+        folder = folder.parent
+    if (folder / "leaderboard.csv").is_file():
+        click.echo(show_board(folder))
+        return
+    if not (folder / "config.json").is_file():
+        raise MadbenchError(
+            f"{path} is neither a run directory (config.json) nor a leaderboard folder "
+            "(leaderboard.csv)"
+        )
+    from madbench.api import load_run
+
+    run = load_run(folder)
+    click.echo(show_run(run.config, run.rows))
 
 
 def _print_results(rows: list[dict]) -> None:
