@@ -217,6 +217,8 @@ def evaluate(
     echo: Echo | None = None,
     warn: Callable[[str], None] | None = None,
     reward: str | None = None,
+    log: Sequence[str] = (),
+    log_dir: PathLike | None = None,
     **params,
 ) -> Run:
     """Run ``model`` through a self-consuming loop on ``data`` and score every generation.
@@ -230,6 +232,8 @@ def evaluate(
     ``source``, ``retrain``, ``k``, ``eval_n``, and the options beyond the paper ``curate``,
     ``select``, ``correct``: :mod:`madbench.loops.options`). ``reward``: a reward whose mean
     per generation is recorded (:mod:`madbench.loops.rewards`; default the curation's).
+    ``log``: experiment trackers the run is sent to as it goes (``tensorboard``, ``wandb``,
+    ``mlflow``: :mod:`madbench.trackers`), under ``log_dir`` (default ``logs/<run name>``).
     ``metrics``: what each generation computes (any of prdc, fid, kid, vendi, copying; default
     all). ``features``: the feature space (:mod:`madbench.features.spaces`; default the data
     set's), ``feature_weights`` its weights file where it cannot be found otherwise.
@@ -258,6 +262,8 @@ def evaluate(
         echo=echo,
         factory=factory,
         reward=reward,
+        log=tuple(log),
+        log_dir=log_dir,
         **params,
     )
     if loop.p.size_warning():
@@ -275,12 +281,15 @@ def resume(
     feature_weights: str | None = None,
     echo: Echo | None = None,
     code: Sequence[str] = (),
+    log: Sequence[str] = (),
+    log_dir: PathLike | None = None,
 ) -> Run:
     """Continue the run in directory ``path`` after its last verified generation, as
     ``madbench evaluate --resume`` does. The run is verified before any code its config.json
     names is imported; a feature space from outside madbench is imported only when
     ``features`` names it too, and a reward or correction ``module:function`` only when
-    ``code`` lists it (a run's word is not enough). ``echo`` as in :func:`evaluate`."""
+    ``code`` lists it (a run's word is not enough). ``echo`` and ``log`` as in
+    :func:`evaluate` (a tracker is sent the generations done before first)."""
     from madbench.features.spaces import is_builtin
     from madbench.loops.config import RunConfig
     from madbench.loops.engine import Loop
@@ -309,7 +318,11 @@ def resume(
                 f"--{kind} {spec}, to continue"
             )
     echo = echo or (lambda line: None)
-    Loop(config, run_dir, echo=echo, feature_weights=feature_weights).resume()
+    loop = Loop(
+        config, run_dir, echo=echo, feature_weights=feature_weights, log=tuple(log),
+        log_dir=log_dir,
+    )  # fmt: skip
+    loop.resume()
     return load_run(run_dir.path)
 
 
@@ -328,6 +341,8 @@ def _new_loop(
     feature_weights=None,
     factory=None,
     reward: str | None = None,
+    log: tuple[str, ...] = (),
+    log_dir=None,
     **params,
 ):
     """The :class:`~madbench.loops.engine.Loop` of a new run, checked, with nothing written
@@ -350,7 +365,15 @@ def _new_loop(
     from madbench.runs.rundir import RunDir, default_run_dir
 
     run_dir = RunDir(out or default_run_dir(config))
-    return Loop(config, run_dir, echo=echo, factory=factory, feature_weights=feature_weights)
+    return Loop(
+        config,
+        run_dir,
+        echo=echo,
+        factory=factory,
+        feature_weights=feature_weights,
+        log=log,
+        log_dir=log_dir,
+    )
 
 
 def build_leaderboard(

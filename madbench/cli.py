@@ -871,6 +871,15 @@ def protocols():
     help="Print a JSON summary (setting, every generation's cells) on stdout; progress goes "
     "to stderr.",
 )
+@click.option(
+    "--log",
+    "trackers",
+    multiple=True,
+    type=click.Choice(["tensorboard", "wandb", "mlflow"]),
+    help="Send every generation to an experiment tracker (repeat for several; pip install "
+    "'madbench[trackers]').",
+)
+@click.option("--log-dir", default=None, help="Where the trackers write (default logs/RUN).")
 def evaluate(
     model,
     model_args,
@@ -884,6 +893,8 @@ def evaluate(
     features,
     feature_weights,
     as_json,
+    trackers,
+    log_dir,
     **params,
 ):
     """Run a generator through a self-consuming loop and score every generation."""
@@ -902,6 +913,8 @@ def evaluate(
             feature_weights=feature_weights,
             echo=echo,
             code=code_in(named),
+            log=trackers,
+            log_dir=log_dir,
         )
     else:
         if model is None or data is None:
@@ -919,6 +932,8 @@ def evaluate(
             threads=threads,
             echo=echo,
             warn=lambda message: click.echo(f"madbench: warning: {message}", err=True),
+            log=trackers,
+            log_dir=log_dir,
             **params,
         )
     if as_json:

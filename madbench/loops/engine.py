@@ -69,6 +69,7 @@ from madbench.runs.rundir import (
 )
 from madbench.runs.table import generation_line
 from madbench.runs.threads import pinned_threads
+from madbench.trackers import check_trackers, log_folder, metrics_of, open_sinks, tracker_media
 
 
 class _StepFailed(Exception):
@@ -129,9 +130,19 @@ class Loop:
     """
 
     def __init__(
-        self, config: RunConfig, run_dir: RunDir, echo=print, *, factory=None, feature_weights=None
+        self,
+        config: RunConfig,
+        run_dir: RunDir,
+        echo=print,
+        *,
+        factory=None,
+        feature_weights=None,
+        log: tuple[str, ...] = (),
+        log_dir=None,
     ):
         self.config, self.run_dir, self.echo = config, run_dir, echo
+        self.log = check_trackers(log)  # a tracker's missing package is named now
+        self.log_dir = log_folder(run_dir.path, log_dir)
         self.p = config.protocol
         if factory is None:
             resolve_adapter(config.model)  # a spec that names no adapter class fails here
@@ -238,6 +249,28 @@ class Loop:
             return self._run(rows)
 
     def _run(self, rows: list[dict]) -> list[dict]:
+        """The generations after ``rows``, each sent to the trackers (``--log``) once
+        committed, after the ones done before."""
+        self.sinks = open_sinks(self.log, self.run_dir.path, self.log_dir) if self.log else []
+        try:
+            for sink in self.sinks:
+                sink.start(self.config.as_dict(), self.run_dir.provenance())
+            for row in rows:
+                self._logged(row)
+            return self._generations(rows)
+        finally:
+            for sink in self.sinks:
+                sink.close()
+
+    def _logged(self, row: dict) -> None:
+        if row.get("status") != "ok" or not self.sinks:
+            return
+        t = int(row["generation"])
+        media = tracker_media(self.run_dir.gen_dir(t))
+        for sink in self.sinks:
+            sink.generation(t, metrics_of(row), media)
+
+    def _generations(self, rows: list[dict]) -> list[dict]:
         self.scorer = Scorer(self.real, self.p.k, self.config.scoring, self.p.seed, self.extractor)
         dim = self.scorer.real_features.shape[1]
         if self.real.eval_n <= dim and "fid" in self.config.scoring.metrics:
@@ -253,6 +286,7 @@ class Loop:
             rows.append(row)
             self.run_dir.write_rows(rows)
             self._report(row)
+            self._logged(row)
         model = None
         self.tail_threshold = _tail_threshold(rows)
         for t in range(len(rows), self.p.generations + 1):
@@ -262,6 +296,7 @@ class Loop:
             if row["status"] != "ok":  # said once, as the error, not also as a progress line
                 raise AdapterError(row["error"])
             self._report(row)
+            self._logged(row)
         return rows
 
     def _generation(self, t: int, previous_model):
