@@ -619,8 +619,8 @@ def reproduce(
     cpus_per_run,
     gpus_per_run,
 ):
-    """Run a reproduction SUITE (ci, small, paper, text, text-paper, or a YAML file), build its
-    leaderboard and test its claims.
+    """Run a reproduction SUITE (ci, small, paper, text, text-paper, beyond, or a YAML file),
+    build its leaderboard and test its claims.
 
     For job arrays: --shard I/N runs only every N-th run (from the I-th) and builds nothing;
     once every shard is done, --build-only builds the leaderboard, naming any run missing.

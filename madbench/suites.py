@@ -220,10 +220,14 @@ def _expand(exp: dict, number: int, where: str) -> list[PlannedRun]:
 
 
 def _tag(field: str, value) -> str:
-    """A run name's part for one varied field: ``-fresh-data``, ``-bias0.8``, ``-n_ini100``."""
+    """A run name's part for one varied field: ``-fresh-data``, ``-bias0.8``, ``-n_ini100``,
+    ``-curatetop_keep=0.5``, ``-curatenone`` (off)."""
     if field in ("data", "protocol"):
         return f"-{value}"
-    return f"-{field}{value:g}" if isinstance(value, int | float) else f"-{field}{value}"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"-{field}{value:g}"
+    text = "none" if value is None else str(value)  # an option spec: ':' '_', ',' '+'
+    return f"-{field}{text.replace(':', '_').replace(',', '+')}"
 
 
 def _quiet(line: str) -> None:

@@ -273,7 +273,7 @@ def test_suites_expand_and_unknown_ones_are_refused():
     name, planned = suite.name, suite.runs
     assert name == "small" and len(planned) == 145
     assert len({p.name for p in planned}) == len(planned)
-    known = "ci, paper, small, text, text-paper"
+    known = "beyond, ci, paper, small, text, text-paper"
     with pytest.raises(InputError, match=f"unknown suite 'huge'; known: {known}"):
         load_suite("huge")
 

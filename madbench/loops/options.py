@@ -195,7 +195,7 @@ def canonical(kind: str, text: str) -> str:
     return parse_option(kind, text).text() if text else ""
 
 
-def named_code(protocol, reward: str | None = None) -> list[tuple[str, str, list[str]]]:
+def named_code(protocol: object, reward: str | None = None) -> list[tuple[str, str, list[str]]]:
     """The options of ``protocol`` (and scoring's ``reward``) that name code from outside
     madbench: (option, its spelling, the ``module:function`` names)."""
     found = []
