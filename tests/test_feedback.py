@@ -280,3 +280,25 @@ def test_resume_imports_a_run_s_own_code_only_when_named_again(tmp_path, capsys)
 
 def mean_pixel(samples):
     return samples.reshape(len(samples), -1).mean(axis=1)
+
+
+def test_a_curated_run_is_paired_with_the_plain_one_by_seed(tmp_path):
+    plain = run(tmp_path, "plain", reward="confidence").rows
+    curated = run(tmp_path, "curated", curate="top:reward=confidence,keep=0.5").rows
+    same = ("precision", "recall", "fid", "reward", "n_train")
+    assert [plain[t][k] for t in (0, 1) for k in same] == [
+        curated[t][k] for t in (0, 1) for k in same
+    ]  # generation 1 trains on the same real rows, so it is the same model and row
+    assert plain[2]["reward"] != curated[2]["reward"] and plain[1]["n_drawn"] == ""
+
+
+def test_kmeans_correction_of_a_conditional_model_snaps_within_each_class(tmp_path):
+    from toy_adapters import ClassMeans
+
+    fields = {**SIZES, "correct": "kmeans,strength=1,clusters=1"}
+    out = madbench.evaluate(ClassMeans(), "digits", metrics="prdc", out=tmp_path / "c", **fields)
+    x, y = pool()
+    labels = fed(out.path, 1, "labels")
+    means = {c: DIGITS.domain.apply(x[y == c].mean(axis=0))[0] for c in np.unique(y)}
+    # one cluster per class: its centre is the class's mean, and each sample snaps to its own
+    assert all(np.array_equal(s, means[c]) for s, c in zip(fed(out.path, 1), labels, strict=True))
