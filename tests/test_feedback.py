@@ -302,3 +302,28 @@ def test_kmeans_correction_of_a_conditional_model_snaps_within_each_class(tmp_pa
     means = {c: DIGITS.domain.apply(x[y == c].mean(axis=0))[0] for c in np.unique(y)}
     # one cluster per class: its centre is the class's mean, and each sample snaps to its own
     assert all(np.array_equal(s, means[c]) for s, c in zip(fed(out.path, 1), labels, strict=True))
+
+
+def test_bradley_terry_gives_an_infinite_reward_its_group(tmp_path):
+    rewards = np.array([1.0, np.inf, 2.0, np.inf, np.inf, 0.0, 1.0, 2.0, 3.0])
+    chosen = choice.bradley_terry(rewards, 3, 1.0, np.random.default_rng(0))
+    assert chosen[0] == 1 and chosen[1] in (3, 4) and 6 <= chosen[2] <= 8
+
+
+def test_threshold_selection_keeps_the_realistic_draws(tmp_path):
+    from madbench.metrics.knn import knn_metrics
+
+    out = run(tmp_path, "threshold", select="threshold:realism=0.5,share=0.5,features=identity")
+    drawn = draws(pool()[0], 1, 200)
+    flat = lambda a: a.reshape(len(a), -1).astype(np.float64)  # noqa: E731
+    realism = knn_metrics(flat(pool()[0]), flat(drawn), k=5, realism=True).realism
+    passing = np.flatnonzero(realism >= 0.5)
+    kept = (
+        passing
+        if len(passing) <= 100
+        else np.sort(rng(1, SELECT).choice(passing, 100, replace=False))
+    )
+    assert np.array_equal(fed(out.path, 1, "kept_index"), kept)
+    assert 0 < len(kept) < 200 and out.rows[2]["n_train_synth"] == str(len(kept))
+    with pytest.raises(AdapterError, match="kept none of generation 1's 200 draws"):
+        run(tmp_path, "none", select="threshold:realism=1e9,features=identity")

@@ -10,9 +10,14 @@ import numpy as np
 def bradley_terry(rewards: np.ndarray, k: int, beta: float, rng: np.random.Generator) -> np.ndarray:
     """K-wise Bradley-Terry choice (Ferbach et al., NeurIPS 2024): the draws in consecutive
     groups of ``k`` (``len(rewards)`` a multiple of k); from group g, draw ``g k + i`` kept
-    with probability ``exp(beta r_i) / sum_j exp(beta r_j)``, one uniform number per group."""
+    with probability ``exp(beta r_i) / sum_j exp(beta r_j)`` (rewards of +inf: those alone,
+    equally), one uniform number per group."""
     groups = rewards.reshape(-1, k) * beta
-    weights = np.exp(groups - groups.max(axis=1, keepdims=True))
+    top = groups.max(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        weights = np.exp(groups - top)
+    infinite = np.isposinf(top[:, 0])  # rewards of +inf (a realism score at distance 0) share
+    weights[infinite] = np.isposinf(groups[infinite])  # their group's choice alone
     cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
     u = rng.random(len(groups))[:, None]
     chosen = np.minimum((cumulative < u).sum(axis=1), k - 1)  # rounding can leave 1 - 1e-16

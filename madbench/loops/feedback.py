@@ -120,6 +120,12 @@ class Feedback:
             kept = kept[self._curated(rng(CURATE), draws, labels, self._selected_from(n))]
         if self.select is not None:
             kept = kept[self._selected(rng(SELECT), draws[kept], n)]
+            if not len(kept):
+                raise AdapterError(
+                    f"--select {self.p.select} kept none of generation {t}'s "
+                    f"{self._selected_from(n)} draws, leaving the next generation nothing to "
+                    "train on: lower the threshold"
+                )
         samples = draws[kept]
         fed_labels = None if labels is None else labels[kept]
         corrected = np.zeros(0, dtype=np.int64)

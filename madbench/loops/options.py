@@ -13,7 +13,8 @@ one option are one protocol.
 - ``--select kcenter|random|threshold:realism=V`` with ``share=S`` (Shi et al., NeurIPS 2025):
   keep ``n_synth`` of ``n_synth / S`` draws, by greedy k-centre cover in the feature space
   ``features=`` (default the run's), uniformly, or those whose realism score (Kynkaanniemi et
-  al. 2019) is at least V.
+  al. 2019, squared as :mod:`madbench.metrics.knn` gives it: 1 is the edge of the real balls)
+  is at least V.
 - ``--correct kmeans|nearest|module:function,strength=G`` (Gillman et al., ICML 2024): a share G
   of the kept samples replaced by their correction: the nearest of ``clusters`` k-means centres
   per class of generation 1's real data, the nearest real sample of it, or your function

@@ -11,7 +11,9 @@ training set (the first ``n_ini`` rows of the run's real pool: :mod:`madbench.lo
 - ``class:C``: the same classifier's probability of class C (a target class, as Ferbach et
   al.'s "reward = one class" experiment);
 - ``realism``: Kynkaanniemi et al.'s realism score against generation 1's real set in the run's
-  feature space (k the run's k: :func:`madbench.metrics.knn.knn_metrics`);
+  feature space, as :func:`madbench.metrics.knn.knn_metrics` computes it (k the run's k; the
+  squared ratio radius^2 / distance^2, so 1 is the edge of the real balls; +inf for a copy of a
+  real sample; 0 where every radius is equal and none is below the median);
 - ``module:function``: yours, imported, its output checked (shape (n,), finite).
 """
 
@@ -95,7 +97,8 @@ class Reward:
         if self._real_features is None:
             self._real_features = np.asarray(ref.extractor(ref.x), dtype=np.float64)
         fake = np.asarray(ref.extractor(samples), dtype=np.float64)
-        return knn_metrics(self._real_features, fake, k=ref.k, realism=True).realism
+        scores = knn_metrics(self._real_features, fake, k=ref.k, realism=True).realism
+        return np.nan_to_num(scores, nan=0.0)  # NaN: no real ball below the median radius
 
     def function(self) -> Callable:
         if self._function is None:
