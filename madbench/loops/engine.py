@@ -1,12 +1,15 @@
-"""The loop engine: fit, sample, mix, score, checkpoint, generation after generation.
+"""The loop engine: fit, sample, feed back, score, checkpoint, generation after generation.
 
 Every generation runs with its thread pools pinned (:mod:`madbench.runs.threads`), draws its
 random numbers from seeds derived from (run seed, t, purpose) (:mod:`madbench.loops.config`),
-brings image samples into the data's domain (:mod:`madbench.data.domain`) and keeps both its
-training draw and the exact array it scored, so a run is repeatable bit for bit on one machine,
-resumable after any generation, and re-scorable without its model (``madbench rescore``).
+brings image samples into the data's domain (:mod:`madbench.data.domain`), curates, selects
+and corrects the draw it feeds back where the protocol says (:mod:`madbench.loops.feedback`),
+and keeps both what it feeds back and the exact array it scored, so a run is repeatable bit
+for bit on one machine, resumable after any generation, and re-scorable without its model
+(``madbench rescore``).
 
-Every adapter call (build, fit, partial_fit, sample, save, meta, load) is guarded: whatever it
+Every adapter call (build, fit, partial_fit, sample, save, meta, load), and every call of a
+user's reward or correction, is guarded: whatever it
 raises, or a contract violation in what it returns, becomes the generation's failed row and
 its traceback goes to ``gen-NNN.error.log``. madbench's own errors, and running out of memory,
 are not the adapter's: they propagate, and nothing is recorded for the generation. A resume
