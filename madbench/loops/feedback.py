@@ -69,11 +69,12 @@ class Feedback:
         self.curate = parse_option("curate", protocol.curate) if protocol.curate else None
         self.select = parse_option("select", protocol.select) if protocol.select else None
         self.correct = parse_option("correct", protocol.correct) if protocol.correct else None
-        reward = reward or (self.curate.options["reward"] if self.curate else "")
-        self.reward = Reward(reward, reference) if reward else None
-        self._curation_reward = (
-            Reward(self.curate.options["reward"], reference) if self.curate else None
-        )
+        curation = self.curate.options["reward"] if self.curate else ""
+        self._curation_reward = Reward(curation, reference) if curation else None
+        # the reward column's: scoring's, else the curation's (one classifier fitted, not two)
+        self.reward = self._curation_reward
+        if reward and reward != curation:
+            self.reward = Reward(reward, reference)
         self._centres = None
 
     def resolve(self) -> None:
