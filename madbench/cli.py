@@ -1077,6 +1077,49 @@ def train_lenet_command(data, data_dir, epochs, seed, out):
         click.echo(f"manifest entry: feature_weights: {json.dumps(trained.entry)}")
 
 
+@cli.command("check-metric", short_help="Run the reference battery on a metric implementation.")
+@click.argument("spec")
+@click.option(
+    "--metric",
+    required=True,
+    type=click.Choice(["precision", "recall", "density", "coverage", "fid", "kid"]),
+    help="Which metric SPEC computes (its signature: docs/cli.md, check-metric).",
+)
+@click.option(
+    "--rule",
+    type=click.Choice(["<=", "<"]),
+    default="<=",
+    show_default=True,
+    help="k-NN ball rule expected: <= (madbench, the MAD paper) or < (prdc's).",
+)
+def check_metric_command(spec, metric, rule):
+    """Run madbench's reference battery on SPEC (package.module:function, or madbench for
+    madbench's own): every case with expected, got and tolerance, the historical bug each
+    failure matches; exit status 1 on any failure."""
+    from madbench.adapters import lookup
+    from madbench.checks import battery, own
+
+    if spec == "madbench":
+        function = getattr(own, metric)
+    else:
+        if os.getcwd() not in sys.path:  # a module of the folder it is run in, as python -m
+            sys.path.insert(0, os.getcwd())
+        function = lookup(spec, what="metric function", error=MadbenchError)
+        if not callable(function):
+            raise MadbenchError(f"{spec} names a {type(function).__name__}, not a function")
+    outcomes = battery.check_metric(function, metric, rule)
+    for outcome in outcomes:
+        click.echo(outcome.line())
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        bugs = sorted({battery.BUGS[o.bug] for o in failed if o.bug})
+        click.echo(f"{spec}: {_count(len(failed), 'case')} of {len(outcomes)} failed")
+        for bug in bugs:
+            click.echo(f"  matches a known bug: {bug}")
+        sys.exit(1)
+    click.echo(f"{spec}: {_every(len(outcomes), 'case')} passed ({metric}, rule {rule})")
+
+
 @cli.command("check-adapter", short_help="Check a model against the adapter contract.")
 @click.argument("spec")
 @click.option("--model-args", default=None, help="Constructor arguments: key=value,key=value.")
