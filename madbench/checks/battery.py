@@ -17,6 +17,7 @@ rule expected: ``<=`` (madbench, the MAD paper) or ``<`` (prdc's).
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -249,7 +250,7 @@ def _call(function, case: Case, **extra) -> float:
     )
 
 
-def run_case(function, case: Case) -> Outcome:
+def run_case(function: Callable, case: Case) -> Outcome:
     """``function`` on ``case``: its value and whether it passes."""
     try:
         got = _call(function, case)
@@ -267,7 +268,9 @@ def run_case(function, case: Case) -> Outcome:
     return Outcome(case, got, bool(ok))
 
 
-def batch_outcomes(function, metric: str, rule: str = "<=", seed: int = 0) -> list[Outcome]:
+def batch_outcomes(
+    function: Callable, metric: str, rule: str = "<=", seed: int = 0
+) -> list[Outcome]:
     """For a function taking ``batch_size``: the first case at batch sizes 1, 7 and 4096."""
     if "batch_size" not in inspect.signature(function).parameters:
         return []
@@ -281,7 +284,7 @@ def batch_outcomes(function, metric: str, rule: str = "<=", seed: int = 0) -> li
     return out
 
 
-def check_metric(function, metric: str, rule: str = "<=", seed: int = 0) -> list[Outcome]:
+def check_metric(function: Callable, metric: str, rule: str = "<=", seed: int = 0) -> list[Outcome]:
     """Every case of ``metric``'s battery on ``function``."""
     if metric not in METRICS:
         from madbench.errors import InputError
