@@ -1120,6 +1120,23 @@ def check_metric_command(spec, metric, rule):
     click.echo(f"{spec}: {_every(len(outcomes), 'case')} passed ({metric}, rule {rule})")
 
 
+@cli.group(short_help="The reference battery as plain files for any project's CI.")
+def vectors():
+    """The reference battery of check-metric as files (numpy .npz and JSON)."""
+
+
+@vectors.command("export", short_help="Write the battery's cases into DIR.")
+@click.argument("folder")
+def vectors_export(folder):
+    """Write every case of the battery into FOLDER: vectors.json (expected values, tolerances,
+    descriptions, a version, each file's sha256) and one .npz of inputs per case."""
+    from madbench.checks.vectors import export
+
+    index = export(folder)
+    count = len(json.loads(index.read_text())["cases"])
+    click.echo(f"{index}: {_count(count, 'case')}, each with its .npz beside it")
+
+
 @cli.command("check-adapter", short_help="Check a model against the adapter contract.")
 @click.argument("spec")
 @click.option("--model-args", default=None, help="Constructor arguments: key=value,key=value.")
