@@ -44,6 +44,18 @@ def realism_reference(real: Array, fake: Array, k: int) -> np.ndarray:
         return (rad[keep][None, :] / d).max(axis=1)
 
 
+def rarity_reference(real: Array, fake: Array, k: int, strict: bool = False) -> np.ndarray:
+    """Han et al.'s rarity score of every fake sample from full distance matrices: the smallest
+    k-NN radius (self excluded) of the real balls that contain it; NaN outside every ball."""
+    real = np.asarray(real, dtype=np.float64)
+    fake = np.asarray(fake, dtype=np.float64)
+    radius = np.sort(cdist(real, real), axis=1)[:, k]
+    d = cdist(real, fake)
+    inside = d < radius[:, None] if strict else d <= radius[:, None]
+    held = np.where(inside, radius[:, None], np.inf).min(axis=0)
+    return np.where(np.isfinite(held), held, np.nan)
+
+
 def kid_reference(x: Array, y: Array) -> float:
     """Unbiased MMD^2 with the cubic kernel, by explicit double loops."""
     d = x.shape[1]

@@ -196,12 +196,15 @@ class BallScan:
     ``real_in_fake_balls[i]``: whether real i lies in at least one fake ball.
     ``realism[j]``: Kynkaanniemi's realism score of fake j (only when asked for; NaN when
     every real radius is the same, so that none lies below the median).
+    ``rarity_sq[j]``: the squared radius of the smallest real ball that contains fake j (inf
+    when none does; only when asked for): Han et al.'s rarity score, squared.
     """
 
     fake_in_real_balls: np.ndarray
     real_covered: np.ndarray
     real_in_fake_balls: np.ndarray
     realism: np.ndarray | None
+    rarity_sq: np.ndarray | None = None
 
 
 def ball_scan(
@@ -215,6 +218,7 @@ def ball_scan(
     realism: bool,
     tick: Tick | None = None,
     visit: Visit | None = None,
+    rarity: bool = False,
 ) -> BallScan:
     """Stream all (real, fake) distance blocks once and answer every ball-membership question.
 
@@ -233,6 +237,8 @@ def ball_scan(
     covered = torch.zeros(real.n, dtype=torch.bool, device=dev)
     recalled = torch.zeros(real.n, dtype=torch.bool, device=dev)
     tracker = _Realism(real, fake, real_thr, dev) if realism else None
+    smallest = torch.full((fake.n,), np.inf, dtype=torch.float64, device=dev) if rarity else None
+    radii = torch.from_numpy(np.asarray(real_thr, dtype=np.float64)).to(dev) if rarity else None
 
     rows, cols = block_shape(real.n, fake.n, backend.memory_budget)
     scratch = torch.empty(rows * cols, dtype=torch.bool, device=dev)
@@ -250,6 +256,8 @@ def ball_scan(
             block = _Block(d, real, fake, i0, j0, strict, scratch)
             ii, jj = block.in_real_balls(real_thr)
             counts.index_add_(0, jj + j0, torch.ones_like(jj))
+            if smallest is not None and ii.numel():
+                smallest.scatter_reduce_(0, jj + j0, radii[ii + i0], reduce="amin")
             covered[ii + i0] = True
             recalled[block.rows_in_fake_balls(fake_thr, known=recalled[i0:i1]) + i0] = True
             if tracker is not None:
@@ -265,6 +273,7 @@ def ball_scan(
         real_covered=covered.cpu().numpy(),
         real_in_fake_balls=recalled.cpu().numpy(),
         realism=tracker.scores() if tracker is not None else None,
+        rarity_sq=smallest.cpu().numpy() if smallest is not None else None,
     )
 
 

@@ -10,7 +10,11 @@ nearest neighbour in S, the point itself excluded:
 - coverage  = fraction of real balls that contain at least one g
   (equivalently: whose nearest g lies inside);
 - realism(g) = max over real balls with radius below the median of radius_k(r)^2 / ||g - r||^2
-  (squared distances, as in Kynkaanniemi's code; dgm-eval uses plain distances instead).
+  (squared distances, as in Kynkaanniemi's code; dgm-eval uses plain distances instead);
+- rarity(g) = min over the real balls containing g of radius_k(r) (Han et al., ICLR 2023: a
+  sample in a sparse region's large ball only is rare); NaN for g outside every real ball. The
+  authors' code takes the (k+1)-th neighbour and ``<``: ``rarity=True, k=k + 1, strict=True``
+  gives their ``metric1`` at k.
 
 Ball membership uses ``<=`` by default (Kynkaanniemi, StyleGAN2-ADA, torch-fidelity). With
 ``strict=True`` every test uses ``<``, and all four numbers equal those of the ``prdc`` package.
@@ -27,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from tqdm import tqdm
@@ -60,6 +64,7 @@ class KnnMetrics:
     n_fake: int
     dim: int
     realism: np.ndarray | None = field(default=None, repr=False, compare=False)
+    rarity: np.ndarray | None = field(default=None, repr=False, compare=False)
     #: With ``per_sample=True``: which balls hold which samples (:class:`exact.BallScan`), the
     #: per-sample values the four metrics average (for callers that weigh or resample them).
     per_sample: exact.BallScan | None = field(default=None, repr=False, compare=False)
@@ -68,6 +73,7 @@ class KnnMetrics:
         """Scalar fields as a plain dict (per-sample arrays are left out)."""
         out = asdict(self)
         out.pop("realism")
+        out.pop("rarity")
         out.pop("per_sample")
         return out
 
@@ -100,6 +106,7 @@ def knn_metrics(
     backend: str = defaults.BACKEND,
     strict: bool = False,
     realism: bool = False,
+    rarity: bool = False,
     approximate: bool = False,
     device: str | None = None,
     memory_budget: int = defaults.MEMORY_BUDGET,
@@ -121,6 +128,9 @@ def knn_metrics(
         Use ``<`` instead of ``<=`` for ball membership (reproduces ``prdc`` exactly).
     realism:
         Also return the per-fake-sample realism scores (``result.realism``, shape ``(m,)``).
+    rarity:
+        Also return the per-fake-sample rarity scores (``result.rarity``, shape ``(m,)``, in
+        feature units; NaN outside every real ball; module docstring).
     approximate:
         Use FAISS's approximate IVF index instead of exact search
         (for millions of points; see README for the measured error).
@@ -137,8 +147,10 @@ def knn_metrics(
     fake = as_features(fake, "fake")
     check_same_dim(real, fake)
     k = check_k(k, real.shape[0], fake.shape[0])
-    if realism and approximate:
-        raise InputError("realism scores are computed in exact mode only; drop --approximate")
+    if (realism or rarity) and approximate:
+        raise InputError(
+            "realism and rarity scores are computed in exact mode only; drop --approximate"
+        )
     engine = get_backend(
         backend, approximate=approximate, device=device, memory_budget=memory_budget
     )
@@ -160,10 +172,16 @@ def knn_metrics(
                 realism=realism,
                 tick=tick("cross"),
                 visit=visits[2],
+                rarity=rarity,
             )
         else:
             scan = _candidate_scan(engine, r, g, real_thr, fake_thr, k, strict=strict)
-    return _summarise(scan, k, strict, engine, real.shape, fake.shape[0], realism, per_sample)
+    result = _summarise(scan, k, strict, engine, real.shape, fake.shape[0], realism, per_sample)
+    if not rarity:
+        return result
+    with np.errstate(invalid="ignore"):
+        scores = np.where(np.isfinite(scan.rarity_sq), np.sqrt(scan.rarity_sq) / scale, np.nan)
+    return replace(result, rarity=scores)
 
 
 def _prepare_pair(engine: Backend, real: np.ndarray, fake: np.ndarray):
