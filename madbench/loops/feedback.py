@@ -75,20 +75,15 @@ class Feedback:
         self.reward = self._curation_reward
         if reward and reward != curation:
             self.reward = Reward(reward, reference)
-        self._centres = None
+        self._centres = self._correction = None
 
     def resolve(self) -> None:
         """Import every function the options name and try each on four real samples: a wrong
         name or a broken contract fails here, before the run directory exists."""
         probe = self.reference.x[:4]
-        for spec in (self.curate, self.select, self.correct):
-            for name in spec.code_names() if spec else ():
-                if not callable(lookup(name, what=f"--{spec.kind} function", error=InputError)):
-                    raise InputError(f"--{spec.kind}: {name} is not a function")
-        for reward in (self.reward, self._curation_reward):
-            if reward is not None and reward.spec not in ("confidence", "realism"):
-                if not reward.spec.startswith("class:"):
-                    reward(probe)
+        for reward in {self.reward, self._curation_reward} - {None}:
+            if reward.is_code:
+                reward(probe)
         if self.correct is not None and self.correct.method == "code":
             self._by_code(probe)
 
@@ -189,11 +184,14 @@ class Feedback:
 
     def _by_code(self, part: np.ndarray) -> np.ndarray:
         spec = self.correct.code
-        function = lookup(spec, what="correction", error=InputError)
-        if not callable(function):
-            raise InputError(
-                f"correction {spec!r} names a {type(function).__name__}, not a function"
-            )
+        if self._correction is None:
+            found = lookup(spec, what="correction", error=InputError)
+            if not callable(found):
+                raise InputError(
+                    f"correction {spec!r} names a {type(found).__name__}, not a function"
+                )
+            self._correction = found
+        function = self._correction
         out = function(part.copy())
         try:
             fixed = np.asarray(out, dtype=np.float64)

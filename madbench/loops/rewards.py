@@ -26,6 +26,7 @@ import numpy as np
 
 from madbench.adapters import lookup
 from madbench.errors import AdapterError, InputError
+from madbench.loops.options import REWARDS
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,11 @@ class Reward:
             classes = int(reference.labels.max()) + 1
             if spec.startswith("class:") and int(spec[6:]) >= classes:
                 raise InputError(f"reward {spec}: {reference.name} has classes 0 to {classes - 1}")
+
+    @property
+    def is_code(self) -> bool:
+        """Whether the reward is a user's ``module:function``, not a built-in."""
+        return self.spec not in REWARDS and not self.spec.startswith("class:")
 
     def __call__(self, samples: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
         if self.spec == "realism":
