@@ -54,7 +54,7 @@ def compute_metrics(
     fake: FeatureSource,
     *,
     train: FeatureSource | None = None,
-    metrics: str | Sequence[str] = "all",
+    metrics: str | Sequence[str] = "default",
     k: int = defaults.K,
     strict: bool = False,
     kid_scale: str = defaults.KID_SCALE,
@@ -78,9 +78,12 @@ def compute_metrics(
     clean-fid, or ``dinov2``/``dinov2-<variant>``; ``feature_weights`` names its weights file
     offline). ``train``: the generator's training set, in the same kinds; it adds
     the copying metrics (C_T, authenticity, memorised), ``real`` being the held-out reference.
-    ``metrics``: ``"all"`` (all but copying without ``train``) or any of ``prdc`` (precision,
-    recall, density, coverage), ``fid``, ``kid``, ``vendi``, ``copying`` (a list or a
-    comma-separated string); only those are computed. ``kid_scale``: ``"none"`` (clean-fid's
+    ``metrics``: ``"default"`` (prdc, fid, kid, vendi and copying, the last only with
+    ``train``), ``"all"`` (every metric; copying only with ``train``) or any of ``prdc``
+    (precision, recall, density, coverage), ``fid``, ``kid``, ``vendi``, ``copying``,
+    ``rarity``, ``cover``, ``probabilistic``, ``clipped``, ``rke`` (a list or a
+    comma-separated string; :mod:`madbench.metrics.later` for the last five); only those
+    are computed. ``kid_scale``: ``"none"`` (clean-fid's
     KID, for Inception features) or ``"real-norm"`` (for other feature spaces).
     ``approximate``: FAISS's IVF index (not exact). ``memory_budget`` in bytes.
     ``progress``: a progress bar on terminals. ``intervals``: a level (e.g. 0.95) adds
@@ -208,7 +211,7 @@ def evaluate(
     protocol: str = "fully-synthetic",
     *,
     model_args: dict | None = None,
-    metrics: str | Sequence[str] = "all",
+    metrics: str | Sequence[str] = "default",
     features: str | None = None,
     feature_weights: str | None = None,
     out: PathLike | None = None,

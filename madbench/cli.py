@@ -128,10 +128,12 @@ def cli():
 @click.option(
     "--metrics",
     "which",
-    default="all",
+    default="default",
     show_default=True,
     help="Which to compute: any of prdc (precision, recall, density, coverage), fid, kid, "
-    "vendi, copying (C_T, authenticity, memorised: needs --train), comma-separated.",
+    "vendi, copying (C_T, authenticity, memorised: needs --train), rarity, cover (precision "
+    "and recall cover), probabilistic (P-precision, P-recall), clipped (clipped density and "
+    "coverage), rke, comma-separated; default: the first five; all: every one.",
 )
 @click.option(
     "--train",
@@ -700,7 +702,7 @@ def _sweep_options(command):
 @click.option("--seeds", default="0", show_default=True, help="Seeds: 0-4, or 0,2,5.")
 @_sweep_options
 @click.option("--reward", default=None, help="As evaluate --reward.")
-@click.option("--metrics", default=None, help="As evaluate --metrics (default all).")
+@click.option("--metrics", default=None, help="As evaluate --metrics (default: the first five).")
 @click.option("--features", default=None, help="As evaluate --features.")
 @click.option("--out", required=True, help="Run folder: runs, sweep.yaml, leaderboard/.")
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True)
@@ -851,9 +853,11 @@ def protocols():
 )
 @click.option(
     "--metrics",
-    default="all",
+    default="default",
     show_default=True,
-    help="What each generation computes: any of prdc, fid, kid, vendi, copying, comma-separated.",
+    help="What each generation computes: any of prdc, fid, kid, vendi, copying, rarity, "
+    "cover, probabilistic, clipped, rke, comma-separated; default: the first five; all: every "
+    "one.",
 )
 @click.option(
     "--features",

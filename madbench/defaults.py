@@ -6,6 +6,15 @@ command line can show them in its help without loading torch)."""
 ALPHA = 0.05
 #: Neighbours of the k-NN metrics (precision, recall, density, coverage), as in the MAD paper.
 K = 5
+#: Precision and recall cover (:mod:`madbench.metrics.cover`): each ball is that of the
+#: (COVER_C x COVER_K)-th neighbour and must hold COVER_K points of the other set (the
+#: authors' defaults, k = 3 and k' = 3k).
+COVER_K = 3
+COVER_C = 3
+#: Probabilistic precision and recall (:mod:`madbench.metrics.probabilistic`): balls of
+#: PPR_A times the mean PPR_K-th neighbour distance (the authors' defaults).
+PPR_K = 4
+PPR_A = 1.2
 #: Neighbour-search back ends: ``auto`` (torch, on the GPU when torch sees one; FAISS's IVF
 #: index when an approximate search is asked for), ``torch``, ``faiss``.
 BACKENDS = ("auto", "torch", "faiss")

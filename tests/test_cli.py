@@ -6,11 +6,20 @@ import sys
 
 import numpy as np
 import pytest
+from scipy.spatial.distance import cdist
 from vendi_score import vendi
 
-from madbench.checks.references import copying_reference, knn_reference
+from madbench.checks.references import (
+    clipped_reference,
+    copying_reference,
+    cover_reference,
+    knn_reference,
+    probabilistic_reference,
+    rarity_reference,
+    rke_reference,
+)
 from madbench.cli import main
-from madbench.metrics.names import METRIC_KEYS, METRICS
+from madbench.metrics.names import DEFAULT_METRICS, LATER_KEYS, METRIC_KEYS, METRICS
 
 
 @pytest.fixture
@@ -34,13 +43,20 @@ def test_metrics_json_has_all_keys_and_right_values(files, capsys):
     np.save(tmp / "train.npy", train)
     code, out, err = run(
         ["metrics", tmp / "real.npy", tmp / "fake.npz", "--json", "--k", 4]
-        + ["--train", tmp / "train.npy"],
+        + ["--train", tmp / "train.npy", "--metrics", "all"],
         capsys,
     )
     assert code == 0
     report = json.loads(out)
     assert set(METRIC_KEYS) <= set(report)
     expected = knn_reference(real, fake, 4)
+    expected |= cover_reference(real, fake, 3, 3) | clipped_reference(real, fake, 4)
+    expected |= probabilistic_reference(real, fake, 4, 1.2)
+    expected["rarity"] = np.nanmean(rarity_reference(real, fake, 4))
+    bandwidth = np.median(np.sort(cdist(real, real), axis=1)[:, 4])
+    expected["rke"] = rke_reference(fake, bandwidth)
+    for key in LATER_KEYS:
+        assert report[key] == pytest.approx(expected[key], rel=1e-9), key
     expected.update(copying_reference(train, real, fake, 12, 20, 0))  # 250 // 20 cells
     for key in ("precision", "recall", "density", "coverage", "ct", "authenticity", "memorised"):
         assert report[key] == pytest.approx(expected[key], abs=1e-9)
@@ -55,7 +71,8 @@ def test_metrics_table(files, capsys):
     )
     assert code == 0
     lines = out.splitlines()
-    keys = [key for key in METRIC_KEYS if key not in METRICS["copying"]]
+    default = [key for name in DEFAULT_METRICS for key in METRICS[name]]
+    keys = [key for key in default if key not in METRICS["copying"]]
     assert [line.split()[0] for line in lines[: len(keys)]] == keys
     assert "rule=<" in lines[-1] and "backend=faiss:flat" in lines[-1]
 

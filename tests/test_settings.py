@@ -55,7 +55,9 @@ def test_result_keys_derive_from_one_registry():
     assert typed == registry
     rng = np.random.default_rng(1)
     real, fake = rng.standard_normal((80, 4)), 0.3 + rng.standard_normal((80, 4))
-    out = madbench.compute_metrics(real, fake, intervals=0.9, replicates=10, kid_subsets=5)
+    out = madbench.compute_metrics(
+        real, fake, metrics="all", intervals=0.9, replicates=10, kid_subsets=5
+    )
     copying = set(names.METRICS["copying"])
     assert set(out) <= typed
     assert set(names.METRIC_KEYS) - copying <= set(out)

@@ -56,6 +56,71 @@ def rarity_reference(real: Array, fake: Array, k: int, strict: bool = False) -> 
     return np.where(np.isfinite(held), held, np.nan)
 
 
+def cover_reference(real: Array, fake: Array, k: int, c: int, strict: bool = False) -> dict:
+    """Cheema and Urner's precision and recall cover from full distance matrices: the share of
+    each set's samples whose (c k)-th-neighbour ball holds at least k of the other set."""
+    real = np.asarray(real, dtype=np.float64)
+    fake = np.asarray(fake, dtype=np.float64)
+    inside = np.less if strict else np.less_equal
+    d = cdist(real, fake)
+    wide_real = np.sort(cdist(real, real), axis=1)[:, c * k]
+    wide_fake = np.sort(cdist(fake, fake), axis=1)[:, c * k]
+    return {
+        "precision_cover": np.mean(inside(d, wide_fake[None, :]).sum(axis=0) >= k),
+        "recall_cover": np.mean(inside(d, wide_real[:, None]).sum(axis=1) >= k),
+    }
+
+
+def clipped_reference(real: Array, fake: Array, k: int, strict: bool = False) -> dict:
+    """Salvy et al.'s clipped density and coverage as their paper writes them: loops over the
+    balls, and the calibration's expectation summed over every count j with scipy's
+    beta-binomial distribution."""
+    real = np.asarray(real, dtype=np.float64)
+    fake = np.asarray(fake, dtype=np.float64)
+    inside = np.less if strict else np.less_equal
+    n, m = len(real), len(fake)
+    d_rr, d_rf = cdist(real, real), cdist(real, fake)
+    radius = np.sort(d_rr, axis=1)[:, k]
+    clipped = np.minimum(radius, np.median(radius))
+    in_fake = [min(k, sum(inside(d_rf[i, j], clipped[i]) for i in range(n))) for j in range(m)]
+    in_real = [
+        min(k, sum(inside(d_rr[i, j], clipped[i]) for i in range(n) if i != j)) for j in range(n)
+    ]
+    density = min(1.0, np.mean(in_fake) / np.mean(in_real))
+    y = np.mean([min(k, inside(d_rf[i], radius[i]).sum()) / k for i in range(n)])
+    expected = [0.0] * k + [
+        sum(min(j, k) * scipy.stats.betabinom.pmf(j, s, k, n - k) for j in range(s + 1)) / k
+        for s in range(k, m + 1)
+    ]
+    return {
+        "clipped_density": density,
+        "clipped_coverage": sum(e < y for e in expected) / (m + 1),
+    }
+
+
+def probabilistic_reference(real: Array, fake: Array, k: int, a: float) -> dict:
+    """Park and Kim's P-precision and P-recall as products over full matrices."""
+    real = np.asarray(real, dtype=np.float64)
+    fake = np.asarray(fake, dtype=np.float64)
+    d = cdist(real, fake)
+    r_real = a * np.mean(np.sort(cdist(real, real), axis=1)[:, k])
+    r_fake = a * np.mean(np.sort(cdist(fake, fake), axis=1)[:, k])
+    p_real_ball = np.clip(1.0 - d / r_real, 0.0, None)  # [i, j]: g_j in r_i's ball
+    p_fake_ball = np.clip(1.0 - d / r_fake, 0.0, None)
+    return {
+        "p_precision": np.mean(1.0 - np.prod(1.0 - p_real_ball, axis=0)),
+        "p_recall": np.mean(1.0 - np.prod(1.0 - p_fake_ball, axis=1)),
+    }
+
+
+def rke_reference(x: Array, bandwidth: float) -> float:
+    """Jalali et al.'s RKE mode count from the eigenvalues of the full kernel matrix / m."""
+    x = np.asarray(x, dtype=np.float64)
+    kernel = np.exp(-cdist(x, x, "sqeuclidean") / (2.0 * bandwidth**2))
+    eigenvalues = np.linalg.eigvalsh(kernel / len(x))
+    return 1.0 / np.sum(eigenvalues**2)
+
+
 def kid_reference(x: Array, y: Array) -> float:
     """Unbiased MMD^2 with the cubic kernel, by explicit double loops."""
     d = x.shape[1]

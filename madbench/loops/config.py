@@ -16,11 +16,9 @@ from madbench import defaults
 from madbench.errors import InputError
 from madbench.loops.options import check_reward
 from madbench.loops.protocol import PROTOCOL_VERSION, Protocol
-from madbench.metrics.names import METRICS, parse_metrics
+from madbench.metrics.names import DEFAULT_METRICS, parse_metrics
 from madbench.metrics.settings import MetricSettings
 from madbench.runs.threads import DEFAULT_THREADS
-
-ALL_METRICS = tuple(METRICS)
 
 #: The purposes a generation draws random numbers for.
 FIT, TRAIN_SAMPLES, EVAL_SAMPLES, EVAL_REAL, INTERVALS, REFERENCE_SAMPLES = range(6)
@@ -43,7 +41,9 @@ CURATE, SELECT, CORRECT, SUBSAMPLE = range(6, 10)
 #: exact and near copies of the training set (:mod:`madbench.metrics.text_copying`).
 #: 11: the options beyond the paper (curation, selection, correction, accumulate-subsample:
 #: :mod:`madbench.loops.feedback`), their kept_index / corrected arrays, the ``reward`` column.
-RUN_FORMAT = 11
+#: 12: the later metrics' columns (rarity, cover, probabilistic, clipped, rke:
+#: :mod:`madbench.metrics.later`), filled when ``--metrics`` names them.
+RUN_FORMAT = 12
 
 
 def derived_seed(seed: int, t: int, purpose: int) -> int:
@@ -63,8 +63,9 @@ class ScoringSettings:
     ``intervals``: half-sample replicates of the per-generation 95 % intervals (0: none;
     :mod:`madbench.metrics.intervals`). ``strict``:
     the ``<`` ball rule instead of ``<=``. ``metrics``: which metrics each generation
-    computes (:data:`madbench.metrics.names.METRICS`; default all); config.json records it
-    only when it is not all, so runs of every metric read the same.
+    computes (:data:`madbench.metrics.names.METRICS`; default
+    :data:`~madbench.metrics.names.DEFAULT_METRICS`); config.json records it only when it is
+    not the default, so runs of the default metrics read the same.
     ``features``: the feature space (:mod:`madbench.features.spaces`; None: the data set's
     default, and config.json leaves it out). ``reward``: a reward whose mean over each
     generation's scored samples is its ``reward`` cell (:mod:`madbench.loops.rewards`; None:
@@ -76,7 +77,7 @@ class ScoringSettings:
     kid_scale: str | None = None
     intervals: int = defaults.REPLICATES
     strict: bool = False
-    metrics: tuple[str, ...] = ALL_METRICS
+    metrics: tuple[str, ...] = DEFAULT_METRICS
     features: str | None = None
     reward: str | None = None
 
@@ -110,7 +111,7 @@ class ScoringSettings:
 
     def as_dict(self) -> dict:
         out = asdict(self)
-        if self.metrics == ALL_METRICS:
+        if self.metrics == DEFAULT_METRICS:
             del out["metrics"]
         else:
             out["metrics"] = list(self.metrics)

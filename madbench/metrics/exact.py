@@ -98,6 +98,20 @@ class Prepared:
         return self.original.shape[1]
 
 
+def prepare_pair(
+    engine: Backend, real: np.ndarray, fake: np.ndarray
+) -> tuple[Prepared, Prepared, float]:
+    """Both sets scaled by one exact power of two when their magnitude needs it (the metrics
+    do not change; the scale is returned third), centred on the real mean (distances do not
+    change, float32 rounding shrinks) and placed on the back end's device."""
+    scale = common_scale(real, fake)
+    if scale != 1.0:
+        real, fake = real * scale, fake * scale
+    origin = real.mean(axis=0, dtype=np.float64)
+    prepared = Prepared.make(engine, real, origin), Prepared.make(engine, fake, origin)
+    return *prepared, scale
+
+
 def kth_neighbour_sqdist(
     backend: Backend,
     data: Prepared,
@@ -277,6 +291,72 @@ def ball_scan(
     )
 
 
+@dataclass
+class BallCounts:
+    """How many points each ball holds, and how many balls hold each point, for every set of
+    radii :func:`ball_counts` was given, in its order. ``real_balls[t]`` is the pair
+    (fakes inside each real ball, real balls holding each fake) under the t-th real radii;
+    ``fake_balls[t]`` is (reals inside each fake ball, fake balls holding each real)."""
+
+    real_balls: list[tuple[np.ndarray, np.ndarray]]
+    fake_balls: list[tuple[np.ndarray, np.ndarray]]
+
+
+def ball_counts(
+    backend: Backend,
+    real: Prepared,
+    fake: Prepared,
+    real_thrs: tuple[np.ndarray, ...] = (),
+    fake_thrs: tuple[np.ndarray, ...] = (),
+    *,
+    strict: bool,
+    tick: Tick | None = None,
+) -> BallCounts:
+    """Exact counts of (real, fake) pairs inside balls of any radii, in one pass over the
+    distance blocks: each array of ``real_thrs`` holds one squared radius per real sample,
+    each of ``fake_thrs`` one per fake sample (inside: ``<=``, or ``<`` with ``strict``, as in
+    :func:`ball_scan`, whose float32 blocks and exact re-decisions these counts share). The
+    radii need not be k-NN radii: clipped, larger or any others. ``real`` and ``fake`` may be
+    one set (each point then counts in its own ball when its radius admits distance 0)."""
+    dev = backend.device
+
+    def zeros(n):
+        return torch.zeros(n, dtype=torch.int64, device=dev)
+
+    real_counts = [(zeros(real.n), zeros(fake.n)) for _ in real_thrs]
+    fake_counts = [(zeros(fake.n), zeros(real.n)) for _ in fake_thrs]
+    rows, cols = block_shape(real.n, fake.n, backend.memory_budget)
+    scratch = torch.empty(rows * cols, dtype=torch.bool, device=dev)
+    out = backend.buffer(rows * cols)
+    for i0 in range(0, real.n, rows):
+        i1 = min(i0 + rows, real.n)
+        for j0 in range(0, fake.n, cols):
+            j1 = min(j0 + cols, fake.n)
+            d = backend.sqdist(
+                real.bulk[i0:i1],
+                fake.bulk[j0:j1],
+                *_slices(real.bulk_sq, fake.bulk_sq, i0, i1, j0, j1),
+                out=out,
+            ).to(dev)
+            block = _Block(d, real, fake, i0, j0, strict, scratch)
+            for thr, (inside, holding) in zip(real_thrs, real_counts, strict=True):
+                ii, jj = block.in_real_balls(thr)
+                inside.index_add_(0, ii + i0, torch.ones_like(ii))
+                holding.index_add_(0, jj + j0, torch.ones_like(jj))
+            for thr, (inside, holding) in zip(fake_thrs, fake_counts, strict=True):
+                ii, jj = block.in_fake_balls(thr)
+                inside.index_add_(0, jj + j0, torch.ones_like(jj))
+                holding.index_add_(0, ii + i0, torch.ones_like(ii))
+            if tick is not None:
+                tick(d.numel() / (real.n * fake.n))
+            del d, block
+
+    def host(pairs):
+        return [(a.cpu().numpy(), b.cpu().numpy()) for a, b in pairs]
+
+    return BallCounts(host(real_counts), host(fake_counts))
+
+
 class _Realism:
     """Kynkaanniemi et al.'s realism score of every fake sample, followed block by block: the
     largest ratio (real ball radius^2 / distance^2) over the real balls whose radius is below
@@ -335,6 +415,13 @@ class _Block:
         norms_r, norms_f = self.real.norms[self.rows], self.fake.norms[self.cols]
         band = rounding_bound(norms_r, norms_f.max(), self.real.dim)
         ii, jj, inside = self._decided(real_thr[self.rows], band, along="rows")
+        return ii[inside], jj[inside]
+
+    def in_fake_balls(self, fake_thr: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """The local (rows, cols) of every pair whose real lies in the fake column's ball."""
+        norms_r, norms_f = self.real.norms[self.rows], self.fake.norms[self.cols]
+        band = rounding_bound(norms_r.max(), norms_f, self.real.dim)
+        ii, jj, inside = self._decided(fake_thr[self.cols], band, along="cols")
         return ii[inside], jj[inside]
 
     def rows_in_fake_balls(self, fake_thr: np.ndarray, known) -> torch.Tensor:

@@ -39,7 +39,7 @@ from tqdm import tqdm
 from madbench import defaults
 from madbench.errors import InputError
 from madbench.metrics import exact
-from madbench.metrics.neighbours import Backend, get_backend
+from madbench.metrics.neighbours import get_backend
 from madbench.metrics.validate import as_features, check_k, check_same_dim
 from madbench.types import Array
 
@@ -154,7 +154,7 @@ def knn_metrics(
     engine = get_backend(
         backend, approximate=approximate, device=device, memory_budget=memory_budget
     )
-    r, g, scale = _prepare_pair(engine, real, fake)
+    r, g, scale = exact.prepare_pair(engine, real, fake)
     share_blocks = _SHARE_BLOCKS.get()
     shared = share_blocks(r, g, scale) if share_blocks is not None and engine.blocks else None
     visits = (shared.real_block, shared.fake_block, shared.cross_block) if shared else (None,) * 3
@@ -182,18 +182,6 @@ def knn_metrics(
     with np.errstate(invalid="ignore"):
         scores = np.where(np.isfinite(scan.rarity_sq), np.sqrt(scan.rarity_sq) / scale, np.nan)
     return replace(result, rarity=scores)
-
-
-def _prepare_pair(engine: Backend, real: np.ndarray, fake: np.ndarray):
-    """Both sets scaled by one exact power of two when their magnitude needs it (the metrics
-    do not change; the scale is returned third), centred on the real mean (distances do not
-    change, float32 rounding shrinks) and placed on the back end's device."""
-    scale = exact.common_scale(real, fake)
-    if scale != 1.0:
-        real, fake = real * scale, fake * scale
-    origin = real.mean(axis=0, dtype=np.float64)
-    prepared = exact.Prepared.make(engine, real, origin), exact.Prepared.make(engine, fake, origin)
-    return *prepared, scale
 
 
 @contextlib.contextmanager

@@ -16,7 +16,16 @@ METRICS = {
     "kid": ("kid", "kid_std"),
     "vendi": ("vendi",),
     "copying": ("ct", "authenticity", "memorised", "memorised_p"),
+    "rarity": ("rarity",),
+    "cover": ("precision_cover", "recall_cover"),
+    "probabilistic": ("p_precision", "p_recall"),
+    "clipped": ("clipped_density", "clipped_coverage"),
+    "rke": ("rke",),
 }
+#: The metrics computed unless others are named (``default``): those every published
+#: leaderboard holds. The later k-NN and kernel metrics (rarity, cover, probabilistic,
+#: clipped, rke) are computed when named, or with ``all``.
+DEFAULT_METRICS = ("prdc", "fid", "kid", "vendi", "copying")
 #: The metric keys, in the order tables print them.
 METRIC_KEYS = tuple(key for keys in METRICS.values() for key in keys)
 #: The keys that get an interval (``<key>_ci_low``, ``<key>_ci_high``): each metric's value,
@@ -25,6 +34,9 @@ INTERVAL_KEYS = ("precision", "recall", "density", "coverage", "fid", "kid", "ve
 #: The keys a loop's generations get intervals of (results.csv's ``<key>_ci_low`` and
 #: ``_ci_high`` columns, in this order): :data:`INTERVAL_KEYS` but Vendi's.
 LOOP_INTERVAL_KEYS = ("fid", "precision", "recall", "density", "coverage", "kid")
+#: The keys of the metrics that came after the first five (run format 12, leaderboard
+#: schema 9).
+LATER_KEYS = tuple(key for name in METRICS if name not in DEFAULT_METRICS for key in METRICS[name])
 #: A text loop's statistics of each generation's documents (:mod:`madbench.metrics.text`),
 #: computed from the kept samples for text data only, like W2 for vectors.
 TEXT_KEYS = (
@@ -40,8 +52,10 @@ NEED_TRAIN = ("copying",)
 
 def parse_metrics(metrics: str | Sequence[str] | None) -> tuple[str, ...]:
     """``metrics`` (a comma-separated string or names from :data:`METRICS`) as a tuple in
-    canonical order; None or "all" means every metric."""
-    if metrics is None or metrics == "all":
+    canonical order; None or "default" means :data:`DEFAULT_METRICS`, "all" every metric."""
+    if metrics is None or metrics == "default":
+        return DEFAULT_METRICS
+    if metrics == "all":
         return tuple(METRICS)
     names = metrics.split(",") if isinstance(metrics, str) else list(metrics)
     names = [str(name).strip() for name in names if str(name).strip()]
@@ -49,7 +63,7 @@ def parse_metrics(metrics: str | Sequence[str] | None) -> tuple[str, ...]:
     if unknown or not names:
         raise InputError(
             f"unknown metrics {unknown or names}; choose any of {', '.join(METRICS)} "
-            "(comma-separated), or all"
+            "(comma-separated), default or all"
         )
     return tuple(name for name in METRICS if name in names)
 
@@ -58,6 +72,7 @@ def parse_metrics(metrics: str | Sequence[str] | None) -> tuple[str, ...]:
 SETTING_KEYS = (
     *("k", "rule", "backend", "exact", "n_real", "n_fake", "dim"),
     *("kid_subsets", "kid_subset_size", "kid_scale", "seed", "ct_cells"),
+    *("cover_k", "cover_c", "ppr_k", "ppr_a", "rke_bandwidth"),
 )
 
 
@@ -84,6 +99,14 @@ class MetricValues(TypedDict, total=False):
     authenticity: float
     memorised: float
     memorised_p: float
+    rarity: float
+    precision_cover: float
+    recall_cover: float
+    p_precision: float
+    p_recall: float
+    clipped_density: float
+    clipped_coverage: float
+    rke: float
     precision_ci_low: float
     precision_ci_high: float
     recall_ci_low: float
@@ -110,3 +133,8 @@ class MetricValues(TypedDict, total=False):
     kid_scale: float
     seed: int
     ct_cells: int
+    cover_k: int
+    cover_c: int
+    ppr_k: int
+    ppr_a: float
+    rke_bandwidth: float

@@ -24,6 +24,13 @@ METRIC_BOUNDS = {
     **dict.fromkeys(
         ("perplexity", "perplexity_q50", "perplexity_q90", "perplexity_q95"), (1.0, None)
     ),
+    **dict.fromkeys(
+        ("precision_cover", "recall_cover", "p_precision", "p_recall", "clipped_density"),
+        (0.0, 1.0),
+    ),
+    "clipped_coverage": (0.0, 1.0),
+    "rarity": (0.0, None),
+    "rke": (1.0, None),
     "unigram_entropy": (0.0, None),
     "vocabulary": (0.0, None),
 }

@@ -4,7 +4,7 @@ Empty cells mean "not applicable" (e.g. ``w2`` for image data) or "not computed"
 generation).
 """
 
-from madbench.metrics.names import LOOP_INTERVAL_KEYS, PERPLEXITY_KEYS, TEXT_KEYS
+from madbench.metrics.names import LATER_KEYS, LOOP_INTERVAL_KEYS, PERPLEXITY_KEYS, TEXT_KEYS
 
 COLUMNS = {
     "generation": "t; 0 is the noise floor: held-out real samples scored against real train ones",
@@ -42,6 +42,24 @@ COLUMNS = {
     "empty at generation 0",
     "memorised_p": "one-sided p-value of the memorisation test (f above f0, permutation "
     "distribution within each source of rows): small means copying; empty at generation 0",
+    "rarity": "with --metrics rarity: the mean rarity score (Han et al.) of the scored samples "
+    "inside some real ball, in feature units: the smallest k-NN radius of the real balls that "
+    "hold each (madbench.metrics.later)",
+    "precision_cover": "with --metrics cover: the share of scored samples whose 9th-neighbour "
+    "ball among them holds at least 3 held-out samples (Cheema and Urner; k = 3, c = 3; "
+    "madbench.metrics.cover)",
+    "recall_cover": "with --metrics cover: the share of held-out samples whose 9th-neighbour "
+    "ball among them holds at least 3 scored samples",
+    "p_precision": "with --metrics probabilistic: Park and Kim's P-precision (balls of 1.2 "
+    "times the mean 4-NN distance; madbench.metrics.probabilistic)",
+    "p_recall": "with --metrics probabilistic: P-recall (same, roles swapped)",
+    "clipped_density": "with --metrics clipped: Salvy et al.'s clipped density, the run's k and "
+    "rule (madbench.metrics.clipped)",
+    "clipped_coverage": "with --metrics clipped: clipped coverage, calibrated to the share of "
+    "scored samples that follow the held-out distribution",
+    "rke": "with --metrics rke: the RKE mode count of the scored samples (Jalali et al.; "
+    "Gaussian kernel of bandwidth the held-out samples' median k-NN distance; "
+    "madbench.metrics.rke)",
     **{
         f"{metric}_ci_{end}": f"{end} end of the 95 % interval of {metric}, resampling both "
         "the generated and the held-out set (half-sampling; KID's and precision's from their "
@@ -131,7 +149,8 @@ FORMAT_5 = (
 )
 FORMAT_4 = tuple(c for c in FORMAT_5 if c != "memorised_p")
 FORMAT_3 = tuple(c for c in FORMAT_4 if c not in ("vendi", "ct", "authenticity", "memorised"))
-FORMAT_10 = tuple(c for c in COLUMNS if c not in ("reward", "n_drawn"))
+FORMAT_11 = tuple(c for c in COLUMNS if c not in LATER_KEYS)
+FORMAT_10 = tuple(c for c in FORMAT_11 if c not in ("reward", "n_drawn"))
 FORMAT_9 = tuple(c for c in FORMAT_10 if c not in ("mauve", "exact_copies", "near_copies"))
 FORMAT_8 = tuple(c for c in FORMAT_9 if c not in (*TEXT_KEYS, *PERPLEXITY_KEYS))
 COLUMNS_BY_FORMAT = {
@@ -143,5 +162,6 @@ COLUMNS_BY_FORMAT = {
     8: FORMAT_8,
     9: FORMAT_9,
     10: FORMAT_10,
-    11: tuple(COLUMNS),
+    11: FORMAT_11,
+    12: tuple(COLUMNS),
 }
