@@ -13,6 +13,7 @@ zero to itself counting as the first.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -254,33 +255,18 @@ def ball_scan(
     smallest = torch.full((fake.n,), np.inf, dtype=torch.float64, device=dev) if rarity else None
     radii = torch.from_numpy(np.asarray(real_thr, dtype=np.float64)).to(dev) if rarity else None
 
-    rows, cols = block_shape(real.n, fake.n, backend.memory_budget)
-    scratch = torch.empty(rows * cols, dtype=torch.bool, device=dev)
-    out = backend.buffer(rows * cols)
-    for i0 in range(0, real.n, rows):
-        i1 = min(i0 + rows, real.n)
-        for j0 in range(0, fake.n, cols):
-            j1 = min(j0 + cols, fake.n)
-            d = backend.sqdist(
-                real.bulk[i0:i1],
-                fake.bulk[j0:j1],
-                *_slices(real.bulk_sq, fake.bulk_sq, i0, i1, j0, j1),
-                out=out,
-            ).to(dev)
-            block = _Block(d, real, fake, i0, j0, strict, scratch)
-            ii, jj = block.in_real_balls(real_thr)
-            counts.index_add_(0, jj + j0, torch.ones_like(jj))
-            if smallest is not None and ii.numel():
-                smallest.scatter_reduce_(0, jj + j0, radii[ii + i0], reduce="amin")
-            covered[ii + i0] = True
-            recalled[block.rows_in_fake_balls(fake_thr, known=recalled[i0:i1]) + i0] = True
-            if tracker is not None:
-                tracker.update(d, i0, i1, j0, j1)
-            if visit is not None:
-                visit(d, i0, j0)
-            if tick is not None:
-                tick(d.numel() / (real.n * fake.n))
-            del d, block
+    for block in _cross_blocks(backend, real, fake, strict, tick):
+        d, i0, j0 = block.d, block.i0, block.j0
+        ii, jj = block.in_real_balls(real_thr)
+        counts.index_add_(0, jj + j0, torch.ones_like(jj))
+        if smallest is not None and ii.numel():
+            smallest.scatter_reduce_(0, jj + j0, radii[ii + i0], reduce="amin")
+        covered[ii + i0] = True
+        recalled[block.rows_in_fake_balls(fake_thr, known=recalled[block.rows]) + i0] = True
+        if tracker is not None:
+            tracker.update(d, i0, i0 + d.shape[0], j0, j0 + d.shape[1])
+        if visit is not None:
+            visit(d, i0, j0)
 
     return BallScan(
         fake_in_real_balls=counts.cpu().numpy(),
@@ -325,8 +311,31 @@ def ball_counts(
 
     real_counts = [(zeros(real.n), zeros(fake.n)) for _ in real_thrs]
     fake_counts = [(zeros(fake.n), zeros(real.n)) for _ in fake_thrs]
+    for block in _cross_blocks(backend, real, fake, strict, tick):
+        for thr, (inside, holding) in zip(real_thrs, real_counts, strict=True):
+            ii, jj = block.in_real_balls(thr)
+            inside.index_add_(0, ii + block.i0, torch.ones_like(ii))
+            holding.index_add_(0, jj + block.j0, torch.ones_like(jj))
+        for thr, (inside, holding) in zip(fake_thrs, fake_counts, strict=True):
+            ii, jj = block.in_fake_balls(thr)
+            inside.index_add_(0, jj + block.j0, torch.ones_like(jj))
+            holding.index_add_(0, ii + block.i0, torch.ones_like(ii))
+
+    def host(pairs):
+        return [(a.cpu().numpy(), b.cpu().numpy()) for a, b in pairs]
+
+    return BallCounts(host(real_counts), host(fake_counts))
+
+
+def _cross_blocks(
+    backend: Backend, real: Prepared, fake: Prepared, strict: bool, tick: Tick | None
+) -> Iterator[_Block]:
+    """Every block of float32 squared distances between real rows and fake columns, within
+    the back end's memory budget, as a :class:`_Block` (one scratch buffer and one output
+    buffer serve them all); ``tick(f)`` hears each block's fraction f of the pairs once the
+    caller is done with it."""
     rows, cols = block_shape(real.n, fake.n, backend.memory_budget)
-    scratch = torch.empty(rows * cols, dtype=torch.bool, device=dev)
+    scratch = torch.empty(rows * cols, dtype=torch.bool, device=backend.device)
     out = backend.buffer(rows * cols)
     for i0 in range(0, real.n, rows):
         i1 = min(i0 + rows, real.n)
@@ -337,24 +346,11 @@ def ball_counts(
                 fake.bulk[j0:j1],
                 *_slices(real.bulk_sq, fake.bulk_sq, i0, i1, j0, j1),
                 out=out,
-            ).to(dev)
-            block = _Block(d, real, fake, i0, j0, strict, scratch)
-            for thr, (inside, holding) in zip(real_thrs, real_counts, strict=True):
-                ii, jj = block.in_real_balls(thr)
-                inside.index_add_(0, ii + i0, torch.ones_like(ii))
-                holding.index_add_(0, jj + j0, torch.ones_like(jj))
-            for thr, (inside, holding) in zip(fake_thrs, fake_counts, strict=True):
-                ii, jj = block.in_fake_balls(thr)
-                inside.index_add_(0, jj + j0, torch.ones_like(jj))
-                holding.index_add_(0, ii + i0, torch.ones_like(ii))
+            ).to(backend.device)
+            yield _Block(d, real, fake, i0, j0, strict, scratch)
             if tick is not None:
                 tick(d.numel() / (real.n * fake.n))
-            del d, block
-
-    def host(pairs):
-        return [(a.cpu().numpy(), b.cpu().numpy()) for a, b in pairs]
-
-    return BallCounts(host(real_counts), host(fake_counts))
+            del d
 
 
 class _Realism:
