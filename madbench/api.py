@@ -81,8 +81,8 @@ def compute_metrics(
     ``metrics``: ``"default"`` (prdc, fid, kid, vendi and copying, the last only with
     ``train``), ``"all"`` (every metric; copying only with ``train``) or any of ``prdc``
     (precision, recall, density, coverage), ``fid``, ``kid``, ``vendi``, ``copying``,
-    ``rarity``, ``cover``, ``probabilistic``, ``clipped``, ``rke`` (a list or a
-    comma-separated string; :mod:`madbench.metrics.later` for the last five); only those
+    ``rarity``, ``cover``, ``probabilistic``, ``clipped``, ``rke``, ``cmmd`` (a list or a
+    comma-separated string; :mod:`madbench.metrics.later` for the last six); only those
     are computed. ``kid_scale``: ``"none"`` (clean-fid's
     KID, for Inception features) or ``"real-norm"`` (for other feature spaces).
     ``approximate``: FAISS's IVF index (not exact). ``memory_budget`` in bytes.

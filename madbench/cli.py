@@ -44,7 +44,7 @@ feature_weights_option = click.option(
     "--inception-weights",
     "feature_weights",
     default=None,
-    help="Weights file of the feature network (Inception, DINOv2), where it cannot be found "
+    help="Weights file of the feature network (Inception, DINOv2, CLIP), where it cannot be found "
     "otherwise (see README: Feature spaces).",
 )
 #: The network that turns image folders into features.
@@ -53,8 +53,8 @@ image_network_option = click.option(
     "network",
     default="inception",
     show_default=True,
-    help="Network for image folders: inception, dinov2 (ViT-L/14) or dinov2-vits14|vitb14|"
-    "vitl14|vitg14.",
+    help="Network for image folders: inception, dinov2 (ViT-L/14), dinov2-vits14|vitb14|"
+    "vitl14|vitg14, or clip (CLIP ViT-L/14-336, CMMD's).",
 )
 
 
@@ -133,7 +133,8 @@ def cli():
     help="Which to compute: any of prdc (precision, recall, density, coverage), fid, kid, "
     "vendi, copying (C_T, authenticity, memorised: needs --train), rarity, cover (precision "
     "and recall cover), probabilistic (P-precision, P-recall), clipped (clipped density and "
-    "coverage), rke, comma-separated; default: the first five; all: every one.",
+    "coverage), rke, cmmd (CMMD proper with --features clip), comma-separated; default: the "
+    "first five; all: every one.",
 )
 @click.option(
     "--train",
@@ -856,8 +857,8 @@ def protocols():
     default="default",
     show_default=True,
     help="What each generation computes: any of prdc, fid, kid, vendi, copying, rarity, "
-    "cover, probabilistic, clipped, rke, comma-separated; default: the first five; all: every "
-    "one.",
+    "cover, probabilistic, clipped, rke, cmmd, comma-separated; default: the first five; all: "
+    "every one.",
 )
 @click.option(
     "--features",
@@ -1033,14 +1034,18 @@ def features():
 @click.argument(
     "network",
     type=click.Choice(
-        ["inception", "dinov2-vits14", "dinov2-vitb14", "dinov2-vitl14", "dinov2-vitg14"]
+        [
+            *("inception", "dinov2-vits14", "dinov2-vitb14", "dinov2-vitl14", "dinov2-vitg14"),
+            *("clip", "clip-small"),
+        ]
     ),
 )
 @click.argument("out")
 @click.option("--seed", default=0, show_default=True, type=int)
 def stand_in_command(network, out, seed):
     """Write randomly initialised weights of NETWORK's real architecture to OUT, in the
-    published file's layout: for testing a pipeline offline, never for numbers."""
+    published file's layout (clip-small: CLIP's input and layout in a small tower, for fast
+    tests): for testing a pipeline offline, never for numbers."""
     from madbench.features.standins import save
 
     digest = save(network, out, seed)

@@ -15,6 +15,10 @@ COVER_C = 3
 #: PPR_A times the mean PPR_K-th neighbour distance (the authors' defaults).
 PPR_K = 4
 PPR_A = 1.2
+#: CMMD (:mod:`madbench.metrics.cmmd`): the Gaussian kernel's bandwidth sigma (feature units)
+#: and the factor the MMD is multiplied by, the authors' values for unit-norm CLIP embeddings.
+CMMD_SIGMA = 10.0
+CMMD_SCALE = 1000.0
 #: Neighbour-search back ends: ``auto`` (torch, on the GPU when torch sees one; FAISS's IVF
 #: index when an approximate search is asked for), ``torch``, ``faiss``.
 BACKENDS = ("auto", "torch", "faiss")

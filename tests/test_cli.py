@@ -11,6 +11,7 @@ from vendi_score import vendi
 
 from madbench.checks.references import (
     clipped_reference,
+    cmmd_reference,
     copying_reference,
     cover_reference,
     knn_reference,
@@ -55,6 +56,7 @@ def test_metrics_json_has_all_keys_and_right_values(files, capsys):
     expected["rarity"] = np.nanmean(rarity_reference(real, fake, 4))
     bandwidth = np.median(np.sort(cdist(real, real), axis=1)[:, 4])
     expected["rke"] = rke_reference(fake, bandwidth)
+    expected["cmmd"] = cmmd_reference(real, fake)
     for key in LATER_KEYS:
         assert report[key] == pytest.approx(expected[key], rel=1e-9), key
     expected.update(copying_reference(train, real, fake, 12, 20, 0))  # 250 // 20 cells

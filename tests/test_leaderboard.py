@@ -378,8 +378,8 @@ def test_leaderboard_files_carry_a_schema_version(board, tmp_path):
     rows = read_csv(board / "leaderboard.csv")
     # 0.2: no schema_version column; 0.3: no Vendi and copying columns; 0.4: no copying onset;
     # run formats up to 5: no FID-infinity; schema 5: no text columns; schema 6: no MAUVE;
-    # schema 7: no reward; schema 8: no later metrics
-    for version in (1, 2, 3, 4, 5, 6, 7, 8):
+    # schema 7: no reward; schema 8: no later metrics; schema 9: no CMMD
+    for version in (1, 2, 3, 4, 5, 6, 7, 8, 9):
         old = tmp_path / f"v{version}.csv"
         columns = [c for c in columns_of(COLUMNS, version) if version > 1 or c != "schema_version"]
         with open(old, "w", newline="") as handle:
@@ -388,12 +388,12 @@ def test_leaderboard_files_carry_a_schema_version(board, tmp_path):
             writer.writerows({**row, "schema_version": version} for row in rows)
         assert [row["schema_version"] for row in read_csv(old)] == [str(version)] * len(rows)
     broken = tmp_path / "v8-with-rke.csv"  # schema-9 columns under version 8
-    broken.write_text((board / "leaderboard.csv").read_text().replace("\n9,", "\n8,"))
+    broken.write_text((board / "leaderboard.csv").read_text().replace("\n10,", "\n8,"))
     with pytest.raises(DataFileError, match="not those of schema version 8"):
         read_csv(broken)
-    newer = tmp_path / "v10.csv"
-    newer.write_text("\n".join([lines[0], *("10," + line.split(",", 1)[1] for line in lines[1:])]))
-    with pytest.raises(DataFileError, match="written by a newer madbench \\(schema version 10"):
+    newer = tmp_path / "v11.csv"
+    newer.write_text("\n".join([lines[0], *("11," + line.split(",", 1)[1] for line in lines[1:])]))
+    with pytest.raises(DataFileError, match="written by a newer madbench \\(schema version 11"):
         read_csv(newer)
 
 

@@ -46,6 +46,50 @@ def test_dinov2_arrays_and_folders_give_the_same_features(stand_ins, images, tmp
 
 
 @pytest.mark.slow
+def test_fd_dinov2_is_fid_on_dgm_evals_preprocessing(stand_ins, tmp_path, capsys):
+    """FD-DINOv2 (Stein et al.): dgm-eval's transform, written out here with torchvision
+    (Resize((224, 224), bicubic) on PIL images, ToTensor, ImageNet's Normalize), then the class
+    token; ``madbench fid --features dinov2-vits14`` on two folders is FID on those features."""
+    import torch
+    import torchvision.transforms as TF
+    from timm.models.vision_transformer import checkpoint_filter_fn
+
+    from madbench.metrics.frechet import fit_gaussian, frechet_distance
+
+    path = stand_ins["dinov2-vits14"][0]
+    state = torch.load(path, weights_only=True)
+    del state[dinov2.STAND_IN_KEY]
+    model = dinov2.build("vits14")
+    model.load_state_dict(checkpoint_filter_fn(state, model))
+    transform = TF.Compose([
+        TF.Resize((224, 224), TF.InterpolationMode.BICUBIC),
+        TF.ToTensor(),
+        TF.Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+    ])  # fmt: skip
+    theirs = {}
+    for side, seed in (("a", 0), ("b", 1)):
+        rng = np.random.default_rng(seed)
+        (tmp_path / side).mkdir()
+        for i in range(6):
+            pixels = rng.integers(0, 256, (20 + 7 * i, 40 - 3 * i, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / side / f"{i}.png")
+        batch = torch.stack([transform(Image.open(f).convert("RGB")) for f in
+                             sorted((tmp_path / side).glob("*.png"))])  # fmt: skip
+        with torch.no_grad():
+            theirs[side] = model.eval()(batch).numpy()
+        ours = DinoV2Features("vits14", path, device="cpu").folder(tmp_path / side)
+        assert theirs[side].std(axis=0).min() > 0.02  # images tell apart: the check can fail
+        np.testing.assert_allclose(ours, theirs[side], atol=2e-5)
+    args = ["fid", str(tmp_path / "a"), str(tmp_path / "b"), "--features", "dinov2-vits14"]
+    assert main([*args, "--feature-weights", str(path)]) == 0
+    with pytest.warns(UserWarning):  # 6 images, 384 features: a singular covariance
+        expected = frechet_distance(fit_gaussian(theirs["a"]), fit_gaussian(theirs["b"]))
+    out = capsys.readouterr()
+    assert float(out.out) == pytest.approx(expected, rel=1e-5)
+    assert "stand-in weights" in out.err
+
+
+@pytest.mark.slow
 def test_inception_stand_in_has_the_real_interface(stand_ins, images):
     extractor = InceptionFeatures(stand_ins["inception"][0], device="cpu")
     features = extractor(images)

@@ -18,16 +18,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from madbench.devices import pick_device
-from madbench.digests import file_sha256
 from madbench.errors import DataFileError, FeatureError
-from madbench.features.extractors import as_uint8_rgb
-from madbench.features.weights import Network, resolve
-from madbench.imagefiles import list_images, unreadable_image_errors
+from madbench.features.pil_networks import PilImageNetwork
+from madbench.features.weights import Network
 from madbench.types import PathLike
 
 if TYPE_CHECKING:
     import torch
+    from PIL import Image
 
 RESOLUTION = 224
 MEAN = (0.485, 0.456, 0.406)
@@ -42,6 +40,8 @@ VARIANTS = {
 }
 DEFAULT_VARIANT = "vitl14"
 ENV = "MADBENCH_DINOV2_WEIGHTS"
+#: A stand-in file's marker key (:func:`madbench.features.standins.dinov2`).
+STAND_IN_KEY = "madbench_stand_in"
 
 
 def network(variant: str) -> Network:
@@ -64,8 +64,10 @@ def build(variant: str) -> torch.nn.Module:
     )
 
 
-class DinoV2Features:
+class DinoV2Features(PilImageNetwork):
     """The class-token features of DINOv2 ``variant`` (default ViT-L/14)."""
+
+    mean, std = MEAN, STD
 
     def __init__(
         self,
@@ -75,81 +77,31 @@ class DinoV2Features:
         device: str | None = None,
         batch_size: int = 32,
     ):
+        super().__init__(weights, device=device, batch_size=batch_size)
         self.network = network(variant)
-        self.variant, self.weights, self.batch_size = variant, weights, batch_size
+        self.variant = variant
         self.name = f"dinov2-{variant}"
-        self.device = pick_device(device)
-        self._model = None
 
-    def path(self) -> Path:
-        return resolve(self.network, self.weights)
-
-    def digest(self) -> str:
-        """sha256 of the weights file, for a run's provenance."""
-        return file_sha256(self.path())
-
-    def model(self) -> torch.nn.Module:
-        if self._model is None:
-            import torch
-            from timm.models.vision_transformer import checkpoint_filter_fn
-
-            path = self.path()
-            model = build(self.variant)
-            try:
-                state = torch.load(path, map_location="cpu", weights_only=True)
-                model.load_state_dict(checkpoint_filter_fn(state, model))
-            except Exception as exc:  # unpicklable, wrong variant, not a checkpoint
-                raise DataFileError(
-                    f"{path} is not a DINOv2 {self.variant} checkpoint ({type(exc).__name__}: "
-                    f"{str(exc).splitlines()[0][:200]})"
-                ) from None
-            self._model = model.to(self.device).eval()
-        return self._model
-
-    def __call__(self, images) -> np.ndarray:
-        """Features (n, d) of images (:func:`~madbench.features.extractors.as_uint8_rgb`)."""
-        from PIL import Image
-
-        return self._features(Image.fromarray(img) for img in as_uint8_rgb(images))
-
-    def folder(self, folder: PathLike) -> np.ndarray:
-        """Features (n_images, d) of every image under ``folder``, in sorted file order."""
-        from PIL import Image
-
-        files = list_images(folder)
-        if not files:
-            raise FeatureError(f"{folder}: no images found")
-
-        def images():
-            for file in files:
-                try:
-                    with Image.open(file) as image:
-                        yield image.convert("RGB")
-                except unreadable_image_errors() as exc:
-                    raise FeatureError(f"{file}: not a readable image ({exc})") from None
-
-        return self._features(images())
-
-    def _features(self, images) -> np.ndarray:
-        """Features of an iterable of PIL RGB images, in batches."""
+    def load(self, path: Path) -> torch.nn.Module:
         import torch
+        from timm.models.vision_transformer import checkpoint_filter_fn
+
+        model = build(self.variant)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            stand_in = state.pop(STAND_IN_KEY, None) is not None
+            model.load_state_dict(checkpoint_filter_fn(state, model))
+        except Exception as exc:  # unpicklable, wrong variant, not a checkpoint
+            raise DataFileError(
+                f"{path} is not a DINOv2 {self.variant} checkpoint ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0][:200]})"
+            ) from None
+        self.stand_in = stand_in
+        return model
+
+    def prepare(self, image: Image.Image) -> np.ndarray:
+        """Resized to 224 x 224 with PIL's bicubic filter, uncropped (dgm-eval's transform)."""
         from PIL import Image
 
-        mean = torch.tensor(MEAN).view(1, 3, 1, 1)
-        std = torch.tensor(STD).view(1, 3, 1, 1)
-        model, out, batch = self.model(), [], []
-
-        def flush():
-            x = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2).float() / 255.0
-            with torch.no_grad():
-                out.append(model(((x - mean) / std).to(self.device)).cpu().numpy())
-            batch.clear()
-
-        for image in images:
-            size = (RESOLUTION, RESOLUTION)
-            batch.append(np.asarray(image.resize(size, Image.Resampling.BICUBIC), dtype=np.uint8))
-            if len(batch) == self.batch_size:
-                flush()
-        if batch:
-            flush()
-        return np.concatenate(out).astype(np.float32)
+        size = (RESOLUTION, RESOLUTION)
+        return np.asarray(image.resize(size, Image.Resampling.BICUBIC), dtype=np.uint8)

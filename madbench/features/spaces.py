@@ -5,7 +5,10 @@
   their manifest: digits, fashion-mnist, and IDX sets after ``features train-lenet``);
 - ``inception``: Inception-v3 pool3 through clean-fid (:mod:`madbench.features.extractors`);
 - ``dinov2`` (ViT-L/14) or ``dinov2-vits14`` / ``-vitb14`` / ``-vitl14`` / ``-vitg14``: DINOv2
-  class tokens through timm (:mod:`madbench.features.dinov2`);
+  class tokens through timm (:mod:`madbench.features.dinov2`); FID in this space is
+  FD-DINOv2 (Stein et al., 2023);
+- ``clip``: unit-norm CLIP ViT-L/14-336 image embeddings through transformers
+  (:mod:`madbench.features.clip`), CMMD's space;
 - ``tfidf``: text only, TF-IDF + truncated SVD fitted on the real training split
   (:mod:`madbench.text.features`);
 - ``package.module:Class`` or the name of an entry point in the group ``madbench.features``:
@@ -37,7 +40,7 @@ if TYPE_CHECKING:
 
 
 ENTRY_POINT_GROUP = "madbench.features"
-PRETRAINED = ("inception", "dinov2")
+PRETRAINED = ("inception", "dinov2", "clip")
 BUILT_IN = (
     "identity",
     "lenet",
@@ -47,6 +50,7 @@ BUILT_IN = (
     "dinov2-vitb14",
     "dinov2-vitl14",
     "dinov2-vitg14",
+    "clip",
     "tfidf",
 )
 
@@ -161,7 +165,7 @@ def feature_space(
         if dataset.kind != "image" or len(dataset.shape) != 2:
             raise FeatureError(
                 f"{dataset.name}: LeNet features need grayscale images; choose --features "
-                "inception, dinov2, identity or module:Class"
+                "inception, dinov2, clip, identity or module:Class"
             )
         from madbench.features.lenet import lenet_for
 
@@ -176,8 +180,8 @@ def feature_space(
 def pretrained(
     spec: str = "inception", *, weights: PathLike | None = None, device: str | None = None
 ) -> FeatureExtractor:
-    """The pretrained image network ``spec`` (``inception``, ``dinov2``, ``dinov2-<variant>``),
-    with ``folder()`` for image folders and a call for image arrays."""
+    """The pretrained image network ``spec`` (``inception``, ``dinov2``, ``dinov2-<variant>``,
+    ``clip``), with ``folder()`` for image folders and a call for image arrays."""
     from madbench.features.extractors import InceptionFeatures
 
     if spec == "inception":
@@ -186,8 +190,13 @@ def pretrained(
         from madbench.features.dinov2 import DEFAULT_VARIANT, DinoV2Features
 
         return DinoV2Features(spec.partition("-")[2] or DEFAULT_VARIANT, weights, device=device)
+    if spec == "clip":
+        from madbench.features.clip import ClipFeatures
+
+        return ClipFeatures(weights, device=device)
     raise FeatureError(
-        f"unknown image feature network {spec!r}; choose inception, dinov2 or dinov2-<variant>"
+        f"unknown image feature network {spec!r}; choose inception, dinov2, dinov2-<variant> "
+        "or clip"
     )
 
 

@@ -2,10 +2,10 @@
 initialised (seeded) and saved in the published files' layout.
 
 The published weights cannot be downloaded everywhere (not in CI, not offline). A stand-in
-file goes through every step a real one does (found by the weights rules, loaded by clean-fid
-or timm, images resized and normalised, features of the published size), so the wiring is
-tested; its features mean nothing. ``madbench features stand-in NETWORK OUT`` writes one.
-Never score with them.
+file goes through every step a real one does (found by the weights rules, loaded by
+clean-fid, timm or transformers, images resized and normalised, features of the published
+size), so the wiring is tested; its features mean nothing. ``madbench features stand-in
+NETWORK OUT`` writes one. Never score with them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,20 @@ import torch
 
 from madbench.digests import file_sha256
 
-NETWORKS = ("inception", "dinov2-vits14", "dinov2-vitb14", "dinov2-vitl14", "dinov2-vitg14")
+NETWORKS = (
+    *("inception", "dinov2-vits14", "dinov2-vitb14", "dinov2-vitl14", "dinov2-vitg14"),
+    *("clip", "clip-small"),
+)
+#: ``clip-small``'s architecture: CLIP's 336 x 336 input and patches in a narrow, shallow tower
+#: (1.5 MB instead of 1.2 GB), for fast tests of the CLIP pipeline.
+CLIP_SMALL = {
+    "hidden_size": 64,
+    "num_hidden_layers": 2,
+    "intermediate_size": 128,
+    "patch_size": 14,
+    "image_size": 336,
+    "projection_dim": 32,
+}
 
 
 class _InceptionFile(torch.nn.Module):
@@ -61,18 +74,37 @@ def inception(path: str | os.PathLike, seed: int = 0) -> str:
 
 def dinov2(path: str | os.PathLike, variant: str = "vits14", seed: int = 0) -> str:
     """A stand-in ``dinov2_<variant>_pretrain.pth`` in Meta's layout (with the mask token and
-    the 518 x 518 position embedding); returns its sha256."""
-    from madbench.features.dinov2 import VARIANTS, build
+    the 518 x 518 position embedding) and a marker key; returns its sha256."""
+    from madbench.features.dinov2 import STAND_IN_KEY, VARIANTS, build
 
     torch.manual_seed(seed)
     state = build(variant).state_dict()
+    for key in state:  # LayerScale starts at 1e-5: the blocks would leave images unseen
+        if key.endswith((".ls1.gamma", ".ls2.gamma")):
+            state[key] = torch.full_like(state[key], 0.5)
     state["mask_token"] = torch.zeros(1, VARIANTS[variant][1])
     grid, tokens = 518 // 14, state["pos_embed"]
     side = int(round((tokens.shape[1] - 1) ** 0.5))
     patch = tokens[:, 1:].reshape(1, side, side, -1).permute(0, 3, 1, 2)
     patch = torch.nn.functional.interpolate(patch, size=(grid, grid), mode="bicubic")
     state["pos_embed"] = torch.cat([tokens[:, :1], patch.permute(0, 2, 3, 1).flatten(1, 2)], 1)
+    state[STAND_IN_KEY] = torch.ones(1)
     torch.save(state, path)
+    return file_sha256(path)
+
+
+def clip(path: str | os.PathLike, seed: int = 0, *, small: bool = False) -> str:
+    """A stand-in CLIP vision tower and projection, as a ``.safetensors`` file with the keys of
+    ``openai/clip-vit-large-patch14-336`` and a marker key; ``small``: :data:`CLIP_SMALL`'s
+    architecture instead of ViT-L/14-336's. Returns its sha256."""
+    from safetensors.torch import save_file
+
+    from madbench.features.clip import STAND_IN_KEY, VIT_L14_336, build
+
+    torch.manual_seed(seed)
+    state = build(CLIP_SMALL if small else VIT_L14_336).state_dict()
+    state[STAND_IN_KEY] = torch.ones(1)
+    save_file({key: value.contiguous() for key, value in state.items()}, str(path))
     return file_sha256(path)
 
 
@@ -80,4 +112,6 @@ def save(network: str, path: str | os.PathLike, seed: int = 0) -> str:
     """A stand-in for ``network`` (one of :data:`NETWORKS`) at ``path``; returns its sha256."""
     if network == "inception":
         return inception(path, seed)
+    if network in ("clip", "clip-small"):
+        return clip(path, seed, small=network == "clip-small")
     return dinov2(path, network.removeprefix("dinov2-"), seed)

@@ -39,7 +39,7 @@ from madbench.leaderboard.stats import (
     one_sample,
     t_interval,
 )
-from madbench.metrics.names import LATER_KEYS, PERPLEXITY_KEYS, TEXT_KEYS
+from madbench.metrics.names import CMMD_KEYS, LATER_KEYS, PERPLEXITY_KEYS, TEXT_KEYS
 from madbench.metrics.ranges import METRIC_BOUNDS
 from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir, check_run_data
@@ -76,7 +76,9 @@ ADDED_IN_7 = ("mauve", "exact_copies", "near_copies")
 #: Columns that came with schema 8: the curation's reward (run format 11).
 ADDED_IN_8 = ("reward",)
 #: Columns that came with schema 9: the later metrics (run format 12; empty unless named).
-ADDED_IN_9 = LATER_KEYS
+ADDED_IN_9 = tuple(key for key in LATER_KEYS if key not in CMMD_KEYS)
+#: Columns that came with schema 10: CMMD (run format 13; empty unless named).
+ADDED_IN_10 = CMMD_KEYS
 TIMINGS = ("fit_seconds", "sample_seconds", "metric_seconds")  # differ on every machine
 WHEN = {"gen1": "generation 1", "last": "the last generation"}
 STATS = {
@@ -96,8 +98,9 @@ STATS = {
 #: loops' statistics and perplexity (:data:`ADDED_IN_6`; empty for vectors and images); 7:
 #: text loops' MAUVE and copies (:data:`ADDED_IN_7`; empty for runs of run format 9 and before);
 #: 8: the reward (:data:`ADDED_IN_8`; empty for runs without one); 9: the later metrics
-#: (:data:`ADDED_IN_9`; empty for runs that do not compute them).
-SCHEMA_VERSION = 9
+#: (:data:`ADDED_IN_9`; empty for runs that do not compute them); 10: CMMD
+#: (:data:`ADDED_IN_10`; likewise).
+SCHEMA_VERSION = 10
 COLUMNS = {
     "schema_version": "version of this file's columns (readers accept every earlier one)",
     "model": "model spec as given to --model",
@@ -372,6 +375,7 @@ def columns_of(columns: dict, version: int) -> list[str]:
         *(ADDED_IN_7 if version < 7 else ()),
         *(ADDED_IN_8 if version < 8 else ()),
         *(ADDED_IN_9 if version < 9 else ()),
+        *(ADDED_IN_10 if version < 10 else ()),
     )
     return [c for c in columns if not any(c == m or c.startswith(f"{m}_") for m in added)]
 

@@ -43,7 +43,8 @@ CURATE, SELECT, CORRECT, SUBSAMPLE = range(6, 10)
 #: :mod:`madbench.loops.feedback`), their kept_index / corrected arrays, the ``reward`` column.
 #: 12: the later metrics' columns (rarity, cover, probabilistic, clipped, rke:
 #: :mod:`madbench.metrics.later`), filled when ``--metrics`` names them.
-RUN_FORMAT = 12
+#: 13: the ``cmmd`` column (:mod:`madbench.metrics.cmmd`), filled when ``--metrics`` names it.
+RUN_FORMAT = 13
 
 
 def derived_seed(seed: int, t: int, purpose: int) -> int:

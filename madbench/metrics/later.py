@@ -1,7 +1,8 @@
 """The metrics that came after the first five, computed together: the rarity score's mean
 (:mod:`madbench.metrics.knn`), precision and recall cover (:mod:`madbench.metrics.cover`),
 probabilistic precision and recall (:mod:`madbench.metrics.probabilistic`), clipped density
-and coverage (:mod:`madbench.metrics.clipped`) and the RKE score (:mod:`madbench.metrics.rke`).
+and coverage (:mod:`madbench.metrics.clipped`), the RKE score (:mod:`madbench.metrics.rke`)
+and CMMD (:mod:`madbench.metrics.cmmd`).
 
 Their keys and settings cells:
 
@@ -12,7 +13,8 @@ Their keys and settings cells:
 - ``p_precision``, ``p_recall`` with ``ppr_k`` and ``ppr_a`` (the authors' k = 4, a = 1.2);
 - ``clipped_density``, ``clipped_coverage`` at the settings' k and rule;
 - ``rke`` of the generated set, with ``rke_bandwidth``: the median distance of a real sample
-  to its k-th nearest other real sample (the settings' k), in feature units.
+  to its k-th nearest other real sample (the settings' k), in feature units;
+- ``cmmd`` with the authors' sigma = 10 and scale = 1000 (CMMD proper on CLIP features).
 
 Every one is exact whatever ``approximate`` says: none has an approximate mode.
 """
@@ -75,6 +77,10 @@ def later_metrics(
             fake, bandwidth=bandwidth, device=settings.device, memory_budget=settings.memory_budget
         )
         out["rke_bandwidth"] = bandwidth
+    if "cmmd" in wanted:
+        from madbench.metrics.cmmd import cmmd
+
+        out["cmmd"] = cmmd(real, fake, device=settings.device, memory_budget=settings.memory_budget)
     return out
 
 

@@ -21,10 +21,11 @@ METRICS = {
     "probabilistic": ("p_precision", "p_recall"),
     "clipped": ("clipped_density", "clipped_coverage"),
     "rke": ("rke",),
+    "cmmd": ("cmmd",),
 }
 #: The metrics computed unless others are named (``default``): those every published
 #: leaderboard holds. The later k-NN and kernel metrics (rarity, cover, probabilistic,
-#: clipped, rke) are computed when named, or with ``all``.
+#: clipped, rke, cmmd) are computed when named, or with ``all``.
 DEFAULT_METRICS = ("prdc", "fid", "kid", "vendi", "copying")
 #: The metric keys, in the order tables print them.
 METRIC_KEYS = tuple(key for keys in METRICS.values() for key in keys)
@@ -34,9 +35,11 @@ INTERVAL_KEYS = ("precision", "recall", "density", "coverage", "fid", "kid", "ve
 #: The keys a loop's generations get intervals of (results.csv's ``<key>_ci_low`` and
 #: ``_ci_high`` columns, in this order): :data:`INTERVAL_KEYS` but Vendi's.
 LOOP_INTERVAL_KEYS = ("fid", "precision", "recall", "density", "coverage", "kid")
-#: The keys of the metrics that came after the first five (run format 12, leaderboard
-#: schema 9).
+#: The keys of the metrics that came after the first five (:mod:`madbench.metrics.later`):
+#: those of run format 12 and leaderboard schema 9, then CMMD's (:data:`CMMD_KEYS`).
 LATER_KEYS = tuple(key for name in METRICS if name not in DEFAULT_METRICS for key in METRICS[name])
+#: CMMD's key, which came with run format 13 and leaderboard schema 10.
+CMMD_KEYS = METRICS["cmmd"]
 #: A text loop's statistics of each generation's documents (:mod:`madbench.metrics.text`),
 #: computed from the kept samples for text data only, like W2 for vectors.
 TEXT_KEYS = (
@@ -107,6 +110,7 @@ class MetricValues(TypedDict, total=False):
     clipped_density: float
     clipped_coverage: float
     rke: float
+    cmmd: float
     precision_ci_low: float
     precision_ci_high: float
     recall_ci_low: float

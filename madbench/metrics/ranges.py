@@ -31,6 +31,7 @@ METRIC_BOUNDS = {
     "clipped_coverage": (0.0, 1.0),
     "rarity": (0.0, None),
     "rke": (1.0, None),
+    "cmmd": (0.0, None),
     "unigram_entropy": (0.0, None),
     "vocabulary": (0.0, None),
 }

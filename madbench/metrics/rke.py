@@ -18,12 +18,9 @@ distance blocks (:mod:`madbench.metrics.pairs64`), never an m x m matrix.
 
 from __future__ import annotations
 
-import numpy as np
-
 from madbench import defaults
-from madbench.errors import InputError
 from madbench.metrics.pairs64 import sqdist_blocks
-from madbench.metrics.validate import as_features
+from madbench.metrics.validate import as_features, check_positive
 from madbench.types import Array
 
 
@@ -37,10 +34,7 @@ def rke_score(
     """The RKE mode count of the rows of ``features`` (module docstring) under a Gaussian
     kernel of ``bandwidth`` sigma (> 0, feature units)."""
     x = as_features(features, "features")
-    if isinstance(bandwidth, bool) or not isinstance(bandwidth, int | float):
-        raise InputError(f"the RKE bandwidth must be a number > 0, got {bandwidth!r}")
-    if not np.isfinite(bandwidth) or bandwidth <= 0:
-        raise InputError(f"the RKE bandwidth must be a number > 0, got {bandwidth!r}")
+    bandwidth = check_positive(bandwidth, "the RKE bandwidth")
     total = 0.0
     for _, _, d in sqdist_blocks(x, x, device=device, memory_budget=memory_budget):
         total += float((-d / (bandwidth * bandwidth)).exp_().sum())

@@ -69,6 +69,15 @@ def check_k(k: int, n_real: int, n_fake: int) -> int:
     return int(k)
 
 
+def check_positive(value: float, what: str) -> float:
+    """A finite real number > 0 (not a bool), as a float; ``what`` names it in the error."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputError(f"{what} must be a number > 0, got {value!r}")
+    if not np.isfinite(value) or value <= 0:
+        raise InputError(f"{what} must be a number > 0, got {value!r}")
+    return float(value)
+
+
 def check_same_dim(real: np.ndarray, fake: np.ndarray) -> None:
     """Both sets must live in the same feature space."""
     if real.shape[1] != fake.shape[1]:

@@ -4,7 +4,13 @@ Empty cells mean "not applicable" (e.g. ``w2`` for image data) or "not computed"
 generation).
 """
 
-from madbench.metrics.names import LATER_KEYS, LOOP_INTERVAL_KEYS, PERPLEXITY_KEYS, TEXT_KEYS
+from madbench.metrics.names import (
+    CMMD_KEYS,
+    LATER_KEYS,
+    LOOP_INTERVAL_KEYS,
+    PERPLEXITY_KEYS,
+    TEXT_KEYS,
+)
 
 COLUMNS = {
     "generation": "t; 0 is the noise floor: held-out real samples scored against real train ones",
@@ -60,6 +66,9 @@ COLUMNS = {
     "rke": "with --metrics rke: the RKE mode count of the scored samples (Jalali et al.; "
     "Gaussian kernel of bandwidth the held-out samples' median k-NN distance; "
     "madbench.metrics.rke)",
+    "cmmd": "with --metrics cmmd: CMMD of the scored samples against the held-out ones "
+    "(Jayasumana et al.; Gaussian-kernel MMD, sigma 10, times 1000; madbench.metrics.cmmd): "
+    "CMMD proper with --features clip",
     **{
         f"{metric}_ci_{end}": f"{end} end of the 95 % interval of {metric}, resampling both "
         "the generated and the held-out set (half-sampling; KID's and precision's from their "
@@ -109,7 +118,7 @@ COLUMNS = {
     "before curation and selection kept n_synth of them (madbench.loops.feedback); empty "
     "without either",
     "features": "feature space of the metrics (madbench.features.spaces): identity, lenet, "
-    "inception, dinov2-vit<size>14 or a module:Class spec",
+    "inception, dinov2-vit<size>14, clip or a module:Class spec",
     "kid_scale": "KID's features were divided by this (the real features' mean norm / sqrt(d), "
     "or 1 with kid_scale none)",
     "intervals": "half-sample replicates of the 95 % intervals (0: none)",
@@ -149,7 +158,8 @@ FORMAT_5 = (
 )
 FORMAT_4 = tuple(c for c in FORMAT_5 if c != "memorised_p")
 FORMAT_3 = tuple(c for c in FORMAT_4 if c not in ("vendi", "ct", "authenticity", "memorised"))
-FORMAT_11 = tuple(c for c in COLUMNS if c not in LATER_KEYS)
+FORMAT_12 = tuple(c for c in COLUMNS if c not in CMMD_KEYS)
+FORMAT_11 = tuple(c for c in FORMAT_12 if c not in LATER_KEYS)
 FORMAT_10 = tuple(c for c in FORMAT_11 if c not in ("reward", "n_drawn"))
 FORMAT_9 = tuple(c for c in FORMAT_10 if c not in ("mauve", "exact_copies", "near_copies"))
 FORMAT_8 = tuple(c for c in FORMAT_9 if c not in (*TEXT_KEYS, *PERPLEXITY_KEYS))
@@ -163,5 +173,6 @@ COLUMNS_BY_FORMAT = {
     9: FORMAT_9,
     10: FORMAT_10,
     11: FORMAT_11,
-    12: tuple(COLUMNS),
+    12: FORMAT_12,
+    13: tuple(COLUMNS),
 }
