@@ -69,3 +69,12 @@ def test_bad_inputs_are_refused():
         cmmd(real, unit_rows(20, 5, 0.0, 8))
     with pytest.raises(InputError, match="NaN|finite"):
         cmmd(np.full((3, 4), np.nan), real)
+
+
+def test_default_and_all_stand_among_metric_names():
+    from madbench.metrics.names import DEFAULT_METRICS, METRICS, parse_metrics
+
+    assert parse_metrics("default,cmmd") == (*DEFAULT_METRICS, "cmmd")
+    assert parse_metrics(["cmmd", "all"]) == tuple(METRICS)
+    with pytest.raises(InputError, match="unknown metrics \\['cmd'\\]"):
+        parse_metrics("default,cmd")

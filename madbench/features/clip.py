@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from madbench.errors import DataFileError
+from madbench.errors import DataFileError, FeatureError
 from madbench.features.pil_networks import PilImageNetwork
 from madbench.features.weights import Network
 from madbench.types import PathLike
@@ -64,8 +64,12 @@ HEAD_DIM = 64  # every OpenAI CLIP ViT: attention heads = width / 64
 def build(architecture: dict) -> torch.nn.Module:
     """An untrained ``CLIPVisionModelWithProjection`` of ``architecture`` (the keys of
     :data:`VIT_L14_336`), with OpenAI's quick-GELU and layer-norm epsilon."""
-    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
-
+    try:
+        from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+    except ImportError:
+        raise FeatureError(
+            "--features clip needs transformers: pip install 'madbench[clip]'"
+        ) from None
     config = CLIPVisionConfig(
         **architecture,
         num_attention_heads=architecture["hidden_size"] // HEAD_DIM,
@@ -133,7 +137,7 @@ class ClipFeatures(PilImageNetwork):
                 f"{path} holds CLIP ViT with {architecture}, not CMMD's ViT-L/14 at 336 x 336 "
                 f"({VIT_L14_336}); pass openai/clip-vit-large-patch14-336's pytorch_model.bin"
             )
-        model = build(architecture)
+        model = build(architecture)  # outside the try: a missing transformers says so
         try:
             model.load_state_dict(vision)
         except RuntimeError as exc:

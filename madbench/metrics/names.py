@@ -55,13 +55,14 @@ NEED_TRAIN = ("copying",)
 
 def parse_metrics(metrics: str | Sequence[str] | None) -> tuple[str, ...]:
     """``metrics`` (a comma-separated string or names from :data:`METRICS`) as a tuple in
-    canonical order; None or "default" means :data:`DEFAULT_METRICS`, "all" every metric."""
-    if metrics is None or metrics == "default":
+    canonical order; None or "default" means :data:`DEFAULT_METRICS`, "all" every metric,
+    and either may stand among names (``default,cmmd``)."""
+    if metrics is None:
         return DEFAULT_METRICS
-    if metrics == "all":
-        return tuple(METRICS)
     names = metrics.split(",") if isinstance(metrics, str) else list(metrics)
     names = [str(name).strip() for name in names if str(name).strip()]
+    groups = {"default": DEFAULT_METRICS, "all": tuple(METRICS)}
+    names = [each for name in names for each in groups.get(name, (name,))]
     unknown = sorted(set(names) - set(METRICS))
     if unknown or not names:
         raise InputError(
