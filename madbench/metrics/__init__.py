@@ -11,6 +11,7 @@ stays light)::
 EXPORTS = {
     "knn_metrics": "knn",
     "knn_radii": "knn",
+    "knn_sqradii": "knn",
     "KnnMetrics": "knn",
     "fid_from_features": "frechet",
     "frechet_distance": "frechet",

@@ -56,7 +56,8 @@ class KidResult:
 WHOLE_KERNEL_MAX = 4096
 
 
-def _cubic_kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def cubic_kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """KID's polynomial kernel (a.b / d + 1)^3 between the rows of ``a`` and ``b``."""
     k = a @ b.T / a.shape[1] + 1.0
     return k * k * k
 
@@ -64,15 +65,18 @@ def _cubic_kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
     """Unbiased MMD^2 between two equally sized float64 samples under the cubic kernel."""
     s = x.shape[0]
-    kxx = _cubic_kernel(x, x)
-    kyy = _cubic_kernel(y, y)
-    kxy = _cubic_kernel(x, y)
+    kxx = cubic_kernel(x, x)
+    kyy = cubic_kernel(y, y)
+    kxy = cubic_kernel(x, y)
     within = (kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (s * (s - 1))
     return float(within - 2.0 * kxy.sum() / s**2)
 
 
-def _subset_mmd2_from_whole_kernels(r: np.ndarray, f: np.ndarray, picks) -> np.ndarray:
-    """:func:`mmd2_unbiased` of every subset pair in ``picks``, from the whole-set kernels.
+def _subset_mmd2_from_whole_kernels(
+    r: np.ndarray, f: np.ndarray, picks, krr: np.ndarray | None = None
+) -> np.ndarray:
+    """:func:`mmd2_unbiased` of every subset pair in ``picks``, from the whole-set kernels
+    (``krr``: the real rows' kernel, when already made).
 
     A subset's kernel sum is w^T K w with w its 0/1 indicator, so all subsets together are
     one product K W per kernel.
@@ -83,7 +87,8 @@ def _subset_mmd2_from_whole_kernels(r: np.ndarray, f: np.ndarray, picks) -> np.n
     wf = np.zeros((len(f), len(picks)))
     for column, (i, j) in enumerate(picks):
         wr[i, column], wf[j, column] = 1.0, 1.0
-    krr, kff, krf = _cubic_kernel(r, r), _cubic_kernel(f, f), _cubic_kernel(r, f)
+    krr = cubic_kernel(r, r) if krr is None else krr
+    kff, krf = cubic_kernel(f, f), cubic_kernel(r, f)
     within = (
         (wr * (krr @ wr)).sum(axis=0)
         - np.diag(krr) @ wr
@@ -165,7 +170,7 @@ def mmd2_components(
     if min(m, n) < 2:
         raise InputError(f"KID's variance needs at least 2 samples per set, got {m} and {n}")
     with np.errstate(over="ignore", invalid="ignore"):
-        krr, kff, krf = _cubic_kernel(r, r), _cubic_kernel(f, f), _cubic_kernel(r, f)
+        krr, kff, krf = cubic_kernel(r, r), cubic_kernel(f, f), cubic_kernel(r, f)
         second = [_centred_square_mean(krr, True), _centred_square_mean(kff, True)]
         second.append(_centred_square_mean(krf, False))
         a = (krr.sum(axis=1) - np.diag(krr)) / (m - 1) - krf.mean(axis=1)
@@ -234,15 +239,19 @@ def kid(
     subset_size: int = defaults.KID_SUBSET_SIZE,
     seed: int = 0,
     feature_scale: float = 1.0,
+    real_kernel: np.ndarray | None = None,
 ) -> KidResult:
     """KID of ``fake`` against ``real`` (mean and std of unbiased MMD^2 over seeded subsets),
-    both sets divided by ``feature_scale`` first (1: as they are; see the module docstring)."""
+    both sets divided by ``feature_scale`` first (1: as they are; see the module docstring).
+    ``real_kernel``: the cubic kernel of the real rows so divided, where already made
+    (:meth:`madbench.metrics.reference.RealStatistics.cubic_kernel`); used for sets of at
+    most :data:`WHOLE_KERNEL_MAX` rows."""
     r, f, picks = kid_subsets(real, fake, n_subsets, subset_size, seed, feature_scale)
     if feature_scale != 1.0:
         r, f = r / feature_scale, f / feature_scale
     with np.errstate(over="ignore", invalid="ignore"):  # refused in kid_result
         if max(r.shape[0], f.shape[0]) <= WHOLE_KERNEL_MAX:
-            values = _subset_mmd2_from_whole_kernels(r, f, picks)
+            values = _subset_mmd2_from_whole_kernels(r, f, picks, real_kernel)
         else:
             values = np.array(
                 [mmd2_unbiased(r[i].astype(np.float64), f[j].astype(np.float64)) for i, j in picks]

@@ -112,6 +112,7 @@ def knn_metrics(
     memory_budget: int = defaults.MEMORY_BUDGET,
     progress: bool = False,
     per_sample: bool = False,
+    real_kth_sqdist: np.ndarray | None = None,
 ) -> KnnMetrics:
     """Precision, recall, density and coverage of ``fake`` against ``real``, in one pass.
 
@@ -142,6 +143,11 @@ def knn_metrics(
         Show a progress bar on stderr (in distance pairs; only when stderr is a terminal).
     per_sample:
         Also return the per-sample ball memberships (``result.per_sample``).
+    real_kth_sqdist:
+        The exact squared distance of each real row to its k-th nearest other real row, in
+        the features' units (:func:`knn_sqradii`; stored reference statistics,
+        :mod:`madbench.metrics.reference`): the real set's own neighbour search is skipped,
+        and the results are the same. Exact mode only.
     """
     real = as_features(real, "real")
     fake = as_features(fake, "fake")
@@ -154,12 +160,22 @@ def knn_metrics(
     engine = get_backend(
         backend, approximate=approximate, device=device, memory_budget=memory_budget
     )
+    if real_kth_sqdist is not None and (approximate or len(real_kth_sqdist) != len(real)):
+        raise InputError(
+            "stored k-NN radii need exact search and one radius per real row; got "
+            f"{len(real_kth_sqdist)} radii for {len(real)} rows"
+            + (" with approximate search" if approximate else "")
+        )
     r, g, scale = exact.prepare_pair(engine, real, fake)
     share_blocks = _SHARE_BLOCKS.get()
     shared = share_blocks(r, g, scale) if share_blocks is not None and engine.blocks else None
     visits = (shared.real_block, shared.fake_block, shared.cross_block) if shared else (None,) * 3
     with _pair_progress(r.n, g.n, progress) as tick:
-        real_thr = exact.kth_neighbour_sqdist(engine, r, k, tick("real"), visits[0])
+        if real_kth_sqdist is None:
+            real_thr = exact.kth_neighbour_sqdist(engine, r, k, tick("real"), visits[0])
+        else:  # a power of two: the scaled radii are exact
+            real_thr = np.asarray(real_kth_sqdist, dtype=np.float64) * scale**2
+            tick("real")(1.0)
         fake_thr = exact.kth_neighbour_sqdist(engine, g, k, tick("fake"), visits[1])
         if engine.exact:
             scan = exact.ball_scan(
@@ -230,17 +246,24 @@ def _summarise(scan, k, strict, engine, real_shape, n_fake, realism, per_sample)
     )
 
 
-def knn_radii(
+def knn_sqradii(
     features: Array, *, k: int = defaults.K, backend: str = defaults.BACKEND, **options
 ) -> np.ndarray:
-    """Distance (not squared) from each row to its k-th nearest other row, exactly."""
+    """Squared distance (float64) from each row to its k-th nearest other row, exactly."""
     x = as_features(features, "features")
     k = check_k(k, x.shape[0], x.shape[0])
     engine = get_backend(backend, **options)
     scale = exact.common_scale(x)
     x = x * scale if scale != 1.0 else x
     prepared = exact.Prepared.make(engine, x, x.mean(axis=0, dtype=np.float64))
-    return np.sqrt(exact.kth_neighbour_sqdist(engine, prepared, k)) / scale
+    return exact.kth_neighbour_sqdist(engine, prepared, k) / scale**2  # exact: a power of 2
+
+
+def knn_radii(
+    features: Array, *, k: int = defaults.K, backend: str = defaults.BACKEND, **options
+) -> np.ndarray:
+    """Distance (not squared) from each row to its k-th nearest other row, exactly."""
+    return np.sqrt(knn_sqradii(features, k=k, backend=backend, **options))
 
 
 def _candidate_scan(engine, real, fake, real_thr, fake_thr, k, *, strict):

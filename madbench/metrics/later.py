@@ -21,11 +21,16 @@ Every one is exact whatever ``approximate`` says: none has an approximate mode.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from madbench.errors import InputError
-from madbench.metrics.knn import KnnMetrics, knn_radii
+from madbench.metrics.knn import KnnMetrics, knn_sqradii
 from madbench.metrics.settings import MetricSettings
+
+if TYPE_CHECKING:
+    from madbench.metrics.reference import RealStatistics
 
 
 def mean_rarity(knn: KnnMetrics) -> float:
@@ -40,10 +45,12 @@ def later_metrics(
     wanted: tuple[str, ...],
     settings: MetricSettings,
     knn: KnnMetrics | None = None,
+    real_stats: RealStatistics | None = None,
 ) -> dict:
     """The values and settings cells (module docstring) of the later metrics ``wanted``
     names; ``knn``, a :func:`~madbench.metrics.knn.knn_metrics` result with rarity scores,
-    gives the rarity mean."""
+    gives the rarity mean; ``real_stats`` (:mod:`madbench.metrics.reference`), RKE's
+    bandwidth."""
     search = settings.search_options()
     out: dict = {}
     if "rarity" in wanted and knn is not None:
@@ -72,7 +79,7 @@ def later_metrics(
     if "rke" in wanted:
         from madbench.metrics.rke import rke_score
 
-        bandwidth = rke_bandwidth(real, settings)
+        bandwidth = rke_bandwidth(real, settings, real_stats)
         out["rke"] = rke_score(
             fake, bandwidth=bandwidth, device=settings.device, memory_budget=settings.memory_budget
         )
@@ -84,9 +91,15 @@ def later_metrics(
     return out
 
 
-def rke_bandwidth(real: np.ndarray, settings: MetricSettings) -> float:
-    """RKE's bandwidth for scores against ``real``: the median k-NN radius of the real set."""
-    radius = float(np.median(knn_radii(real, k=settings.k, **settings.search_options())))
+def rke_bandwidth(
+    real: np.ndarray, settings: MetricSettings, real_stats: RealStatistics | None = None
+) -> float:
+    """RKE's bandwidth for scores against ``real``: the median k-NN radius of the real set
+    (from ``real_stats`` when they hold the settings' k)."""
+    stored = None if real_stats is None else real_stats.radii_for(settings.k)
+    if stored is None:
+        stored = knn_sqradii(real, k=settings.k, **settings.search_options())
+    radius = float(np.median(np.sqrt(stored)))
     if radius > 0:
         return radius
     raise InputError(

@@ -17,13 +17,15 @@ import numpy as np
 
 from madbench.errors import InputError
 from madbench.metrics.copying import CopyingMetrics, copying_metrics
-from madbench.metrics.frechet import fid_from_features
+from madbench.metrics.frechet import fid_from_features, fit_gaussian, frechet_distance
 from madbench.metrics.fused import fusable, prdc_and_kid
-from madbench.metrics.kid import KidResult, feature_scale_for, kid
+from madbench.metrics.kid import WHOLE_KERNEL_MAX, KidResult, feature_scale_for, kid
 from madbench.metrics.knn import KnnMetrics, knn_metrics
 from madbench.metrics.later import later_metrics
 from madbench.metrics.names import DEFAULT_METRICS, LATER_KEYS, NEED_TRAIN, parse_metrics
+from madbench.metrics.reference import RealStatistics
 from madbench.metrics.settings import DEFAULT_SETTINGS, MetricSettings
+from madbench.metrics.validate import as_features
 from madbench.metrics.vendi import vendi_score
 
 
@@ -95,6 +97,7 @@ def all_metrics(
     metrics: str | Sequence[str] | None = None,
     seed: int = 0,
     progress: bool = False,
+    real_stats: RealStatistics | None = None,
 ) -> MetricReport:
     """The k-NN metrics (``prdc``), FID, KID, the Vendi score and the data-copying metrics
     (``copying``: :mod:`madbench.metrics.copying`) of ``fake`` against ``real`` (feature
@@ -107,8 +110,11 @@ def all_metrics(
     (:func:`~madbench.metrics.copying.copying_metrics`); without ``train``, "default" and
     "all" leave ``copying`` out and naming it is refused. Asked together on large float32
     sets, the exact k-NN metrics and KID share one pass over the distance blocks
-    (:mod:`madbench.metrics.fused`)."""
+    (:mod:`madbench.metrics.fused`). ``real_stats``: statistics of ``real`` made once
+    (:mod:`madbench.metrics.reference`), which skip the work they hold; same results."""
     wanted = parse_metrics(metrics)
+    if real_stats is not None and (settings.approximate or not real_stats.holds(real)):
+        real_stats = None  # approximate search: its radii are not the exact ones stored
     if train is None and "copying" in wanted:
         if metrics not in (None, "default", "all"):
             raise InputError(
@@ -124,16 +130,22 @@ def all_metrics(
         feature_scale=feature_scale_for(real, settings.kid_scale) if "kid" in wanted else 1.0,
     )
     knn = kid_value = None
-    if "prdc" in wanted and "kid" in wanted and not settings.approximate and fusable(real, fake):
+    whole_kernels = max(len(real), len(fake)) <= WHOLE_KERNEL_MAX
+    fused = "prdc" in wanted and "kid" in wanted and not settings.approximate
+    if fused and fusable(real, fake) and (real_stats is None or not whole_kernels):
         knn, kid_value = prdc_and_kid(real, fake, **kid_options, **knn_options)
     elif "prdc" in wanted or "rarity" in wanted:
-        knn = knn_metrics(real, fake, **knn_options)
+        radii = None if real_stats is None else real_stats.radii_for(settings.k)
+        knn = knn_metrics(real, fake, **knn_options, real_kth_sqdist=radii)
     if "kid" in wanted and kid_value is None:
-        kid_value = kid(real, fake, **kid_options)
+        kernel = None
+        if real_stats is not None and whole_kernels:
+            kernel = real_stats.cubic_kernel(kid_options["feature_scale"])
+        kid_value = kid(real, fake, **kid_options, real_kernel=kernel)
     later = [name for name in wanted if name not in DEFAULT_METRICS]
     return MetricReport(
         knn=knn if "prdc" in wanted else None,
-        fid=fid_from_features(real, fake) if "fid" in wanted else None,
+        fid=_fid(real, fake, real_stats) if "fid" in wanted else None,
         kid=kid_value,
         vendi=vendi_score(fake) if "vendi" in wanted else None,
         copying=copying_metrics(
@@ -147,5 +159,12 @@ def all_metrics(
         )
         if "copying" in wanted
         else None,
-        later=later_metrics(real, fake, tuple(later), settings, knn) if later else None,
+        later=later_metrics(real, fake, tuple(later), settings, knn, real_stats) if later else None,
     )
+
+
+def _fid(real: np.ndarray, fake: np.ndarray, real_stats: RealStatistics | None) -> float:
+    """FID, from the real set's stored Gaussian where there is one and d < n."""
+    if real_stats is None or real_stats.gaussian is None or real.shape[1] > len(fake):
+        return fid_from_features(real, fake)
+    return frechet_distance(real_stats.gaussian, fit_gaussian(as_features(fake, "fake"), "fake"))
