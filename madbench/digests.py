@@ -6,6 +6,8 @@ import hashlib
 import os
 from pathlib import Path
 
+import numpy as np
+
 
 def file_sha256(path: str | os.PathLike) -> str:
     """sha256 (hex) of a file's bytes, read in 1 MiB chunks (packs run to gigabytes)."""
@@ -23,4 +25,12 @@ def folder_sha256(folder: str | os.PathLike) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest.update(f"{path.relative_to(folder).as_posix()}\0{file_sha256(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def array_sha256(x: np.ndarray) -> str:
+    """sha256 (hex) of an array: its dtype, its shape and its bytes in C order."""
+    x = np.ascontiguousarray(x)
+    digest = hashlib.sha256(f"{x.dtype.str}{x.shape}\0".encode())
+    digest.update(memoryview(x.reshape(-1).view(np.uint8)))
     return digest.hexdigest()

@@ -274,7 +274,9 @@ class Loop:
             sink.generation(t, metrics_of(row), media)
 
     def _generations(self, rows: list[dict]) -> list[dict]:
-        self.scorer = Scorer(self.real, self.p.k, self.config.scoring, self.p.seed, self.extractor)
+        self.scorer = Scorer(
+            self.real, self.p.k, self.config.scoring, self.p.seed, self.extractor, self.echo
+        )
         dim = self.scorer.real_features.shape[1]
         if self.real.eval_n <= dim and "fid" in self.config.scoring.metrics:
             warnings.warn(

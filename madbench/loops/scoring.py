@@ -12,14 +12,23 @@ data adds W2 and the covariance's trace, text data the statistics of
 :mod:`madbench.metrics.text` (:data:`~madbench.metrics.names.TEXT_KEYS`). The loop
 engine and ``madbench rescore`` both score through :class:`Scorer`, so a re-score computes
 exactly what the run computed.
+
+The held-out set's features and statistics (:class:`~madbench.metrics.reference.
+RealStatistics`: Gaussian, exact k-NN radii, KID's kernel) are made once per run, not once
+per generation; where ``madbench stats make`` stored them for the run's held-out samples and
+feature space (:mod:`madbench.statsfiles`), they are read, verified, from that file instead.
+Either way every score is the same to the last bit.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
+from madbench.digests import array_sha256
+from madbench.features.spaces import digest
 from madbench.loops.config import ScoringSettings
 from madbench.loops.realdata import CopyingSets, RealData
 from madbench.metrics.fid_infinity import fid_infinity
@@ -27,8 +36,10 @@ from madbench.metrics.frechet import GaussianStats, fid_from_features, fit_gauss
 from madbench.metrics.intervals import MIN_ROWS, half_sample_intervals, precision_variance
 from madbench.metrics.kid import KidResult, feature_scale_for, kid_variance
 from madbench.metrics.names import LOOP_INTERVAL_KEYS, METRIC_KEYS, TEXT_KEYS, interval_columns
+from madbench.metrics.reference import RealStatistics, real_statistics
 from madbench.metrics.report import MetricReport, all_metrics
 from madbench.metrics.subsets import SubsetMetrics
+from madbench.statsfiles import StatsKey, find_stats, load_stats_file
 
 #: Every value a score holds (results.csv orders them by :mod:`madbench.runs.schema`): the
 #: metrics' keys (:data:`madbench.metrics.names.METRIC_KEYS`), then what only a loop's scoring
@@ -47,17 +58,51 @@ class Scorer:
     """Scores arrays of samples against ``real``'s evaluation set with neighbour count ``k``,
     in the feature space of ``extractor`` (:func:`madbench.features.spaces.feature_space`)."""
 
-    def __init__(self, real: RealData, k: int, settings: ScoringSettings, seed: int, extractor):
+    def __init__(
+        self,
+        real: RealData,
+        k: int,
+        settings: ScoringSettings,
+        seed: int,
+        extractor,
+        echo: Callable[[str], None] | None = None,
+    ):
         self.real, self.k, self.settings, self.seed = real, k, settings, seed
         self.extractor = extractor
-        self.real_features = self.features(real.eval_real)
         self.metric_settings = settings.metric_settings(k)
+        stored = self._stored_statistics(echo)
+        self.real_features = self.features(real.eval_real) if stored is None else stored.features
+        self.real_stats = None
+        shared = {"prdc", "fid", "kid", "rarity", "rke"} & set(settings.metrics)
+        if shared and not self.metric_settings.approximate and len(self.real_features) > k:
+            self.real_stats = stored if stored is not None and stored.k == k else None
+            if self.real_stats is None:
+                search = self.metric_settings.search_options()
+                self.real_stats = real_statistics(self.real_features, k=k, **search)
         self.kid_scale = feature_scale_for(self.real_features, settings.kid_scale)
         self.truth = self._true_gaussian() if real.is_vector else None
 
     def features(self, x: np.ndarray) -> np.ndarray:
         """``x``'s features in the run's feature space."""
         return self.extractor(x)
+
+    def stats_key(self) -> StatsKey | None:
+        """The key of the held-out set's stats file (:mod:`madbench.statsfiles`); None for
+        text, and for feature spaces without a digest that are not ``identity``."""
+        feature_digest = digest(self.extractor)
+        if self.real.is_text or (feature_digest is None and self.extractor.name != "identity"):
+            return None
+        return StatsKey(array_sha256(self.real.eval_real), self.extractor.name, feature_digest)
+
+    def _stored_statistics(self, echo) -> RealStatistics | None:
+        key = self.stats_key()
+        path = None if key is None else find_stats(key)
+        if path is None:
+            return None
+        stats = load_stats_file(path, expect=key)
+        if echo is not None:
+            echo(f"reference statistics: {path} ({len(stats.features)} held-out samples)")
+        return stats
 
     def settings_columns(self) -> dict:
         """The result-row cells that say how a score was computed."""
@@ -95,6 +140,7 @@ class Scorer:
                 settings=self.metric_settings,
                 seed=self.seed,
                 metrics=metrics,
+                real_stats=self.real_stats,
             )
         )
         out = {key: value for key, value in report.as_dict().items() if key in SCORE_KEYS}
