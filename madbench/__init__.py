@@ -12,6 +12,7 @@ One call each (:mod:`madbench.api`)::
     madbench.rescore("runs/...")                                 # scored again, compared
     madbench.reproduce("ci")                                     # a suite: runs, board, claims
     madbench.train_features("fashion-mnist")                     # LeNet features for a data set
+    madbench.make_stats("digits", eval_n=1000)                   # reference statistics, once
 
 Every function takes the *real* set first and the *generated* (fake) set second, as arrays
 with samples in rows. The adapter contract is :class:`madbench.adapters.GenerativeModel`.
@@ -21,7 +22,8 @@ __version__ = "0.4.0"
 
 API = (
     *("compute_metrics", "evaluate", "resume", "load_run", "build_leaderboard"),
-    *("rescore", "reproduce", "train_features", "Run", "Rescored", "Reproduction"),
+    *("rescore", "reproduce", "train_features", "make_stats", "Run", "Rescored"),
+    "Reproduction",
 )
 __all__ = [*API, "__version__"]
 

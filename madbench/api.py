@@ -12,6 +12,8 @@
 - :func:`reproduce`: a reproduction suite run, its board built and its claims tested
   (:class:`Reproduction`).
 - :func:`train_features`: a LeNet feature network for an image data set.
+- :func:`make_stats`: reference statistics of a real set, stored once for every run, suite
+  and ``compute_metrics`` call that scores against it (:mod:`madbench.statsfiles`).
 
 Real data first, generated second, always; rows are samples.
 """
@@ -47,6 +49,29 @@ def _features(x: FeatureSource, extractor):
 
         return load_features(x, extractor=extractor)
     return x
+
+
+def _real_side(real: FeatureSource, fake: FeatureSource, extractor, k: int):
+    """The real features, and their stored statistics where ``real`` is a stats file
+    (verified; an image folder ``fake`` must be in the file's feature space)."""
+    from madbench.statsfiles import is_stats_file, load_stats_file
+
+    if not isinstance(real, str | os.PathLike) or not is_stats_file(real):
+        return _features(real, extractor), None
+    stats, key = load_stats_file(real)
+    if isinstance(fake, str | os.PathLike) and os.path.isdir(fake):
+        from madbench.features.spaces import digest
+
+        if key.features == "file" or (key.features, key.feature_digest) != (
+            extractor.name,
+            digest(extractor),
+        ):
+            raise InputError(
+                f"{real} holds {key.features} features, but {fake} is scored in "
+                f"{extractor.name} (weights {digest(extractor)}): make the statistics with "
+                "the same --features and --feature-weights"
+            )
+    return stats.features, stats if stats.k == k else None
 
 
 def compute_metrics(
@@ -111,11 +136,19 @@ def compute_metrics(
         memory_budget=memory_budget,
     )
     extractor = pretrained(features, weights=feature_weights, device=device)
-    real = _features(real, extractor)
+    real, real_stats = _real_side(real, fake, extractor, k)
     fake = _features(fake, extractor)
     train = None if train is None else _features(train, extractor)
     options = dict(settings=settings, seed=seed)
-    report = all_metrics(real, fake, train=train, metrics=metrics, progress=progress, **options)
+    report = all_metrics(
+        real,
+        fake,
+        train=train,
+        metrics=metrics,
+        progress=progress,
+        real_stats=real_stats,
+        **options,
+    )
     out = report.as_dict()
     if intervals is not None:
         from madbench.metrics.intervals import half_sample_intervals, precision_variance
@@ -444,6 +477,67 @@ def train_features(
     shipped = dataset.manifest.feature_weights is not None
     recorded = None if shipped else set_feature_weights(data, entry)
     return TrainedFeatures(path, digest, accuracy, entry, recorded)
+
+
+def make_stats(
+    data: PathLike,
+    *,
+    features: str | None = None,
+    feature_weights: str | None = None,
+    eval_n: int = 1000,
+    seeds: Sequence[int] = (0,),
+    k: int = defaults.K,
+    data_dir: str | None = None,
+    device: str | None = None,
+    out: PathLike | None = None,
+) -> list[Path]:
+    """Write the reference statistics (:mod:`madbench.statsfiles`) of a real set; returns
+    the files written.
+
+    ``data``: a data set name, whose held-out samples a run of each of ``seeds`` with
+    ``eval_n`` scores against (one file per distinct set of samples: every seed gives the
+    same ones where the test split holds no more than ``eval_n``), in the feature space
+    ``features`` (default: the data set's, as a run's), files that runs find by themselves;
+    or an existing .npy/.npz feature file or image folder (``features``: the image network,
+    default ``inception``), a file for ``compute_metrics(STATS, fake)``. ``k``: the radii's
+    neighbour count (the runs' k). ``out``: where to write (one file only; default
+    :func:`madbench.statsfiles.stats_dir`, where runs look).
+    """
+    from madbench.digests import array_sha256, file_sha256, folder_sha256
+    from madbench.features.spaces import digest, feature_space, pretrained
+    from madbench.metrics.reference import real_statistics
+    from madbench.statsfiles import StatsKey, save_stats_file, stats_dir
+
+    made: dict[StatsKey, tuple] = {}
+    if os.path.exists(data):
+        extractor = pretrained(features or "inception", weights=feature_weights, device=device)
+        feats = _features(data, extractor)
+        if os.path.isdir(data):
+            key = StatsKey(folder_sha256(data), extractor.name, digest(extractor))
+        else:
+            key = StatsKey(file_sha256(data), "file", None)
+        made[key] = (feats, str(data))
+    else:
+        from madbench.data.datasets import get_dataset
+        from madbench.loops.realdata import held_out
+
+        dataset = get_dataset(str(data), data_dir=data_dir)
+        if dataset.kind == "text":
+            raise InputError(f"{data} holds text: stats files are for vector and image data")
+        extractor = feature_space(features, dataset, weights=feature_weights, device=device)
+        for seed in seeds:
+            x = held_out(dataset, eval_n, seed, echo=lambda line: None)
+            key = StatsKey(array_sha256(x), extractor.name, digest(extractor))
+            if key not in made:
+                made[key] = (extractor(x), f"{data} held-out, eval_n {len(x)}, seed {seed}")
+    if out is not None and len(made) > 1:
+        raise InputError(f"--out names one file, but {len(made)} sets of samples differ; drop it")
+    written = []
+    for key, (feats, source) in made.items():
+        path = Path(out) if out is not None else stats_dir() / key.filename()
+        save_stats_file(path, real_statistics(feats, k=k, device=device), key, source)
+        written.append(path)
+    return written
 
 
 @dataclass(frozen=True)

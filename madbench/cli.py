@@ -205,13 +205,85 @@ def metrics(
     click.echo(f"({settings})")
 
 
-@cli.command(short_help="Save the Gaussian statistics of a feature set.")
+class _StatsGroup(click.Group):
+    """``stats make DATA`` and ``stats gaussian FEATURES OUT``, which may also be written as
+    ``stats FEATURES OUT`` (its name before ``make`` came)."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["gaussian", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group(cls=_StatsGroup, short_help="Reference statistics, made once and reused.")
+def stats():
+    """Reference statistics: `stats make DATA` stores a real set's features and statistics
+    for every run and metrics call against it; `stats gaussian FEATURES OUT` (or `stats
+    FEATURES OUT`) saves FID's mu and sigma."""
+
+
+@stats.command("make", short_help="Store a real set's features and statistics for reuse.")
+@click.argument("data")
+@click.option(
+    "--features",
+    default=None,
+    help="Feature space: as evaluate --features for a data set (default: the data set's); "
+    "the image network for a folder (default inception).",
+)
+@feature_weights_option
+@click.option(
+    "--eval-n",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=2),
+    help="Held-out samples, as the runs' --eval-n.",
+)
+@click.option(
+    "--seed",
+    "seeds",
+    multiple=True,
+    type=int,
+    default=(0,),
+    show_default=True,
+    help="The runs' seed (repeat for several); each draws its own held-out samples.",
+)
+@click.option(
+    "--k", "k", default=defaults.K, show_default=True, type=click.IntRange(min=1),
+    help="Neighbours of the stored radii (the runs' k).",
+)  # fmt: skip
+@click.option("--data-dir", default=None, help="Folder holding the data set's files.")
+@click.option("--device", default=None, help="cpu or cuda.")
+@click.option(
+    "--out", default=None, help="Write one file here (default: the cache, where runs look)."
+)
+def stats_make(data, features, feature_weights, eval_n, seeds, k, data_dir, device, out):
+    """Store the features and statistics of DATA's held-out samples (a data set name), or of
+    a .npy/.npz feature file or image folder, keyed by their sha256 and the feature space;
+    runs (evaluate, suites, rescore) find and verify them by themselves, and `madbench
+    metrics STATS FAKE` takes a file in place of REAL."""
+    from madbench.api import make_stats
+
+    for path in make_stats(
+        data,
+        features=features,
+        feature_weights=feature_weights,
+        eval_n=eval_n,
+        seeds=seeds,
+        k=k,
+        data_dir=data_dir,
+        device=device,
+        out=out,
+    ):
+        click.echo(f"wrote {path}")
+
+
+@stats.command("gaussian", short_help="Save the Gaussian statistics of a feature set.")
 @click.argument("features")
 @click.argument("out")
 @image_network_option
 @feature_weights_option
 @click.option("--device", default=None, help="cpu or cuda, for image folders.")
-def stats(features, out, network, feature_weights, device):
+def stats_gaussian(features, out, network, feature_weights, device):
     """Save the Gaussian statistics (mu, sigma, n) of FEATURES to OUT (.npz)."""
     from madbench.features.files import load_features
     from madbench.metrics.frechet import fit_gaussian, save_stats

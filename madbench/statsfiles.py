@@ -108,13 +108,16 @@ def is_stats_file(path: PathLike) -> bool:
         return "meta.npy" in archive.namelist()
 
 
-def load_stats_file(path: PathLike, expect: StatsKey | None = None) -> RealStatistics:
-    """The verified statistics of a stats file (module docstring); ``expect``: the key the
-    file must have."""
+def load_stats_file(
+    path: PathLike, expect: StatsKey | None = None
+) -> tuple[RealStatistics, StatsKey]:
+    """The verified statistics of a stats file (module docstring) and its key; ``expect``:
+    the key the file must have."""
     path = Path(path)
     arrays = load_npz(path)
     meta = _meta(path, arrays)
-    if expect is not None and StatsKey(**{f: meta.get(f) for f in asdict(expect)}) != expect:
+    key = StatsKey(meta.get("data_sha256"), meta.get("features"), meta.get("feature_digest"))
+    if expect is not None and key != expect:
         raise DataFileError(
             f"{path}: statistics of other samples or another feature space than asked for "
             f"(its key {_key_text(meta)}, wanted {asdict(expect)}); remake it with madbench "
@@ -132,7 +135,7 @@ def load_stats_file(path: PathLike, expect: StatsKey | None = None) -> RealStati
             )
     stats = _statistics(path, arrays, meta)
     _spot_check(path, stats)
-    return stats
+    return stats, key
 
 
 def _meta(path: Path, arrays: dict) -> dict:

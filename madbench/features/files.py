@@ -5,6 +5,8 @@ Accepted inputs:
 - ``.npy``: one 2-D array ``(n_samples, n_features)``;
 - ``.npz``: an array named ``features``, or a single array of any name; a file holding
   ``mu`` and ``sigma`` is a statistics file (FID only; see :func:`load_stats_or_features`);
+  a stats file of ``madbench stats make`` (:mod:`madbench.statsfiles`) gives its features
+  and statistics, verified;
 - a folder of images: the features of a pretrained network (an extractor with ``folder()``:
   Inception-v3 through clean-fid by default, or DINOv2; :mod:`madbench.features.spaces`).
 """
@@ -57,9 +59,13 @@ def _check_path(path) -> Path:
 def load_features(path: PathLike, *, extractor: FeatureExtractor | None = None) -> np.ndarray:
     """A validated 2-D feature array from a .npy/.npz file or an image folder (features of
     ``extractor``, default Inception)."""
+    from madbench.statsfiles import is_stats_file, load_stats_file
+
     path = _check_path(path)
     if path.is_dir():
         return (extractor or InceptionFeatures()).folder(path)
+    if is_stats_file(path):  # verified before its features are used
+        return load_stats_file(path)[0].features
     arrays = _read_arrays(path)
     if "features" in arrays:
         array = arrays["features"]
@@ -80,8 +86,14 @@ def load_features(path: PathLike, *, extractor: FeatureExtractor | None = None) 
 def load_stats_or_features(
     path: PathLike, *, extractor: FeatureExtractor | None = None
 ) -> GaussianStats:
-    """Gaussian statistics from a statistics .npz, or fitted to the features of ``path``."""
+    """Gaussian statistics from a statistics .npz or a stats file (:mod:`madbench.statsfiles`,
+    verified), or fitted to the features of ``path``."""
+    from madbench.statsfiles import is_stats_file, load_stats_file
+
     path = _check_path(path)
+    if is_stats_file(path):
+        stats = load_stats_file(path)[0]
+        return stats.gaussian or fit_gaussian(stats.features, str(path))
     if path.is_file() and path.suffix == ".npz" and {"mu", "sigma"} <= set(_read_arrays(path)):
         return load_stats(path)
     return fit_gaussian(load_features(path, extractor=extractor), str(path))

@@ -20,6 +20,7 @@ from madbench.loops.config import EVAL_REAL, SUBSAMPLE, RunConfig, derived_seed
 from madbench.types import Echo
 
 if TYPE_CHECKING:
+    from madbench.data.datasets import Dataset
     from madbench.loops.protocol import Protocol
     from madbench.runs.rundir import RunDir
 
@@ -102,6 +103,17 @@ def reference_size(protocol: Protocol, t: int) -> int:
     return min(protocol.n_synth, protocol.eval_n)
 
 
+def held_out(dataset: Dataset, eval_n: int, seed: int, echo: Echo = print) -> np.ndarray:
+    """The held-out samples a run of ``seed`` scores against: ``eval_n`` draws of the test
+    split, or all of it where it holds fewer (said to ``echo``)."""
+    unlimited = getattr(dataset, "unlimited", False)
+    test_size = eval_n if unlimited else len(dataset.split("test").x)
+    n = min(eval_n, test_size)
+    if n < eval_n:
+        echo(f"note: {dataset.name} holds {test_size} held-out samples; eval_n = {n}")
+    return dataset.split("test", n=n, seed=seed).x
+
+
 class RealData:
     """Real samples a run trains on and is scored against; ``echo`` receives notes."""
 
@@ -127,12 +139,8 @@ class RealData:
             ) from None
         self.pool, self.pool_labels = pool.x, pool.y
         self.data_shape = self.pool.shape[1:]
-        unlimited = getattr(self.dataset, "unlimited", False)
-        test_size = p.eval_n if unlimited else len(self.dataset.split("test").x)
-        self.eval_n = min(p.eval_n, test_size)
-        if self.eval_n < p.eval_n:
-            echo(f"note: {config.data} holds {test_size} held-out samples; eval_n = {self.eval_n}")
-        self.eval_real = self.dataset.split("test", n=self.eval_n, seed=p.seed).x
+        self.eval_real = held_out(self.dataset, p.eval_n, p.seed, echo)
+        self.eval_n = len(self.eval_real)
 
     def real_part(self, t: int) -> slice:
         """Which rows of the pool generation t trains on."""

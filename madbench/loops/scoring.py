@@ -99,7 +99,7 @@ class Scorer:
         path = None if key is None else find_stats(key)
         if path is None:
             return None
-        stats = load_stats_file(path, expect=key)
+        stats, _ = load_stats_file(path, expect=key)
         if echo is not None:
             echo(f"reference statistics: {path} ({len(stats.features)} held-out samples)")
         return stats
@@ -192,7 +192,10 @@ class Scorer:
         small to be quartered (eval_n below 4 x ``MIN_ROWS``)."""
         if min(len(self.real_features), len(gen_f)) // 4 < MIN_ROWS:
             return {}
-        subsets = SubsetMetrics(self.real_features, gen_f, k=self.k, strict=self.settings.strict)
+        within = None if self.real_stats is None else self.real_stats.within_sqdist()
+        subsets = SubsetMetrics(
+            self.real_features, gen_f, k=self.k, strict=self.settings.strict, real_sqdist=within
+        )
         variances = {} if kid is None else {"kid": kid_variance(self.real_features, gen_f, kid)}
         if "precision" in estimates:
             variances["precision"] = precision_variance(

@@ -12,11 +12,14 @@ results to the last bit:
 - the k-NN metrics, and RKE's bandwidth, skip the real set's neighbour search (exact search
   only; the radii of a k other than the statistics' are searched as before);
 - KID, for sets of at most :data:`~madbench.metrics.kid.WHOLE_KERNEL_MAX` rows, takes the real
-  rows' kernel matrix from here (made once per feature scale, kept in memory, never stored:
-  it is n x n). Its subsets are drawn with the generated set's size, so per-subset sums are
-  not reusable; larger sets keep the fused pass with the k-NN metrics
-  (:mod:`madbench.metrics.fused`), whose real-real blocks KID needs, and then the stored
-  radii go unused.
+  rows' kernel matrix from here (made once per feature scale). KID's subsets are drawn with
+  the generated set's size, so per-subset sums are not reusable; larger sets keep the fused
+  pass with the k-NN metrics (:mod:`madbench.metrics.fused`), whose real-real blocks KID
+  needs, and then the stored radii go unused;
+- a loop's half-sampling intervals take the real rows' distance matrix from here
+  (:class:`~madbench.metrics.subsets.SubsetMetrics`, up to its ``MAX_ROWS`` rows).
+
+The two n x n matrices are made on first use and kept in memory, never stored.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from madbench import defaults
 from madbench.metrics.frechet import GaussianStats, fit_gaussian
 from madbench.metrics.kid import WHOLE_KERNEL_MAX, cubic_kernel
 from madbench.metrics.knn import knn_sqradii
+from madbench.metrics.subsets import MAX_ROWS, within_sqdist
 from madbench.metrics.validate import as_features, check_k
 
 
@@ -43,7 +47,7 @@ class RealStatistics:
     gaussian: GaussianStats | None
     k: int
     kth_sqdist: np.ndarray
-    _kernels: dict = field(default_factory=dict, repr=False, compare=False)
+    _kernels: dict = field(default_factory=dict, repr=False, compare=False)  # n x n, in memory
 
     def radii_for(self, k: int) -> np.ndarray | None:
         """The stored squared k-th neighbour distances when ``k`` is the statistics' k."""
@@ -61,6 +65,16 @@ class RealStatistics:
             with np.errstate(over="ignore", invalid="ignore"):  # refused in kid_result
                 self._kernels[feature_scale] = cubic_kernel(r, r)
         return self._kernels[feature_scale]
+
+    def within_sqdist(self) -> np.ndarray | None:
+        """The float64 squared distances between the real rows that half-sampling intervals
+        read (:func:`madbench.metrics.subsets.within_sqdist`), made once; None above
+        :data:`~madbench.metrics.subsets.MAX_ROWS` rows."""
+        if len(self.features) > MAX_ROWS:
+            return None
+        if "within" not in self._kernels:
+            self._kernels["within"] = within_sqdist(self.features.astype(np.float64))
+        return self._kernels["within"]
 
     def holds(self, features: np.ndarray) -> bool:
         """Whether ``features`` are the rows these statistics were made from."""

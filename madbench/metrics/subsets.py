@@ -32,6 +32,13 @@ def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.maximum(out, 0.0, out=out)
 
 
+def within_sqdist(x: np.ndarray) -> np.ndarray:
+    """The float64 squared distances between the rows of ``x`` (n x n, diagonal 0)."""
+    square = _squared_distances(x, x)
+    np.fill_diagonal(square, 0.0)
+    return square
+
+
 def _kth_radius(within: np.ndarray, k: int) -> np.ndarray:
     """Each row's squared distance to its k-th nearest other row (itself at 0 comes first)."""
     return np.partition(within, k, axis=1)[:, k]
@@ -40,21 +47,30 @@ def _kth_radius(within: np.ndarray, k: int) -> np.ndarray:
 class SubsetMetrics:
     """``self(rows_real, rows_fake, keys)``: the metrics named in ``keys`` (any of
     :data:`PRDC` and ``fid``) of the subsets ``real[rows_real]``, ``fake[rows_fake]``. ``k``
-    and ``strict`` as the k-NN metrics take them; ``knn_options`` (backend, device,
-    memory_budget) go to :func:`~madbench.metrics.knn.knn_metrics` for sets too large for
-    the matrices."""
+    and ``strict`` as the k-NN metrics take them; ``real_sqdist``: the real rows'
+    :func:`within_sqdist`, where already made
+    (:meth:`madbench.metrics.reference.RealStatistics.within_sqdist`); ``knn_options``
+    (backend, device, memory_budget) go to :func:`~madbench.metrics.knn.knn_metrics` for sets
+    too large for the matrices."""
 
-    def __init__(self, real, fake, *, k: int, strict: bool = False, **knn_options):
+    def __init__(
+        self,
+        real,
+        fake,
+        *,
+        k: int,
+        strict: bool = False,
+        real_sqdist: np.ndarray | None = None,
+        **knn_options,
+    ):
         self.real, self.fake = (np.asarray(x, dtype=np.float64) for x in (real, fake))
         self.k, self.strict, self.knn_options = k, strict, knn_options
         self.inside = np.less if strict else np.less_equal
         self.dense = max(len(self.real), len(self.fake)) <= MAX_ROWS
         if self.dense:
             r, f = self.real, self.fake
-            pairs = ((r, r), (f, f), (r, f))
-            self.d_rr, self.d_ff, self.d_rf = (_squared_distances(a, b) for a, b in pairs)
-            for square in (self.d_rr, self.d_ff):
-                np.fill_diagonal(square, 0.0)
+            self.d_rr = within_sqdist(r) if real_sqdist is None else real_sqdist
+            self.d_ff, self.d_rf = within_sqdist(f), _squared_distances(r, f)
 
     @property
     def sizes(self) -> tuple[int, int]:
