@@ -56,6 +56,11 @@ class KidResult:
 WHOLE_KERNEL_MAX = 4096
 
 
+def scaled_rows(x: np.ndarray, feature_scale: float) -> np.ndarray:
+    """``x`` divided by ``feature_scale`` in its own precision, as KID's kernels take it."""
+    return x / feature_scale if feature_scale != 1.0 else x
+
+
 def cubic_kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """KID's polynomial kernel (a.b / d + 1)^3 between the rows of ``a`` and ``b``."""
     k = a @ b.T / a.shape[1] + 1.0
@@ -247,8 +252,7 @@ def kid(
     (:meth:`madbench.metrics.reference.RealStatistics.cubic_kernel`); used for sets of at
     most :data:`WHOLE_KERNEL_MAX` rows."""
     r, f, picks = kid_subsets(real, fake, n_subsets, subset_size, seed, feature_scale)
-    if feature_scale != 1.0:
-        r, f = r / feature_scale, f / feature_scale
+    r, f = scaled_rows(r, feature_scale), scaled_rows(f, feature_scale)
     with np.errstate(over="ignore", invalid="ignore"):  # refused in kid_result
         if max(r.shape[0], f.shape[0]) <= WHOLE_KERNEL_MAX:
             values = _subset_mmd2_from_whole_kernels(r, f, picks, real_kernel)

@@ -30,7 +30,7 @@ import numpy as np
 
 from madbench import defaults
 from madbench.metrics.frechet import GaussianStats, fit_gaussian
-from madbench.metrics.kid import WHOLE_KERNEL_MAX, cubic_kernel
+from madbench.metrics.kid import WHOLE_KERNEL_MAX, cubic_kernel, scaled_rows
 from madbench.metrics.knn import knn_sqradii
 from madbench.metrics.subsets import MAX_ROWS, within_sqdist
 from madbench.metrics.validate import as_features, check_k
@@ -59,9 +59,7 @@ class RealStatistics:
         if len(self.features) > WHOLE_KERNEL_MAX:
             return None
         if feature_scale not in self._kernels:
-            r = self.features.astype(np.float64)
-            if feature_scale != 1.0:
-                r = r / feature_scale
+            r = scaled_rows(self.features, feature_scale).astype(np.float64)
             with np.errstate(over="ignore", invalid="ignore"):  # refused in kid_result
                 self._kernels[feature_scale] = cubic_kernel(r, r)
         return self._kernels[feature_scale]
