@@ -166,7 +166,8 @@ def metrics(
     --metrics names).
 
     REAL and FAKE are .npy/.npz feature files (rows are samples) or folders of RGB images
-    (Inception-v3 features through clean-fid).
+    (Inception-v3 features through clean-fid); REAL may be a stats file of `madbench stats
+    make`, whose features and statistics are then reused, verified.
     """
     from madbench.api import compute_metrics
     from madbench.metrics.names import METRIC_KEYS
