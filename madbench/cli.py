@@ -1175,20 +1175,14 @@ def train_lenet_command(data, data_dir, epochs, seed, out):
     help="k-NN ball rule expected: <= (madbench, the MAD paper) or < (prdc's).",
 )
 def check_metric_command(spec, metric, rule):
-    """Run madbench's reference battery on SPEC (package.module:function, or madbench for
-    madbench's own): every case with expected, got and tolerance, the historical bug each
-    failure matches; exit status 1 on any failure."""
-    from madbench.adapters import lookup
+    """Run madbench's reference battery on SPEC (package.module:function; a shim file,
+    path/to/shim.py:function, or path/to/shim.py for a function named as --metric; or
+    madbench for madbench's own): every case with expected, got and tolerance, the
+    historical bug each failure matches; exit status 1 on any failure."""
     from madbench.checks import battery, own
+    from madbench.checks.shims import metric_function
 
-    if spec == "madbench":
-        function = getattr(own, metric)
-    else:
-        if os.getcwd() not in sys.path:  # a module of the folder it is run in, as python -m
-            sys.path.insert(0, os.getcwd())
-        function = lookup(spec, what="metric function", error=MadbenchError)
-        if not callable(function):
-            raise MadbenchError(f"{spec} names a {type(function).__name__}, not a function")
+    function = getattr(own, metric) if spec == "madbench" else metric_function(spec, metric)
     outcomes = battery.check_metric(function, metric, rule)
     for outcome in outcomes:
         click.echo(outcome.line())

@@ -60,3 +60,32 @@ def test_a_bad_spec_says_what_to_fix(capsys):
     err = capsys.readouterr().err
     assert "cannot import 'nowhere'" in err and err.count("\n") == 1
     assert main(["check-metric", "madbench", "--metric", "fidd"]) == 2
+
+
+def test_a_shim_file_is_checked_and_may_import_its_neighbours(tmp_path, capsys):
+    (tmp_path / "helper.py").write_text(
+        "import numpy as np\nfrom scipy.spatial.distance import cdist\n\n"
+        "def balls(real, fake, k):\n"
+        "    radius = np.sort(cdist(real, real), axis=1)[:, k]\n"
+        "    return cdist(real, fake) <= radius[:, None]\n"
+    )
+    shim = tmp_path / "shim.py"
+    shim.write_text(
+        "from helper import balls\n\n"
+        "def precision(real, fake, *, k):\n    return balls(real, fake, k).any(axis=0).mean()\n\n"
+        "def swapped(real, fake, *, k):\n    return balls(fake, real, k).any(axis=0).mean()\n"
+    )
+    assert main(["check-metric", str(shim), "--metric", "precision"]) == 0
+    assert "passed (precision, rule <=)" in capsys.readouterr().out
+    assert main(["check-metric", f"{shim}:swapped", "--metric", "precision"]) == 1
+    assert "matches a known bug" in capsys.readouterr().out
+    for spec, message in [
+        (f"{tmp_path / 'none.py'}:precision", "does not exist"),
+        (f"{shim}:fid", "defines no 'fid'"),
+    ]:
+        assert main(["check-metric", spec, "--metric", "precision"]) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1
+    (tmp_path / "broken.py").write_text("def precision(:\n")
+    assert main(["check-metric", str(tmp_path / "broken.py"), "--metric", "precision"]) == 2
+    assert "failed to load" in capsys.readouterr().err
