@@ -1164,7 +1164,7 @@ def train_lenet_command(data, data_dir, epochs, seed, out):
 @click.option(
     "--metric",
     required=True,
-    type=click.Choice(["precision", "recall", "density", "coverage", "fid", "kid"]),
+    type=click.Choice(["precision", "recall", "density", "coverage", "fid", "kid", "cmmd"]),
     help="Which metric SPEC computes (its signature: docs/cli.md, check-metric).",
 )
 @click.option(

@@ -30,6 +30,8 @@ def test_prdc_passes_in_its_strict_convention(metric, capsys):
         ("metric_shims:batched_precision", "precision", "batch"),
         ("metric_shims:naive_fid", "fid", "sqrtm"),
         ("metric_shims:resampling_kid", "kid", "subset"),
+        ("metric_shims:unbiased_cmmd", "cmmd", "unbiased"),
+        ("metric_shims:float32_cmmd", "cmmd", "cancel"),
     ],
 )
 def test_each_historical_bug_fails_and_is_named(spec, metric, bug, capsys):

@@ -12,9 +12,9 @@ from madbench.cli import main
 
 def test_exported_vectors_load_with_numpy_and_json_alone(tmp_path, capsys):
     assert main(["vectors", "export", str(tmp_path / "v")]) == 0
-    assert "107 cases" in capsys.readouterr().out
+    assert "113 cases" in capsys.readouterr().out
     index = json.loads((tmp_path / "v" / "vectors.json").read_text())
-    assert index["version"] == 1 and len(index["cases"]) == 107
+    assert index["version"] == 1 and len(index["cases"]) == 113
     checked = 0
     for entry in index["cases"]:
         path = tmp_path / "v" / entry["file"]
@@ -26,7 +26,7 @@ def test_exported_vectors_load_with_numpy_and_json_alone(tmp_path, capsys):
         bound = entry["tolerance"] * max(abs(entry["expected"]), entry["floor"])
         assert abs(got - entry["expected"]) <= bound, (entry["name"], got, entry["expected"])
         checked += 1
-    assert checked == 4 * 12 + 7 + 3
+    assert checked == 4 * 12 + 7 + 3 + 6
 
 
 def test_the_plugin_parametrises_a_test_over_every_vector(madbench_vector):

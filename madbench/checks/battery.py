@@ -6,6 +6,8 @@ Signatures (real first, generated second, features as float numpy arrays (n, d))
 - ``precision``, ``recall``, ``density``, ``coverage``: ``f(real, fake, *, k) -> float``;
 - ``fid``: ``f(real, fake) -> float``;
 - ``kid``: ``f(real, fake, *, subset_size, n_subsets, seed) -> float`` (the mean over subsets);
+- ``cmmd``: ``f(real, fake) -> float`` (the authors' sigma 10 and scale 1000, on embeddings
+  as given: the cases' rows are unit vectors, as CLIP's are);
 
 and a function that also takes ``batch_size=`` gets the batch-size cases. Expected values
 come from :mod:`madbench.checks.references` (brute force, scipy) or from analytic identities
@@ -25,7 +27,7 @@ import numpy as np
 from madbench.checks import references
 
 KNN = ("precision", "recall", "density", "coverage")
-METRICS = (*KNN, "fid", "kid")
+METRICS = (*KNN, "fid", "kid", "cmmd")
 #: The bugs toolkits shipped, named by the case whose failure matches them.
 BUGS = {
     "swapped": "precision and recall swapped (torch-fidelity issue 58, fixed in PR 70)",
@@ -39,6 +41,10 @@ BUGS = {
     "issue 43)",
     "scale": "distances that underflow or overflow at extreme feature scales",
     "order": "real and generated sets taken in the wrong order",
+    "unbiased": "CMMD from the unbiased MMD estimator (KID's), not the authors' minimum-variance "
+    "V-statistic, whose means include each row with itself",
+    "cancel": "kernel means near 1 summed in float32 (as CMMD's authors' code does): their "
+    "difference, the CMMD, keeps only its first digits",
 }
 
 
@@ -212,11 +218,46 @@ def kid_cases(seed: int = 0) -> list[Case]:
     ]  # fmt: skip
 
 
+def cmmd_cases(seed: int = 0) -> list[Case]:
+    rng = np.random.default_rng(seed)
+
+    def unit(x):
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    real = unit(rng.standard_normal((200, 16)))
+    fake = unit(rng.standard_normal((150, 16)) + 0.4)
+    near = unit(real + 0.01 * rng.standard_normal(real.shape))
+    few_real, few_fake = real[:6], fake[:5]
+    single = real.astype(np.float32), fake.astype(np.float32)
+    expected = references.cmmd_reference(real, fake)
+
+    def case(name, description, a, b, tolerance=1e-9, bug="", floor=0.0, given=""):
+        value = references.cmmd_reference(a.astype(np.float64), b.astype(np.float64))
+        return Case("cmmd", name, description, a, b, {}, value, tolerance, bug, floor=floor,
+                    given=given)  # fmt: skip
+
+    return [
+        case("unit embeddings", "two sets of unit vectors, 200 and 150 rows", real, fake),
+        Case("cmmd", "identical", "the generated set is the real set: 0 (a V-statistic; the "
+             "unbiased estimator is negative)", real, real.copy(), {}, 0.0, 1e-9, "unbiased"),
+        case("order", "the same two sets, generated first: CMMD is symmetric", fake, real,
+             bug="order", given="unit embeddings"),
+        case("few rows", "6 and 5 rows: the V-statistic's means include each row with itself",
+             few_real, few_fake),
+        case("near-identical", "each row moved by about 0.01: CMMD about 1e-4, to 1e-6 "
+             "(relative)", real, near, tolerance=1e-6, bug="cancel", given="float32"),
+        # arithmetic on float32 inputs in float32 is fair where the value is large
+        case("float32", "the unit-embedding sets as float32", *single, tolerance=1e-4),
+    ] if expected > 0 else []  # fmt: skip
+
+
 def cases_for(metric: str, rule: str = "<=", seed: int = 0) -> list[Case]:
     if metric in KNN:
         return knn_cases(metric, rule, seed)
     if metric == "fid":
         return fid_cases(seed)
+    if metric == "cmmd":
+        return cmmd_cases(seed)
     return kid_cases(seed)
 
 

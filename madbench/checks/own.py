@@ -40,3 +40,9 @@ def kid(
     from madbench.metrics.kid import kid as kid_of
 
     return float(kid_of(real, fake, n_subsets=n_subsets, subset_size=subset_size, seed=seed).mean)
+
+
+def cmmd(real: np.ndarray, fake: np.ndarray) -> float:
+    from madbench.metrics.cmmd import cmmd as cmmd_of
+
+    return float(cmmd_of(real, fake))

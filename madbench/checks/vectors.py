@@ -67,7 +67,8 @@ def all_cases() -> list[tuple[str, battery.Case]]:
     found = [
         (rule, c) for rule in ("<=", "<") for m in battery.KNN for c in battery.knn_cases(m, rule)
     ]
-    return found + [("", c) for c in (*battery.fid_cases(), *battery.kid_cases())]
+    others = (*battery.fid_cases(), *battery.kid_cases(), *battery.cmmd_cases())
+    return found + [("", c) for c in others]
 
 
 def export(folder: str | os.PathLike) -> Path:

@@ -7,8 +7,8 @@ patch14-336``), its vision tower and projection built by transformers
 whole CLIP model; its text tower is left out) or from a ``.safetensors`` file with the same
 keys, found offline first by the rules of :mod:`madbench.features.weights`
 (``--feature-weights PATH``, ``MADBENCH_CLIP_WEIGHTS``, madbench's cache). ``.bin`` files are
-read by ``torch.load(weights_only=True)``, which refuses anything but tensors; nothing is
-unpickled.
+read by ``torch.load(weights_only=True)``, whose restricted unpickler takes tensors and plain
+containers only, never code.
 
 Images are prepared as the authors' code does: 8-bit RGB, centre-cropped to a square (the
 crop's corner at ``(w - l) // 2, (h - l) // 2``), resized to 336 x 336 by PIL's bicubic filter,
