@@ -21,7 +21,7 @@ from madbench.features.spaces import feature_space
 from madbench.loops.config import RunConfig, ScoringSettings
 from madbench.loops.protocol import make_protocol
 from madbench.loops.realdata import RealData
-from madbench.loops.scoring import Scorer
+from madbench.loops.scoring import Scorer, stats_key, stored_statistics
 
 EVAL_N, GENERATIONS, SEED = 4000, 3, 0
 DATA = "fashion-mnist"
@@ -58,12 +58,13 @@ def scores(scorer, generated):
 
 
 def start(config, real, extractor):
-    return Scorer(real, config.protocol.k, config.scoring, SEED, extractor)
+    stored = stored_statistics(real, extractor, echo=lambda line: None)
+    return Scorer(real, config.protocol.k, config.scoring, SEED, extractor, stored)
 
 
 def test_stats_file_is_written(setting):
     config, real, extractor, _ = setting
-    assert start(config, real, extractor).stats_key() is not None
+    assert stats_key(real, extractor) is not None
     (path,) = make_stats(DATA, eval_n=EVAL_N, seeds=[SEED])
     assert path.is_file()
 

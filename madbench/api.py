@@ -508,7 +508,16 @@ def make_stats(
     from madbench.metrics.reference import real_statistics
     from madbench.statsfiles import StatsKey, save_stats_file, stats_dir
 
+    if out is not None and (
+        Path(out).suffix != ".npz"
+        or os.path.exists(data)
+        and Path(out).resolve() == Path(data).resolve()
+    ):
+        raise InputError(f"--out {out}: name a new .npz file (stats files are .npz)")
     made: dict[StatsKey, tuple] = {}
+    looks_like_a_path = str(data).endswith((".npy", ".npz")) or os.sep in str(data)
+    if looks_like_a_path and not os.path.exists(data):
+        raise InputError(f"{data}: no such file or folder")
     if os.path.exists(data):
         extractor = pretrained(features or "inception", weights=feature_weights, device=device)
         feats = _features(data, extractor)

@@ -27,17 +27,6 @@ def _image_network(network, weights, device):
     return pretrained(network, weights=weights, device=device)
 
 
-def _remind_if_stand_in(extractor) -> None:
-    """One warning line when ``extractor`` ran on stand-in weights: its numbers mean nothing."""
-    if getattr(extractor, "stand_in", False):
-        click.echo(
-            "madbench: warning: these features come from stand-in weights (madbench features "
-            "stand-in): the number tests the pipeline and means nothing; pass the published "
-            "weights with --feature-weights PATH",
-            err=True,
-        )
-
-
 #: The weights file of a pretrained feature network (--inception-weights: its former name).
 feature_weights_option = click.option(
     "--feature-weights",
@@ -203,7 +192,8 @@ def metrics(
     for key in keys:
         click.echo(f"{key:<{width}}  {_fmt(report[key])}")
     settings = ", ".join(f"{key}={_fmt(report[key])}" for key in report if key not in METRIC_KEYS)
-    click.echo(f"({settings})")
+    if settings:
+        click.echo(f"({settings})")
 
 
 class _StatsGroup(click.Group):
@@ -294,7 +284,6 @@ def stats_gaussian(features, out, network, feature_weights, device):
     extractor = _image_network(network, feature_weights, device)
     feats = load_features(features, extractor=extractor)
     save_stats(out, fit_gaussian(feats, features))
-    _remind_if_stand_in(extractor)
     click.echo(
         f"wrote {out} ({_count(feats.shape[0], 'sample')}, {_count(feats.shape[1], 'feature')})"
     )
@@ -317,7 +306,6 @@ def fid(first, second, network, feature_weights, device):
         load_stats_or_features(second, extractor=extractor),
     )
     click.echo(_fmt(value))
-    _remind_if_stand_in(extractor)
 
 
 @cli.command(short_help="Check every metric against independent references.")
@@ -1193,7 +1181,8 @@ def check_metric_command(spec, metric, rule):
         for bug in bugs:
             click.echo(f"  matches a known bug: {bug}")
         sys.exit(1)
-    click.echo(f"{spec}: {_every(len(outcomes), 'case')} passed ({metric}, rule {rule})")
+    rule_note = f", rule {rule}" if metric in battery.KNN else ""
+    click.echo(f"{spec}: {_every(len(outcomes), 'case')} passed ({metric}{rule_note})")
 
 
 @cli.group(short_help="The reference battery as plain files for any project's CI.")

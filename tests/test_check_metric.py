@@ -88,6 +88,11 @@ def test_a_shim_file_is_checked_and_may_import_its_neighbours(tmp_path, capsys):
         assert main(["check-metric", spec, "--metric", "precision"]) == 2
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1
+    shim.write_text(
+        shim.read_text() + "\ndef crashing(real, fake, *, k):\n    raise ValueError(k)\n"
+    )
+    assert main(["check-metric", f"{shim}:crashing", "--metric", "precision"]) == 1
+    assert "matches a known bug" not in capsys.readouterr().out  # a crash is no known bug
     (tmp_path / "broken.py").write_text("def precision(:\n")
     assert main(["check-metric", str(tmp_path / "broken.py"), "--metric", "precision"]) == 2
     assert "failed to load" in capsys.readouterr().err

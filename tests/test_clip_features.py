@@ -143,7 +143,9 @@ def test_cmmd_of_image_folders_through_the_command_line(stand_in, tmp_path, caps
     args = ["metrics", str(real), str(fake), "--features", "clip"]
     args += ["--feature-weights", str(stand_in[0]), "--metrics", "cmmd", "--json"]
     assert main(args) == 0
-    got = json.loads(capsys.readouterr().out)["cmmd"]
+    out = capsys.readouterr()
+    assert "stand-in weights" in out.err
+    got = json.loads(out.out)["cmmd"]
     expected = cmmd_reference(
         authors_embeddings(real, stand_in[0]), authors_embeddings(fake, stand_in[0])
     )

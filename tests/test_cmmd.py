@@ -2,6 +2,8 @@
 (madbench.checks.references.cmmd_reference) and against the V-statistic's exact expectation
 for two Gaussians."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -69,6 +71,20 @@ def test_bad_inputs_are_refused():
         cmmd(real, unit_rows(20, 5, 0.0, 8))
     with pytest.raises(InputError, match="NaN|finite"):
         cmmd(np.full((3, 4), np.nan), real)
+
+
+def test_default_and_cmmd_need_no_training_set(tmp_path, capsys):
+    from madbench.cli import main
+
+    np.save(tmp_path / "r.npy", unit_rows(60, 4, 0.0, 9))
+    np.save(tmp_path / "f.npy", unit_rows(60, 4, 0.3, 10))
+    args = ["metrics", str(tmp_path / "r.npy"), str(tmp_path / "f.npy"), "--json"]
+    assert main([*args, "--metrics", "default,cmmd"]) == 0
+    assert {"precision", "fid", "cmmd"} <= set(json.loads(capsys.readouterr().out))
+    assert main([*args, "--metrics", "copying,cmmd"]) == 2  # copying named: it needs --train
+    capsys.readouterr()
+    assert main([*args[:3], "--metrics", "cmmd"]) == 0  # a table: no empty settings line
+    assert capsys.readouterr().out.splitlines()[-1].split()[0] == "cmmd"
 
 
 def test_default_and_all_stand_among_metric_names():

@@ -101,6 +101,12 @@ def test_a_stats_file_reads_back_and_is_verified(tmp_path):
     rewrite(path, features=features, kth_sqdist=kth * 1.5, meta=np.array(json.dumps(meta)))
     with pytest.raises(DataFileError, match="stored k-NN radius is not its features'"):
         load_stats_file(path)
+    with np.load(path) as arrays:  # a Gaussian altered, its digest rewritten: recomputed
+        sigma = arrays["sigma"] * 4
+    meta["sha256"].update(kth_sqdist=array_sha256(kth), sigma=array_sha256(sigma))
+    rewrite(path, kth_sqdist=kth, sigma=sigma, meta=np.array(json.dumps(meta)))
+    with pytest.raises(DataFileError, match="mu and sigma are not its features' Gaussian"):
+        load_stats_file(path)
     (tmp_path / "junk.npz").write_bytes(b"PK junk")
     assert main(["metrics", str(tmp_path / "junk.npz"), str(path)]) == 2
 
@@ -149,3 +155,26 @@ def test_stats_make_errors_are_one_line(tmp_path, capsys):
     assert "--out names one file" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "one.npz").exists()
     assert main(["stats", "make", "no-such-data"]) == 2
+    np.save(tmp_path / "real.npy", np.ones((20, 3)))
+    for data, out, message in [
+        (tmp_path / "real.npy", tmp_path / "real.npy", "name a new .npz file"),
+        (tmp_path / "real.npy", tmp_path / "stats.txt", "name a new .npz file"),
+        (tmp_path / "nosuch.npy", None, "no such file or folder"),
+    ]:
+        capsys.readouterr()
+        extra = [] if out is None else ["--out", str(out)]
+        assert main(["stats", "make", str(data), *extra]) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1
+    assert np.load(tmp_path / "real.npy").shape == (20, 3)  # the input is untouched
+
+
+def test_a_damaged_cache_file_stops_a_run_before_it_writes(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MADBENCH_CACHE", str(tmp_path / "cache"))
+    (path,) = madbench.make_stats("gaussian-2", eval_n=100)
+    path.write_bytes(b"PK not a zip")
+    args = ["evaluate", "--model", "gaussian", "--data", "gaussian-2", "--eval-n", "100"]
+    assert main([*args, "--generations", "1", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "remake it with madbench stats make, or remove it" in err
+    assert not (tmp_path / "run").exists()

@@ -282,19 +282,26 @@ class Outcome:
         )
 
 
+class _Complex(Exception):
+    """A metric function returned a complex value with a non-negligible imaginary part."""
+
+
 def _call(function, case: Case, **extra) -> float:
     value = function(case.real.copy(), case.fake.copy(), **case.kwargs, **extra)
-    return (
-        float(np.real_if_close(np.asarray(value)).item())
-        if np.iscomplexobj(value)
-        else float(value)
-    )
+    if np.iscomplexobj(value):
+        real = np.real_if_close(np.asarray(value))
+        if np.iscomplexobj(real):
+            raise _Complex(str(complex(real.item())))
+        return float(real.item())
+    return float(value)
 
 
 def run_case(function: Callable, case: Case) -> Outcome:
     """``function`` on ``case``: its value and whether it passes."""
     try:
         got = _call(function, case)
+    except _Complex as exc:  # a wrong value, not a crash: it may match a bug
+        return Outcome(case, None, False, f"returned the complex value {exc}")
     except Exception as exc:  # a user's function: whatever it raises is its outcome
         return Outcome(case, None, case.expected is None or case.error_ok, f"raised {exc!r}"[:200])
     if not np.isfinite(got):
@@ -336,7 +343,10 @@ def check_metric(function: Callable, metric: str, rule: str = "<=", seed: int = 
     passed = {o.case.name for o in outcomes if o.ok}
     return [
         replace(o, bug=o.case.bug)
-        if not o.ok and o.case.bug and (not o.case.given or o.case.given in passed)
+        if not o.ok
+        and not o.error.startswith("raised")  # a crash matches no bug
+        and o.case.bug
+        and (not o.case.given or o.case.given in passed)
         else o
         for o in outcomes
     ]

@@ -31,7 +31,7 @@ import numpy as np
 from madbench.devices import pick_device
 from madbench.digests import file_sha256
 from madbench.errors import FeatureError
-from madbench.features.weights import Network, resolve
+from madbench.features.weights import Network, resolve, warn_if_stand_in
 from madbench.imagefiles import IMAGE_EXTENSIONS, list_images, unreadable_image_errors
 from madbench.metrics.validate import as_features
 
@@ -130,6 +130,7 @@ class InceptionFeatures:
                     ) from None
             self._model = model.to(self.device).eval()
             self.stand_in = bool(getattr(model.base, "madbench_stand_in", False))
+            warn_if_stand_in(self)
         return self._model
 
     def __call__(self, source) -> np.ndarray:

@@ -19,7 +19,7 @@ from madbench.devices import pick_device
 from madbench.digests import file_sha256
 from madbench.errors import FeatureError
 from madbench.features.extractors import as_uint8_rgb
-from madbench.features.weights import Network, resolve
+from madbench.features.weights import Network, resolve, warn_if_stand_in
 from madbench.imagefiles import list_images, unreadable_image_errors
 from madbench.types import PathLike
 
@@ -57,6 +57,7 @@ class PilImageNetwork:
         """The network on its device, in eval mode, loaded once."""
         if self._model is None:
             self._model = self.load(self.path()).to(self.device).eval()
+            warn_if_stand_in(self)
         return self._model
 
     def load(self, path: Path) -> torch.nn.Module:

@@ -84,7 +84,8 @@ def resolve(network: Network, weights: str | os.PathLike | None = None) -> Path:
     if weights is not None:
         path = Path(weights)
         if not path.is_file():
-            raise FeatureError(f"{network.name} weights file {path} does not exist")
+            what = "is a folder, not a file" if path.is_dir() else "does not exist"
+            raise FeatureError(f"{network.name} weights file {path} {what}")
         return path
     found = local_copy(network)
     if found is not None:
@@ -100,3 +101,18 @@ def resolve(network: Network, weights: str | os.PathLike | None = None) -> Path:
             f"with --feature-weights PATH or set {network.env}=PATH (or put it in {cache_dir()})"
         ) from None
     return target
+
+
+def warn_if_stand_in(extractor: object) -> None:
+    """One warning when ``extractor`` loaded stand-in weights (``madbench features
+    stand-in``): the numbers it gives test a pipeline and mean nothing."""
+    if getattr(extractor, "stand_in", False):
+        import warnings
+
+        warnings.warn(
+            f"{extractor.name} features come from stand-in weights (madbench features "
+            "stand-in): the numbers test the pipeline and mean nothing; pass the published "
+            "weights with --feature-weights PATH",
+            UserWarning,
+            stacklevel=3,
+        )

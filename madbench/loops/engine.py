@@ -59,7 +59,7 @@ from madbench.loops.config import (
 from madbench.loops.feedback import CORRECTED_ARRAY, KEPT_ARRAY, Feedback
 from madbench.loops.realdata import REFERENCE_ARRAY, RealData, reference_size
 from madbench.loops.rewards import RealReference
-from madbench.loops.scoring import Scorer
+from madbench.loops.scoring import Scorer, stored_statistics
 from madbench.metrics.kid import check_kid_sizes
 from madbench.metrics.validate import check_k
 from madbench.runs.lock import locked
@@ -181,6 +181,7 @@ class Loop:
         except FeatureError as exc:
             raise FeatureError(f"{exc}{_grayscale_hint(config, self.real.dataset)}") from None
         self.features = {"name": self.extractor.name, "sha256": digest(self.extractor)}
+        self.stored = stored_statistics(self.real, self.extractor, echo)  # verified now
         self.feedback = self._feedback(feature_weights)
         self.scorer: Scorer | None = None  # built inside the pinned threads: features are numeric
 
@@ -275,7 +276,7 @@ class Loop:
 
     def _generations(self, rows: list[dict]) -> list[dict]:
         self.scorer = Scorer(
-            self.real, self.p.k, self.config.scoring, self.p.seed, self.extractor, self.echo
+            self.real, self.p.k, self.config.scoring, self.p.seed, self.extractor, self.stored
         )
         dim = self.scorer.real_features.shape[1]
         if self.real.eval_n <= dim and "fid" in self.config.scoring.metrics:

@@ -20,7 +20,7 @@ from madbench.errors import DataFileError, InputError
 from madbench.features.spaces import digest, feature_space, is_builtin
 from madbench.loops.config import INTERVALS, RunConfig, derived_seed
 from madbench.loops.realdata import RealData
-from madbench.loops.scoring import SCORE_KEYS, Scorer
+from madbench.loops.scoring import SCORE_KEYS, Scorer, stored_statistics
 from madbench.runs.lock import locked
 from madbench.runs.rundir import RunDir, cell_text, check_features, check_run_data
 from madbench.runs.threads import pinned_threads
@@ -63,7 +63,8 @@ def rescore(
             if settings.features == config.scoring.features:
                 features = {"name": extractor.name, "sha256": digest(extractor)}
                 check_features(run_dir.provenance(), features)
-            scorer = Scorer(real, k, settings, p.seed, extractor)
+            stored = stored_statistics(real, extractor, echo=lambda line: None)
+            scorer = Scorer(real, k, settings, p.seed, extractor, stored)
             for row in recorded:
                 t = int(row["generation"])
                 seed = derived_seed(p.seed, t, INTERVALS)

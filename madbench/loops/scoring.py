@@ -23,12 +23,11 @@ Either way every score is the same to the last bit.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import numpy as np
 
 from madbench.digests import array_sha256
-from madbench.features.spaces import digest
+from madbench.features.spaces import FeatureExtractor, digest
 from madbench.loops.config import ScoringSettings
 from madbench.loops.realdata import CopyingSets, RealData
 from madbench.metrics.fid_infinity import fid_infinity
@@ -40,6 +39,7 @@ from madbench.metrics.reference import RealStatistics, real_statistics
 from madbench.metrics.report import MetricReport, all_metrics
 from madbench.metrics.subsets import SubsetMetrics
 from madbench.statsfiles import StatsKey, find_stats, load_stats_file
+from madbench.types import Echo
 
 #: Every value a score holds (results.csv orders them by :mod:`madbench.runs.schema`): the
 #: metrics' keys (:data:`madbench.metrics.names.METRIC_KEYS`), then what only a loop's scoring
@@ -54,9 +54,36 @@ SCORE_KEYS = (
 )
 
 
+def stats_key(real: RealData, extractor: FeatureExtractor) -> StatsKey | None:
+    """The key of ``real``'s held-out set's stats file in ``extractor``'s space
+    (:mod:`madbench.statsfiles`); None for text, and for feature spaces without a digest that
+    are not ``identity``."""
+    feature_digest = digest(extractor)
+    if real.is_text or (feature_digest is None and extractor.name != "identity"):
+        return None
+    return StatsKey(array_sha256(real.eval_real), extractor.name, feature_digest)
+
+
+def stored_statistics(
+    real: RealData, extractor: FeatureExtractor, echo: Echo
+) -> RealStatistics | None:
+    """The verified statistics of the stats file of ``real``'s held-out set, where
+    :func:`madbench.statsfiles.stats_dir` holds one (said to ``echo``); a file that fails
+    verification stops here, before a run writes anything."""
+    key = stats_key(real, extractor)
+    path = None if key is None else find_stats(key)
+    if path is None:
+        return None
+    stats, _ = load_stats_file(path, expect=key)
+    echo(f"reference statistics: {path} ({len(stats.features)} held-out samples)")
+    return stats
+
+
 class Scorer:
     """Scores arrays of samples against ``real``'s evaluation set with neighbour count ``k``,
-    in the feature space of ``extractor`` (:func:`madbench.features.spaces.feature_space`)."""
+    in the feature space of ``extractor`` (:func:`madbench.features.spaces.feature_space`);
+    ``stored``: the held-out set's statistics from its stats file (:func:`stored_statistics`),
+    whose features are then not computed again."""
 
     def __init__(
         self,
@@ -65,12 +92,11 @@ class Scorer:
         settings: ScoringSettings,
         seed: int,
         extractor,
-        echo: Callable[[str], None] | None = None,
+        stored: RealStatistics | None = None,
     ):
         self.real, self.k, self.settings, self.seed = real, k, settings, seed
         self.extractor = extractor
         self.metric_settings = settings.metric_settings(k)
-        stored = self._stored_statistics(echo)
         self.real_features = self.features(real.eval_real) if stored is None else stored.features
         self.real_stats = None
         shared = {"prdc", "fid", "kid", "rarity", "rke"} & set(settings.metrics)
@@ -85,24 +111,6 @@ class Scorer:
     def features(self, x: np.ndarray) -> np.ndarray:
         """``x``'s features in the run's feature space."""
         return self.extractor(x)
-
-    def stats_key(self) -> StatsKey | None:
-        """The key of the held-out set's stats file (:mod:`madbench.statsfiles`); None for
-        text, and for feature spaces without a digest that are not ``identity``."""
-        feature_digest = digest(self.extractor)
-        if self.real.is_text or (feature_digest is None and self.extractor.name != "identity"):
-            return None
-        return StatsKey(array_sha256(self.real.eval_real), self.extractor.name, feature_digest)
-
-    def _stored_statistics(self, echo) -> RealStatistics | None:
-        key = self.stats_key()
-        path = None if key is None else find_stats(key)
-        if path is None:
-            return None
-        stats, _ = load_stats_file(path, expect=key)
-        if echo is not None:
-            echo(f"reference statistics: {path} ({len(stats.features)} held-out samples)")
-        return stats
 
     def settings_columns(self) -> dict:
         """The result-row cells that say how a score was computed."""

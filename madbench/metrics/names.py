@@ -53,14 +53,21 @@ PERPLEXITY_KEYS = ("perplexity", "perplexity_q50", "perplexity_q90", "perplexity
 NEED_TRAIN = ("copying",)
 
 
+def named(metrics: str | Sequence[str] | None) -> list[str]:
+    """The names ``metrics`` lists as written, ``default`` and ``all`` not expanded."""
+    if metrics is None:
+        return []
+    names = metrics.split(",") if isinstance(metrics, str) else list(metrics)
+    return [str(name).strip() for name in names if str(name).strip()]
+
+
 def parse_metrics(metrics: str | Sequence[str] | None) -> tuple[str, ...]:
     """``metrics`` (a comma-separated string or names from :data:`METRICS`) as a tuple in
     canonical order; None or "default" means :data:`DEFAULT_METRICS`, "all" every metric,
     and either may stand among names (``default,cmmd``)."""
     if metrics is None:
         return DEFAULT_METRICS
-    names = metrics.split(",") if isinstance(metrics, str) else list(metrics)
-    names = [str(name).strip() for name in names if str(name).strip()]
+    names = named(metrics)
     groups = {"default": DEFAULT_METRICS, "all": tuple(METRICS)}
     names = [each for name in names for each in groups.get(name, (name,))]
     unknown = sorted(set(names) - set(METRICS))

@@ -22,7 +22,7 @@ from madbench.metrics.fused import fusable, prdc_and_kid
 from madbench.metrics.kid import WHOLE_KERNEL_MAX, KidResult, feature_scale_for, kid
 from madbench.metrics.knn import KnnMetrics, knn_metrics
 from madbench.metrics.later import later_metrics
-from madbench.metrics.names import DEFAULT_METRICS, LATER_KEYS, NEED_TRAIN, parse_metrics
+from madbench.metrics.names import DEFAULT_METRICS, LATER_KEYS, NEED_TRAIN, named, parse_metrics
 from madbench.metrics.reference import RealStatistics
 from madbench.metrics.settings import DEFAULT_SETTINGS, MetricSettings
 from madbench.metrics.validate import as_features
@@ -116,7 +116,7 @@ def all_metrics(
     if real_stats is not None and (settings.approximate or not real_stats.holds(real)):
         real_stats = None  # approximate search: its radii are not the exact ones stored
     if train is None and "copying" in wanted:
-        if metrics not in (None, "default", "all"):
+        if "copying" in named(metrics):  # named itself, not within default or all
             raise InputError(
                 "the copying metrics compare the samples with the generator's training set: "
                 "give it (train=..., CLI --train PATH), or leave copying out of the metrics"
