@@ -23,6 +23,7 @@ def rows_of(path):
         return [{k: v for k, v in r.items() if k != "run_dirs"} for r in csv.DictReader(handle)]
 
 
+@pytest.mark.slow  # about 16 s: a sweep of runs, then the board built twice
 def test_a_sweep_gives_the_leaderboard_of_the_suite_file_it_wrote(tmp_path, capsys):
     out = tmp_path / "grid"
     assert main([*GRID, "--out", str(out)]) == 0
