@@ -109,8 +109,11 @@ def is_stats_file(path: PathLike) -> bool:
     path = Path(path)
     if path.suffix != ".npz" or not path.is_file() or not zipfile.is_zipfile(path):
         return False
-    with zipfile.ZipFile(path) as archive:
-        return "meta.npy" in archive.namelist()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "meta.npy" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):  # damaged: load_npz then says so, in one line
+        return False
 
 
 def load_stats_file(
@@ -131,7 +134,8 @@ def load_stats_file(
             f"(its key {_key_text(meta)}, wanted {asdict(expect)}); remake it with madbench "
             "stats make, or remove it"
         )
-    recorded = meta.get("sha256") or {}
+    recorded = meta.get("sha256")
+    recorded = recorded if isinstance(recorded, dict) else {}
     expected_names = {"features", "kth_sqdist", *(("mu", "sigma") if "mu" in arrays else ())}
     if set(recorded) != expected_names or set(arrays) != {"meta", *expected_names}:
         raise DataFileError(f"{path}: its arrays ({sorted(arrays)}) are not a stats file's")
