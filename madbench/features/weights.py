@@ -111,7 +111,7 @@ def warn_if_stand_in(extractor: object) -> None:
 
         warnings.warn(
             f"{extractor.name} features come from stand-in weights (madbench features "
-            "stand-in): the numbers test the pipeline and mean nothing; pass the published "
+            "stand-in): a score from them tests the pipeline and means nothing; pass the published "
             "weights with --feature-weights PATH",
             UserWarning,
             stacklevel=3,
