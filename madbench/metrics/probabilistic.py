@@ -27,7 +27,7 @@ from madbench import defaults
 from madbench.errors import InputError
 from madbench.metrics.knn import knn_radii
 from madbench.metrics.pairs64 import sqdist_blocks
-from madbench.metrics.validate import as_features, check_k, check_same_dim
+from madbench.metrics.validate import as_features, check_k, check_positive, check_same_dim
 from madbench.types import Array
 
 
@@ -58,8 +58,7 @@ def probabilistic_precision_recall(
     fake = as_features(fake, "fake")
     check_same_dim(real, fake)
     k = check_k(k, real.shape[0], fake.shape[0])
-    if isinstance(a, bool) or not isinstance(a, int | float) or not np.isfinite(a) or a <= 0:
-        raise InputError(f"the radius factor a must be a number > 0, got {a!r}")
+    a = check_positive(a, "the radius factor a")
     options = dict(backend=backend, device=device, memory_budget=memory_budget)
     radius_real = float(a * np.mean(knn_radii(real, k=k, **options)))
     radius_fake = float(a * np.mean(knn_radii(fake, k=k, **options)))

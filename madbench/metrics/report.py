@@ -130,9 +130,8 @@ def all_metrics(
         feature_scale=feature_scale_for(real, settings.kid_scale) if "kid" in wanted else 1.0,
     )
     knn = kid_value = None
-    whole_kernels = max(len(real), len(fake)) <= WHOLE_KERNEL_MAX
-    fused = "prdc" in wanted and "kid" in wanted and not settings.approximate
-    if fused and fusable(real, fake) and (real_stats is None or not whole_kernels):
+    whole_kernels = max(len(real), len(fake)) <= WHOLE_KERNEL_MAX  # never fusable
+    if "prdc" in wanted and "kid" in wanted and not settings.approximate and fusable(real, fake):
         knn, kid_value = prdc_and_kid(real, fake, **kid_options, **knn_options)
     elif "prdc" in wanted or "rarity" in wanted:
         radii = None if real_stats is None else real_stats.radii_for(settings.k)
